@@ -1,0 +1,94 @@
+"""Portkey prompts as first-class LangChain and LlamaIndex models.
+
+The core is framework-free: :class:`PortkeyClient` and :class:`AsyncPortkeyClient`
+run Portkey prompts (``/prompts/{id}/completions``), render them, and call the
+OpenAI-compatible chat and text completion routes. The adapters live in
+``portkey_integrations.langchain`` and ``portkey_integrations.llama_index``; importing
+this package imports neither framework.
+"""
+
+from ._client import DEFAULT_BASE_URL, AsyncPortkeyClient, PortkeyClient
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    BudgetExceededError,
+    ConflictError,
+    GuardrailError,
+    InternalServerError,
+    MissingVariableError,
+    NotFoundError,
+    PermissionDeniedError,
+    PortkeyConfigError,
+    PortkeyError,
+    PromptNotFoundError,
+    RateLimitError,
+    RequestTimeoutError,
+    StreamError,
+    TemplateError,
+    TruncatedStreamError,
+    VariableEncodingError,
+)
+from ._options import RequestOptions
+from ._response import (
+    Choice,
+    ChunkChoice,
+    Completion,
+    CompletionChunk,
+    Delta,
+    DeltaToolCall,
+    FunctionCall,
+    Message,
+    RenderedPrompt,
+    ResponseInfo,
+    ToolCall,
+    Usage,
+)
+from ._streaming import AsyncStream, Stream
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncPortkeyClient",
+    "AsyncStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "BudgetExceededError",
+    "Choice",
+    "ChunkChoice",
+    "Completion",
+    "CompletionChunk",
+    "ConflictError",
+    "Delta",
+    "DeltaToolCall",
+    "FunctionCall",
+    "GuardrailError",
+    "InternalServerError",
+    "Message",
+    "MissingVariableError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PortkeyClient",
+    "PortkeyConfigError",
+    "PortkeyError",
+    "PromptNotFoundError",
+    "RateLimitError",
+    "RenderedPrompt",
+    "RequestOptions",
+    "RequestTimeoutError",
+    "ResponseInfo",
+    "Stream",
+    "StreamError",
+    "TemplateError",
+    "ToolCall",
+    "TruncatedStreamError",
+    "Usage",
+    "VariableEncodingError",
+    "__version__",
+]

@@ -1,0 +1,504 @@
+"""The Portkey clients: one request builder and parser, a sync and an async transport.
+
+:class:`PortkeyClient` and :class:`AsyncPortkeyClient` share everything in
+:class:`_BaseClient`: configuration, request building, response parsing, error mapping
+and retry decisions. They differ only in how bytes are sent and how long they sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import threading
+import time
+import weakref
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    PortkeyConfigError,
+    make_status_error,
+)
+from ._options import RequestOptions, options_from_env
+from ._request import Route, build_body, prompt_path
+from ._response import Completion, RenderedPrompt, ResponseInfo
+from ._streaming import AsyncStream, Stream
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AsyncPortkeyClient",
+    "PortkeyClient",
+]
+
+logger = logging.getLogger("portkey_integrations")
+
+DEFAULT_BASE_URL = "https://api.portkey.ai/v1"
+DEFAULT_TIMEOUT = 600.0
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_MAX_RETRIES = 2
+_INITIAL_RETRY_DELAY = 0.5
+_MAX_RETRY_DELAY = 8.0
+_MAX_RETRY_AFTER = 60.0
+_RETRY_STATUSES = frozenset({408, 409, 429})
+_USER_AGENT = "portkey-integrations/0.1"
+
+
+def _is_success(status: int) -> bool:
+    # 246: guardrails failed but the request itself succeeded.
+    return 200 <= status < 300
+
+
+def _should_retry(status: int) -> bool:
+    return status in _RETRY_STATUSES or status >= 500
+
+
+def retry_delay(attempt: int, headers: Mapping[str, str] | None) -> float:
+    """Seconds to wait before retry number ``attempt`` (1-based).
+
+    ``Retry-After`` (seconds or an HTTP date) and ``retry-after-ms`` win when they are
+    sane; otherwise exponential backoff with jitter.
+    """
+    if headers is not None:
+        ms = headers.get("retry-after-ms")
+        after = headers.get("retry-after")
+        seconds: float | None = None
+        try:
+            if ms is not None:
+                seconds = float(ms) / 1000
+            elif after is not None:
+                seconds = float(after)
+        except ValueError:
+            try:
+                seconds = parsedate_to_datetime(after or "").timestamp() - time.time()
+            except (TypeError, ValueError):
+                seconds = None
+        if seconds is not None and 0 <= seconds <= _MAX_RETRY_AFTER:
+            return float(seconds)
+    delay = min(_INITIAL_RETRY_DELAY * 2.0 ** (attempt - 1), _MAX_RETRY_DELAY)
+    return delay * (1 - 0.25 * random.random())
+
+
+class _BaseClient:
+    def __init__(
+        self,
+        *,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        virtual_key: str | SecretStr | None = None,
+        config: str | Mapping[str, Any] | None = None,
+        provider: str | None = None,
+        provider_api_key: str | SecretStr | None = None,
+        custom_host: str | None = None,
+        trace_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        cache_force_refresh: bool | None = None,
+        cache_namespace: str | None = None,
+        request_timeout: int | None = None,
+        forward_headers: str | Iterable[str] | None = None,
+        strict_open_ai_compliance: bool | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+    ) -> None:
+        given = {
+            "api_key": api_key,
+            "virtual_key": virtual_key,
+            "config": config,
+            "provider": provider,
+            "provider_api_key": provider_api_key,
+            "custom_host": custom_host,
+            "trace_id": trace_id,
+            "metadata": metadata,
+            "cache_force_refresh": cache_force_refresh,
+            "cache_namespace": cache_namespace,
+            "request_timeout": request_timeout,
+            "forward_headers": forward_headers,
+            "strict_open_ai_compliance": strict_open_ai_compliance,
+            "extra_headers": default_headers,
+        }
+        fields = {**options_from_env(), **{k: v for k, v in given.items() if v is not None}}
+        self.options = RequestOptions.make(**fields)
+        if max_retries < 0:
+            raise PortkeyConfigError("max_retries must be >= 0")
+        self.max_retries = max_retries
+        self.timeout = httpx.Timeout(timeout, connect=connect_timeout)
+        self._timeout_ext = {"timeout": self.timeout.as_dict()}
+        self._headers = {
+            "content-type": "application/json",
+            "accept": "application/json",
+            "user-agent": _USER_AGENT,
+            **self.options.headers(),
+        }
+        url = base_url or os.environ.get("PORTKEY_BASE_URL")
+        if url is None and self.options.api_key is not None:
+            url = DEFAULT_BASE_URL
+        self._base_url = url.rstrip("/") if url else None
+
+    @property
+    def base_url(self) -> str:
+        """The Portkey base URL; the embedded local server when no key or URL is set."""
+        if self._base_url is None:
+            self._base_url = _embedded_base_url()
+        return self._base_url
+
+    @property
+    def api_key(self) -> SecretStr | None:
+        return self.options.api_key
+
+    def __repr__(self) -> str:
+        key = "set" if self.options.api_key is not None else None
+        return f"{type(self).__name__}(base_url={self._base_url!r}, api_key={key!r})"
+
+    def _prepare(
+        self,
+        route: Route,
+        *,
+        stream: bool,
+        target: str | Sequence[Mapping[str, Any]] | None,
+        variables: Mapping[str, Any] | None,
+        raw_variables: Collection[str],
+        hyperparameters: Mapping[str, Any] | None,
+        options: RequestOptions | None,
+        params: dict[str, Any],
+    ) -> httpx.Request:
+        """Build the request for any route; the single place a request is made."""
+        if route == "prompt" or route == "render":
+            path = prompt_path(str(target), "render" if route == "render" else "completions")
+        elif route == "chat":
+            path = "/chat/completions"
+            params["messages"] = target
+        else:
+            path = "/completions"
+            params["prompt"] = target
+        body = build_body(
+            route,
+            params,
+            stream=stream,
+            variables=variables,
+            raw_variables=raw_variables,
+            hyperparameters=hyperparameters,
+        )
+        headers = self._headers
+        if options is not None:
+            headers = {**headers, **options.headers()}
+        if stream:
+            headers = {**headers, "accept": "text/event-stream"}
+        try:
+            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        except (TypeError, ValueError) as exc:
+            raise PortkeyConfigError(f"request body is not JSON serializable: {exc}") from None
+        return httpx.Request(
+            "POST",
+            self.base_url + path,
+            headers=headers,
+            content=content,
+            extensions=self._timeout_ext,
+        )
+
+    @staticmethod
+    def _route(
+        prompt_id: str | None,
+        messages: Sequence[Mapping[str, Any]] | None,
+        prompt: str | None,
+    ) -> tuple[Route, str | Sequence[Mapping[str, Any]] | None]:
+        given = [x is not None for x in (prompt_id, messages, prompt)]
+        if sum(given) != 1:
+            raise PortkeyConfigError("pass exactly one of prompt_id, messages or prompt")
+        if prompt_id is not None:
+            return "prompt", prompt_id
+        if messages is not None:
+            return "chat", messages
+        return "text", prompt
+
+    def _retry_or_raise(
+        self, attempt: int, outcome: httpx.Response | httpx.TransportError
+    ) -> float | None:
+        """Decide after one attempt: ``None`` means done, a float means retry after it."""
+        if isinstance(outcome, httpx.Response):
+            status = outcome.status_code
+            if _is_success(status) or not _should_retry(status):
+                return None
+            headers: Mapping[str, str] | None = outcome.headers
+        else:
+            headers = None
+        if attempt > self.max_retries:
+            if isinstance(outcome, httpx.TransportError):
+                raise _connection_error(outcome) from outcome
+            return None
+        delay = retry_delay(attempt, headers)
+        logger.info(
+            "retrying request (attempt %d of %d) in %.2fs after %s",
+            attempt,
+            self.max_retries,
+            delay,
+            outcome.status_code if isinstance(outcome, httpx.Response) else type(outcome).__name__,
+        )
+        return delay
+
+    @staticmethod
+    def _error(response: httpx.Response) -> APIStatusError:
+        return make_status_error(response.status_code, response.text, response.headers)
+
+    @staticmethod
+    def _info(response: httpx.Response) -> ResponseInfo:
+        return ResponseInfo.from_headers(response.status_code, response.headers)
+
+    def _parse(
+        self, response: httpx.Response, model: type[Completion] | type[RenderedPrompt]
+    ) -> Any:
+        try:
+            result = model.model_validate_json(response.content)
+        except ValueError as exc:
+            raise APIStatusError(
+                f"response body is not a valid {model.__name__}: {exc}",
+                status_code=response.status_code,
+                body=response.text,
+                trace_id=response.headers.get("x-portkey-trace-id"),
+            ) from None
+        extra = result.model_extra
+        if isinstance(result, Completion) and not result.choices and extra and "body" in extra:
+            # The OpenAPI file documents a {status, headers, body} envelope; tolerate it.
+            result = model.model_validate(extra["body"])
+        result._info = self._info(response)
+        return result
+
+
+def _connection_error(exc: httpx.TransportError) -> APIConnectionError:
+    try:
+        url: str | None = str(exc.request.url)
+    except RuntimeError:
+        url = None
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"request timed out ({type(exc).__name__})", url=url)
+    return APIConnectionError(f"connection error ({type(exc).__name__}: {exc})", url=url)
+
+
+class PortkeyClient(_BaseClient):
+    """A synchronous Portkey client.
+
+    Configuration falls back to ``PORTKEY_API_KEY``, ``PORTKEY_BASE_URL``,
+    ``PORTKEY_VIRTUAL_KEY``, ``PORTKEY_CONFIG``, ``PORTKEY_PROVIDER`` and
+    ``PORTKEY_CUSTOM_HOST``. With neither an API key nor a base URL, requests go to the
+    embedded local Portkey-compatible server (the ``[server]`` extra).
+    """
+
+    def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._http = http_client or httpx.Client(timeout=self.timeout)
+
+    def complete(
+        self, *, prompt_id: str | None = None, messages: Sequence[Mapping[str, Any]] | None = None,
+        prompt: str | None = None, variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (), hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None, **params: Any,
+    ) -> Completion:
+        """Run a prompt (``prompt_id``), a chat (``messages``) or a text (``prompt``)
+        completion; every other keyword is a hyperparameter at the body's root."""
+        route, target = self._route(prompt_id, messages, prompt)
+        request = self._prepare(
+            route, stream=False, target=target, variables=variables, raw_variables=raw_variables,
+            hyperparameters=hyperparameters, options=options, params=params,
+        )
+        return self._parse(self._send(request, stream=False), Completion)  # type: ignore[no-any-return]
+
+    def stream(
+        self, *, prompt_id: str | None = None, messages: Sequence[Mapping[str, Any]] | None = None,
+        prompt: str | None = None, variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (), hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None, **params: Any,
+    ) -> Stream:
+        """Like :meth:`complete`, streaming: returns a :class:`Stream` of chunks."""
+        route, target = self._route(prompt_id, messages, prompt)
+        request = self._prepare(
+            route, stream=True, target=target, variables=variables, raw_variables=raw_variables,
+            hyperparameters=hyperparameters, options=options, params=params,
+        )
+        response = self._send(request, stream=True)
+        return Stream(response, self._info(response))
+
+    def render(
+        self, prompt_id: str, *, variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (), hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None, **params: Any,
+    ) -> RenderedPrompt:
+        """Return what Portkey would send for this prompt and these variables."""
+        request = self._prepare(
+            "render", stream=False, target=prompt_id, variables=variables,
+            raw_variables=raw_variables, hyperparameters=hyperparameters, options=options,
+            params=params,
+        )
+        return self._parse(self._send(request, stream=False), RenderedPrompt)  # type: ignore[no-any-return]
+
+    def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome: httpx.Response | httpx.TransportError
+            try:
+                outcome = self._http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                outcome = exc
+            delay = self._retry_or_raise(attempt, outcome)
+            if delay is None:
+                break
+            if isinstance(outcome, httpx.Response):
+                outcome.close()
+            time.sleep(delay)
+        assert isinstance(outcome, httpx.Response)
+        if not _is_success(outcome.status_code):
+            outcome.read()
+            outcome.close()
+            raise self._error(outcome)
+        return outcome
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> PortkeyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncPortkeyClient(_BaseClient):
+    """The asynchronous twin of :class:`PortkeyClient`.
+
+    One instance may be used from several event loops (``asyncio.run`` twice): each loop
+    gets its own connection pool, because httpx pools are bound to the loop they run in.
+    """
+
+    def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._given_http = http_client
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._given_http is not None:
+            return self._given_http
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            with self._lock:
+                pool = self._pools.setdefault(loop, httpx.AsyncClient(timeout=self.timeout))
+        return pool
+
+    async def complete(
+        self, *, prompt_id: str | None = None, messages: Sequence[Mapping[str, Any]] | None = None,
+        prompt: str | None = None, variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (), hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None, **params: Any,
+    ) -> Completion:
+        """Async :meth:`PortkeyClient.complete`."""
+        route, target = self._route(prompt_id, messages, prompt)
+        request = self._prepare(
+            route, stream=False, target=target, variables=variables, raw_variables=raw_variables,
+            hyperparameters=hyperparameters, options=options, params=params,
+        )
+        return self._parse(await self._send(request, stream=False), Completion)  # type: ignore[no-any-return]
+
+    async def stream(
+        self, *, prompt_id: str | None = None, messages: Sequence[Mapping[str, Any]] | None = None,
+        prompt: str | None = None, variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (), hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None, **params: Any,
+    ) -> AsyncStream:
+        """Async :meth:`PortkeyClient.stream`: returns an :class:`AsyncStream`."""
+        route, target = self._route(prompt_id, messages, prompt)
+        request = self._prepare(
+            route, stream=True, target=target, variables=variables, raw_variables=raw_variables,
+            hyperparameters=hyperparameters, options=options, params=params,
+        )
+        response = await self._send(request, stream=True)
+        return AsyncStream(response, self._info(response))
+
+    async def render(
+        self, prompt_id: str, *, variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (), hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None, **params: Any,
+    ) -> RenderedPrompt:
+        """Async :meth:`PortkeyClient.render`."""
+        request = self._prepare(
+            "render", stream=False, target=prompt_id, variables=variables,
+            raw_variables=raw_variables, hyperparameters=hyperparameters, options=options,
+            params=params,
+        )
+        return self._parse(await self._send(request, stream=False), RenderedPrompt)  # type: ignore[no-any-return]
+
+    async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        http = self._http
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome: httpx.Response | httpx.TransportError
+            try:
+                outcome = await http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                outcome = exc
+            delay = self._retry_or_raise(attempt, outcome)
+            if delay is None:
+                break
+            if isinstance(outcome, httpx.Response):
+                await outcome.aclose()
+            await asyncio.sleep(delay)
+        assert isinstance(outcome, httpx.Response)
+        if not _is_success(outcome.status_code):
+            await outcome.aread()
+            await outcome.aclose()
+            raise self._error(outcome)
+        return outcome
+
+    async def aclose(self) -> None:
+        """Close the connection pool of the running loop (and the given client, if any)."""
+        if self._given_http is not None:
+            await self._given_http.aclose()
+            return
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.aclose()
+
+    async def __aenter__(self) -> AsyncPortkeyClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def _embedded_base_url() -> str:
+    try:
+        from .server.embedded import embedded_base_url
+    except ImportError as exc:
+        raise PortkeyConfigError(
+            "no Portkey API key or base URL is configured: set PORTKEY_API_KEY (or pass "
+            "api_key=...), set PORTKEY_BASE_URL, or install portkey-integrations[server] "
+            f"to use the embedded local Portkey-compatible server ({exc})"
+        ) from None
+    global _warned_embedded
+    url: str = embedded_base_url()
+    if not _warned_embedded:
+        _warned_embedded = True
+        logger.warning(
+            "PORTKEY_API_KEY is not set: using the embedded local Portkey-compatible server "
+            "at %s",
+            url,
+        )
+    return url
+
+
+_warned_embedded = False

@@ -1,0 +1,315 @@
+"""The exceptions of portkey-integrations.
+
+Every error the package raises is a :class:`PortkeyError`::
+
+    PortkeyError
+    ├── PortkeyConfigError          bad input caught before any request (also a ValueError)
+    │   └── VariableEncodingError   a prompt variable that cannot be sent as JSON
+    ├── APIConnectionError          the server could not be reached
+    │   └── APITimeoutError         connect or read timeout
+    ├── APIStatusError              the server answered with an error status
+    │   ├── BadRequestError                 400 (and 422)
+    │   │   ├── MissingVariableError        400 "Missing variable partials: ..."
+    │   │   └── TemplateError               400 template errors, 500 invalid rendered JSON
+    │   ├── AuthenticationError             401
+    │   ├── PermissionDeniedError           403
+    │   ├── NotFoundError                   404
+    │   │   └── PromptNotFoundError         404 "Invalid prompt id"
+    │   ├── RequestTimeoutError             408
+    │   ├── ConflictError                   409
+    │   ├── BudgetExceededError             412
+    │   ├── RateLimitError                  429
+    │   ├── GuardrailError                  446
+    │   └── InternalServerError             5xx
+    └── StreamError                 an error event inside a stream
+        └── TruncatedStreamError    the stream ended without ``data: [DONE]``
+
+Status errors are built from both of Portkey's error shapes,
+``{"status": "failure", "message": ...}`` and ``{"error": {"message": ..., "code": ...}}``,
+and from bodies that are not JSON at all (an HTML page from a proxy).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BudgetExceededError",
+    "ConflictError",
+    "GuardrailError",
+    "InternalServerError",
+    "MissingVariableError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PortkeyConfigError",
+    "PortkeyError",
+    "PromptNotFoundError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "StreamError",
+    "TemplateError",
+    "TruncatedStreamError",
+    "VariableEncodingError",
+]
+
+
+class PortkeyError(Exception):
+    """Base class of every error raised by portkey-integrations."""
+
+    message: str
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PortkeyConfigError(PortkeyError, ValueError):
+    """Invalid configuration or input, detected before any request is sent."""
+
+
+class VariableEncodingError(PortkeyConfigError, TypeError):
+    """A prompt variable's value cannot be serialized to JSON."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"prompt variable {name!r} cannot be sent: {reason}")
+        self.variable = name
+
+
+class APIConnectionError(PortkeyError):
+    """The request never got an answer: DNS, refused connection, reset, protocol error."""
+
+    def __init__(self, message: str = "Connection error.", *, url: str | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class APITimeoutError(APIConnectionError):
+    """The connect or read timeout expired."""
+
+
+class APIStatusError(PortkeyError):
+    """The server answered with an error status.
+
+    Attributes: ``status_code``, ``message``, ``code`` (Portkey or provider error code),
+    ``type``, ``param``, ``trace_id`` (``x-portkey-trace-id``), ``body`` (the parsed
+    JSON body, or the raw text when it was not JSON) and ``headers``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any = None,
+        code: str | None = None,
+        type: str | None = None,
+        param: str | None = None,
+        trace_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body
+        self.code = code
+        self.type = type
+        self.param = param
+        self.trace_id = trace_id
+        self.headers: dict[str, str] = dict(headers or {})
+
+    def __str__(self) -> str:
+        suffix = f" (trace id {self.trace_id})" if self.trace_id else ""
+        return f"Error code: {self.status_code} - {self.message}{suffix}"
+
+
+class BadRequestError(APIStatusError):
+    """400 or 422: the request was malformed or a hyperparameter was rejected."""
+
+
+class MissingVariableError(BadRequestError):
+    """A variable or partial the prompt template needs was not supplied."""
+
+
+class TemplateError(BadRequestError):
+    """The prompt template could not be rendered, or rendered to invalid JSON."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: missing or invalid API key."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key lacks the scope for this request."""
+
+
+class NotFoundError(APIStatusError):
+    """404: the route, model or resource does not exist."""
+
+
+class PromptNotFoundError(NotFoundError):
+    """404: the prompt id, version or label is unknown."""
+
+
+class RequestTimeoutError(APIStatusError):
+    """408: the gateway or the provider timed out."""
+
+
+class ConflictError(APIStatusError):
+    """409: a conflicting request is in flight."""
+
+
+class BudgetExceededError(APIStatusError):
+    """412: the budget or usage limit of the key is exhausted."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests."""
+
+
+class GuardrailError(APIStatusError):
+    """446: a guardrail denied the request."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the gateway or the provider failed."""
+
+
+class StreamError(PortkeyError):
+    """An error arrived inside an event stream, after the response had started.
+
+    ``chunks`` holds every chunk that was delivered before the error.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        body: Any = None,
+        code: str | None = None,
+        trace_id: str | None = None,
+        chunks: list[Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.body = body
+        self.code = code
+        self.trace_id = trace_id
+        self.chunks: list[Any] = chunks if chunks is not None else []
+
+    def __str__(self) -> str:
+        suffix = f" (trace id {self.trace_id})" if self.trace_id else ""
+        return f"{self.message}{suffix}"
+
+
+class TruncatedStreamError(StreamError):
+    """The stream ended before ``data: [DONE]``; the chunks received are in ``chunks``."""
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    408: RequestTimeoutError,
+    409: ConflictError,
+    412: BudgetExceededError,
+    422: BadRequestError,
+    429: RateLimitError,
+    446: GuardrailError,
+}
+
+_HTML_TAG = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"\s+")
+
+
+def parse_error_body(text: str) -> tuple[Any, str | None, dict[str, Any]]:
+    """Return ``(body, message, details)`` from an error body in any of the known shapes.
+
+    ``details`` holds ``code``, ``type`` and ``param`` when the body names them.
+    """
+    try:
+        body: Any = json.loads(text) if text else None
+    except ValueError:
+        readable = _SPACES.sub(" ", _HTML_TAG.sub(" ", text)).strip()
+        return text, (readable[:300] or None), {}
+    details: dict[str, Any] = {}
+    message: str | None = None
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            message = _str_or_none(error.get("message"))
+            for key in ("code", "type", "param"):
+                if error.get(key) is not None:
+                    details[key] = str(error[key])
+        elif isinstance(error, str):
+            message = error
+        if body.get("message") is not None:
+            message = message or str(body["message"])
+        message = message or _str_or_none(body.get("html-message") or body.get("detail"))
+    elif isinstance(body, str):
+        message = body
+    return body, message, details
+
+
+def make_status_error(
+    status_code: int, text: str, headers: Mapping[str, str] | None = None
+) -> APIStatusError:
+    """Build the typed error for an error response."""
+    body, message, details = parse_error_body(text)
+    message = message or f"HTTP {status_code}"
+    cls = _STATUS_CLASSES.get(status_code)
+    if cls is None:
+        cls = InternalServerError if status_code >= 500 else APIStatusError
+    lowered = message.lower()
+    if status_code == 404 and "prompt" in lowered:
+        cls = PromptNotFoundError
+    elif status_code == 400 and lowered.startswith("missing variable"):
+        cls = MissingVariableError
+    elif (status_code == 400 and ("template" in lowered or "partial" in lowered)) or (
+        status_code == 500 and "json" in lowered
+    ):
+        cls = TemplateError
+    trace_id = headers.get("x-portkey-trace-id") if headers is not None else None
+    return cls(
+        message,
+        status_code=status_code,
+        body=body,
+        trace_id=trace_id,
+        headers=headers,
+        **details,
+    )
+
+
+def make_stream_error(
+    data: Any, trace_id: str | None, chunks: list[Any]
+) -> StreamError:
+    """Build the error for an ``event: error`` or ``data: {"error": ...}`` stream event."""
+    message: str | None = None
+    code: str | None = None
+    if isinstance(data, dict):
+        error = data.get("error", data)
+        if isinstance(error, dict):
+            message = _str_or_none(error.get("message"))
+            code = _str_or_none(error.get("code"))
+        elif error is not None:
+            message = str(error)
+        message = message or _str_or_none(data.get("message"))
+    elif data:
+        message = str(data)
+    return StreamError(
+        f"error event in stream: {message or 'unknown error'}",
+        body=data,
+        code=code,
+        trace_id=trace_id,
+        chunks=chunks,
+    )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)

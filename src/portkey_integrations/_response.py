@@ -1,0 +1,219 @@
+"""Wire models: completions, stream chunks, usage, render results and Portkey headers.
+
+The models accept both the chat (``chat.completion``, ``message``) and the text
+(``text_completion``, ``text``) shapes and keep unknown fields (``content_blocks``,
+``hook_results``, provider-native values), because the gateway adds fields freely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+__all__ = [
+    "Choice",
+    "ChunkChoice",
+    "Completion",
+    "CompletionChunk",
+    "Delta",
+    "DeltaToolCall",
+    "FunctionCall",
+    "Message",
+    "RenderedPrompt",
+    "ResponseInfo",
+    "ToolCall",
+    "Usage",
+]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+
+class ResponseInfo(BaseModel):
+    """What Portkey's response headers say about a request."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status_code: int = 200
+    trace_id: str | None = None
+    cache_status: str | None = None
+    retry_attempt_count: int | None = None
+    provider: str | None = None
+    last_used_option_index: int | None = None
+    headers: dict[str, str] = {}
+
+    @classmethod
+    def from_headers(cls, status_code: int, headers: Mapping[str, str]) -> ResponseInfo:
+        get = headers.get
+        return cls(
+            status_code=status_code,
+            trace_id=get("x-portkey-trace-id"),
+            cache_status=get("x-portkey-cache-status"),
+            retry_attempt_count=_int_or_none(get("x-portkey-retry-attempt-count")),
+            provider=get("x-portkey-provider"),
+            last_used_option_index=_int_or_none(get("x-portkey-last-used-option-index")),
+            headers={
+                k: v for k, v in headers.items() if k.startswith(("x-portkey", "x-ratelimit"))
+            },
+        )
+
+
+class FunctionCall(_Wire):
+    name: str | None = None
+    arguments: str | None = None
+
+
+class ToolCall(_Wire):
+    id: str | None = None
+    type: str = "function"
+    function: FunctionCall = FunctionCall()
+
+
+class Message(_Wire):
+    role: str = "assistant"
+    content: str | list[Any] | None = None
+    tool_calls: list[ToolCall] | None = None
+    function_call: FunctionCall | None = None
+    refusal: str | None = None
+
+
+class PromptTokensDetails(_Wire):
+    cached_tokens: int | None = None
+    audio_tokens: int | None = None
+
+
+class CompletionTokensDetails(_Wire):
+    reasoning_tokens: int | None = None
+    audio_tokens: int | None = None
+    accepted_prediction_tokens: int | None = None
+    rejected_prediction_tokens: int | None = None
+
+
+class Usage(_Wire):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: CompletionTokensDetails | None = None
+
+
+class Choice(_Wire):
+    index: int = 0
+    message: Message | None = None
+    text: str | None = None
+    finish_reason: str | None = None
+    logprobs: Any = None
+
+    @property
+    def content(self) -> str:
+        """The choice's text, from ``message.content`` or ``text``."""
+        if self.message is not None:
+            content = self.message.content
+            if isinstance(content, list):
+                return "".join(
+                    str(part.get("text", "")) for part in content if isinstance(part, dict)
+                )
+            return content or ""
+        return self.text or ""
+
+
+class _WithInfo(_Wire):
+    _info: ResponseInfo | None = PrivateAttr(default=None)
+
+    @property
+    def portkey(self) -> ResponseInfo:
+        """Portkey's response headers (trace id, cache status, retries, provider)."""
+        return self._info or ResponseInfo()
+
+
+class Completion(_WithInfo):
+    """A ``chat.completion`` or ``text_completion`` object."""
+
+    id: str | None = None
+    object: str | None = None
+    created: int | None = None
+    model: str | None = None
+    choices: list[Choice] = []
+    usage: Usage | None = None
+    system_fingerprint: str | None = None
+
+    @property
+    def content(self) -> str:
+        """The first choice's text (``""`` when there is none)."""
+        return self.choices[0].content if self.choices else ""
+
+
+class DeltaToolCall(_Wire):
+    index: int = 0
+    id: str | None = None
+    type: str | None = None
+    function: FunctionCall | None = None
+
+
+class Delta(_Wire):
+    role: str | None = None
+    content: str | None = None
+    tool_calls: list[DeltaToolCall] | None = None
+    function_call: FunctionCall | None = None
+    refusal: str | None = None
+
+
+class ChunkChoice(_Wire):
+    index: int = 0
+    delta: Delta | None = None
+    text: str | None = None
+    finish_reason: str | None = None
+    logprobs: Any = None
+
+    @property
+    def content(self) -> str:
+        """The increment of text in this chunk, chat or text shape."""
+        if self.delta is not None:
+            return self.delta.content or ""
+        return self.text or ""
+
+
+class CompletionChunk(_Wire):
+    """A ``chat.completion.chunk`` or streamed ``text_completion`` event."""
+
+    id: str | None = None
+    object: str | None = None
+    created: int | None = None
+    model: str | None = None
+    choices: list[ChunkChoice] = []
+    usage: Usage | None = None
+    system_fingerprint: str | None = None
+
+
+class RenderedPrompt(_WithInfo):
+    """What ``/prompts/{id}/render`` returns: the request Portkey would send."""
+
+    success: bool = True
+    data: dict[str, Any] = {}
+
+    @property
+    def messages(self) -> list[dict[str, Any]] | None:
+        messages = self.data.get("messages")
+        return messages if isinstance(messages, list) else None
+
+    @property
+    def prompt(self) -> str | None:
+        prompt = self.data.get("prompt")
+        return prompt if isinstance(prompt, str) else None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The saved parameters merged with the overrides, without messages or prompt."""
+        return {k: v for k, v in self.data.items() if k not in ("messages", "prompt")}
+
+
+def _int_or_none(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None

@@ -1,0 +1,170 @@
+"""Server-sent events to typed chunks, with ``[DONE]`` and truncation handled.
+
+:class:`Stream` and :class:`AsyncStream` own the HTTP response and release it when
+iteration ends, when they are closed, or when an abandoned iterator is collected, so
+sequential streams reuse pooled connections.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, Generator
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource, ServerSentEvent
+
+from ._errors import (
+    APITimeoutError,
+    StreamError,
+    TruncatedStreamError,
+    make_stream_error,
+)
+from ._response import CompletionChunk, ResponseInfo
+
+__all__ = ["AsyncStream", "Stream"]
+
+
+class _Decoder:
+    """Turns events into chunks; the one place sync and async streams share."""
+
+    __slots__ = ("chunks", "done", "info")
+
+    def __init__(self, info: ResponseInfo) -> None:
+        self.info = info
+        self.done = False
+        self.chunks: list[CompletionChunk] = []
+
+    def decode(self, sse: ServerSentEvent) -> CompletionChunk | None:
+        data = sse.data
+        if data == "[DONE]":
+            self.done = True
+            return None
+        if not data:
+            return None
+        if sse.event == "error" or data.startswith('{"error"'):
+            raise make_stream_error(_loads_or_text(data), self.info.trace_id, self.chunks)
+        try:
+            chunk = CompletionChunk.model_validate_json(data)
+        except ValueError as exc:
+            raise StreamError(
+                f"malformed stream event: {data[:200]!r}",
+                body=data,
+                trace_id=self.info.trace_id,
+                chunks=self.chunks,
+            ) from exc
+        extra = chunk.model_extra
+        if extra and "error" in extra and not chunk.choices:
+            raise make_stream_error(extra, self.info.trace_id, self.chunks)
+        self.chunks.append(chunk)
+        return chunk
+
+    def finish(self) -> None:
+        if not self.done:
+            raise TruncatedStreamError(
+                f"stream ended without [DONE] after {len(self.chunks)} chunks",
+                trace_id=self.info.trace_id,
+                chunks=self.chunks,
+            )
+
+    def broken(self, exc: httpx.TransportError) -> Exception:
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(f"stream stalled: {type(exc).__name__}")
+        return TruncatedStreamError(
+            f"stream broken after {len(self.chunks)} chunks: {type(exc).__name__}",
+            trace_id=self.info.trace_id,
+            chunks=self.chunks,
+        )
+
+
+class Stream:
+    """An iterator of :class:`CompletionChunk` over one streaming response.
+
+    Raises :class:`TruncatedStreamError` after the last chunk that arrived when the
+    server closes without ``[DONE]``, and :class:`StreamError` on an error event.
+    """
+
+    def __init__(self, response: httpx.Response, info: ResponseInfo) -> None:
+        self.response = response
+        self.portkey = info
+        self._iterator = self._iterate()
+
+    def _iterate(self) -> Generator[CompletionChunk, None, None]:
+        decoder = _Decoder(self.portkey)
+        try:
+            for sse in EventSource(self.response).iter_sse():
+                chunk = decoder.decode(sse)
+                if chunk is not None:
+                    yield chunk
+                elif decoder.done:
+                    break
+            decoder.finish()
+        except httpx.TransportError as exc:
+            raise decoder.broken(exc) from exc
+        finally:
+            self.response.close()
+
+    def __iter__(self) -> Generator[CompletionChunk, None, None]:
+        return self._iterator
+
+    def __next__(self) -> CompletionChunk:
+        return next(self._iterator)
+
+    def close(self) -> None:
+        """Release the connection; safe to call more than once."""
+        self._iterator.close()
+        self.response.close()
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncStream:
+    """The async twin of :class:`Stream`."""
+
+    def __init__(self, response: httpx.Response, info: ResponseInfo) -> None:
+        self.response = response
+        self.portkey = info
+        self._iterator = self._iterate()
+
+    async def _iterate(self) -> AsyncGenerator[CompletionChunk, None]:
+        decoder = _Decoder(self.portkey)
+        try:
+            async for sse in EventSource(self.response).aiter_sse():
+                chunk = decoder.decode(sse)
+                if chunk is not None:
+                    yield chunk
+                elif decoder.done:
+                    break
+            decoder.finish()
+        except httpx.TransportError as exc:
+            raise decoder.broken(exc) from exc
+        finally:
+            await self.response.aclose()
+
+    def __aiter__(self) -> AsyncGenerator[CompletionChunk, None]:
+        return self._iterator
+
+    async def __anext__(self) -> CompletionChunk:
+        return await self._iterator.__anext__()
+
+    async def aclose(self) -> None:
+        """Release the connection; safe to call more than once."""
+        await self._iterator.aclose()
+        await self.response.aclose()
+
+    async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def _loads_or_text(data: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data
