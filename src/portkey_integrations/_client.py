@@ -8,6 +8,7 @@ and retry decisions. They differ only in how bytes are sent and how long they sl
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import os
@@ -15,9 +16,9 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
 from pydantic import SecretStr
@@ -51,6 +52,10 @@ _MAX_RETRY_DELAY = 8.0
 _MAX_RETRY_AFTER = 60.0
 _RETRY_STATUSES = frozenset({408, 409, 429})
 _USER_AGENT = "portkey-integrations/0.1"
+
+_C = TypeVar("_C", bound="_BaseClient")
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 def _is_success(status: int) -> bool:
@@ -160,27 +165,40 @@ class _BaseClient:
         key = "set" if self.options.api_key is not None else None
         return f"{type(self).__name__}(base_url={self._base_url!r}, api_key={key!r})"
 
-    def _prepare(
+    def _call_request(
         self,
-        route: Route,
-        *,
         stream: bool,
-        target: str | Sequence[Mapping[str, Any]] | None,
-        variables: Mapping[str, Any] | None,
-        raw_variables: Collection[str],
-        hyperparameters: Mapping[str, Any] | None,
-        options: RequestOptions | None,
-        params: dict[str, Any],
+        /,
+        *,
+        prompt_id: str | None = None,
+        messages: Sequence[Mapping[str, Any]] | None = None,
+        prompt: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (),
+        hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+        **params: Any,
     ) -> httpx.Request:
-        """Build the request for any route; the single place a request is made."""
-        if route == "prompt" or route == "render":
-            path = prompt_path(str(target), "render" if route == "render" else "completions")
-        elif route == "chat":
-            path = "/chat/completions"
-            params["messages"] = target
+        """Run a prompt (``prompt_id``), a chat (``messages``) or a text (``prompt``)
+        completion.
+
+        ``variables`` fill the prompt's template (names in ``raw_variables`` go as JSON
+        values rather than strings); ``hyperparameters`` and every other keyword go at the
+        body's root; ``options`` override the client's routing headers for this call.
+        ``stream`` returns a :class:`Stream` (``AsyncStream``) of chunks.
+        """
+        given = [x is not None for x in (prompt_id, messages, prompt)]
+        if sum(given) != 1:
+            raise PortkeyConfigError("pass exactly one of prompt_id, messages or prompt")
+        route: Route
+        if prompt_id is not None:
+            route, path = "prompt", prompt_path(prompt_id, "completions")
+        elif messages is not None:
+            route, path = "chat", "/chat/completions"
+            params["messages"] = messages
         else:
-            path = "/completions"
-            params["prompt"] = target
+            route, path = "text", "/completions"
+            params["prompt"] = prompt
         body = build_body(
             route,
             params,
@@ -189,6 +207,35 @@ class _BaseClient:
             raw_variables=raw_variables,
             hyperparameters=hyperparameters,
         )
+        return self._request(path, body, options, stream)
+
+    def _render_request(
+        self,
+        stream: bool,
+        prompt_id: str,
+        /,
+        *,
+        variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (),
+        hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+        **params: Any,
+    ) -> httpx.Request:
+        """Return what Portkey would send for this prompt and these variables
+        (``/prompts/{id}/render``)."""
+        body = build_body(
+            "render",
+            params,
+            stream=False,
+            variables=variables,
+            raw_variables=raw_variables,
+            hyperparameters=hyperparameters,
+        )
+        return self._request(prompt_path(prompt_id, "render"), body, options, False)
+
+    def _request(
+        self, path: str, body: dict[str, Any], options: RequestOptions | None, stream: bool
+    ) -> httpx.Request:
         headers = self._headers
         if options is not None:
             headers = {**headers, **options.headers()}
@@ -205,21 +252,6 @@ class _BaseClient:
             content=content,
             extensions=self._timeout_ext,
         )
-
-    @staticmethod
-    def _route(
-        prompt_id: str | None,
-        messages: Sequence[Mapping[str, Any]] | None,
-        prompt: str | None,
-    ) -> tuple[Route, str | Sequence[Mapping[str, Any]] | None]:
-        given = [x is not None for x in (prompt_id, messages, prompt)]
-        if sum(given) != 1:
-            raise PortkeyConfigError("pass exactly one of prompt_id, messages or prompt")
-        if prompt_id is not None:
-            return "prompt", prompt_id
-        if messages is not None:
-            return "chat", messages
-        return "text", prompt
 
     def _retry_or_raise(
         self, attempt: int, outcome: httpx.Response | httpx.TransportError
@@ -274,6 +306,39 @@ class _BaseClient:
         return result
 
 
+def _call(
+    build: Callable[Concatenate[_BaseClient, bool, _P], httpx.Request], *, stream: bool
+) -> Callable[[Callable[[_C, httpx.Request], _T]], Callable[Concatenate[_C, _P], _T]]:
+    """Give a client method the signature and docs of its request builder.
+
+    The sync and async clients declare only how a built request is sent and parsed;
+    the arguments, their checks and the request are written once, in the builder.
+    """
+
+    def decorate(run: Callable[[_C, httpx.Request], _T]) -> Callable[Concatenate[_C, _P], _T]:
+        def method(self: _C, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+            return run(self, build(self, stream, *args, **kwargs))
+
+        if inspect.iscoroutinefunction(run):
+            # Keep the async client's methods real coroutine functions for introspection.
+            async def amethod(self: _C, /, *args: _P.args, **kwargs: _P.kwargs) -> Any:
+                return await run(self, build(self, stream, *args, **kwargs))
+
+            method = amethod  # type: ignore[assignment]
+
+        params = list(inspect.signature(build).parameters.values())
+        del params[1]  # the stream flag is the method's, not the caller's
+        method.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            params, return_annotation=inspect.signature(run).return_annotation
+        )
+        method.__name__ = method.__qualname__ = run.__name__
+        method.__doc__ = build.__doc__
+        method.__module__ = run.__module__
+        return method
+
+    return decorate
+
+
 def _connection_error(exc: httpx.TransportError) -> APIConnectionError:
     try:
         url: str | None = str(exc.request.url)
@@ -297,47 +362,17 @@ class PortkeyClient(_BaseClient):
         super().__init__(**kwargs)
         self._http = http_client or httpx.Client(timeout=self.timeout)
 
-    def complete(
-        self, *, prompt_id: str | None = None, messages: Sequence[Mapping[str, Any]] | None = None,
-        prompt: str | None = None, variables: Mapping[str, Any] | None = None,
-        raw_variables: Collection[str] = (), hyperparameters: Mapping[str, Any] | None = None,
-        options: RequestOptions | None = None, **params: Any,
-    ) -> Completion:
-        """Run a prompt (``prompt_id``), a chat (``messages``) or a text (``prompt``)
-        completion; every other keyword is a hyperparameter at the body's root."""
-        route, target = self._route(prompt_id, messages, prompt)
-        request = self._prepare(
-            route, stream=False, target=target, variables=variables, raw_variables=raw_variables,
-            hyperparameters=hyperparameters, options=options, params=params,
-        )
+    @_call(_BaseClient._call_request, stream=False)
+    def complete(self, request: httpx.Request) -> Completion:
         return self._parse(self._send(request, stream=False), Completion)  # type: ignore[no-any-return]
 
-    def stream(
-        self, *, prompt_id: str | None = None, messages: Sequence[Mapping[str, Any]] | None = None,
-        prompt: str | None = None, variables: Mapping[str, Any] | None = None,
-        raw_variables: Collection[str] = (), hyperparameters: Mapping[str, Any] | None = None,
-        options: RequestOptions | None = None, **params: Any,
-    ) -> Stream:
-        """Like :meth:`complete`, streaming: returns a :class:`Stream` of chunks."""
-        route, target = self._route(prompt_id, messages, prompt)
-        request = self._prepare(
-            route, stream=True, target=target, variables=variables, raw_variables=raw_variables,
-            hyperparameters=hyperparameters, options=options, params=params,
-        )
+    @_call(_BaseClient._call_request, stream=True)
+    def stream(self, request: httpx.Request) -> Stream:
         response = self._send(request, stream=True)
         return Stream(response, self._info(response))
 
-    def render(
-        self, prompt_id: str, *, variables: Mapping[str, Any] | None = None,
-        raw_variables: Collection[str] = (), hyperparameters: Mapping[str, Any] | None = None,
-        options: RequestOptions | None = None, **params: Any,
-    ) -> RenderedPrompt:
-        """Return what Portkey would send for this prompt and these variables."""
-        request = self._prepare(
-            "render", stream=False, target=prompt_id, variables=variables,
-            raw_variables=raw_variables, hyperparameters=hyperparameters, options=options,
-            params=params,
-        )
+    @_call(_BaseClient._render_request, stream=False)
+    def render(self, request: httpx.Request) -> RenderedPrompt:
         return self._parse(self._send(request, stream=False), RenderedPrompt)  # type: ignore[no-any-return]
 
     def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
@@ -399,46 +434,17 @@ class AsyncPortkeyClient(_BaseClient):
                 pool = self._pools.setdefault(loop, httpx.AsyncClient(timeout=self.timeout))
         return pool
 
-    async def complete(
-        self, *, prompt_id: str | None = None, messages: Sequence[Mapping[str, Any]] | None = None,
-        prompt: str | None = None, variables: Mapping[str, Any] | None = None,
-        raw_variables: Collection[str] = (), hyperparameters: Mapping[str, Any] | None = None,
-        options: RequestOptions | None = None, **params: Any,
-    ) -> Completion:
-        """Async :meth:`PortkeyClient.complete`."""
-        route, target = self._route(prompt_id, messages, prompt)
-        request = self._prepare(
-            route, stream=False, target=target, variables=variables, raw_variables=raw_variables,
-            hyperparameters=hyperparameters, options=options, params=params,
-        )
+    @_call(_BaseClient._call_request, stream=False)
+    async def complete(self, request: httpx.Request) -> Completion:
         return self._parse(await self._send(request, stream=False), Completion)  # type: ignore[no-any-return]
 
-    async def stream(
-        self, *, prompt_id: str | None = None, messages: Sequence[Mapping[str, Any]] | None = None,
-        prompt: str | None = None, variables: Mapping[str, Any] | None = None,
-        raw_variables: Collection[str] = (), hyperparameters: Mapping[str, Any] | None = None,
-        options: RequestOptions | None = None, **params: Any,
-    ) -> AsyncStream:
-        """Async :meth:`PortkeyClient.stream`: returns an :class:`AsyncStream`."""
-        route, target = self._route(prompt_id, messages, prompt)
-        request = self._prepare(
-            route, stream=True, target=target, variables=variables, raw_variables=raw_variables,
-            hyperparameters=hyperparameters, options=options, params=params,
-        )
+    @_call(_BaseClient._call_request, stream=True)
+    async def stream(self, request: httpx.Request) -> AsyncStream:
         response = await self._send(request, stream=True)
         return AsyncStream(response, self._info(response))
 
-    async def render(
-        self, prompt_id: str, *, variables: Mapping[str, Any] | None = None,
-        raw_variables: Collection[str] = (), hyperparameters: Mapping[str, Any] | None = None,
-        options: RequestOptions | None = None, **params: Any,
-    ) -> RenderedPrompt:
-        """Async :meth:`PortkeyClient.render`."""
-        request = self._prepare(
-            "render", stream=False, target=prompt_id, variables=variables,
-            raw_variables=raw_variables, hyperparameters=hyperparameters, options=options,
-            params=params,
-        )
+    @_call(_BaseClient._render_request, stream=False)
+    async def render(self, request: httpx.Request) -> RenderedPrompt:
         return self._parse(await self._send(request, stream=False), RenderedPrompt)  # type: ignore[no-any-return]
 
     async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:

@@ -37,7 +37,8 @@ class _Decoder:
 
     def decode(self, sse: ServerSentEvent) -> CompletionChunk | None:
         data = sse.data
-        if data == "[DONE]":
+        if data == "[DONE]" or self.done:
+            # Anything after [DONE] is ignored; the server ends the response there.
             self.done = True
             return None
         if not data:
@@ -59,8 +60,17 @@ class _Decoder:
         self.chunks.append(chunk)
         return chunk
 
-    def finish(self) -> None:
-        if not self.done:
+    def __enter__(self) -> _Decoder:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        """Map transport failures to stream errors, and a clean end without [DONE] to
+        :class:`TruncatedStreamError`, after every chunk that arrived was delivered."""
+        if isinstance(exc, httpx.TransportError):
+            raise self.broken(exc) from exc
+        if kind is None and not self.done:
             raise TruncatedStreamError(
                 f"stream ended without [DONE] after {len(self.chunks)} chunks",
                 trace_id=self.info.trace_id,
@@ -87,22 +97,9 @@ class Stream:
     def __init__(self, response: httpx.Response, info: ResponseInfo) -> None:
         self.response = response
         self.portkey = info
-        self._iterator = self._iterate()
-
-    def _iterate(self) -> Generator[CompletionChunk, None, None]:
-        decoder = _Decoder(self.portkey)
-        try:
-            for sse in EventSource(self.response).iter_sse():
-                chunk = decoder.decode(sse)
-                if chunk is not None:
-                    yield chunk
-                elif decoder.done:
-                    break
-            decoder.finish()
-        except httpx.TransportError as exc:
-            raise decoder.broken(exc) from exc
-        finally:
-            self.response.close()
+        # A function, not a method: the generator must not hold the stream, so that an
+        # abandoned stream is freed (and its connection released) without waiting for gc.
+        self._iterator = _iterate(response, info)
 
     def __iter__(self) -> Generator[CompletionChunk, None, None]:
         return self._iterator
@@ -128,22 +125,7 @@ class AsyncStream:
     def __init__(self, response: httpx.Response, info: ResponseInfo) -> None:
         self.response = response
         self.portkey = info
-        self._iterator = self._iterate()
-
-    async def _iterate(self) -> AsyncGenerator[CompletionChunk, None]:
-        decoder = _Decoder(self.portkey)
-        try:
-            async for sse in EventSource(self.response).aiter_sse():
-                chunk = decoder.decode(sse)
-                if chunk is not None:
-                    yield chunk
-                elif decoder.done:
-                    break
-            decoder.finish()
-        except httpx.TransportError as exc:
-            raise decoder.broken(exc) from exc
-        finally:
-            await self.response.aclose()
+        self._iterator = _aiterate(response, info)
 
     def __aiter__(self) -> AsyncGenerator[CompletionChunk, None]:
         return self._iterator
@@ -161,6 +143,30 @@ class AsyncStream:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def _iterate(
+    response: httpx.Response, info: ResponseInfo
+) -> Generator[CompletionChunk, None, None]:
+    try:
+        with _Decoder(info) as decoder:
+            for sse in EventSource(response).iter_sse():
+                if (chunk := decoder.decode(sse)) is not None:
+                    yield chunk
+    finally:
+        response.close()
+
+
+async def _aiterate(
+    response: httpx.Response, info: ResponseInfo
+) -> AsyncGenerator[CompletionChunk, None]:
+    try:
+        with _Decoder(info) as decoder:
+            async for sse in EventSource(response).aiter_sse():
+                if (chunk := decoder.decode(sse)) is not None:
+                    yield chunk
+    finally:
+        await response.aclose()
 
 
 def _loads_or_text(data: str) -> Any:
