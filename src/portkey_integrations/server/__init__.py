@@ -1,0 +1,33 @@
+"""A local Portkey-compatible server: prompt store, Mustache renderer, offline model, faults.
+
+Needs the ``server`` extra (Starlette and uvicorn)::
+
+    from portkey_integrations.server import LocalPortkeyServer
+
+    with LocalPortkeyServer() as server:
+        print(server.base_url)  # http://127.0.0.1:<port>/v1
+"""
+
+from .app import ReceivedRequest, ServerState, create_app, get_state
+from .embedded import embedded_base_url, embedded_server
+from .faults import ROUTES, Fault, FaultKind
+from .runner import LocalPortkeyServer
+from .store import Prompt, PromptFileError, PromptStore, PromptVersion, bundled_prompts_dir
+
+__all__ = [
+    "ROUTES",
+    "Fault",
+    "FaultKind",
+    "LocalPortkeyServer",
+    "Prompt",
+    "PromptFileError",
+    "PromptStore",
+    "PromptVersion",
+    "ReceivedRequest",
+    "ServerState",
+    "bundled_prompts_dir",
+    "create_app",
+    "embedded_base_url",
+    "embedded_server",
+    "get_state",
+]

@@ -1,0 +1,75 @@
+"""The ``/_local/...`` routes: drive a running server (faults, request log, prompts) over HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp
+
+from .faults import Fault
+from .state import INVALID_KEY, ServerState, failure, headers_of, read_body
+from .store import PromptStore
+
+__all__ = ["control"]
+
+_REGISTER_KEYS = frozenset(
+    {
+        "template",
+        "model",
+        "parameters",
+        "tools",
+        "response_format",
+        "kind",
+        "version",
+        "publish",
+        "labels",
+        "description",
+    }
+)
+
+
+async def control(state: ServerState, request: Request) -> ASGIApp:
+    """The ``/_local/...`` routes that drive a server from another process."""
+    if not state.authorized(headers_of(request)):
+        return failure(401, INVALID_KEY, [])
+    what = request.url.path.rsplit("/", 1)[-1]
+    method = request.method
+    if method == "DELETE" or what == "reset":
+        if what in ("faults", "reset"):
+            state.clear_faults()
+        if what in ("requests", "reset"):
+            state.clear_requests()
+        return JSONResponse({"ok": True})
+    if method == "GET":
+        if what == "faults":
+            return JSONResponse({"faults": [f.to_dict() for f in state.faults.list()]})
+        return JSONResponse({"requests": [asdict(r) for r in state.requests]})
+    body, error = await read_body(request)
+    if error is not None:
+        return failure(400, error, [])
+    try:
+        if what == "faults":
+            fault = state.add_fault(Fault.from_dict(body))
+            return JSONResponse({"fault": fault.to_dict()}, status_code=201)
+        return JSONResponse(_register(state.store, body), status_code=201)
+    except (TypeError, ValueError) as exc:
+        return failure(400, str(exc), [])
+
+
+def _register(store: PromptStore, body: dict[str, Any]) -> dict[str, Any]:
+    if "versions" in body:
+        prompt = store.load_data(body, source="POST /_local/prompts")
+        return {"id": prompt.id, "versions": sorted(prompt.versions)}
+    prompt_id = body.get("id")
+    unknown = set(body) - _REGISTER_KEYS - {"id"}
+    if not isinstance(prompt_id, str) or "template" not in body or unknown:
+        raise ValueError(
+            "expected 'id', 'template' and register() options"
+            + (f"; unknown: {sorted(unknown)}" if unknown else "")
+        )
+    options = {k: v for k, v in body.items() if k in _REGISTER_KEYS}
+    version = store.register(prompt_id, **options)
+    return {"id": prompt_id, "version": version}

@@ -1,0 +1,229 @@
+"""Run the app over real HTTP on a loopback port, in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from .app import ReceivedRequest, ServerState, create_app, get_state
+from .faults import Fault
+from .responses import AbortConnection
+from .store import PromptStore
+
+__all__ = ["LocalPortkeyServer", "bind_socket", "quiet_aborts", "uvicorn_server"]
+
+_START_TIMEOUT = 10.0
+
+
+class _DropAborts(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], AbortConnection))
+
+
+def quiet_aborts() -> None:
+    """Keep the deliberate ``abort`` fault out of uvicorn's error log."""
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _DropAborts) for f in logger.filters):
+        logger.addFilter(_DropAborts())
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (port 0: a free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto must be IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted
+    # sockets that say so, and without it every response waits ~40 ms (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def uvicorn_server(
+    app: Any, *, log_level: str = "warning", access_log: bool = False
+) -> uvicorn.Server:
+    """A uvicorn server for ``app`` that leaves the process's logging set-up alone."""
+    quiet_aborts()
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        log_level=log_level,
+        access_log=access_log,
+        lifespan="off",
+        ws="none",
+        timeout_graceful_shutdown=1,
+    )
+    return uvicorn.Server(config)
+
+
+class LocalPortkeyServer:
+    """The Portkey-compatible server on ``http://127.0.0.1:<port>/v1``.
+
+    Use as a context manager or call :meth:`start` / :meth:`stop`. Arguments as
+    :func:`~portkey_integrations.server.create_app`; ``port=0`` picks a free port.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: PromptStore | None = None,
+        prompts_dir: str | Path | None = None,
+        api_key: str | None = None,
+        upstream: str | None = None,
+        include_bundled: bool = True,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+        access_log: bool = False,
+    ) -> None:
+        self.app = create_app(
+            store=store,
+            prompts_dir=prompts_dir,
+            api_key=api_key,
+            upstream=upstream,
+            include_bundled=include_bundled,
+        )
+        self.state: ServerState = get_state(self.app)
+        self.host = host
+        self.port = port
+        self._log_level = log_level
+        self._access_log = access_log
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    # --- lifecycle -----------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is accepting requests."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> LocalPortkeyServer:
+        """Start serving (no-op if already running) and wait until it accepts connections."""
+        with self._lock:
+            if self.running:
+                return self
+            sock = bind_socket(self.host, self.port)
+            self.port = sock.getsockname()[1]
+            server = uvicorn_server(
+                self.app, log_level=self._log_level, access_log=self._access_log
+            )
+            thread = threading.Thread(
+                target=self._serve,
+                args=(server, sock),
+                name=f"portkey-local:{self.port}",
+                daemon=True,
+            )
+            thread.start()
+            deadline = time.monotonic() + _START_TIMEOUT
+            while not server.started:
+                if not thread.is_alive() or time.monotonic() > deadline:
+                    server.should_exit = True
+                    sock.close()
+                    raise RuntimeError(
+                        f"the local Portkey server did not start on {self.host}:{self.port}"
+                    )
+                time.sleep(0.002)
+            self._server, self._thread = server, thread
+            return self
+
+    def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            await server.serve(sockets=[sock])
+
+        asyncio.run(main())
+
+    def stop(self) -> None:
+        """Stop serving; open streams are cut."""
+        with self._lock:
+            server, thread, loop = self._server, self._thread, self._loop
+            self._server = self._thread = self._loop = None
+        if server is None or thread is None:
+            return
+        upstream = self.state.upstream
+        if upstream is not None and loop is not None and loop.is_running():
+            closing = asyncio.run_coroutine_threadsafe(upstream.aclose(), loop)
+            with contextlib.suppress(Exception):
+                closing.result(timeout=2)
+        # force_exit: do not wait for open streams (a stalled one would hold us).
+        server.should_exit = True
+        server.force_exit = True
+        thread.join(timeout=5)
+
+    def __enter__(self) -> LocalPortkeyServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- addresses -----------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` (no path)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The Portkey base URL: ``http://host:port/v1``."""
+        return f"{self.url}/v1"
+
+    # --- state ---------------------------------------------------------------
+
+    @property
+    def store(self) -> PromptStore:
+        """The prompt store served (register prompts here, even while running)."""
+        return self.state.store
+
+    @property
+    def requests(self) -> list[ReceivedRequest]:
+        """The requests received so far, oldest first."""
+        return self.state.requests
+
+    @property
+    def last_request(self) -> ReceivedRequest | None:
+        """The most recent request received, if any."""
+        requests = self.state.requests
+        return requests[-1] if requests else None
+
+    def add_fault(self, fault: Fault) -> Fault:
+        """Register a fault for the next matching requests."""
+        return self.state.add_fault(fault)
+
+    def clear_faults(self) -> None:
+        """Remove every registered fault."""
+        self.state.clear_faults()
+
+    def clear_requests(self) -> None:
+        """Empty the request log."""
+        self.state.clear_requests()
+
+    def reset(self) -> None:
+        """Clear faults and the request log; registered prompts stay."""
+        self.state.reset()
+
+    def register(self, prompt_id: str, template: str | list[Any], **options: Any) -> int:
+        """Shortcut for ``server.store.register(...)``."""
+        return self.store.register(prompt_id, template, **options)

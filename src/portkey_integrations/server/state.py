@@ -1,0 +1,135 @@
+"""What the server holds (prompt store, faults, request log) and what it reads from a request."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from .faults import Fault, FaultRegistry
+from .responses import Headers, JSONOut, json_out
+from .store import PromptStore
+from .upstream import Upstream
+
+__all__ = [
+    "INVALID_KEY",
+    "ReceivedRequest",
+    "ServerState",
+    "failure",
+    "headers_of",
+    "raw_path",
+    "read_body",
+]
+
+INVALID_KEY = "Portkey Error: Invalid API Key. Error Code: 03"
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """A request the server received: ``path`` as sent (still percent-encoded),
+    ``headers`` with lower-case names, ``body`` as decoded JSON (or text), and
+    the decoded ``prompt_id`` (``pp-x@2``) on prompt routes."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    prompt_id: str | None = None
+
+    @property
+    def variables(self) -> Any:
+        """The body's ``variables`` (``None`` when absent)."""
+        return self.body.get("variables") if isinstance(self.body, dict) else None
+
+
+class ServerState:
+    """What one app holds: the prompt store, faults, the request log and settings."""
+
+    def __init__(
+        self,
+        store: PromptStore,
+        api_key: str | None = None,
+        upstream: str | None = None,
+        record_limit: int | None = 10_000,
+    ) -> None:
+        self.store = store
+        self.api_key = api_key
+        self.upstream = Upstream(upstream) if upstream else None
+        self.faults = FaultRegistry()
+        self._requests: deque[ReceivedRequest] = deque(maxlen=record_limit)
+        self._lock = threading.Lock()
+
+    @property
+    def requests(self) -> list[ReceivedRequest]:
+        """The requests received so far, oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    def record(self, received: ReceivedRequest) -> None:
+        """Add a request to the log."""
+        with self._lock:
+            self._requests.append(received)
+
+    def clear_requests(self) -> None:
+        """Empty the request log."""
+        with self._lock:
+            self._requests.clear()
+
+    def add_fault(self, fault: Fault) -> Fault:
+        """Register a fault (see :class:`Fault`)."""
+        return self.faults.add(fault)
+
+    def clear_faults(self) -> None:
+        """Remove every registered fault."""
+        self.faults.clear()
+
+    def reset(self) -> None:
+        """Clear faults and the request log; prompts stay."""
+        self.clear_faults()
+        self.clear_requests()
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        """Whether a request carries the API key (always, when none was set)."""
+        key = self.api_key
+        return (
+            key is None
+            or headers.get("x-portkey-api-key") == key
+            or headers.get("authorization") == f"Bearer {key}"
+        )
+
+
+def raw_path(request: Request) -> str:
+    """The path as sent, percent-encoding kept."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else str(request.scope["path"])
+
+
+def headers_of(request: Request) -> dict[str, str]:
+    """Request headers by lower-case name (repeated ones joined with ", ")."""
+    headers: dict[str, str] = {}
+    for key, value in request.headers.items():
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
+
+
+async def read_body(request: Request) -> tuple[Any, str | None]:
+    """The decoded JSON body (``{}`` when empty) and an error message if it is not an object."""
+    raw = await request.body()
+    if not raw:
+        return {}, None
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        return raw.decode("utf-8", "replace"), f"Invalid JSON body: {exc}"
+    if not isinstance(body, dict):
+        return body, "The request body must be a JSON object"
+    return body, None
+
+
+def failure(status: int, message: str, headers: Headers) -> JSONOut:
+    """Portkey's own error response: ``{"status": "failure", "message": ...}``."""
+    return json_out(status, {"status": "failure", "message": message}, headers)
