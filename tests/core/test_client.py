@@ -53,7 +53,9 @@ class Api:
             return self.sync.render(prompt_id, **kw)
         return asyncio.run(self.aio.render(prompt_id, **kw))
 
-    def chunks(self, received: list[CompletionChunk] | None = None, **kw: Any) -> list[CompletionChunk]:
+    def chunks(
+        self, received: list[CompletionChunk] | None = None, **kw: Any
+    ) -> list[CompletionChunk]:
         """All chunks of a stream; chunks that arrived before an error land in ``received``."""
         out = received if received is not None else []
         if self.kind == "sync":
@@ -220,7 +222,7 @@ def test_object_variables_are_stringified_and_raw_ones_spliced(
     history = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "yes"}]
     api.complete(
         prompt_id="pp-core-history",
-        variables={"data": {"k": "v \"q\""}, "chat_history": history, "input": "now"},
+        variables={"data": {"k": 'v "q"'}, "chat_history": history, "input": "now"},
         raw_variables={"chat_history"},
     )
     sent = server.requests[-1].body["variables"]
@@ -232,7 +234,12 @@ def test_object_variables_are_stringified_and_raw_ones_spliced(
         raw_variables={"chat_history"},
     )
     assert rendered.messages is not None
-    assert [m["content"] for m in rendered.messages] == ['Data: {"k": "v"}', "earlier", "yes", "now"]
+    assert [m["content"] for m in rendered.messages] == [
+        'Data: {"k": "v"}',
+        "earlier",
+        "yes",
+        "now",
+    ]
 
 
 # --- headers ------------------------------------------------------------------------------
@@ -293,9 +300,7 @@ def test_embedded_server_without_key_or_url(caplog: pytest.LogCaptureFixture) ->
 # --- secrets ------------------------------------------------------------------------------
 
 
-def test_api_key_never_shown(
-    server: LocalPortkeyServer, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_api_key_never_shown(server: LocalPortkeyServer, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     client = PortkeyClient(base_url=server.base_url, api_key=SECRET, provider_api_key="sk-prov")
     assert SECRET not in repr(client) and "sk-prov" not in repr(client)
@@ -354,13 +359,17 @@ def test_envelope_and_unknown_fields_are_tolerated() -> None:
         return httpx.Response(200, json={"status": "200", "headers": {}, "body": inner})
 
     client = PortkeyClient(
-        base_url="http://test/v1", api_key="k", http_client=httpx.Client(transport=httpx.MockTransport(handler))
+        base_url="http://test/v1",
+        api_key="k",
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
     )
     result = client.complete(prompt_id="pp-x", variables={})
     assert result.content == "hi"
     assert result.choices[0].finish_reason == "end_turn"
     assert result.choices[0].message is not None
-    assert result.choices[0].message.model_extra == {"content_blocks": [{"type": "text", "text": "hi"}]}
+    assert result.choices[0].message.model_extra == {
+        "content_blocks": [{"type": "text", "text": "hi"}]
+    }
     assert result.usage is not None and result.usage.completion_tokens_details is not None
     assert result.usage.completion_tokens_details.reasoning_tokens == 1
 
@@ -534,7 +543,9 @@ async def test_async_client_serves_several_loops(server: LocalPortkeyServer) -> 
     first = await client.complete(prompt_id="pp-core", variables={"question": "loop one"})
 
     def other_loop() -> str:
-        return asyncio.run(client.complete(prompt_id="pp-core", variables={"question": "two"})).content
+        return asyncio.run(
+            client.complete(prompt_id="pp-core", variables={"question": "two"})
+        ).content
 
     second = await asyncio.get_running_loop().run_in_executor(None, other_loop)
     assert "loop one" in first.content and "two" in second

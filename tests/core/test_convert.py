@@ -18,7 +18,10 @@ from portkey_integrations._convert import (
 SYSTEM = {"role": "system", "content": "be brief"}
 HUMAN_1 = {"role": "user", "content": "first"}
 AI_1 = {"role": "assistant", "content": "ok"}
-HUMAN_2 = {"role": "user", "content": [{"type": "text", "text": "sec"}, {"type": "text", "text": "ond"}]}
+HUMAN_2 = {
+    "role": "user",
+    "content": [{"type": "text", "text": "sec"}, {"type": "text", "text": "ond"}],
+}
 AI_CALL = {
     "role": "assistant",
     "content": None,
@@ -44,7 +47,9 @@ TOOL = {"role": "tool", "tool_call_id": "c1", "content": "42"}
 )
 def test_conversation_variables(messages: list[dict[str, Any]], expected: dict[str, Any]) -> None:
     got = conversation_variables(
-        messages, input_variable="input", history_variable="chat_history",
+        messages,
+        input_variable="input",
+        history_variable="chat_history",
         scratchpad_variable="agent_scratchpad",
     )
     assert got == expected
@@ -75,7 +80,11 @@ def test_message_text() -> None:
         ("b", ["a", "b"], {"type": "function", "function": {"name": "b"}}),
         (None, ["a"], None),
         (False, ["a"], None),
-        ({"type": "function", "function": {"name": "a"}}, ["a"], {"type": "function", "function": {"name": "a"}}),
+        (
+            {"type": "function", "function": {"name": "a"}},
+            ["a"],
+            {"type": "function", "function": {"name": "a"}},
+        ),
     ],
 )
 def test_normalize_tool_choice(choice: Any, names: list[str], expected: Any) -> None:
@@ -99,7 +108,13 @@ def test_parse_tool_arguments() -> None:
 def test_tool_call_accumulator_assembles_deltas_by_index() -> None:
     acc = ToolCallAccumulator()
     assert not acc
-    acc.add([DeltaToolCall(index=0, id="c0", type="function", function=FunctionCall(name="get", arguments=""))])
+    acc.add(
+        [
+            DeltaToolCall(
+                index=0, id="c0", type="function", function=FunctionCall(name="get", arguments="")
+            )
+        ]
+    )
     acc.add([DeltaToolCall(index=1, id="c1", function=FunctionCall(name="put", arguments=""))])
     acc.add([DeltaToolCall(index=0, function=FunctionCall(arguments='{"a":'))])
     snapshot = acc.tool_calls

@@ -28,7 +28,10 @@ from portkey_integrations._request import build_body, encode_variables, prompt_p
         ("a b?c#d", "/prompts/a%20b%3Fc%23d/completions"),
         ("100%", "/prompts/100%25/completions"),
         ("..", "/prompts/%2E%2E/completions"),
-        ("0c9bd0a4-3c1f-4b1a-9a0e-6f1f5f9d2c11", "/prompts/0c9bd0a4-3c1f-4b1a-9a0e-6f1f5f9d2c11/completions"),
+        (
+            "0c9bd0a4-3c1f-4b1a-9a0e-6f1f5f9d2c11",
+            "/prompts/0c9bd0a4-3c1f-4b1a-9a0e-6f1f5f9d2c11/completions",
+        ),
     ],
 )
 def test_prompt_id_is_one_safe_path_segment(prompt_id: str, path: str) -> None:
@@ -143,7 +146,9 @@ def test_explicit_max_completion_tokens_wins_over_max_tokens() -> None:
 def test_stream_options_dropped_when_not_streaming() -> None:
     opts = {"stream_options": {"include_usage": True}}
     assert "stream_options" not in build_body("prompt", dict(opts), stream=False)
-    assert build_body("prompt", dict(opts), stream=True)["stream_options"] == {"include_usage": True}
+    assert build_body("prompt", dict(opts), stream=True)["stream_options"] == {
+        "include_usage": True
+    }
 
 
 def test_variables_rejected_outside_prompt_routes() -> None:
