@@ -11,10 +11,9 @@ import sys
 from typing import Any
 
 import httpx
-from _harness import compare, report
+from _harness import compare, report, serve
 
 from portkey_integrations import PortkeyClient
-from portkey_integrations.server import LocalPortkeyServer
 
 PROMPT = [
     {"role": "system", "content": "You are terse."},
@@ -39,11 +38,10 @@ def count_connects(client: PortkeyClient) -> list[int]:
 
 
 def main() -> int:
-    with LocalPortkeyServer() as server:
-        server.store.register("pp-bench", template=PROMPT, model="portkey-local")
-        url = f"{server.base_url}/prompts/pp-bench/completions"
+    with serve({"pp-bench": {"template": PROMPT, "model": "portkey-local"}}) as base_url:
+        url = f"{base_url}/prompts/pp-bench/completions"
         raw = httpx.Client()
-        client = PortkeyClient(base_url=server.base_url, api_key="pk-bench")
+        client = PortkeyClient(base_url=base_url, api_key="pk-bench")
         headers = {"content-type": "application/json", "x-portkey-api-key": "pk-bench"}
 
         def raw_call() -> object:
@@ -89,7 +87,7 @@ def main() -> int:
             {"PortkeyClient.stream": 1.15},
         )
 
-        fresh = PortkeyClient(base_url=server.base_url, api_key="pk-bench")
+        fresh = PortkeyClient(base_url=base_url, api_key="pk-bench")
         connects = count_connects(fresh)
         for _ in range(500):
             for _ in fresh.stream(prompt_id="pp-bench", variables=VARIABLES):

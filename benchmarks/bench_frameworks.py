@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from _harness import compare, report
-
-from portkey_integrations.server import LocalPortkeyServer
+from _harness import compare, report, serve
 
 QUESTION = "What is the tallest mountain on the moon and why is it so tall"
 
@@ -27,8 +25,7 @@ def main() -> int:
     from portkey_integrations.llama_index import PortkeyChatModel as LIPortkey
 
     ok = True
-    with LocalPortkeyServer() as server:
-        url = server.base_url
+    with serve() as url:
         lc_messages = [HumanMessage(QUESTION)]
         lc_openai = ChatOpenAI(model="portkey-local", base_url=url, api_key="sk-x", max_retries=0)
         lc_portkey = LCPortkey(model="portkey-local", base_url=url, api_key="pk-x", max_retries=0)

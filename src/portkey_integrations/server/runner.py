@@ -29,11 +29,19 @@ class _DropAborts(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], AbortConnection))
 
 
+class _DropClosedWrites(logging.Filter):
+    # A client that closes a stream early (as it may) leaves the server writing the
+    # rest of the events to a closed socket; asyncio warns once per write.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "socket.send() raised exception."
+
+
 def quiet_aborts() -> None:
-    """Keep the deliberate ``abort`` fault out of uvicorn's error log."""
-    logger = logging.getLogger("uvicorn.error")
-    if not any(isinstance(f, _DropAborts) for f in logger.filters):
-        logger.addFilter(_DropAborts())
+    """Keep deliberate aborts and clients' early closes out of the logs."""
+    for name, cls in (("uvicorn.error", _DropAborts), ("asyncio", _DropClosedWrites)):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, cls) for f in logger.filters):
+            logger.addFilter(cls())
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
