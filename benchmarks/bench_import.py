@@ -17,7 +17,7 @@ CASES = {
 }
 CHECK = (
     "import sys, portkey_integrations.langchain; "
-    "assert 'llama_index' not in sys.modules and 'llama_index.core' not in sys.modules, 'llama_index imported'"
+    "assert not [m for m in sys.modules if m.startswith('llama_index')], 'llama_index imported'"
 )
 
 
@@ -42,7 +42,7 @@ def main() -> int:
     for name, seconds in medians.items():
         print(f"  {name:<40} {seconds * 1000:8.1f} ms")
     verdict = "ok" if added_ms < 50 else "MISSED"
-    print(f"  added by portkey_integrations.langchain: {added_ms:.1f} ms (target < 50 ms) {verdict}")
+    print(f"  added by the adapter: {added_ms:.1f} ms (target < 50 ms) {verdict}")
     return 0 if added_ms < 50 else 1
 
 
