@@ -1,0 +1,29 @@
+"""LangChain models over Portkey prompts.
+
+- :class:`PortkeyChatModel`: a ``BaseChatModel`` (prompt route or ``/chat/completions``)
+- :class:`PortkeyPromptLLM`: a ``BaseLLM`` (prompt route or ``/completions``)
+
+Both drop into LCEL chains, LangGraph graphs and ``create_agent`` agents; a dict input
+is the prompt's variables.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .chat_models import PortkeyChatModel
+
+if TYPE_CHECKING:
+    from .llms import PortkeyPromptLLM
+
+__all__ = ["PortkeyChatModel", "PortkeyPromptLLM"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: langchain-core's BaseLLM module pulls in yaml and tenacity, which chat-only
+    # users should not pay for at import time.
+    if name == "PortkeyPromptLLM":
+        from .llms import PortkeyPromptLLM
+
+        return PortkeyPromptLLM
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

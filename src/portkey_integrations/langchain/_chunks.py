@@ -1,0 +1,162 @@
+"""Stream events to LangChain chunks, for the chat model and the LLM.
+
+Content goes out as it arrives; what carries no content (a role-only first event, the
+finish reason, usage) is folded into one closing chunk, so callbacks see no empty
+chunks in between and usage lands on exactly one chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import AIMessageChunk, ToolCallChunk
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
+
+from .._response import CompletionChunk, DeltaToolCall
+from ._messages import usage_metadata
+
+__all__ = ["ChatChunks", "TextChunks", "chunk_message"]
+
+
+def _tool_call_chunks(deltas: Sequence[DeltaToolCall]) -> list[ToolCallChunk]:
+    return [
+        ToolCallChunk(
+            type="tool_call_chunk",
+            name=d.function.name if d.function is not None else None,
+            args=d.function.arguments if d.function is not None else None,
+            id=d.id,
+            index=d.index,
+        )
+        for d in deltas
+    ]
+
+
+def chunk_message(
+    chunk: CompletionChunk,
+) -> tuple[AIMessageChunk | None, UsageMetadata | None, dict[str, Any] | None]:
+    """A stream event as ``(message chunk, usage, generation info)``.
+
+    The message is ``None`` when the event carries no content, tool call or function
+    call (a role-only first event, a finish event, a usage event): the caller folds its
+    usage and info into the stream's last chunk instead of sending an empty chunk
+    through every callback. Only the first choice is streamed, as in langchain-openai.
+    """
+    usage = usage_metadata(chunk.usage) if chunk.usage is not None else None
+    if not chunk.choices:
+        return None, usage, None
+    choice = chunk.choices[0]
+    info: dict[str, Any] | None = None
+    if choice.finish_reason is not None:
+        info = {"finish_reason": choice.finish_reason, "model_name": chunk.model}
+        if chunk.system_fingerprint is not None:
+            info["system_fingerprint"] = chunk.system_fingerprint
+    if choice.logprobs is not None:
+        info = info or {}
+        info["logprobs"] = choice.logprobs
+    delta = choice.delta
+    if delta is None:  # a text-completion shaped event
+        text = choice.text
+        return (AIMessageChunk(content=text) if text else None), usage, info
+    if delta.tool_calls or delta.function_call is not None:
+        additional: dict[str, Any] = {}
+        if delta.function_call is not None:
+            additional["function_call"] = delta.function_call.model_dump(exclude_none=True)
+        message = AIMessageChunk(
+            content=delta.content or "",
+            additional_kwargs=additional,
+            tool_call_chunks=_tool_call_chunks(delta.tool_calls) if delta.tool_calls else [],
+        )
+        return message, usage, info
+    if delta.content:
+        return AIMessageChunk(content=delta.content), usage, info
+    return None, usage, info
+
+
+class ChatChunks:
+    """Stream events to ``ChatGenerationChunk``s.
+
+    Content and tool-call chunks go out as they arrive, the first one carrying Portkey's
+    metadata (string metadata is concatenated when chunks add up, so it goes once).
+    Events without content (role, finish reason, usage) are folded into one closing
+    chunk marked ``chunk_position="last"``: it carries the usage, so usage lands on one
+    chunk, and LangChain need not append an empty closing chunk of its own.
+    """
+
+    __slots__ = ("info", "metadata", "usage")
+
+    def __init__(self, metadata: dict[str, Any]) -> None:
+        self.metadata = metadata
+        self.info: dict[str, Any] = {}
+        self.usage: UsageMetadata | None = None
+
+    def __call__(self, event: CompletionChunk) -> ChatGenerationChunk | None:
+        message, usage, info = chunk_message(event)
+        if message is None:
+            if usage is not None:
+                self.usage = usage
+            if info:
+                self.info.update(info)
+            return None
+        if usage is not None:
+            message.usage_metadata = usage
+        if self.metadata:
+            message.response_metadata = self.metadata
+            self.metadata = {}
+        return ChatGenerationChunk(message=message, generation_info=info)
+
+    def last(self) -> ChatGenerationChunk:
+        message = AIMessageChunk(
+            content="",
+            usage_metadata=self.usage,
+            response_metadata=self.metadata,
+            chunk_position="last",
+        )
+        return ChatGenerationChunk(message=message, generation_info=self.info or None)
+
+    @staticmethod
+    def logprobs(chunk: ChatGenerationChunk) -> Any:
+        """The chunk's logprobs, for ``on_llm_new_token``."""
+        info = chunk.generation_info
+        return info.get("logprobs") if info else None
+
+
+class TextChunks:
+    """Stream events to ``GenerationChunk``s.
+
+    Text goes out as it arrives, the first chunk carrying Portkey's metadata (chunks'
+    generation info is merged by concatenating strings, so it goes once). Events with
+    no text (finish reason, usage) are folded into one closing chunk.
+    """
+
+    __slots__ = ("info", "metadata")
+
+    def __init__(self, metadata: dict[str, Any]) -> None:
+        self.metadata = metadata
+        self.info: dict[str, Any] = {}
+
+    def __call__(self, event: CompletionChunk) -> GenerationChunk | None:
+        text = ""
+        info: dict[str, Any] = {}
+        if event.choices:
+            choice = event.choices[0]
+            text = choice.content
+            if choice.finish_reason is not None:
+                info["finish_reason"] = choice.finish_reason
+                info["model_name"] = event.model
+            if choice.logprobs is not None:
+                info["logprobs"] = choice.logprobs
+        if event.usage is not None:
+            info["token_usage"] = event.usage.model_dump(exclude_none=True)
+        if not text:
+            self.info.update(info)
+            return None
+        if self.metadata:
+            info.update(self.metadata)
+            self.metadata = {}
+        return GenerationChunk(text=text, generation_info=info or None)
+
+    def last(self) -> GenerationChunk | None:
+        info = {**self.info, **self.metadata}
+        return GenerationChunk(text="", generation_info=info) if info else None

@@ -1,0 +1,147 @@
+"""Dict inputs and bound variables: how prompt variables travel through LangChain.
+
+LangChain's language models accept a string, a list of messages or a ``PromptValue``
+and turn it into messages (chat models) or a string (LLMs) before any callback fires.
+A dict input is the prompt's variables, so :class:`VariablesPromptValue` wraps it in a
+``PromptValue`` whose messages and string still carry the dict: one ``HumanMessage``
+with the variables in ``additional_kwargs`` for chat models, a ``str`` subclass with a
+``variables`` attribute for LLMs. Callbacks, tracing and caching see an ordinary
+message or prompt (the variables as JSON text), and ``_generate`` / ``_stream``
+recognise the marker and send the dict as it is.
+
+``RunnableBinding`` merges kwargs shallowly, so ``.bind(variables=...)`` followed by
+``invoke(..., variables=...)`` would drop the bound ones. The models' ``bind`` stores
+bound variables under :data:`BOUND_VARIABLES` instead, and their binding classes
+(``PortkeyChatBinding`` here, ``PortkeyLLMBinding`` in ``llms.py``) merge repeated
+``bind(variables=...)`` calls.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.prompt_values import PromptValue
+from langchain_core.runnables import Runnable, RunnableBinding
+from pydantic import ConfigDict
+
+from ._messages import messages_to_dicts
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import _ChatModelBinding
+else:
+    try:
+        from langchain_core.language_models.chat_models import _ChatModelBinding
+    except ImportError:  # langchain-core releases before the typed chat binding
+        _ChatModelBinding = RunnableBinding
+
+__all__ = [
+    "BOUND_VARIABLES",
+    "VARIABLES_KEY",
+    "PortkeyChatBinding",
+    "VariablesPromptValue",
+    "marked_variables",
+    "openai_variables",
+    "prompt_variables",
+    "rename_bound_variables",
+]
+
+VARIABLES_KEY = "portkey_variables"
+"""``additional_kwargs`` key of the marker message that carries a dict input."""
+BOUND_VARIABLES = "bound_variables"
+"""The kwarg under which ``bind(variables=...)`` stores its variables."""
+
+
+def _as_text(variables: Mapping[str, Any]) -> str:
+    return json.dumps(variables, ensure_ascii=False, default=str)
+
+
+class _VariablesText(str):
+    """A prompt string that remembers the variables it stands for (LLM path)."""
+
+    variables: dict[str, Any]
+
+
+class VariablesPromptValue(PromptValue):
+    """A dict input: prompt variables, shown to callbacks as JSON text."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    variables: dict[str, Any]
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return False
+
+    @classmethod
+    def of(cls, variables: Mapping[str, Any]) -> VariablesPromptValue:
+        # model_construct: the dict is the caller's, no need to validate or copy it.
+        return cls.model_construct(variables=dict(variables))
+
+    def to_string(self) -> str:
+        text = _VariablesText(_as_text(self.variables))
+        text.variables = self.variables
+        return text
+
+    def to_messages(self) -> list[BaseMessage]:
+        return [
+            HumanMessage(
+                content=_as_text(self.variables),
+                additional_kwargs={VARIABLES_KEY: self.variables},
+            )
+        ]
+
+
+def marked_variables(messages: Sequence[BaseMessage]) -> dict[str, Any] | None:
+    """The variables of a dict input, if ``messages`` is its marker message."""
+    if len(messages) == 1:
+        variables = messages[0].additional_kwargs.get(VARIABLES_KEY)
+        if isinstance(variables, dict):
+            return variables
+    return None
+
+
+def prompt_variables(prompt: str) -> dict[str, Any] | None:
+    """The variables of a dict input, if ``prompt`` is its marker string."""
+    return getattr(prompt, "variables", None)
+
+
+def openai_variables(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """Variables with lists of LangChain messages turned into OpenAI message dicts,
+    so a dict input can carry ``chat_history`` as messages."""
+    out = dict(variables)
+    for name, value in variables.items():
+        if (
+            isinstance(value, list)
+            and value
+            and all(isinstance(item, BaseMessage) for item in value)
+        ):
+            out[name] = messages_to_dicts(value)
+    return out
+
+
+def rename_bound_variables(
+    kwargs: dict[str, Any], already_bound: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Move ``variables`` to :data:`BOUND_VARIABLES`, merged over those already bound."""
+    if "variables" not in kwargs:
+        return kwargs
+    kwargs = dict(kwargs)
+    variables = kwargs.pop("variables") or {}
+    earlier = (already_bound or {}).get(BOUND_VARIABLES) or {}
+    kwargs[BOUND_VARIABLES] = {**earlier, **variables}
+    return kwargs
+
+
+# no-redef: the pydantic mypy plugin clashes the ``kwargs`` field with ``**kwargs``.
+class PortkeyChatBinding(_ChatModelBinding):  # type: ignore[no-redef]
+    """The binding ``PortkeyChatModel.bind`` returns; serialized as ``RunnableBinding``."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    def bind(self, **kwargs: Any) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind kwargs; ``variables`` merge with the variables bound before."""
+        return super().bind(**rename_bound_variables(kwargs, self.kwargs))

@@ -1,0 +1,235 @@
+"""LangChain messages to and from OpenAI-format dicts, usage and response metadata.
+
+Module-level converters in the style of langchain-openai's ``_convert_message_to_dict``
+and ``_convert_delta_to_message_chunk``: pure functions the models call once per
+message or event. String content (the common case) takes a direct path; list content
+(images, Anthropic-style blocks, v1 content blocks) goes through langchain-core's own
+OpenAI converter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    InvalidToolCall,
+    ToolCall,
+)
+from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+
+from .._convert import parse_tool_arguments
+from .._response import (
+    Completion,
+    Message,
+    ResponseInfo,
+    Usage,
+)
+
+__all__ = [
+    "ai_message",
+    "message_to_dict",
+    "messages_to_dicts",
+    "portkey_metadata",
+    "split_prompt_id",
+    "usage_metadata",
+]
+
+_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
+
+
+def _openai_content(message: BaseMessage) -> Any:
+    # Lazy: only list content (multimodal or block-style) needs the full converter.
+    from langchain_core.messages import convert_to_openai_messages
+
+    converted = convert_to_openai_messages(message)
+    assert isinstance(converted, dict)
+    return converted.get("content", "")
+
+
+def _ai_text(content: Any) -> str:
+    # An assistant turn goes back as text: tool_use / reasoning / tool_call blocks are
+    # carried by ``tool_calls`` (or are not replayable at all).
+    if isinstance(content, str):
+        return content
+    parts = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, Mapping) and block.get("type") == "text":
+            parts.append(str(block.get("text", "")))
+    return "".join(parts)
+
+
+def message_to_dict(message: BaseMessage) -> dict[str, Any]:
+    """One LangChain message as an OpenAI chat message dict."""
+    kind = message.type
+    content = message.content
+    if kind == "ai":
+        assert isinstance(message, AIMessage)
+        out: dict[str, Any] = {"role": "assistant", "content": _ai_text(content)}
+        calls = [
+            {
+                "id": call.get("id"),
+                "type": "function",
+                "function": {"name": call["name"], "arguments": json.dumps(call["args"])},
+            }
+            for call in message.tool_calls
+        ]
+        calls += [
+            {
+                "id": call.get("id"),
+                "type": "function",
+                "function": {"name": call.get("name") or "", "arguments": call.get("args") or ""},
+            }
+            for call in message.invalid_tool_calls
+        ]
+        if not calls and "tool_calls" in message.additional_kwargs:
+            calls = [
+                {k: v for k, v in call.items() if k in ("id", "type", "function")}
+                for call in message.additional_kwargs["tool_calls"]
+            ]
+        if calls:
+            out["tool_calls"] = calls
+            out["content"] = out["content"] or None
+        elif "function_call" in message.additional_kwargs:
+            out["function_call"] = message.additional_kwargs["function_call"]
+    elif kind == "tool":
+        tool_call_id = getattr(message, "tool_call_id", None)
+        text = content if isinstance(content, str) else _openai_content(message)
+        return {"role": "tool", "content": text, "tool_call_id": tool_call_id}
+    else:
+        role = _ROLES.get(kind)
+        if kind == "system":
+            role = message.additional_kwargs.get("__openai_role__", "system")
+        elif role is None:
+            role = getattr(message, "role", None) or kind  # ChatMessage, FunctionMessage
+        out = {
+            "role": role,
+            "content": content if isinstance(content, str) else _openai_content(message),
+        }
+    if message.name is not None and kind != "tool":
+        out["name"] = message.name
+    return out
+
+
+def messages_to_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """LangChain messages as OpenAI chat message dicts."""
+    return [message_to_dict(m) for m in messages]
+
+
+def usage_metadata(usage: Usage) -> UsageMetadata:
+    """OpenAI ``usage`` as LangChain ``UsageMetadata`` (cache reads, reasoning tokens)."""
+    input_tokens = usage.prompt_tokens or 0
+    output_tokens = usage.completion_tokens or 0
+    result = UsageMetadata(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        total_tokens=usage.total_tokens or input_tokens + output_tokens,
+    )
+    prompt_details = usage.prompt_tokens_details
+    input_details = InputTokenDetails()
+    if prompt_details is not None:
+        if prompt_details.cached_tokens is not None:
+            input_details["cache_read"] = prompt_details.cached_tokens
+        if prompt_details.audio_tokens is not None:
+            input_details["audio"] = prompt_details.audio_tokens
+    completion_details = usage.completion_tokens_details
+    output_details = OutputTokenDetails()
+    if completion_details is not None:
+        if completion_details.reasoning_tokens is not None:
+            output_details["reasoning"] = completion_details.reasoning_tokens
+        if completion_details.audio_tokens is not None:
+            output_details["audio"] = completion_details.audio_tokens
+    if input_details:
+        result["input_token_details"] = input_details
+    if output_details:
+        result["output_token_details"] = output_details
+    return result
+
+
+def split_prompt_id(full_prompt_id: str | None) -> tuple[str | None, str | None]:
+    """``"pp-abc@12"`` as ``("pp-abc", "12")``; no version gives ``None``."""
+    if full_prompt_id is None:
+        return None, None
+    prompt_id, _, version = full_prompt_id.partition("@")
+    return prompt_id, version or None
+
+
+def portkey_metadata(info: ResponseInfo, full_prompt_id: str | None) -> dict[str, Any]:
+    """What Portkey's headers and the prompt id add to ``response_metadata``."""
+    prompt_id, version = split_prompt_id(full_prompt_id)
+    meta: dict[str, Any] = {"model_provider": "portkey"}
+    if info.trace_id is not None:
+        meta["portkey_trace_id"] = info.trace_id
+    if info.cache_status is not None:
+        meta["portkey_cache_status"] = info.cache_status
+    if info.retry_attempt_count is not None:
+        meta["portkey_retry_attempt_count"] = info.retry_attempt_count
+    if info.provider is not None:
+        meta["portkey_provider"] = info.provider
+    if prompt_id is not None:
+        meta["prompt_id"] = prompt_id
+        # Portkey does not say which version ran; None means "the published one".
+        meta["prompt_version"] = version
+    return meta
+
+
+def _tool_calls(message: Message) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    calls: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for raw in message.tool_calls or ():
+        fn = raw.function
+        try:
+            args = parse_tool_arguments(fn.arguments)
+        except ValueError as exc:
+            invalid.append(
+                InvalidToolCall(
+                    type="invalid_tool_call",
+                    name=fn.name,
+                    args=fn.arguments,
+                    id=raw.id,
+                    error=f"invalid JSON arguments: {exc}",
+                )
+            )
+        else:
+            calls.append(ToolCall(type="tool_call", name=fn.name or "", args=args, id=raw.id))
+    return calls, invalid
+
+
+def ai_message(
+    completion: Completion, index: int, base_metadata: Mapping[str, Any]
+) -> tuple[AIMessage, dict[str, Any]]:
+    """Choice ``index`` of a completion as an ``AIMessage`` plus its generation info."""
+    choice = completion.choices[index]
+    message = choice.message or Message(content=choice.text)
+    content = message.content
+    if content is None:
+        content = ""
+    additional: dict[str, Any] = {}
+    if message.function_call is not None:
+        additional["function_call"] = message.function_call.model_dump(exclude_none=True)
+    if message.refusal is not None:
+        additional["refusal"] = message.refusal
+    tool_calls, invalid = _tool_calls(message) if message.tool_calls else ([], [])
+    metadata = dict(base_metadata)
+    metadata["model_name"] = completion.model
+    if completion.id is not None:
+        metadata["id"] = completion.id
+    if completion.system_fingerprint is not None:
+        metadata["system_fingerprint"] = completion.system_fingerprint
+    info: dict[str, Any] = {"finish_reason": choice.finish_reason}
+    if choice.logprobs is not None:
+        info["logprobs"] = choice.logprobs
+    result = AIMessage(
+        content=content,
+        additional_kwargs=additional,
+        tool_calls=tool_calls,
+        invalid_tool_calls=invalid,
+        response_metadata=metadata,
+        usage_metadata=usage_metadata(completion.usage) if completion.usage else None,
+    )
+    return result, info

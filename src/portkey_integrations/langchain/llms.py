@@ -1,0 +1,318 @@
+"""``PortkeyPromptLLM``: Portkey prompts and text completions as a LangChain LLM."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseLLM, LanguageModelInput
+from langchain_core.language_models.base import LangSmithParams
+from langchain_core.outputs import Generation, GenerationChunk, LLMResult
+from langchain_core.prompt_values import PromptValue
+from langchain_core.runnables import Runnable, RunnableBinding
+from pydantic import ConfigDict
+
+from .._errors import PortkeyConfigError, PortkeyError
+from .._response import Completion
+from .._settings import PortkeySettings
+from ._chunks import TextChunks
+from ._errors import raise_langchain_error
+from ._input import (
+    BOUND_VARIABLES,
+    VariablesPromptValue,
+    openai_variables,
+    prompt_variables,
+    rename_bound_variables,
+)
+from ._messages import portkey_metadata
+
+__all__ = ["PortkeyPromptLLM"]
+
+_MAX_THREADS = 16
+
+
+# no-redef: the pydantic mypy plugin clashes the ``kwargs`` field with ``**kwargs``.
+class PortkeyLLMBinding(RunnableBinding[LanguageModelInput, str]):  # type: ignore[no-redef]
+    """The binding ``PortkeyPromptLLM.bind`` returns; serialized as ``RunnableBinding``."""
+
+    @classmethod
+    def lc_id(cls) -> list[str]:
+        return [*cls.get_lc_namespace(), "RunnableBinding"]
+
+    def bind(self, **kwargs: Any) -> Runnable[LanguageModelInput, str]:
+        """Bind kwargs; ``variables`` merge with the variables bound before."""
+        return super().bind(**rename_bound_variables(kwargs, self.kwargs))
+
+
+class PortkeyPromptLLM(PortkeySettings, BaseLLM):
+    """A Portkey prompt, or Portkey's text completions route, as a LangChain LLM.
+
+    With ``prompt_id`` every call runs that saved prompt (chat or text template) and
+    returns its text; a string input goes into ``input_variable`` (``"input"``) and a
+    dict input is the variables. Without ``prompt_id`` it calls ``/completions`` with
+    ``model`` and the prompt string. Several prompts (``batch``, ``generate``) run
+    concurrently.
+
+    Example:
+        ```python
+        from portkey_integrations.langchain import PortkeyPromptLLM
+
+        llm = PortkeyPromptLLM(prompt_id="pp-text-complete", max_tokens=64)
+        llm.invoke("Once upon a time")
+        llm.invoke({"input": "Once upon a time"}, variables={"tone": "dry"})
+        llm.batch(["a", "b", "c"])
+        ```
+    """
+
+    streaming: bool = False
+    """Stream ``invoke`` calls too (callbacks get tokens as they arrive)."""
+    stream_usage: bool = True
+    """Ask for usage in streams (``stream_options: {"include_usage": true}``)."""
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        protected_namespaces=(),
+        arbitrary_types_allowed=True,
+        defer_build=True,
+    )
+
+    @property
+    def _llm_type(self) -> str:
+        return "portkey-llm"
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["portkey_integrations", "langchain", "llms"]
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        from .chat_models import LC_SECRETS
+
+        return dict(LC_SECRETS)
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model": self.model, "prompt_id": self.full_prompt_id, **self.default_params()}
+
+    def _dict_for_compat(self) -> dict[str, Any]:
+        # See PortkeyChatModel._dict_for_compat: skip the deprecated dict() detour.
+        return self.asdict()
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = "portkey"
+        model = kwargs.get("model") or self.model or self.full_prompt_id
+        if model:
+            params["ls_model_name"] = model
+        return params
+
+    def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
+        if isinstance(model_input, Mapping):
+            return VariablesPromptValue.of(model_input)
+        return super()._convert_input(model_input)
+
+    def bind(self, **kwargs: Any) -> PortkeyLLMBinding:
+        """Bind kwargs; ``variables=`` are kept apart so call-time variables merge."""
+        return PortkeyLLMBinding(bound=self, kwargs=rename_bound_variables(kwargs), config={})
+
+    def _request(
+        self, prompt: str, stop: list[str] | None, kwargs: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        params = dict(kwargs)
+        params.pop("stream", None)
+        params.pop("stream_usage", None)
+        call_variables = params.pop("variables", None)
+        bound_variables = params.pop(BOUND_VARIABLES, None)
+        if stop is not None:
+            params["stop"] = stop
+        marked = prompt_variables(prompt)
+        if self.full_prompt_id is None:
+            if marked is not None or call_variables or bound_variables or self.variables:
+                raise PortkeyConfigError(
+                    "prompt variables (a dict input or variables=...) need a prompt_id; "
+                    "without one the completions route takes a prompt string"
+                )
+            request = self.default_params()
+            request.update(params)
+            request["prompt"] = str(prompt)
+        else:
+            input_variables = (
+                openai_variables(marked) if marked is not None else {self.input_variable: prompt}
+            )
+            request = self.build_call(
+                input_variables=input_variables,
+                bound_variables=bound_variables,
+                call_variables=call_variables,
+                params=params,
+            ).client_kwargs()
+        if "stop" in request and not request["stop"]:
+            del request["stop"]
+        return request
+
+    def _generations(self, completion: Completion) -> tuple[list[Generation], dict[str, Any]]:
+        metadata = portkey_metadata(completion.portkey, self.full_prompt_id)
+        del metadata["model_provider"]
+        metadata["model_name"] = completion.model
+        generations = []
+        for choice in completion.choices:
+            info = {"finish_reason": choice.finish_reason, "logprobs": choice.logprobs}
+            info.update(metadata)
+            generations.append(Generation(text=choice.content, generation_info=info))
+        usage = completion.usage.model_dump(exclude_none=True) if completion.usage else {}
+        return generations, usage
+
+    def _result(self, completions: list[Completion]) -> LLMResult:
+        token_usage: dict[str, int] = {}
+        generations = []
+        model_name = self.model
+        for completion in completions:
+            gens, usage = self._generations(completion)
+            generations.append(gens)
+            model_name = completion.model or model_name
+            for key, value in usage.items():
+                if isinstance(value, int):
+                    token_usage[key] = token_usage.get(key, 0) + value
+        return LLMResult(
+            generations=generations,
+            llm_output={"token_usage": token_usage, "model_name": model_name},
+        )
+
+    def _complete_one(
+        self,
+        prompt: str,
+        stop: list[str] | None,
+        run_manager: CallbackManagerForLLMRun | None,
+        kwargs: Mapping[str, Any],
+    ) -> Completion:
+        request = self._request(prompt, stop, kwargs)
+        try:
+            return self.client.complete(**request)
+        except PortkeyError as exc:
+            raise_langchain_error(exc)
+
+    def _generate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        if self.streaming and len(prompts) == 1:
+            merged: GenerationChunk | None = None
+            for chunk in self._stream(prompts[0], stop, run_manager, **kwargs):
+                merged = chunk if merged is None else merged + chunk
+            if merged is None:
+                raise ValueError("the stream returned no chunks")
+            return LLMResult(generations=[[merged]])
+        if len(prompts) == 1:
+            completions = [self._complete_one(prompts[0], stop, run_manager, kwargs)]
+        else:
+            # One request per prompt, run side by side: Portkey has no batch route.
+            workers = min(len(prompts), _MAX_THREADS)
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                futures = [
+                    pool.submit(self._complete_one, p, stop, None, kwargs) for p in prompts
+                ]
+                completions = [future.result() for future in futures]
+        return self._result(completions)
+
+    async def _agenerate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        async def one(prompt: str) -> Completion:
+            request = self._request(prompt, stop, kwargs)
+            try:
+                return await self.async_client.complete(**request)
+            except PortkeyError as exc:
+                raise_langchain_error(exc)
+
+        completions = await asyncio.gather(*(one(p) for p in prompts))
+        return self._result(list(completions))
+
+    def _stream_request(
+        self, prompt: str, stop: list[str] | None, kwargs: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        request = self._request(prompt, stop, kwargs)
+        stream_usage = kwargs.get("stream_usage")
+        if stream_usage is None:
+            stream_usage = self.stream_usage
+        if stream_usage and "stream_options" not in request:
+            request["stream_options"] = {"include_usage": True}
+        return request
+
+    def _stream(
+        self,
+        prompt: str,
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[GenerationChunk]:
+        request = self._stream_request(prompt, stop, kwargs)
+        try:
+            stream = self.client.stream(**request)
+            with stream:
+                convert = TextChunks(self._stream_metadata(stream.portkey))
+                for event in stream:
+                    chunk = convert(event)
+                    if chunk is None:
+                        continue
+                    if run_manager is not None:
+                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+                last = convert.last()
+                if last is not None:
+                    if run_manager is not None:
+                        run_manager.on_llm_new_token("", chunk=last)
+                    yield last
+        except PortkeyError as exc:
+            raise_langchain_error(exc)
+
+    async def _astream(
+        self,
+        prompt: str,
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[GenerationChunk]:
+        request = self._stream_request(prompt, stop, kwargs)
+        try:
+            stream = await self.async_client.stream(**request)
+            async with stream:
+                convert = TextChunks(self._stream_metadata(stream.portkey))
+                async for event in stream:
+                    chunk = convert(event)
+                    if chunk is None:
+                        continue
+                    if run_manager is not None:
+                        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                    yield chunk
+                last = convert.last()
+                if last is not None:
+                    if run_manager is not None:
+                        await run_manager.on_llm_new_token("", chunk=last)
+                    yield last
+        except PortkeyError as exc:
+            raise_langchain_error(exc)
+
+    def _stream_metadata(self, info: Any) -> dict[str, Any]:
+        metadata = portkey_metadata(info, self.full_prompt_id)
+        del metadata["model_provider"]
+        return metadata
+
+
+# BaseLLM inspects ``_generate``'s signature on every call (does it take a
+# run_manager?); a precomputed signature makes that lookup cheap.
+for _method in (PortkeyPromptLLM._generate, PortkeyPromptLLM._agenerate):
+    _method.__signature__ = inspect.signature(_method)  # type: ignore[union-attr]
