@@ -83,23 +83,6 @@ class _Integration(ChatModelIntegrationTests):
         return {"invoke": ["cache_read_input", "reasoning_output"],
                 "stream": ["cache_read_input", "reasoning_output"]}
 
-    # The offline model fills tool arguments from the JSON schema (numbers are 1), not
-    # from values written in the request, so it cannot answer magic_function(3) with
-    # {"input": 3}. Not strict: a server that reads numbers from the text would pass.
-    _TOOL_ARGS = (
-        "offline model: tool-call arguments are sampled from the schema (numbers are 1), "
-        "not read from the request text, so args == {'input': 3} cannot hold"
-    )
-
-    @pytest.mark.xfail(reason=_TOOL_ARGS, strict=False)
-    @pytest.mark.parametrize("model", [{}, {"output_version": "v1"}], indirect=True)
-    def test_tool_calling(self, model: Any) -> None:
-        super().test_tool_calling(model)
-
-    @pytest.mark.xfail(reason=_TOOL_ARGS, strict=False)
-    async def test_tool_calling_async(self, model: Any) -> None:
-        await super().test_tool_calling_async(model)
-
     @pytest.mark.xfail(
         reason="offline model: JSON mode returns {'answer': ...}; it cannot follow key "
         "names ('setup', 'punchline') that are only described in the prompt's prose",

@@ -6,6 +6,7 @@ and fills arguments from the tool's JSON schema, so arguments always validate.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = ["message_text", "plan_tool_calls", "sample_schema", "tool_results"]
@@ -125,8 +126,15 @@ def _resolve_ref(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]
     return schema
 
 
-def _number(schema: dict[str, Any], integer: bool) -> int | float:
-    value: float = 1
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _number(schema: dict[str, Any], integer: bool, text: str) -> int | float:
+    # The first number the user wrote, so "call f with 3" calls f(3); else 1.
+    found = _NUMBER.search(text)
+    value: float = float(found.group()) if found else 1
+    if integer:
+        value = int(value)
     low = schema.get("minimum", schema.get("exclusiveMinimum"))
     high = schema.get("maximum", schema.get("exclusiveMaximum"))
     if isinstance(low, (int, float)) and value <= low:
@@ -141,8 +149,8 @@ def _number(schema: dict[str, Any], integer: bool) -> int | float:
 
 def sample_schema(schema: Any, text: str, root: Any = None, depth: int = 0) -> Any:
     """A value valid against ``schema``: strings are ``text`` (or a format's example),
-    numbers 1, booleans true, enums their first value, arrays one item, objects
-    every property."""
+    numbers the first number in ``text`` (else 1) within the schema's bounds, booleans
+    true, enums their first value, arrays one item, objects every property."""
     if not isinstance(schema, dict):
         return text
     root = schema if root is None else root
@@ -189,7 +197,7 @@ def sample_schema(schema: Any, text: str, root: Any = None, depth: int = 0) -> A
             return [sample_schema(s, text, root, depth + 1) for s in prefix]
         return [sample_schema(schema.get("items", {}), text, root, depth + 1) for _ in range(count)]
     if kind in ("number", "integer"):
-        return _number(schema, kind == "integer")
+        return _number(schema, kind == "integer", text)
     if kind == "boolean":
         return True
     if kind == "null":
