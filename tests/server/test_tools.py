@@ -202,3 +202,16 @@ def test_saved_tools_of_a_prompt_are_used(server: Any, client: httpx.Client) -> 
         "/prompts/pp-tooly/completions", json={"variables": {"q": "weather?"}, "tools": None}
     ).json()
     assert out["choices"][0]["message"]["content"] == "Echo: weather?"
+
+
+def test_numbers_in_tool_arguments_come_from_the_user_text() -> None:
+    from portkey_integrations.server.tools import sample_schema
+
+    schema = {
+        "type": "object",
+        "properties": {"n": {"type": "integer"}, "x": {"type": "number", "maximum": 2}},
+        "required": ["n", "x"],
+    }
+    assert sample_schema(schema, "call it with 3 please") == {"n": 3, "x": 2}
+    assert sample_schema(schema, "no numbers here") == {"n": 1, "x": 1}
+    assert sample_schema({"type": "number"}, "ratio 0.25") == 0.25
