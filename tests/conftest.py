@@ -15,5 +15,6 @@ def _no_portkey_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "PORTKEY_CONFIG",
         "PORTKEY_PROVIDER",
         "PORTKEY_CUSTOM_HOST",
+        "PORTKEY_PROVIDER_API_KEY",
     ):
         monkeypatch.delenv(name, raising=False)

@@ -106,6 +106,7 @@ _ENV = {
     "config": "PORTKEY_CONFIG",
     "provider": "PORTKEY_PROVIDER",
     "custom_host": "PORTKEY_CUSTOM_HOST",
+    "provider_api_key": "PORTKEY_PROVIDER_API_KEY",
 }
 
 

@@ -7,6 +7,7 @@ The models accept both the chat (``chat.completion``, ``message``) and the text
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,10 +33,9 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="allow", protected_namespaces=())
 
 
-class ResponseInfo(BaseModel):
+@dataclasses.dataclass(frozen=True, slots=True)
+class ResponseInfo:
     """What Portkey's response headers say about a request."""
-
-    model_config = ConfigDict(frozen=True)
 
     status_code: int = 200
     trace_id: str | None = None
@@ -43,21 +43,21 @@ class ResponseInfo(BaseModel):
     retry_attempt_count: int | None = None
     provider: str | None = None
     last_used_option_index: int | None = None
-    headers: dict[str, str] = {}
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """The ``x-portkey-*`` and ``x-ratelimit-*`` response headers."""
 
     @classmethod
     def from_headers(cls, status_code: int, headers: Mapping[str, str]) -> ResponseInfo:
+        # A plain dataclass: this runs once per response, on the hot path.
         get = headers.get
         return cls(
-            status_code=status_code,
-            trace_id=get("x-portkey-trace-id"),
-            cache_status=get("x-portkey-cache-status"),
-            retry_attempt_count=_int_or_none(get("x-portkey-retry-attempt-count")),
-            provider=get("x-portkey-provider"),
-            last_used_option_index=_int_or_none(get("x-portkey-last-used-option-index")),
-            headers={
-                k: v for k, v in headers.items() if k.startswith(("x-portkey", "x-ratelimit"))
-            },
+            status_code,
+            get("x-portkey-trace-id"),
+            get("x-portkey-cache-status"),
+            _int_or_none(get("x-portkey-retry-attempt-count")),
+            get("x-portkey-provider"),
+            _int_or_none(get("x-portkey-last-used-option-index")),
+            {k: v for k, v in headers.items() if k.startswith(("x-portkey", "x-ratelimit"))},
         )
 
 

@@ -23,6 +23,7 @@ from ._client import (
     PortkeyClient,
 )
 from ._convert import conversation_variables
+from ._errors import PortkeyConfigError
 
 __all__ = ["GENERATION_FIELDS", "PortkeyCall", "PortkeySettings"]
 
@@ -198,10 +199,16 @@ class PortkeySettings(BaseModel):
         """The hyperparameters set on the model (``None`` fields left out)."""
         params = {name: getattr(self, name) for name in GENERATION_FIELDS}
         params = {k: v for k, v in params.items() if v is not None}
-        if params.get("stop") is not None and isinstance(params["stop"], str):
-            params["stop"] = [params["stop"]]
         params.update(self.model_kwargs)
-        return params
+        return _clean_stop(params)
+
+    def merge_params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The model's hyperparameters overridden by a call's."""
+        merged = self.default_params()
+        if params:
+            merged.update(params)
+            _clean_stop(merged)
+        return merged
 
     def messages_to_variables(self, messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """Map OpenAI-format messages onto variables (the mapper, or the default rule)."""
@@ -213,6 +220,40 @@ class PortkeySettings(BaseModel):
             history_variable=self.history_variable,
             scratchpad_variable=self.scratchpad_variable,
         )
+
+    def request_kwargs(
+        self,
+        target: Callable[[], Mapping[str, Any]],
+        input_variables: Callable[[], Mapping[str, Any]],
+        *,
+        explicit_variables: bool = False,
+        bound_variables: Mapping[str, Any] | None = None,
+        call_variables: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Keyword arguments for the core client's ``complete`` / ``stream``.
+
+        With a ``prompt_id``: the prompt route, with ``input_variables()`` merged as in
+        :meth:`build_call`. Without: the route ``target()`` names (``{"messages": ...}``
+        or ``{"prompt": ...}``) with the merged hyperparameters; variables there are an
+        error, since only prompts have them. Both are callables so that only the side
+        in use is computed.
+        """
+        if self.full_prompt_id is None:
+            if explicit_variables or call_variables or bound_variables or self.variables:
+                raise PortkeyConfigError(
+                    "prompt variables (a dict input or variables=...) need a prompt_id; "
+                    "without one the model calls the OpenAI-compatible route"
+                )
+            request = self.merge_params(params)
+            request.update(target())
+            return request
+        return self.build_call(
+            input_variables=input_variables(),
+            bound_variables=bound_variables,
+            call_variables=call_variables,
+            params=params,
+        ).client_kwargs()
 
     def build_call(
         self,
@@ -233,12 +274,20 @@ class PortkeySettings(BaseModel):
             for name in (self.history_variable, self.scratchpad_variable)
             if name is not None and isinstance(variables.get(name), list)
         )
-        merged = self.default_params()
-        if params:
-            merged.update(params)
         return PortkeyCall(
             prompt_id=self.full_prompt_id,
             variables=variables,
             raw_variables=raw,
-            params=merged,
+            params=self.merge_params(params),
         )
+
+
+def _clean_stop(params: dict[str, Any]) -> dict[str, Any]:
+    # One stop string is a list of one; an empty one is no stop at all (as ChatOpenAI).
+    if "stop" in params:
+        stop = params["stop"]
+        if not stop:
+            del params["stop"]
+        elif isinstance(stop, str):
+            params["stop"] = [stop]
+    return params

@@ -162,32 +162,18 @@ class PortkeyChatModel(PortkeySettings, BaseChatModel):
         if stop is not None:
             kwargs["stop"] = stop
         marked = marked_variables(messages)
-        prompt_id = self.full_prompt_id
-        if prompt_id is None:
-            if marked is not None or call_variables or bound_variables or self.variables:
-                raise PortkeyConfigError(
-                    "prompt variables (a dict input or variables=...) need a prompt_id; "
-                    "without one the chat route takes messages"
-                )
-            params = self.default_params()
-            params.update(kwargs)
-            if "stop" in params and not params["stop"]:
-                del params["stop"]
-            params["messages"] = messages_to_dicts(messages)
-            return params
-        if marked is not None:
-            input_variables = openai_variables(marked)
-        else:
-            input_variables = self.messages_to_variables(messages_to_dicts(messages))
-        request = self.build_call(
-            input_variables=input_variables,
+        return self.request_kwargs(
+            lambda: {"messages": messages_to_dicts(messages)},
+            lambda: (
+                openai_variables(marked)
+                if marked is not None
+                else self.messages_to_variables(messages_to_dicts(messages))
+            ),
+            explicit_variables=marked is not None,
             bound_variables=bound_variables,
             call_variables=call_variables,
             params=kwargs,
-        ).client_kwargs()
-        if "stop" in request and not request["stop"]:
-            del request["stop"]
-        return request
+        )
 
     def _stream_request(
         self,
@@ -416,4 +402,3 @@ class PortkeyChatModel(PortkeySettings, BaseChatModel):
 # run_manager?); a precomputed signature makes that lookup cheap.
 for _method in (PortkeyChatModel._generate, PortkeyChatModel._agenerate):
     _method.__signature__ = inspect.signature(_method)  # type: ignore[union-attr]
-

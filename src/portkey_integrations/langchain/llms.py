@@ -16,7 +16,7 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableBinding
 from pydantic import ConfigDict
 
-from .._errors import PortkeyConfigError, PortkeyError
+from .._errors import PortkeyError
 from .._response import Completion
 from .._settings import PortkeySettings
 from ._chunks import TextChunks
@@ -134,28 +134,16 @@ class PortkeyPromptLLM(PortkeySettings, BaseLLM):
         if stop is not None:
             params["stop"] = stop
         marked = prompt_variables(prompt)
-        if self.full_prompt_id is None:
-            if marked is not None or call_variables or bound_variables or self.variables:
-                raise PortkeyConfigError(
-                    "prompt variables (a dict input or variables=...) need a prompt_id; "
-                    "without one the completions route takes a prompt string"
-                )
-            request = self.default_params()
-            request.update(params)
-            request["prompt"] = str(prompt)
-        else:
-            input_variables = (
+        return self.request_kwargs(
+            lambda: {"prompt": str(prompt)},
+            lambda: (
                 openai_variables(marked) if marked is not None else {self.input_variable: prompt}
-            )
-            request = self.build_call(
-                input_variables=input_variables,
-                bound_variables=bound_variables,
-                call_variables=call_variables,
-                params=params,
-            ).client_kwargs()
-        if "stop" in request and not request["stop"]:
-            del request["stop"]
-        return request
+            ),
+            explicit_variables=marked is not None,
+            bound_variables=bound_variables,
+            call_variables=call_variables,
+            params=params,
+        )
 
     def _generations(self, completion: Completion) -> tuple[list[Generation], dict[str, Any]]:
         metadata = portkey_metadata(completion.portkey, self.full_prompt_id)
@@ -218,9 +206,7 @@ class PortkeyPromptLLM(PortkeySettings, BaseLLM):
             # One request per prompt, run side by side: Portkey has no batch route.
             workers = min(len(prompts), _MAX_THREADS)
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                futures = [
-                    pool.submit(self._complete_one, p, stop, None, kwargs) for p in prompts
-                ]
+                futures = [pool.submit(self._complete_one, p, stop, None, kwargs) for p in prompts]
                 completions = [future.result() for future in futures]
         return self._result(completions)
 
