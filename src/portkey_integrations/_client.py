@@ -372,9 +372,10 @@ class PortkeyClient(_BaseClient):
     """A synchronous Portkey client.
 
     Configuration falls back to ``PORTKEY_API_KEY``, ``PORTKEY_BASE_URL``,
-    ``PORTKEY_VIRTUAL_KEY``, ``PORTKEY_CONFIG``, ``PORTKEY_PROVIDER`` and
-    ``PORTKEY_CUSTOM_HOST`` and ``PORTKEY_PROVIDER_API_KEY``. With neither an API key nor a base URL, requests go to the
-    embedded local Portkey-compatible server (the ``[server]`` extra).
+    ``PORTKEY_VIRTUAL_KEY``, ``PORTKEY_CONFIG``, ``PORTKEY_PROVIDER``,
+    ``PORTKEY_PROVIDER_API_KEY`` and ``PORTKEY_CUSTOM_HOST``. With neither an API key nor
+    a base URL, requests go to the embedded local Portkey-compatible server (the
+    ``[server]`` extra).
     """
 
     def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
