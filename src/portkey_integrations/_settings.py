@@ -7,11 +7,12 @@ one meaning, and a call's variables and hyperparameters are assembled in one pla
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
@@ -24,6 +25,9 @@ from ._client import (
 )
 from ._convert import conversation_variables
 from ._errors import PortkeyConfigError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["GENERATION_FIELDS", "PortkeyCall", "PortkeySettings"]
 
@@ -143,6 +147,13 @@ class PortkeySettings(BaseModel):
 
     _clients: tuple[PortkeyClient, AsyncPortkeyClient] | None = PrivateAttr(default=None)
     _clients_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        # Clients hold connection pools and a lock, which cannot be copied: the copy
+        # builds its own on first use.
+        cls = type(self)
+        fields = {name: copy.deepcopy(getattr(self, name), memo) for name in cls.model_fields}
+        return cast("Self", cls.model_construct(_fields_set=set(self.model_fields_set), **fields))
 
     @property
     def full_prompt_id(self) -> str | None:

@@ -244,3 +244,13 @@ def test_text_completion_options(client: httpx.Client) -> None:
     assert r.status_code == 400 and r.json()["error"]["param"] == "logprobs"
     r = client.post("/completions", json={"model": "m"})
     assert r.status_code == 400 and r.json()["error"]["param"] == "prompt"
+
+
+@pytest.mark.parametrize("key", ["max_completion_tokens", "max_tokens"])
+def test_text_prompt_honours_either_token_limit(client: httpx.Client, key: str) -> None:
+    response = client.post(
+        "/prompts/pp-text-complete/completions",
+        json={"variables": {"input": "one two three four"}, key: 2},
+    )
+    choice = response.json()["choices"][0]
+    assert (choice["text"], choice["finish_reason"]) == ("Echo: one", "length")

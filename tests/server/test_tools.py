@@ -213,5 +213,6 @@ def test_numbers_in_tool_arguments_come_from_the_user_text() -> None:
         "required": ["n", "x"],
     }
     assert sample_schema(schema, "call it with 3 please") == {"n": 3, "x": 2}
+    assert sample_schema(schema, "add 2 and 0.5") == {"n": 2, "x": 0.5}
     assert sample_schema(schema, "no numbers here") == {"n": 1, "x": 1}
     assert sample_schema({"type": "number"}, "ratio 0.25") == 0.25

@@ -290,7 +290,9 @@ def _plan_text(body: dict[str, Any]) -> list[tuple[str, _Choice]]:
     n = body.get("n") or 1
     plans: list[tuple[str, _Choice]] = []
     for prompt in _prompts(body):
-        choice = _limit(f"Echo: {prompt}", body.get("stop"), body.get("max_tokens"))
+        # Prompt routes carry max_completion_tokens even for text templates.
+        limit = body.get("max_tokens", body.get("max_completion_tokens"))
+        choice = _limit(f"Echo: {prompt}", body.get("stop"), limit)
         if body.get("echo") is True:
             choice.pieces.insert(0, prompt)
         plans.extend((prompt, choice) for _ in range(n))

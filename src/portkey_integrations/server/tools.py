@@ -129,10 +129,32 @@ def _resolve_ref(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
-def _number(schema: dict[str, Any], integer: bool, text: str) -> int | float:
-    # The first number the user wrote, so "call f with 3" calls f(3); else 1.
-    found = _NUMBER.search(text)
-    value: float = float(found.group()) if found else 1
+class _Text(str):
+    """The user's text, handing out the numbers written in it one by one, so that
+    "add 2 and 3" calls add(a=2, b=3); the last number repeats, 1 when there is none."""
+
+    numbers: list[float]
+    used: int
+
+    @classmethod
+    def of(cls, text: str) -> _Text:
+        if isinstance(text, _Text):
+            return text
+        made = cls(text)
+        made.numbers = [float(n) for n in _NUMBER.findall(text)]
+        made.used = 0
+        return made
+
+    def next_number(self) -> float:
+        if not self.numbers:
+            return 1
+        value = self.numbers[min(self.used, len(self.numbers) - 1)]
+        self.used += 1
+        return value
+
+
+def _number(schema: dict[str, Any], integer: bool, text: _Text) -> int | float:
+    value: float = text.next_number()
     if integer:
         value = int(value)
     low = schema.get("minimum", schema.get("exclusiveMinimum"))
@@ -149,10 +171,11 @@ def _number(schema: dict[str, Any], integer: bool, text: str) -> int | float:
 
 def sample_schema(schema: Any, text: str, root: Any = None, depth: int = 0) -> Any:
     """A value valid against ``schema``: strings are ``text`` (or a format's example),
-    numbers the first number in ``text`` (else 1) within the schema's bounds, booleans
+    numbers those written in ``text`` in turn (else 1) within the schema's bounds, booleans
     true, enums their first value, arrays one item, objects every property."""
     if not isinstance(schema, dict):
-        return text
+        return str(text)
+    text = _Text.of(text)
     root = schema if root is None else root
     schema = _resolve_ref(schema, root)
     if "const" in schema:
@@ -188,7 +211,7 @@ def sample_schema(schema: Any, text: str, root: Any = None, depth: int = 0) -> A
             name: sample_schema(sub, text, root, depth + 1) for name, sub in properties.items()
         }
         for name in schema.get("required") or []:
-            value.setdefault(name, text)
+            value.setdefault(name, str(text))
         return value
     if kind == "array":
         count = max(1, int(schema.get("minItems") or 0))
@@ -197,12 +220,12 @@ def sample_schema(schema: Any, text: str, root: Any = None, depth: int = 0) -> A
             return [sample_schema(s, text, root, depth + 1) for s in prefix]
         return [sample_schema(schema.get("items", {}), text, root, depth + 1) for _ in range(count)]
     if kind in ("number", "integer"):
-        return _number(schema, kind == "integer", text)
+        return _number(schema, kind == "integer", _Text.of(text))
     if kind == "boolean":
         return True
     if kind == "null":
         return None
-    string = _FORMATS.get(str(schema.get("format")), text)
+    string = _FORMATS.get(str(schema.get("format")), str(text))
     low, high = schema.get("minLength"), schema.get("maxLength")
     if isinstance(high, int) and len(string) > high:
         string = string[:high]

@@ -1,0 +1,40 @@
+"""Portkey prompts as LlamaIndex LLMs.
+
+:class:`PortkeyChatModel` (a function-calling chat model) and :class:`PortkeyPromptLLM`
+(a completion model) run a Portkey prompt when given a ``prompt_id`` and Portkey's
+OpenAI-compatible routes otherwise. Both drop into query engines, chat engines,
+``FunctionAgent`` / ``AgentWorkflow`` and structured prediction::
+
+    from portkey_integrations.llama_index import PortkeyChatModel
+
+    llm = PortkeyChatModel(prompt_id="pp-rag-qa")
+    answer = index.as_query_engine(llm=llm).query("What changed in v2?")
+
+Needs the ``llama-index`` extra (``pip install portkey-integrations[llama-index]``).
+"""
+
+from __future__ import annotations
+
+try:
+    import llama_index.core  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "portkey_integrations.llama_index needs llama-index-core: "
+        "pip install 'portkey-integrations[llama-index]'"
+    ) from exc
+
+from ._messages import to_openai_message, to_openai_messages
+from ._templates import template_variables
+from .base import TEMPLATE_VARIABLES, PortkeyLLMBase
+from .chat_models import PortkeyChatModel
+from .llms import PortkeyPromptLLM
+
+__all__ = [
+    "TEMPLATE_VARIABLES",
+    "PortkeyChatModel",
+    "PortkeyLLMBase",
+    "PortkeyPromptLLM",
+    "template_variables",
+    "to_openai_message",
+    "to_openai_messages",
+]

@@ -1,0 +1,143 @@
+"""The LlamaIndex chat model: Portkey prompts and the chat route, with tool calling."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from pydantic import Field
+
+from .._convert import normalize_tool_choice
+from ._messages import to_openai_messages, tool_selections
+from .base import PortkeyLLMBase
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = ["PortkeyChatModel"]
+
+
+class PortkeyChatModel(PortkeyLLMBase, FunctionCallingLLM):
+    """A LlamaIndex function-calling chat model backed by Portkey.
+
+    With ``prompt_id`` every call runs that Portkey prompt: the last user message's
+    text becomes ``input_variable``, the messages before it ``history_variable`` and
+    the ones after it (tool calls and results) ``scratchpad_variable``. Without it,
+    calls go to Portkey's ``/chat/completions`` with ``model``. Query engines that call
+    ``predict`` send their template's variables (``context_str``, ``query_str``).
+
+    Example::
+
+        from llama_index.core.llms import ChatMessage
+        from portkey_integrations.llama_index import PortkeyChatModel
+
+        llm = PortkeyChatModel(prompt_id="pp-assistant", temperature=0)
+        print(llm.chat([ChatMessage(role="user", content="Hello")]).message.content)
+
+        index.as_query_engine(llm=PortkeyChatModel(prompt_id="pp-rag-qa")).query("Why?")
+    """
+
+    is_function_calling_model: bool = Field(
+        default=True,
+        description="Whether the model behind the prompt or route supports tool calling.",
+    )
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "PortkeyChatModel"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """Chat model metadata: context window (settable), token limit, tool support."""
+        return LLMMetadata(
+            context_window=self.context_window,
+            num_output=self.max_tokens or -1,
+            is_chat_model=True,
+            is_function_calling_model=self.is_function_calling_model,
+            model_name=self.model or self.full_prompt_id or "unknown",
+            system_role=MessageRole.SYSTEM,
+        )
+
+    def _direct_messages(self, messages: Sequence[ChatMessage]) -> dict[str, Any]:
+        return {"messages": to_openai_messages(messages)}
+
+    def _direct_prompt(self, prompt: str, formatted: bool) -> dict[str, Any]:
+        return {"messages": [{"role": "user", "content": prompt}]}
+
+    # -- tools --------------------------------------------------------------------------
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The ``chat`` arguments for a call with tools (OpenAI tool format)."""
+        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+        if strict:
+            for spec in specs:
+                spec["function"]["strict"] = True
+                spec["function"]["parameters"]["additionalProperties"] = False
+        messages = list(chat_history or [])  # never mutate the caller's history
+        if isinstance(user_msg, str):
+            user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
+        if user_msg is not None:
+            messages.append(user_msg)
+        chat_kwargs: dict[str, Any] = {"messages": messages, **kwargs}
+        if specs:
+            # Without tools nothing is sent: on a prompt route an explicit null would
+            # replace the prompt's saved tools.
+            names = [spec["function"]["name"] for spec in specs]
+            if tool_choice is None:
+                tool_choice = "required" if tool_required else "auto"
+            chat_kwargs["tools"] = specs
+            chat_kwargs["tool_choice"] = normalize_tool_choice(tool_choice, names)
+            chat_kwargs["parallel_tool_calls"] = allow_parallel_tool_calls
+        return chat_kwargs
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep only the first tool call unless parallel calls were allowed."""
+        if not allow_parallel_tool_calls:
+            _force_single_tool_call(response)
+        return response
+
+    def get_tool_calls_from_response(
+        self,
+        response: ChatResponse,
+        error_on_no_tool_call: bool = True,
+        **kwargs: Any,
+    ) -> list[ToolSelection]:
+        """The response's tool calls; malformed arguments become ``{}``."""
+        return tool_selections(response, error_on_no_tool_call=error_on_no_tool_call)
+
+
+def _force_single_tool_call(response: ChatResponse) -> None:
+    message = response.message
+    calls = [b for b in message.blocks if isinstance(b, ToolCallBlock)]
+    if len(calls) > 1:
+        message.blocks = [b for b in message.blocks if not isinstance(b, ToolCallBlock)]
+        message.blocks.append(calls[0])
+    raw_calls = message.additional_kwargs.get("tool_calls")
+    if isinstance(raw_calls, list) and len(raw_calls) > 1:
+        message.additional_kwargs["tool_calls"] = raw_calls[:1]

@@ -1,0 +1,89 @@
+"""Fixtures for the LlamaIndex adapter tests: the local server with this suite's prompts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from llama_index.core import Settings
+from llama_index.core.embeddings import MockEmbedding
+
+from portkey_integrations.llama_index import PortkeyChatModel, PortkeyPromptLLM
+from portkey_integrations.server import LocalPortkeyServer
+
+SECRET = "pk-li-secret-0123456789"
+
+# A chat prompt that places the conversation around the user message: history before
+# it, the agent's tool calls and results after it (Portkey joins arrays with commas).
+AGENT_TEMPLATE = (
+    '[{"role": "system", "content": "You are a careful calculator."}, '
+    "{{#chat_history}}{{{.}}}, {{/chat_history}}"
+    '{"role": "user", "content": "{{input}}"}'
+    "{{#agent_scratchpad}}, {{{.}}}{{/agent_scratchpad}}]"
+)
+
+PROMPTS: dict[str, dict[str, Any]] = {
+    "pp-li-agent": {"template": AGENT_TEMPLATE},
+    "pp-li-topic": {
+        "template": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Tell me about {{topic}}."},
+        ]
+    },
+    "pp-li-topic-text": {"template": "Tell me about {{topic}}.", "kind": "text"},
+    "pp-li-extract": {
+        "template": [{"role": "user", "content": "Extract the person from: {{text}}"}]
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("portkey_integrations._client._INITIAL_RETRY_DELAY", 0.001)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_default_openai() -> None:
+    # LlamaIndex falls back to OpenAI embeddings when none is given; make that
+    # fallback offline and deterministic (every test also passes its models explicitly).
+    Settings.embed_model = MockEmbedding(embed_dim=8)
+
+
+@pytest.fixture
+def secret() -> str:
+    """The API key every model in these tests is built with; it must never leak."""
+    return SECRET
+
+
+@pytest.fixture
+def server(portkey_local: LocalPortkeyServer) -> LocalPortkeyServer:
+    """The local server, reset, with this suite's prompts registered once."""
+    store = portkey_local.store
+    known = set(store.ids())
+    for prompt_id, spec in PROMPTS.items():
+        if prompt_id not in known:
+            store.register(prompt_id, **spec)
+    return portkey_local
+
+
+@pytest.fixture
+def chat_model(server: LocalPortkeyServer) -> Callable[..., PortkeyChatModel]:
+    """Build a chat model pointed at the local server."""
+
+    def make(**kwargs: Any) -> PortkeyChatModel:
+        kwargs.setdefault("max_retries", 0)
+        return PortkeyChatModel(base_url=server.base_url, api_key=SECRET, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def prompt_llm(server: LocalPortkeyServer) -> Callable[..., PortkeyPromptLLM]:
+    """Build a completion model pointed at the local server."""
+
+    def make(**kwargs: Any) -> PortkeyPromptLLM:
+        kwargs.setdefault("max_retries", 0)
+        return PortkeyPromptLLM(base_url=server.base_url, api_key=SECRET, **kwargs)
+
+    return make
