@@ -16,6 +16,7 @@ import os
 import random
 import threading
 import time
+import urllib.request
 import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
@@ -60,6 +61,31 @@ class _NoCookieJar(http.cookiejar.CookieJar):
 
     def extract_cookies(self, response: Any, request: Any) -> None:
         return None
+
+
+def _proxies_configured() -> bool:
+    return bool(urllib.request.getproxies())
+
+
+# Our own pools skip httpx.Client's per-request layers (auth, redirects, cookies, event
+# hooks), none of which a Portkey call uses: the transport gets the request directly.
+# With proxies in the environment, or a caller's own client, requests go through it.
+
+
+def _read(response: httpx.Response) -> None:
+    try:
+        response.read()
+    except BaseException:
+        response.close()
+        raise
+
+
+async def _aread(response: httpx.Response) -> None:
+    try:
+        await response.aread()
+    except BaseException:
+        await response.aclose()
+        raise
 
 
 _C = TypeVar("_C", bound="_BaseClient")
@@ -149,12 +175,16 @@ class _BaseClient:
         self.timeout = httpx.Timeout(timeout, connect=connect_timeout)
         self._timeout_ext = {"timeout": self.timeout.as_dict()}
         self._urls: dict[str, httpx.URL] = {}
-        self._headers = {
-            "content-type": "application/json",
-            "accept": "application/json",
-            "user-agent": _USER_AGENT,
-            **self.options.headers(),
-        }
+        self._headers = httpx.Headers(
+            {
+                "content-type": "application/json",
+                "accept": "application/json",
+                "user-agent": _USER_AGENT,
+                **self.options.headers(),
+            }
+        )
+        # Copying prepared Headers is far cheaper than normalizing a dict per call.
+        self._stream_headers = httpx.Headers({**self._headers, "accept": "text/event-stream"})
         url = base_url or os.environ.get("PORTKEY_BASE_URL")
         if url is None and self.options.api_key is not None:
             url = DEFAULT_BASE_URL
@@ -246,11 +276,9 @@ class _BaseClient:
     def _request(
         self, path: str, body: dict[str, Any], options: RequestOptions | None, stream: bool
     ) -> httpx.Request:
-        headers = self._headers
+        headers = self._stream_headers if stream else self._headers
         if options is not None:
-            headers = {**headers, **options.headers()}
-        if stream:
-            headers = {**headers, "accept": "text/event-stream"}
+            headers = httpx.Headers({**headers, **options.headers()})
         try:
             content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         except (TypeError, ValueError) as exc:
@@ -380,6 +408,10 @@ class PortkeyClient(_BaseClient):
 
     def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._transport: httpx.BaseTransport | None = None
+        if http_client is None and not _proxies_configured():
+            self._transport = httpx.HTTPTransport()
+            http_client = httpx.Client(timeout=self.timeout, transport=self._transport)
         self._http = http_client or httpx.Client(timeout=self.timeout, cookies=_NoCookieJar())
 
     @_call(_BaseClient._call_request, stream=False)
@@ -401,7 +433,13 @@ class PortkeyClient(_BaseClient):
             attempt += 1
             outcome: httpx.Response | httpx.TransportError
             try:
-                outcome = self._http.send(request, stream=stream)
+                if self._transport is None:
+                    outcome = self._http.send(request, stream=stream)
+                else:
+                    outcome = self._transport.handle_request(request)
+                    outcome.request = request
+                    if not stream:
+                        _read(outcome)
             except httpx.TransportError as exc:
                 outcome = exc
             delay = self._retry_or_raise(attempt, outcome)
@@ -438,22 +476,25 @@ class AsyncPortkeyClient(_BaseClient):
     def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._given_http = http_client
-        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._pools: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, httpx.AsyncBaseTransport | None]
+        ] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
-    @property
-    def _http(self) -> httpx.AsyncClient:
+    def _pool(self) -> tuple[httpx.AsyncClient, httpx.AsyncBaseTransport | None]:
         if self._given_http is not None:
-            return self._given_http
+            return self._given_http, None
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
             with self._lock:
-                pool = self._pools.setdefault(
-                    loop, httpx.AsyncClient(timeout=self.timeout, cookies=_NoCookieJar())
-                )
+                pool = self._pools.get(loop)
+                if pool is None:
+                    transport = None if _proxies_configured() else httpx.AsyncHTTPTransport()
+                    http = httpx.AsyncClient(
+                        timeout=self.timeout, transport=transport, cookies=_NoCookieJar()
+                    )
+                    pool = self._pools[loop] = (http, transport)
         return pool
 
     @_call(_BaseClient._call_request, stream=False)
@@ -470,13 +511,19 @@ class AsyncPortkeyClient(_BaseClient):
         return self._parse(await self._send(request, stream=False), RenderedPrompt)  # type: ignore[no-any-return]
 
     async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
-        http = self._http
+        http, transport = self._pool()
         attempt = 0
         while True:
             attempt += 1
             outcome: httpx.Response | httpx.TransportError
             try:
-                outcome = await http.send(request, stream=stream)
+                if transport is None:
+                    outcome = await http.send(request, stream=stream)
+                else:
+                    outcome = await transport.handle_async_request(request)
+                    outcome.request = request
+                    if not stream:
+                        await _aread(outcome)
             except httpx.TransportError as exc:
                 outcome = exc
             delay = self._retry_or_raise(attempt, outcome)
@@ -499,7 +546,7 @@ class AsyncPortkeyClient(_BaseClient):
             return
         pool = self._pools.pop(asyncio.get_running_loop(), None)
         if pool is not None:
-            await pool.aclose()
+            await pool[0].aclose()
 
     async def __aenter__(self) -> AsyncPortkeyClient:
         return self
@@ -522,8 +569,7 @@ def _embedded_base_url() -> str:
     if not _warned_embedded:
         _warned_embedded = True
         logger.warning(
-            "PORTKEY_API_KEY is not set: using the embedded local Portkey-compatible server "
-            "at %s",
+            "PORTKEY_API_KEY is not set: using the embedded local Portkey-compatible server at %s",
             url,
         )
     return url

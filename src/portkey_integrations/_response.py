@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 __all__ = [
@@ -48,8 +49,11 @@ class ResponseInfo:
 
     @classmethod
     def from_headers(cls, status_code: int, headers: Mapping[str, str]) -> ResponseInfo:
-        # A plain dataclass: this runs once per response, on the hot path.
-        get = headers.get
+        # Runs once per response, on the hot path: one pass over the headers, then dict
+        # lookups (httpx's own lookups rescan every header each time).
+        items = headers.multi_items() if isinstance(headers, httpx.Headers) else headers.items()
+        picked = {k: v for k, v in items if k.startswith(("x-portkey", "x-ratelimit"))}
+        get = picked.get
         return cls(
             status_code,
             get("x-portkey-trace-id"),
@@ -57,7 +61,7 @@ class ResponseInfo:
             _int_or_none(get("x-portkey-retry-attempt-count")),
             get("x-portkey-provider"),
             _int_or_none(get("x-portkey-last-used-option-index")),
-            {k: v for k, v in headers.items() if k.startswith(("x-portkey", "x-ratelimit"))},
+            picked,
         )
 
 
