@@ -26,8 +26,10 @@ StructuredMethod = Literal["function_calling", "json_schema", "json_mode"]
 def response_format_for(schema: Mapping[str, Any] | type, strict: bool | None) -> dict[str, Any]:
     """OpenAI's ``response_format`` for a schema (pydantic class, TypedDict, JSON schema,
     an OpenAI tool, or an already formed ``json_schema`` response format)."""
-    if isinstance(schema, Mapping) and schema.get("type") == "json_schema" and (
-        "json_schema" in schema
+    if (
+        isinstance(schema, Mapping)
+        and schema.get("type") == "json_schema"
+        and ("json_schema" in schema)
     ):
         return dict(schema)
     if isinstance(schema, Mapping) and "name" in schema and "schema" in schema:
@@ -94,9 +96,7 @@ def structured_output(
             **kwargs,
         )
         output_parser = (
-            PydanticOutputParser(pydantic_object=schema)
-            if is_pydantic
-            else JsonOutputParser()
+            PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
         )
     elif method == "json_schema":
         if schema is None:
@@ -118,8 +118,7 @@ def structured_output(
             output_parser = JsonOutputParser()
     else:
         raise ValueError(
-            "method must be 'function_calling', 'json_schema' or 'json_mode', "
-            f"got {method!r}"
+            f"method must be 'function_calling', 'json_schema' or 'json_mode', got {method!r}"
         )
     if include_raw:
         parser_assign = RunnablePassthrough.assign(

@@ -15,12 +15,12 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from .._convert import normalize_tool_choice
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import Completion, RenderedPrompt
-from .._settings import PortkeySettings
+from ._base import PortkeyLangChainBase
 from ._chunks import ChatChunks
 from ._errors import raise_langchain_error
 from ._input import (
@@ -38,14 +38,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PortkeyChatModel"]
 
-LC_SECRETS = {
-    "api_key": "PORTKEY_API_KEY",
-    "virtual_key": "PORTKEY_VIRTUAL_KEY",
-    "provider_api_key": "PORTKEY_PROVIDER_API_KEY",
-}
 
-
-class PortkeyChatModel(PortkeySettings, BaseChatModel):
+class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
     """A Portkey prompt, or Portkey's chat completions route, as a LangChain chat model.
 
     With ``prompt_id`` every call runs that saved prompt (``/prompts/{id}/completions``);
@@ -84,46 +78,9 @@ class PortkeyChatModel(PortkeySettings, BaseChatModel):
         ```
     """
 
-    streaming: bool = False
-    """Stream every call, ``invoke`` included (callbacks get tokens as they arrive)."""
-    stream_usage: bool = True
-    """Ask for usage in streams (``stream_options: {"include_usage": true}``)."""
-
-    # defer_build: the validator is built on first instantiation, not at import.
-    model_config = ConfigDict(
-        populate_by_name=True,
-        protected_namespaces=(),
-        arbitrary_types_allowed=True,
-        defer_build=True,
-    )
-
-    # -- identity, tracing, serialization -------------------------------------------
-
     @property
     def _llm_type(self) -> str:
         return "portkey-chat"
-
-    @classmethod
-    def is_lc_serializable(cls) -> bool:
-        return True
-
-    @classmethod
-    def get_lc_namespace(cls) -> list[str]:
-        return ["portkey_integrations", "langchain", "chat_models"]
-
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        return dict(LC_SECRETS)
-
-    @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {"model": self.model, "prompt_id": self.full_prompt_id, **self.default_params()}
-
-    def _dict_for_compat(self) -> dict[str, Any]:
-        # The base class calls the deprecated dict() under a warnings filter, in case a
-        # subclass overrode it; this class does not, and the filter costs more per call
-        # than everything else in building the invocation parameters.
-        return self.asdict()
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         model = kwargs.get("model") or self.model or self.full_prompt_id or "portkey"
@@ -182,12 +139,7 @@ class PortkeyChatModel(PortkeySettings, BaseChatModel):
         kwargs: dict[str, Any],
         stream_usage: bool | None,
     ) -> dict[str, Any]:
-        request = self._request(messages, stop, kwargs)
-        if stream_usage is None:
-            stream_usage = self.stream_usage
-        if stream_usage and "stream_options" not in request:
-            request["stream_options"] = {"include_usage": True}
-        return request
+        return self._with_stream_usage(self._request(messages, stop, kwargs), stream_usage)
 
     # -- output -----------------------------------------------------------------------
 

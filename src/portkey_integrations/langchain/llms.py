@@ -14,11 +14,10 @@ from langchain_core.language_models.base import LangSmithParams
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableBinding
-from pydantic import ConfigDict
 
 from .._errors import PortkeyError
 from .._response import Completion
-from .._settings import PortkeySettings
+from ._base import PortkeyLangChainBase
 from ._chunks import TextChunks
 from ._errors import raise_langchain_error
 from ._input import (
@@ -48,7 +47,7 @@ class PortkeyLLMBinding(RunnableBinding[LanguageModelInput, str]):  # type: igno
         return super().bind(**rename_bound_variables(kwargs, self.kwargs))
 
 
-class PortkeyPromptLLM(PortkeySettings, BaseLLM):
+class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
     """A Portkey prompt, or Portkey's text completions route, as a LangChain LLM.
 
     With ``prompt_id`` every call runs that saved prompt (chat or text template) and
@@ -68,43 +67,9 @@ class PortkeyPromptLLM(PortkeySettings, BaseLLM):
         ```
     """
 
-    streaming: bool = False
-    """Stream ``invoke`` calls too (callbacks get tokens as they arrive)."""
-    stream_usage: bool = True
-    """Ask for usage in streams (``stream_options: {"include_usage": true}``)."""
-
-    model_config = ConfigDict(
-        populate_by_name=True,
-        protected_namespaces=(),
-        arbitrary_types_allowed=True,
-        defer_build=True,
-    )
-
     @property
     def _llm_type(self) -> str:
         return "portkey-llm"
-
-    @classmethod
-    def is_lc_serializable(cls) -> bool:
-        return True
-
-    @classmethod
-    def get_lc_namespace(cls) -> list[str]:
-        return ["portkey_integrations", "langchain", "llms"]
-
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        from .chat_models import LC_SECRETS
-
-        return dict(LC_SECRETS)
-
-    @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {"model": self.model, "prompt_id": self.full_prompt_id, **self.default_params()}
-
-    def _dict_for_compat(self) -> dict[str, Any]:
-        # See PortkeyChatModel._dict_for_compat: skip the deprecated dict() detour.
-        return self.asdict()
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = super()._get_ls_params(stop=stop, **kwargs)
@@ -230,13 +195,9 @@ class PortkeyPromptLLM(PortkeySettings, BaseLLM):
     def _stream_request(
         self, prompt: str, stop: list[str] | None, kwargs: Mapping[str, Any]
     ) -> dict[str, Any]:
-        request = self._request(prompt, stop, kwargs)
-        stream_usage = kwargs.get("stream_usage")
-        if stream_usage is None:
-            stream_usage = self.stream_usage
-        if stream_usage and "stream_options" not in request:
-            request["stream_options"] = {"include_usage": True}
-        return request
+        return self._with_stream_usage(
+            self._request(prompt, stop, kwargs), kwargs.get("stream_usage")
+        )
 
     def _stream(
         self,
