@@ -64,6 +64,17 @@ class ResponseInfo:
             picked,
         )
 
+    def metadata(self, prefix: str = "") -> dict[str, Any]:
+        """Trace id, cache status, retry count and provider, those that are set, under
+        ``prefix`` + their names: what adapters add to a response's metadata."""
+        values = (
+            ("trace_id", self.trace_id),
+            ("cache_status", self.cache_status),
+            ("retry_attempt_count", self.retry_attempt_count),
+            ("provider", self.provider),
+        )
+        return {prefix + name: value for name, value in values if value is not None}
+
 
 class FunctionCall(_Wire):
     name: str | None = None

@@ -164,6 +164,16 @@ class PortkeySettings(BaseModel):
             return self.prompt_id
         return f"{self.prompt_id}@{self.prompt_version}"
 
+    @property
+    def prompt_ref(self) -> tuple[str, str | None] | None:
+        """``(prompt id, version or label)`` for response metadata; the version is
+        ``None`` for the published one (Portkey does not say which version ran)."""
+        full = self.full_prompt_id
+        if full is None:
+            return None
+        prompt_id, _, version = full.partition("@")
+        return prompt_id, version or None
+
     def _client_kwargs(self) -> dict[str, Any]:
         return {
             "api_key": self.api_key,

@@ -15,12 +15,12 @@ from langchain_core.messages import (
 )
 
 from portkey_integrations import Completion, CompletionChunk, ResponseInfo, Usage
+from portkey_integrations.langchain import PortkeyChatModel
 from portkey_integrations.langchain._chunks import ChatChunks, TextChunks, chunk_message
 from portkey_integrations.langchain._messages import (
     ai_message,
     message_to_dict,
     portkey_metadata,
-    split_prompt_id,
     usage_metadata,
 )
 
@@ -121,19 +121,23 @@ def test_usage_metadata_fills_total() -> None:
 
 
 @pytest.mark.parametrize(
-    ("full", "expected"),
-    [("pp-a", ("pp-a", None)), ("pp-a@12", ("pp-a", "12")), (None, (None, None)),
-     ("pp-a@production", ("pp-a", "production"))],
+    ("fields", "expected"),
+    [
+        ({"prompt_id": "pp-a"}, ("pp-a", None)),
+        ({"prompt_id": "pp-a@12"}, ("pp-a", "12")),
+        ({"prompt_id": "pp-a", "prompt_version": "production"}, ("pp-a", "production")),
+        ({"model": "m"}, None),
+    ],
 )
-def test_split_prompt_id(full: str | None, expected: tuple[str | None, str | None]) -> None:
-    assert split_prompt_id(full) == expected
+def test_prompt_ref(fields: dict[str, Any], expected: tuple[str, str | None] | None) -> None:
+    assert PortkeyChatModel(api_key="k", **fields).prompt_ref == expected
 
 
 def test_portkey_metadata() -> None:
     info = ResponseInfo(
         trace_id="t-1", cache_status="HIT", retry_attempt_count=1, provider="openai"
     )
-    assert portkey_metadata(info, "pp-a@3") == {
+    assert portkey_metadata(info, ("pp-a", "3")) == {
         "model_provider": "portkey",
         "portkey_trace_id": "t-1",
         "portkey_cache_status": "HIT",

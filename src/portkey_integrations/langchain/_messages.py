@@ -34,7 +34,6 @@ __all__ = [
     "message_to_dict",
     "messages_to_dicts",
     "portkey_metadata",
-    "split_prompt_id",
     "usage_metadata",
 ]
 
@@ -151,30 +150,13 @@ def usage_metadata(usage: Usage) -> UsageMetadata:
     return result
 
 
-def split_prompt_id(full_prompt_id: str | None) -> tuple[str | None, str | None]:
-    """``"pp-abc@12"`` as ``("pp-abc", "12")``; no version gives ``None``."""
-    if full_prompt_id is None:
-        return None, None
-    prompt_id, _, version = full_prompt_id.partition("@")
-    return prompt_id, version or None
-
-
-def portkey_metadata(info: ResponseInfo, full_prompt_id: str | None) -> dict[str, Any]:
+def portkey_metadata(
+    info: ResponseInfo, prompt_ref: tuple[str, str | None] | None
+) -> dict[str, Any]:
     """What Portkey's headers and the prompt id add to ``response_metadata``."""
-    prompt_id, version = split_prompt_id(full_prompt_id)
-    meta: dict[str, Any] = {"model_provider": "portkey"}
-    if info.trace_id is not None:
-        meta["portkey_trace_id"] = info.trace_id
-    if info.cache_status is not None:
-        meta["portkey_cache_status"] = info.cache_status
-    if info.retry_attempt_count is not None:
-        meta["portkey_retry_attempt_count"] = info.retry_attempt_count
-    if info.provider is not None:
-        meta["portkey_provider"] = info.provider
-    if prompt_id is not None:
-        meta["prompt_id"] = prompt_id
-        # Portkey does not say which version ran; None means "the published one".
-        meta["prompt_version"] = version
+    meta: dict[str, Any] = {"model_provider": "portkey", **info.metadata("portkey_")}
+    if prompt_ref is not None:
+        meta["prompt_id"], meta["prompt_version"] = prompt_ref
     return meta
 
 

@@ -149,7 +149,7 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
                 f"Portkey returned a completion without choices (trace id "
                 f"{completion.portkey.trace_id})"
             )
-        base = portkey_metadata(completion.portkey, self.full_prompt_id)
+        base = portkey_metadata(completion.portkey, self.prompt_ref)
         generations = []
         for index in range(len(completion.choices)):
             message, info = ai_message(completion, index, base)
@@ -217,7 +217,7 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         try:
             stream = self.client.stream(**request)
             with stream:
-                convert = ChatChunks(portkey_metadata(stream.portkey, self.full_prompt_id))
+                convert = ChatChunks(portkey_metadata(stream.portkey, self.prompt_ref))
                 for event in stream:
                     chunk = convert(event)
                     if chunk is None:
@@ -247,7 +247,7 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         try:
             stream = await self.async_client.stream(**request)
             async with stream:
-                convert = ChatChunks(portkey_metadata(stream.portkey, self.full_prompt_id))
+                convert = ChatChunks(portkey_metadata(stream.portkey, self.prompt_ref))
                 async for event in stream:
                     chunk = convert(event)
                     if chunk is None:

@@ -111,7 +111,7 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         )
 
     def _generations(self, completion: Completion) -> tuple[list[Generation], dict[str, Any]]:
-        metadata = portkey_metadata(completion.portkey, self.full_prompt_id)
+        metadata = portkey_metadata(completion.portkey, self.prompt_ref)
         del metadata["model_provider"]
         metadata["model_name"] = completion.model
         generations = []
@@ -254,7 +254,7 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
             raise_langchain_error(exc)
 
     def _stream_metadata(self, info: Any) -> dict[str, Any]:
-        metadata = portkey_metadata(info, self.full_prompt_id)
+        metadata = portkey_metadata(info, self.prompt_ref)
         del metadata["model_provider"]
         return metadata
 

@@ -240,14 +240,7 @@ def response_kwargs(
     """The response-level ``additional_kwargs``: token counts under OpenAI's names, then
     Portkey's trace id, cache status, provider, retries, and the prompt id and version."""
     out = usage_kwargs(usage)
-    if info.trace_id is not None:
-        out["trace_id"] = info.trace_id
-    if info.cache_status is not None:
-        out["cache_status"] = info.cache_status
-    if info.provider is not None:
-        out["provider"] = info.provider
-    if info.retry_attempt_count is not None:
-        out["retry_attempt_count"] = info.retry_attempt_count
+    out.update(info.metadata())
     if prompt is not None:
         out["prompt_id"], out["prompt_version"] = prompt
     return out

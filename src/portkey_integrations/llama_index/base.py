@@ -110,13 +110,6 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             request["options"] = options
         return request
 
-    def _prompt_ref(self) -> PromptRef | None:
-        full = self.full_prompt_id
-        if full is None:
-            return None
-        prompt_id, _, version = full.partition("@")
-        return prompt_id, version or None
-
     def _chat_response(self, completion: Completion) -> ChatResponse:
         choice = completion.choices[0] if completion.choices else None
         return ChatResponse(
@@ -124,7 +117,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             raw=completion,
             logprobs=logprobs_from_choice(choice),
             additional_kwargs=response_kwargs(
-                completion.usage, completion.portkey, self._prompt_ref()
+                completion.usage, completion.portkey, self.prompt_ref
             ),
         )
 
@@ -135,7 +128,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             raw=completion,
             logprobs=logprobs_from_choice(choice),
             additional_kwargs=response_kwargs(
-                completion.usage, completion.portkey, self._prompt_ref()
+                completion.usage, completion.portkey, self.prompt_ref
             ),
         )
 
@@ -144,26 +137,26 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         # response is yielded as its chunk arrives, so a failure mid-stream raises only
         # after everything received before it.
         with self.client.stream(**request) as stream:
-            assembler = ChatStreamAssembler(stream.portkey, self._prompt_ref())
+            assembler = ChatStreamAssembler(stream.portkey, self.prompt_ref)
             for chunk in stream:
                 yield assembler.add(chunk)
 
     async def _aiter_chat(self, request: dict[str, Any]) -> ChatResponseAsyncGen:
         stream = await self.async_client.stream(**request)
         async with stream:
-            assembler = ChatStreamAssembler(stream.portkey, self._prompt_ref())
+            assembler = ChatStreamAssembler(stream.portkey, self.prompt_ref)
             async for chunk in stream:
                 yield assembler.add(chunk)
 
     def _iter_completion(self, request: dict[str, Any]) -> CompletionResponseGen:
         with self.client.stream(**request) as stream:
-            base = response_kwargs(None, stream.portkey, self._prompt_ref())
+            base = response_kwargs(None, stream.portkey, self.prompt_ref)
             yield from _completion_chunks(stream, base)
 
     async def _aiter_completion(self, request: dict[str, Any]) -> CompletionResponseAsyncGen:
         stream = await self.async_client.stream(**request)
         async with stream:
-            base = response_kwargs(None, stream.portkey, self._prompt_ref())
+            base = response_kwargs(None, stream.portkey, self.prompt_ref)
             text = ""
             async for chunk in stream:
                 delta = chunk.choices[0].content if chunk.choices else ""
