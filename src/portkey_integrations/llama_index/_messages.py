@@ -19,6 +19,7 @@ from llama_index.core.base.llms.types import (
     CachePoint,
     ChatMessage,
     ChatResponse,
+    CompletionResponse,
     DocumentBlock,
     ImageBlock,
     LogProb,
@@ -255,6 +256,27 @@ def usage_kwargs(usage: Usage | None) -> dict[str, Any]:
         "completion_tokens": usage.completion_tokens,
         "total_tokens": usage.total_tokens,
     }
+
+
+class CompletionStreamAssembler:
+    """Turns chunks into ``CompletionResponse`` objects carrying the text so far, with
+    ``delta`` holding the increment."""
+
+    __slots__ = ("base", "text")
+
+    def __init__(self, info: ResponseInfo, prompt: tuple[str, str | None] | None) -> None:
+        self.base = response_kwargs(None, info, prompt)
+        self.text = ""
+
+    def __call__(self, chunk: CompletionChunk) -> CompletionResponse:
+        delta = chunk.choices[0].content if chunk.choices else ""
+        self.text += delta
+        return CompletionResponse(
+            text=self.text,
+            delta=delta,
+            raw=chunk,
+            additional_kwargs={**usage_kwargs(chunk.usage), **self.base},
+        )
 
 
 class ChatStreamAssembler:

@@ -27,14 +27,13 @@ from pydantic import Field
 
 from .._response import Completion
 from .._settings import PortkeySettings
-from .._streaming import Stream
 from ._messages import (
     ChatStreamAssembler,
+    CompletionStreamAssembler,
     chat_message_from_choice,
     logprobs_from_choice,
     response_kwargs,
     to_openai_messages,
-    usage_kwargs,
 )
 from ._predict import TEMPLATE_VARIABLES, TemplatePassThrough
 from ._templates import template_variables
@@ -150,25 +149,16 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
 
     def _iter_completion(self, request: dict[str, Any]) -> CompletionResponseGen:
         with self.client.stream(**request) as stream:
-            base = response_kwargs(None, stream.portkey, self.prompt_ref)
-            yield from _completion_chunks(stream, base)
+            assemble = CompletionStreamAssembler(stream.portkey, self.prompt_ref)
+            for chunk in stream:
+                yield assemble(chunk)
 
     async def _aiter_completion(self, request: dict[str, Any]) -> CompletionResponseAsyncGen:
         stream = await self.async_client.stream(**request)
         async with stream:
-            base = response_kwargs(None, stream.portkey, self.prompt_ref)
-            text = ""
+            assemble = CompletionStreamAssembler(stream.portkey, self.prompt_ref)
             async for chunk in stream:
-                delta = chunk.choices[0].content if chunk.choices else ""
-                text += delta
-                yield CompletionResponse(
-                    text=text,
-                    delta=delta,
-                    raw=chunk,
-                    additional_kwargs={**usage_kwargs(chunk.usage), **base},
-                )
-
-    # -- the LLM interface ------------------------------------------------------------
+                yield assemble(chunk)
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
@@ -241,16 +231,3 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         for name in _SECRET_FIELDS:
             data.pop(name, None)
         return data
-
-
-def _completion_chunks(stream: Stream, base: dict[str, Any]) -> CompletionResponseGen:
-    text = ""
-    for chunk in stream:
-        delta = chunk.choices[0].content if chunk.choices else ""
-        text += delta
-        yield CompletionResponse(
-            text=text,
-            delta=delta,
-            raw=chunk,
-            additional_kwargs={**usage_kwargs(chunk.usage), **base},
-        )
