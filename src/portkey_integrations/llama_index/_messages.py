@@ -36,6 +36,7 @@ from .._response import Choice, CompletionChunk, ResponseInfo, Usage
 
 __all__ = [
     "ChatStreamAssembler",
+    "CompletionStreamAssembler",
     "chat_message_from_choice",
     "logprobs_from_choice",
     "response_kwargs",
