@@ -553,3 +553,18 @@ async def test_async_client_serves_several_loops(server: LocalPortkeyServer) -> 
         *(client.complete(prompt_id="pp-core", variables={"question": f"q{i}"}) for i in range(8))
     )
     assert [f"q{i}" in r.content for i in range(8) for r in [results[i]]] == [True] * 8
+
+
+def test_timeouts_are_on_by_default_and_configurable() -> None:
+    default = PortkeyClient(api_key="k").timeout
+    assert (default.connect, default.read) == (5.0, 600.0)
+    custom = AsyncPortkeyClient(api_key="k", timeout=30, connect_timeout=2).timeout
+    assert (custom.connect, custom.read) == (2, 30)
+
+
+async def test_async_stalled_stream_times_out(server: LocalPortkeyServer) -> None:
+    server.add_fault(Fault(kind="stall", delay=5, times=10))
+    client = AsyncPortkeyClient(base_url=server.base_url, api_key=SECRET, timeout=0.2, max_retries=0)
+    with pytest.raises(APITimeoutError):
+        async for _ in await client.stream(prompt_id="pp-core", variables={}):
+            pass
