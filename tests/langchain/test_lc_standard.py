@@ -80,16 +80,10 @@ class _Integration(ChatModelIntegrationTests):
 
     @property
     def supported_usage_metadata_details(self) -> dict[str, list[Any]]:
-        return {"invoke": ["cache_read_input", "reasoning_output"],
-                "stream": ["cache_read_input", "reasoning_output"]}
-
-    @pytest.mark.xfail(
-        reason="offline model: JSON mode returns {'answer': ...}; it cannot follow key "
-        "names ('setup', 'punchline') that are only described in the prompt's prose",
-        strict=True,
-    )
-    def test_json_mode(self, model: Any) -> None:
-        super().test_json_mode(model)
+        return {
+            "invoke": ["cache_read_input", "reasoning_output"],
+            "stream": ["cache_read_input", "reasoning_output"],
+        }
 
     def invoke_with_cache_read_input(self, *, stream: bool = False) -> Any:
         return self._invoke(stream)

@@ -254,3 +254,11 @@ def test_text_prompt_honours_either_token_limit(client: httpx.Client, key: str) 
     )
     choice = response.json()["choices"][0]
     assert (choice["text"], choice["finish_reason"]) == ("Echo: one", "length")
+
+
+def test_json_object_mode_uses_the_keys_the_user_names(client: httpx.Client) -> None:
+    ask = "A joke as JSON with 'setup' and \"punchline\" keys."
+    out = complete(client, chat(ask, response_format={"type": "json_object"}))
+    content = json.loads(out["choices"][0]["message"]["content"])
+    assert set(content) == {"setup", "punchline"}
+    assert content["setup"] == f"Echo: {ask}"

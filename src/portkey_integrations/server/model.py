@@ -67,6 +67,9 @@ def _limit(text: str, stop: Any, limit: Any) -> _Choice:
     return _Choice(pieces, finish)
 
 
+_QUOTED_KEY = re.compile(r"'([A-Za-z_][\w-]*)'|\"([A-Za-z_][\w-]*)\"")
+
+
 def _user_text(messages: list[Any]) -> str:
     for message in reversed(messages):
         if isinstance(message, dict) and message.get("role") == "user":
@@ -81,7 +84,11 @@ def _reply(messages: list[Any], response_format: Any) -> str:
         text += f"\n{name}: {result}"
     kind = response_format.get("type") if isinstance(response_format, dict) else None
     if kind == "json_object":
-        return json.dumps({"answer": text}, ensure_ascii=False)
+        # Keys the user quoted ("with 'setup' and 'punchline' keys") each get the echo,
+        # as a model told the format in the prompt would; otherwise one "answer" key.
+        keys = _QUOTED_KEY.findall(user_text) if "key" in user_text.lower() else []
+        names = [a or b for a, b in keys] or ["answer"]
+        return json.dumps(dict.fromkeys(names, text), ensure_ascii=False)
     if kind == "json_schema":
         spec = response_format.get("json_schema") or {}
         schema = spec.get("schema") if isinstance(spec, dict) else None
