@@ -31,7 +31,8 @@ __all__ = [
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow", protected_namespaces=())
+    # defer_build: validators are built at first use, not at import.
+    model_config = ConfigDict(extra="allow", protected_namespaces=(), defer_build=True)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
