@@ -139,3 +139,24 @@ async def test_create_agent_streams_async(server: LocalPortkeyServer) -> None:
     # The system prompt went into the history variable.
     first = next(r for r in server.requests if r.prompt_id == "pp-lc-agent").body
     assert first["variables"]["chat_history"] == [{"role": "system", "content": "Be terse."}]
+
+
+def test_langgraph_graph_node(server: LocalPortkeyServer) -> None:
+    from langgraph.graph import END, START, MessagesState, StateGraph
+
+    llm = PortkeyChatModel(prompt_id="pp-assistant", base_url=server.base_url, api_key="pk-test")
+
+    def respond(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [llm.invoke(state["messages"])]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("respond", respond)
+    builder.add_edge(START, "respond")
+    builder.add_edge("respond", END)
+    graph = builder.compile()
+    first = graph.invoke({"messages": [HumanMessage("hello graph")]})
+    second = graph.invoke({"messages": [*first["messages"], HumanMessage("and again")]})
+    assert second["messages"][-1].content == "Echo: and again"
+    sent = server.requests[-1].body["variables"]
+    assert sent["input"] == "and again"
+    assert [m["content"] for m in sent["chat_history"]] == ["hello graph", "Echo: hello graph"]
