@@ -320,3 +320,15 @@ def test_unknown_routes_and_bad_bodies(client: httpx.Client) -> None:
     assert r.status_code == 400 and r.json()["message"].startswith("Invalid JSON body")
     r = client.post("/chat/completions", json=[1, 2])
     assert r.status_code == 400 and r.json()["status"] == "failure"
+
+
+def test_assistant_prompt_appends_the_agent_scratchpad(client: httpx.Client) -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    scratchpad = [
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "42"},
+    ]
+    body = {"variables": {"input": "use f", "agent_scratchpad": scratchpad}}
+    rendered = client.post("/prompts/pp-assistant/render", json=body).json()["data"]
+    assert [m["role"] for m in rendered["messages"]] == ["system", "user", "assistant", "tool"]
+    assert rendered["messages"][2:] == scratchpad
