@@ -329,8 +329,12 @@ class TestConformance:
                 assert request.body["messages"][-1]["content"] == "Tell me about cats."
             else:
                 assert request.body["prompt"] == "Tell me about cats."
-        assert len(events.of(LLMPredictStartEvent)) == 4
+        starts = events.of(LLMPredictStartEvent)
+        assert len(starts) == 4
         assert len(events.of(LLMPredictEndEvent)) == 2  # streams end without one, as in LlamaIndex
+        # Each call opens its own instrumentation span, as LlamaIndex's own methods do.
+        spans = [str(e.span_id).split("-")[0] for e in starts]
+        assert [s.rsplit(".", 1)[-1] for s in spans] == ["predict", "apredict", "stream", "astream"]
 
     def test_status_errors_are_the_core_types(
         self, case: Case, llm: PortkeyLLMBase, server: LocalPortkeyServer
