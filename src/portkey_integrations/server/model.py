@@ -224,14 +224,21 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
     return {**_header(body, "chatcmpl", "chat.completion"), "choices": out, "usage": usage}
 
 
-def chat_chunks(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The ``chat.completion.chunk`` objects of a streamed chat request (no ``[DONE]``)."""
-    choices = _plan_chat(body)
-    head = _header(body, "chatcmpl", "chat.completion.chunk")
+def _stream_head(body: dict[str, Any], prefix: str, kind: str) -> tuple[dict[str, Any], bool]:
+    """The fields every chunk repeats, and whether a usage chunk was asked for (then
+    every chunk carries ``usage: null``, as OpenAI's do)."""
+    head = _header(body, prefix, kind)
     options = body.get("stream_options")
     include_usage = isinstance(options, dict) and options.get("include_usage") is True
     if include_usage:
         head["usage"] = None
+    return head, include_usage
+
+
+def chat_chunks(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The ``chat.completion.chunk`` objects of a streamed chat request (no ``[DONE]``)."""
+    choices = _plan_chat(body)
+    head, include_usage = _stream_head(body, "chatcmpl", "chat.completion.chunk")
     top = body.get("top_logprobs") or 0
 
     def chunk(
@@ -346,11 +353,7 @@ def text_completion(body: dict[str, Any]) -> dict[str, Any]:
 def text_chunks(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The ``text_completion`` chunks of a streamed completions request (no ``[DONE]``)."""
     plans = _plan_text(body)
-    head = _header(body, "cmpl", "text_completion")
-    options = body.get("stream_options")
-    include_usage = isinstance(options, dict) and options.get("include_usage") is True
-    if include_usage:
-        head["usage"] = None
+    head, include_usage = _stream_head(body, "cmpl", "text_completion")
     top = body.get("logprobs")
     for index, (prompt, choice) in enumerate(plans):
         offset = len(prompt)
