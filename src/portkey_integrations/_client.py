@@ -8,18 +8,14 @@ and retry decisions. They differ only in how bytes are sent and how long they sl
 from __future__ import annotations
 
 import asyncio
-import http.cookiejar
 import inspect
 import json
 import logging
 import os
-import random
 import threading
 import time
-import urllib.request
 import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from email.utils import parsedate_to_datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
@@ -35,7 +31,9 @@ from ._errors import (
 from ._options import RequestOptions, options_from_env
 from ._request import Route, build_body, prompt_path
 from ._response import Completion, RenderedPrompt, ResponseInfo
+from ._retry import is_success, retry_delay, should_retry
 from ._streaming import AsyncStream, Stream
+from ._transport import NoCookieJar, aread, proxies_configured, read
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -49,83 +47,12 @@ DEFAULT_BASE_URL = "https://api.portkey.ai/v1"
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_MAX_RETRIES = 2
-_INITIAL_RETRY_DELAY = 0.5
-_MAX_RETRY_DELAY = 8.0
-_MAX_RETRY_AFTER = 60.0
-_RETRY_STATUSES = frozenset({408, 409, 429})
 _USER_AGENT = "portkey-integrations/0.1"
-
-
-class _NoCookieJar(http.cookiejar.CookieJar):
-    """Portkey sets no cookies; not parsing responses for them saves ~0.1 ms a call."""
-
-    def extract_cookies(self, response: Any, request: Any) -> None:
-        return None
-
-
-def _proxies_configured() -> bool:
-    return bool(urllib.request.getproxies())
-
-
-# Our own pools skip httpx.Client's per-request layers (auth, redirects, cookies, event
-# hooks), none of which a Portkey call uses: the transport gets the request directly.
-# With proxies in the environment, or a caller's own client, requests go through it.
-
-
-def _read(response: httpx.Response) -> None:
-    try:
-        response.read()
-    except BaseException:
-        response.close()
-        raise
-
-
-async def _aread(response: httpx.Response) -> None:
-    try:
-        await response.aread()
-    except BaseException:
-        await response.aclose()
-        raise
 
 
 _C = TypeVar("_C", bound="_BaseClient")
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
-
-
-def _is_success(status: int) -> bool:
-    # 246: guardrails failed but the request itself succeeded.
-    return 200 <= status < 300
-
-
-def _should_retry(status: int) -> bool:
-    return status in _RETRY_STATUSES or status >= 500
-
-
-def retry_delay(attempt: int, headers: Mapping[str, str] | None) -> float:
-    """Seconds to wait before retry number ``attempt`` (1-based).
-
-    ``Retry-After`` (seconds or an HTTP date) and ``retry-after-ms`` win when they are
-    sane; otherwise exponential backoff with jitter.
-    """
-    if headers is not None:
-        ms = headers.get("retry-after-ms")
-        after = headers.get("retry-after")
-        seconds: float | None = None
-        try:
-            if ms is not None:
-                seconds = float(ms) / 1000
-            elif after is not None:
-                seconds = float(after)
-        except ValueError:
-            try:
-                seconds = parsedate_to_datetime(after or "").timestamp() - time.time()
-            except (TypeError, ValueError):
-                seconds = None
-        if seconds is not None and 0 <= seconds <= _MAX_RETRY_AFTER:
-            return float(seconds)
-    delay = min(_INITIAL_RETRY_DELAY * 2.0 ** (attempt - 1), _MAX_RETRY_DELAY)
-    return delay * (1 - 0.25 * random.random())
 
 
 class _BaseClient:
@@ -306,7 +233,7 @@ class _BaseClient:
         """Decide after one attempt: ``None`` means done, a float means retry after it."""
         if isinstance(outcome, httpx.Response):
             status = outcome.status_code
-            if _is_success(status) or not _should_retry(status):
+            if is_success(status) or not should_retry(status):
                 return None
             headers: Mapping[str, str] | None = outcome.headers
         else:
@@ -409,10 +336,10 @@ class PortkeyClient(_BaseClient):
     def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._transport: httpx.BaseTransport | None = None
-        if http_client is None and not _proxies_configured():
+        if http_client is None and not proxies_configured():
             self._transport = httpx.HTTPTransport()
             http_client = httpx.Client(timeout=self.timeout, transport=self._transport)
-        self._http = http_client or httpx.Client(timeout=self.timeout, cookies=_NoCookieJar())
+        self._http = http_client or httpx.Client(timeout=self.timeout, cookies=NoCookieJar())
 
     @_call(_BaseClient._call_request, stream=False)
     def complete(self, request: httpx.Request) -> Completion:
@@ -439,7 +366,7 @@ class PortkeyClient(_BaseClient):
                     outcome = self._transport.handle_request(request)
                     outcome.request = request
                     if not stream:
-                        _read(outcome)
+                        read(outcome)
             except httpx.TransportError as exc:
                 outcome = exc
             delay = self._retry_or_raise(attempt, outcome)
@@ -449,7 +376,7 @@ class PortkeyClient(_BaseClient):
                 outcome.close()
             time.sleep(delay)
         assert isinstance(outcome, httpx.Response)
-        if not _is_success(outcome.status_code):
+        if not is_success(outcome.status_code):
             outcome.read()
             outcome.close()
             raise self._error(outcome)
@@ -490,9 +417,9 @@ class AsyncPortkeyClient(_BaseClient):
             with self._lock:
                 pool = self._pools.get(loop)
                 if pool is None:
-                    transport = None if _proxies_configured() else httpx.AsyncHTTPTransport()
+                    transport = None if proxies_configured() else httpx.AsyncHTTPTransport()
                     http = httpx.AsyncClient(
-                        timeout=self.timeout, transport=transport, cookies=_NoCookieJar()
+                        timeout=self.timeout, transport=transport, cookies=NoCookieJar()
                     )
                     pool = self._pools[loop] = (http, transport)
         return pool
@@ -523,7 +450,7 @@ class AsyncPortkeyClient(_BaseClient):
                     outcome = await transport.handle_async_request(request)
                     outcome.request = request
                     if not stream:
-                        await _aread(outcome)
+                        await aread(outcome)
             except httpx.TransportError as exc:
                 outcome = exc
             delay = self._retry_or_raise(attempt, outcome)
@@ -533,7 +460,7 @@ class AsyncPortkeyClient(_BaseClient):
                 await outcome.aclose()
             await asyncio.sleep(delay)
         assert isinstance(outcome, httpx.Response)
-        if not _is_success(outcome.status_code):
+        if not is_success(outcome.status_code):
             await outcome.aread()
             await outcome.aclose()
             raise self._error(outcome)

@@ -15,7 +15,7 @@ CHAT_TEMPLATE = [
 
 @pytest.fixture(autouse=True)
 def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("portkey_integrations._client._INITIAL_RETRY_DELAY", 0.001)
+    monkeypatch.setattr("portkey_integrations._retry._INITIAL_RETRY_DELAY", 0.001)
 
 
 @pytest.fixture

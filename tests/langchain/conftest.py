@@ -54,7 +54,7 @@ def server(portkey_local: LocalPortkeyServer) -> LocalPortkeyServer:
 @pytest.fixture(autouse=True)
 def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     # Retries back off for real otherwise; the tests only care that they happen.
-    monkeypatch.setattr("portkey_integrations._client._INITIAL_RETRY_DELAY", 0.001)
+    monkeypatch.setattr("portkey_integrations._retry._INITIAL_RETRY_DELAY", 0.001)
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ PROMPTS: dict[str, dict[str, Any]] = {
 
 @pytest.fixture(autouse=True)
 def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("portkey_integrations._client._INITIAL_RETRY_DELAY", 0.001)
+    monkeypatch.setattr("portkey_integrations._retry._INITIAL_RETRY_DELAY", 0.001)
 
 
 @pytest.fixture(autouse=True, scope="session")
