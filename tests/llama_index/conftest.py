@@ -87,3 +87,13 @@ def prompt_llm(server: LocalPortkeyServer) -> Callable[..., PortkeyPromptLLM]:
         return PortkeyPromptLLM(base_url=server.base_url, api_key=SECRET, **kwargs)
 
     return make
+
+
+@pytest.fixture(params=["direct", "prompt"])
+def tool_llm(
+    request: pytest.FixtureRequest, chat_model: Callable[..., PortkeyChatModel]
+) -> PortkeyChatModel:
+    """A tool-calling chat model on the chat route and on the agent prompt route."""
+    if request.param == "prompt":
+        return chat_model(prompt_id="pp-li-agent")
+    return chat_model(model="portkey-local")

@@ -39,22 +39,13 @@ def multiply(a: int, b: int) -> int:
 TOOLS = [FunctionTool.from_defaults(add), FunctionTool.from_defaults(multiply)]
 
 
-@pytest.fixture(params=["direct", "prompt"])
-def llm(
-    request: pytest.FixtureRequest, chat_model: Callable[..., PortkeyChatModel]
-) -> PortkeyChatModel:
-    if request.param == "prompt":
-        return chat_model(prompt_id="pp-li-agent")
-    return chat_model(model="portkey-local")
-
-
 @pytest.mark.parametrize("streaming", [True, False])
 async def test_function_agent_calls_two_tools_over_several_turns(
-    llm: PortkeyChatModel, server: LocalPortkeyServer, streaming: bool
+    tool_llm: PortkeyChatModel, server: LocalPortkeyServer, streaming: bool
 ) -> None:
     agent = FunctionAgent(
         tools=TOOLS,
-        llm=llm,
+        llm=tool_llm,
         system_prompt="Use the tools.",
         allow_parallel_tool_calls=False,
         streaming=streaming,
@@ -92,9 +83,9 @@ async def test_function_agent_calls_two_tools_over_several_turns(
 
 
 async def test_function_agent_remembers_earlier_runs(
-    llm: PortkeyChatModel, server: LocalPortkeyServer
+    tool_llm: PortkeyChatModel, server: LocalPortkeyServer
 ) -> None:
-    agent = FunctionAgent(tools=TOOLS, llm=llm, allow_parallel_tool_calls=False)
+    agent = FunctionAgent(tools=TOOLS, llm=tool_llm, allow_parallel_tool_calls=False)
     memory = Memory.from_defaults()
     await agent.run(user_msg="multiply", memory=memory)
     await agent.run(user_msg="now add", memory=memory)

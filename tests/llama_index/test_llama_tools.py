@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,15 +26,6 @@ def multiply(a: int, b: int) -> int:
 TOOLS = [FunctionTool.from_defaults(add), FunctionTool.from_defaults(multiply)]
 
 
-@pytest.fixture(params=["direct", "prompt"])
-def llm(
-    request: pytest.FixtureRequest, chat_model: Callable[..., PortkeyChatModel]
-) -> PortkeyChatModel:
-    if request.param == "prompt":
-        return chat_model(prompt_id="pp-li-agent")
-    return chat_model(model="portkey-local")
-
-
 def _calls(response: ChatResponse) -> list[tuple[str, dict[str, Any]]]:
     return [
         (c.tool_name, c.tool_kwargs)
@@ -43,9 +33,9 @@ def _calls(response: ChatResponse) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def test_chat_with_tools(llm: PortkeyChatModel, server: LocalPortkeyServer) -> None:
-    response = llm.chat_with_tools(TOOLS, user_msg="please multiply 6 by 7")
-    selections = llm.get_tool_calls_from_response(response)
+def test_chat_with_tools(tool_llm: PortkeyChatModel, server: LocalPortkeyServer) -> None:
+    response = tool_llm.chat_with_tools(TOOLS, user_msg="please multiply 6 by 7")
+    selections = tool_llm.get_tool_calls_from_response(response)
     assert [s.tool_name for s in selections] == ["multiply"]
     kwargs = selections[0].tool_kwargs
     assert set(kwargs) == {"a", "b"} and all(isinstance(v, int) for v in kwargs.values())
@@ -58,18 +48,18 @@ def test_chat_with_tools(llm: PortkeyChatModel, server: LocalPortkeyServer) -> N
     assert (body["tool_choice"], body["parallel_tool_calls"]) == ("auto", False)
 
 
-async def test_achat_with_tools(llm: PortkeyChatModel) -> None:
-    response = await llm.achat_with_tools(TOOLS, user_msg="add these", tool_required=True)
-    assert [s.tool_name for s in llm.get_tool_calls_from_response(response)] == ["add"]
+async def test_achat_with_tools(tool_llm: PortkeyChatModel) -> None:
+    response = await tool_llm.achat_with_tools(TOOLS, user_msg="add these", tool_required=True)
+    assert [s.tool_name for s in tool_llm.get_tool_calls_from_response(response)] == ["add"]
 
 
-def test_stream_chat_with_tools_yields_cumulative_tool_calls(llm: PortkeyChatModel) -> None:
-    responses = list(llm.stream_chat_with_tools(TOOLS, user_msg="multiply please"))
+def test_stream_chat_with_tools_yields_cumulative_tool_calls(tool_llm: PortkeyChatModel) -> None:
+    responses = list(tool_llm.stream_chat_with_tools(TOOLS, user_msg="multiply please"))
     last = responses[-1]
     blocks = [b for b in last.message.blocks if isinstance(b, ToolCallBlock)]
     assert [b.tool_name for b in blocks] == ["multiply"]
     assert last.message.additional_kwargs["tool_calls"][0]["function"]["name"] == "multiply"
-    assert llm.get_tool_calls_from_response(last)[0].tool_kwargs.keys() == {"a", "b"}
+    assert tool_llm.get_tool_calls_from_response(last)[0].tool_kwargs.keys() == {"a", "b"}
     assert all(r.delta == "" for r in responses)
     # Every response is the message so far: once a call appears it stays.
     seen = False
@@ -79,33 +69,37 @@ def test_stream_chat_with_tools_yields_cumulative_tool_calls(llm: PortkeyChatMod
         seen = seen or has
 
 
-async def test_astream_chat_with_tools(llm: PortkeyChatModel) -> None:
-    gen = await llm.astream_chat_with_tools(TOOLS, user_msg="go", tool_choice="multiply")
+async def test_astream_chat_with_tools(tool_llm: PortkeyChatModel) -> None:
+    gen = await tool_llm.astream_chat_with_tools(TOOLS, user_msg="go", tool_choice="multiply")
     responses = [r async for r in gen]
-    assert [s.tool_name for s in llm.get_tool_calls_from_response(responses[-1])] == ["multiply"]
+    assert [s.tool_name for s in tool_llm.get_tool_calls_from_response(responses[-1])] == [
+        "multiply"
+    ]
 
 
-def test_parallel_tool_calls(llm: PortkeyChatModel, server: LocalPortkeyServer) -> None:
+def test_parallel_tool_calls(tool_llm: PortkeyChatModel, server: LocalPortkeyServer) -> None:
     message = "add and multiply"
-    both = llm.chat_with_tools(TOOLS, user_msg=message, allow_parallel_tool_calls=True)
-    assert [s.tool_name for s in llm.get_tool_calls_from_response(both)] == ["add", "multiply"]
+    both = tool_llm.chat_with_tools(TOOLS, user_msg=message, allow_parallel_tool_calls=True)
+    assert [s.tool_name for s in tool_llm.get_tool_calls_from_response(both)] == ["add", "multiply"]
     assert server.requests[-1].body["parallel_tool_calls"] is True
-    single = llm.chat_with_tools(TOOLS, user_msg=message)
-    assert [s.tool_name for s in llm.get_tool_calls_from_response(single)] == ["add"]
+    single = tool_llm.chat_with_tools(TOOLS, user_msg=message)
+    assert [s.tool_name for s in tool_llm.get_tool_calls_from_response(single)] == ["add"]
 
 
-def test_tool_results_complete_the_turn(llm: PortkeyChatModel, server: LocalPortkeyServer) -> None:
+def test_tool_results_complete_the_turn(
+    tool_llm: PortkeyChatModel, server: LocalPortkeyServer
+) -> None:
     history = [ChatMessage(role="user", content="add 2 and 3")]
-    first = llm.chat_with_tools(TOOLS, chat_history=history)
-    [selection] = llm.get_tool_calls_from_response(first)
+    first = tool_llm.chat_with_tools(TOOLS, chat_history=history)
+    [selection] = tool_llm.get_tool_calls_from_response(first)
     history += [
         first.message,
         ChatMessage(
             role="tool", content="5", additional_kwargs={"tool_call_id": selection.tool_id}
         ),
     ]
-    final = llm.chat_with_tools(TOOLS, chat_history=history)
-    assert llm.get_tool_calls_from_response(final, error_on_no_tool_call=False) == []
+    final = tool_llm.chat_with_tools(TOOLS, chat_history=history)
+    assert tool_llm.get_tool_calls_from_response(final, error_on_no_tool_call=False) == []
     assert "add: 5" in (final.message.content or "")
     sent = server.requests[-1].body
     turns = sent["variables"]["agent_scratchpad"] if "variables" in sent else sent["messages"][1:]
@@ -113,17 +107,17 @@ def test_tool_results_complete_the_turn(llm: PortkeyChatModel, server: LocalPort
     assert turns[1] == {"role": "tool", "content": "5", "tool_call_id": selection.tool_id}
 
 
-def test_predict_and_call(llm: PortkeyChatModel) -> None:
-    result = llm.predict_and_call(TOOLS, user_msg="multiply two numbers")
+def test_predict_and_call(tool_llm: PortkeyChatModel) -> None:
+    result = tool_llm.predict_and_call(TOOLS, user_msg="multiply two numbers")
     assert result.response == "1"
     assert result.sources[0].tool_name == "multiply"
 
 
 def test_invalid_tool_choice_fails_before_sending(
-    llm: PortkeyChatModel, server: LocalPortkeyServer
+    tool_llm: PortkeyChatModel, server: LocalPortkeyServer
 ) -> None:
     with pytest.raises(PortkeyConfigError):
-        llm.chat_with_tools(TOOLS, user_msg="x", tool_choice="divide")
+        tool_llm.chat_with_tools(TOOLS, user_msg="x", tool_choice="divide")
     assert server.requests == []
 
 
