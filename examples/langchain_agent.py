@@ -5,7 +5,7 @@ user's message (``chat_history``) and the agent's tool calls and results after i
 (``agent_scratchpad``) into its messages; ``PortkeyChatModel`` fills those variables
 from the messages the agent passes. With ``PORTKEY_API_KEY`` set, save that template
 as a Portkey prompt and pass its id in ``PORTKEY_AGENT_PROMPT_ID``. Without a key or
-base URL this runs offline, against the embedded local Portkey-compatible server,
+base URL this opts into the embedded local Portkey-compatible server (``base_url="local"``),
 which also serves the prompt files of ``examples/prompts``.
 
 Run: ``python examples/langchain_agent.py``
@@ -23,8 +23,11 @@ from langchain_core.tools import tool
 from portkey_integrations.langchain import PortkeyChatModel
 
 if not os.environ.get("PORTKEY_API_KEY") and not os.environ.get("PORTKEY_BASE_URL"):
-    # Offline: let the embedded server (started on first use) load the example prompt.
+    # Offline: opt into the local Portkey-compatible server explicitly (the package never
+    # falls back to it by itself); it also loads the example prompt files.
+    os.environ["PORTKEY_BASE_URL"] = "local"
     os.environ.setdefault("PORTKEY_LOCAL_PROMPTS", str(Path(__file__).parent / "prompts"))
+    print("PORTKEY_API_KEY is not set: running offline on the local server (base_url='local')")
 
 
 @tool

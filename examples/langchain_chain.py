@@ -3,8 +3,8 @@
 ``pp-joke`` is a saved Portkey prompt with the variables ``adjective`` and ``topic``;
 the dict given to the chain is those variables. With ``PORTKEY_API_KEY`` set, this
 calls Portkey (use one of your own prompt ids: ``PORTKEY_PROMPT_ID=pp-...``). Without
-a key or base URL it runs offline, against the embedded local Portkey-compatible
-server, whose bundled ``pp-joke`` answers deterministically.
+a key or base URL it opts into the embedded local Portkey-compatible server
+(``base_url="local"``), says so, and its bundled ``pp-joke`` answers deterministically.
 
 Run: ``python examples/langchain_chain.py``
 """
@@ -16,6 +16,12 @@ import os
 from langchain_core.output_parsers import StrOutputParser
 
 from portkey_integrations.langchain import PortkeyChatModel
+
+if not os.environ.get("PORTKEY_API_KEY") and not os.environ.get("PORTKEY_BASE_URL"):
+    # Offline: opt into the local Portkey-compatible server explicitly; the package
+    # never falls back to it by itself.
+    os.environ["PORTKEY_BASE_URL"] = "local"
+    print("PORTKEY_API_KEY is not set: running offline on the local server (base_url='local')")
 
 
 def main() -> None:

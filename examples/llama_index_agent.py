@@ -10,10 +10,10 @@ messages into the messages array):
      {"role": "user", "content": "{{input}}"}
      {{#agent_scratchpad}}, {{{.}}}{{/agent_scratchpad}}]
 
-Run it as it is: with neither ``PORTKEY_API_KEY`` nor ``PORTKEY_BASE_URL`` set, the
-calls go to the embedded local Portkey-compatible server (this script registers the
-template there) and an offline model that calls the tools the message names, one per
-turn. With a key, create a chat prompt with that template and set ``PORTKEY_PROMPT_ID``.
+Run it as it is: with neither ``PORTKEY_API_KEY`` nor ``PORTKEY_BASE_URL`` set, it
+opts into the embedded local Portkey-compatible server (``base_url="local"``; this
+script registers the template there) and an offline model that calls the tools the
+message names, one per turn. With a key, create a chat prompt with that template and set ``PORTKEY_PROMPT_ID``.
 
     python examples/llama_index_agent.py
 """
@@ -49,9 +49,11 @@ def multiply(a: float, b: float) -> float:
 def agent_prompt_id() -> str:
     if os.environ.get("PORTKEY_API_KEY") or os.environ.get("PORTKEY_BASE_URL"):
         return os.environ["PORTKEY_PROMPT_ID"]
-    # Offline: put the template on the embedded local server the client falls back to.
+    # Offline: opt into the embedded local server explicitly and put the template there.
     from portkey_integrations.server import embedded_server
 
+    os.environ["PORTKEY_BASE_URL"] = "local"
+    print("PORTKEY_API_KEY is not set: running offline on the local server (base_url='local')")
     embedded_server().register("pp-calculator-agent", template=AGENT_TEMPLATE)
     return "pp-calculator-agent"
 

@@ -5,8 +5,8 @@ The Portkey prompt (``pp-rag-qa`` by default) is a chat template written with
 question arrive as those variables, so the prompt lives in Portkey, versioned, and the
 code never repeats it.
 
-Run it as it is: with neither ``PORTKEY_API_KEY`` nor ``PORTKEY_BASE_URL`` set, the
-calls go to the embedded local Portkey-compatible server, which serves ``pp-rag-qa``
+Run it as it is: with neither ``PORTKEY_API_KEY`` nor ``PORTKEY_BASE_URL`` set, it opts
+into the embedded local Portkey-compatible server (``base_url="local"``), which serves ``pp-rag-qa``
 and answers offline. With a key, set ``PORTKEY_PROMPT_ID`` to your own prompt.
 Embeddings are LlamaIndex's ``MockEmbedding``, so nothing leaves the machine; use a
 real embedding model in practice.
@@ -25,6 +25,12 @@ from llama_index.core.base.response.schema import AsyncStreamingResponse, Respon
 from llama_index.core.embeddings import MockEmbedding
 
 from portkey_integrations.llama_index import PortkeyChatModel
+
+if not os.environ.get("PORTKEY_API_KEY") and not os.environ.get("PORTKEY_BASE_URL"):
+    # Offline: opt into the local Portkey-compatible server explicitly; the package
+    # never falls back to it by itself.
+    os.environ["PORTKEY_BASE_URL"] = "local"
+    print("PORTKEY_API_KEY is not set: running offline on the local server (base_url='local')")
 
 DOCUMENTS = [
     "Zephyr 2.0 shipped on 3 March. It replaced the disk cache with an in-memory one.",

@@ -47,8 +47,8 @@ from ._response import (
     Usage,
 )
 from ._streaming import AsyncStream, Stream
+from ._version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -258,11 +258,20 @@ def parse_error_body(text: str) -> tuple[Any, str | None, dict[str, Any]]:
 
 
 def make_status_error(
-    status_code: int, text: str, headers: Mapping[str, str] | None = None
+    status_code: int,
+    text: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    prompt_id: str | None = None,
 ) -> APIStatusError:
-    """Build the typed error for an error response."""
+    """Build the typed error for an error response.
+
+    ``prompt_id`` is the id a prompt route asked for, named in a 404's message.
+    """
     body, message, details = parse_error_body(text)
     message = message or f"HTTP {status_code}"
+    if status_code == 404 and prompt_id is not None:
+        message = f"prompt {prompt_id!r} not found: {message}"
     cls = _STATUS_CLASSES.get(status_code)
     if cls is None:
         cls = InternalServerError if status_code >= 500 else APIStatusError

@@ -1,23 +1,46 @@
-"""Routing options: what goes into ``x-portkey-*`` headers, per client and per call."""
+"""Routing options: what goes into ``x-portkey-*`` headers, per client and per call.
+
+:class:`RequestOptions` is the one declaration of the routing options. The clients take
+its fields as keyword arguments, the model classes of both frameworks expose them as
+fields (a test holds the names together), and a call may pass another instance whose set
+fields win.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import SecretStr
 
+from ._errors import PortkeyConfigError
 from ._request import bool_header, config_header, forward_headers_header, metadata_header
 
-__all__ = ["RequestOptions", "options_from_env"]
+__all__ = [
+    "MODEL_FIELD_ALIASES",
+    "OPTION_ENV",
+    "OPTION_NAMES",
+    "RequestOptions",
+    "options_from_env",
+]
+
+SECRET_OPTIONS = ("api_key", "virtual_key", "provider_api_key")
 
 
 def _secret(value: str | SecretStr | None) -> SecretStr | None:
     if value is None or isinstance(value, SecretStr):
         return value
     return SecretStr(value)
+
+
+def _check_header_value(name: str, value: str) -> str:
+    # A CR or LF in a header value would let an option inject headers of its own.
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise PortkeyConfigError(f"option {name!r} must not contain line breaks")
+    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,24 +52,44 @@ class RequestOptions:
     """
 
     api_key: SecretStr | None = None
+    """Portkey API key (``x-portkey-api-key``)."""
     virtual_key: SecretStr | None = None
+    """A Portkey virtual key (``x-portkey-virtual-key``)."""
     config: str | Mapping[str, Any] | None = None
+    """A config id (``pc-...``) or an inline config dict (``x-portkey-config``)."""
     provider: str | None = None
+    """Provider slug or ``@integration`` (``x-portkey-provider``)."""
     provider_api_key: SecretStr | None = None
+    """The provider's key, sent as ``Authorization: Bearer ...`` with ``provider``."""
     custom_host: str | None = None
+    """An OpenAI-compatible host for the provider (``x-portkey-custom-host``)."""
     trace_id: str | None = None
+    """Portkey trace id (``x-portkey-trace-id``)."""
     metadata: Mapping[str, str] | None = None
+    """Request metadata (``x-portkey-metadata``): string values of at most 128 chars."""
     cache_force_refresh: bool | None = None
+    """Bypass and refresh Portkey's cache (``x-portkey-cache-force-refresh``)."""
     cache_namespace: str | None = None
-    request_timeout: int | None = None
+    """Portkey cache namespace (``x-portkey-cache-namespace``)."""
+    gateway_timeout_ms: int | None = None
+    """Gateway-side timeout in milliseconds (``x-portkey-request-timeout``)."""
     forward_headers: str | Iterable[str] | None = None
+    """Header names the gateway forwards to the provider (``x-portkey-forward-headers``)."""
     strict_open_ai_compliance: bool | None = None
+    """``x-portkey-strict-open-ai-compliance``: ``False`` lets provider fields through."""
     extra_headers: Mapping[str, str] | None = None
+    """Any other headers (``default_headers`` on clients and models)."""
 
     @classmethod
     def make(cls, **fields: Any) -> RequestOptions:
-        """Build options, wrapping plain-string secrets in ``SecretStr``."""
-        for name in ("api_key", "virtual_key", "provider_api_key"):
+        """Build options, wrapping plain-string secrets in ``SecretStr``.
+
+        An unknown name raises :class:`PortkeyConfigError` naming it.
+        """
+        unknown = [name for name in fields if name not in OPTION_NAMES]
+        if unknown:
+            raise PortkeyConfigError(unknown_option_message(unknown[0], OPTION_NAMES))
+        for name in SECRET_OPTIONS:
             if name in fields:
                 fields[name] = _secret(fields[name])
         return cls(**fields)
@@ -65,7 +108,7 @@ class RequestOptions:
         return dataclasses.replace(self, **changes) if changes else self
 
     def headers(self) -> dict[str, str]:
-        """The request headers these options stand for. Raises on invalid metadata."""
+        """The request headers these options stand for. Raises on invalid values."""
         h: dict[str, str] = {}
         if self.api_key is not None:
             h["x-portkey-api-key"] = self.api_key.get_secret_value()
@@ -87,8 +130,8 @@ class RequestOptions:
             h["x-portkey-cache-force-refresh"] = bool_header(self.cache_force_refresh)
         if self.cache_namespace is not None:
             h["x-portkey-cache-namespace"] = self.cache_namespace
-        if self.request_timeout is not None:
-            h["x-portkey-request-timeout"] = str(int(self.request_timeout))
+        if self.gateway_timeout_ms is not None:
+            h["x-portkey-request-timeout"] = str(int(self.gateway_timeout_ms))
         if self.forward_headers is not None:
             h["x-portkey-forward-headers"] = forward_headers_header(self.forward_headers)
         if self.strict_open_ai_compliance is not None:
@@ -97,10 +140,22 @@ class RequestOptions:
             )
         if self.extra_headers:
             h.update({k.lower(): v for k, v in self.extra_headers.items()})
+        for name, value in h.items():
+            _check_header_value(name, value)
         return h
 
 
-_ENV = {
+OPTION_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(RequestOptions))
+"""Every routing option, in declaration order."""
+
+MODEL_FIELD_ALIASES: dict[str, str] = {
+    # LangChain's and LlamaIndex's models have a ``metadata`` of their own.
+    "metadata": "portkey_metadata",
+    "extra_headers": "default_headers",
+}
+"""Where a model class names an option differently (the framework owns the name)."""
+
+OPTION_ENV: dict[str, str] = {
     "api_key": "PORTKEY_API_KEY",
     "virtual_key": "PORTKEY_VIRTUAL_KEY",
     "config": "PORTKEY_CONFIG",
@@ -108,8 +163,16 @@ _ENV = {
     "custom_host": "PORTKEY_CUSTOM_HOST",
     "provider_api_key": "PORTKEY_PROVIDER_API_KEY",
 }
+"""The environment variables options fall back to."""
 
 
 def options_from_env() -> dict[str, Any]:
     """The routing options set in the environment (``PORTKEY_API_KEY`` and friends)."""
-    return {name: os.environ[var] for name, var in _ENV.items() if os.environ.get(var)}
+    return {name: os.environ[var] for name, var in OPTION_ENV.items() if os.environ.get(var)}
+
+
+def unknown_option_message(name: str, known: Iterable[str]) -> str:
+    """``unknown option 'x'`` with the closest known names, for a typo."""
+    close = difflib.get_close_matches(name, list(known), n=2)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"unknown option {name!r}{hint}"

@@ -1,16 +1,20 @@
-"""The fields and call building both framework adapters share.
+"""The fields both framework adapters share.
 
-:class:`PortkeySettings` is a pydantic mixin: the LangChain and LlamaIndex models
-inherit it beside their framework base, so every option has one name, one default and
-one meaning, and a call's variables and hyperparameters are assembled in one place.
+:class:`PortkeyClientSettings` holds the connection and routing options, the same
+names as the clients' (see :data:`~._options.OPTION_NAMES`), and builds the clients
+from them. :class:`PortkeySettings` adds the prompt, its variables and the generation
+parameters. The LangChain and LlamaIndex models inherit one of them beside their
+framework base, so every option has one name, one default and one meaning. Building a
+call from these fields is :mod:`._calls`' job.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
+import difflib
 import os
 import threading
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -25,11 +29,12 @@ from ._client import (
 )
 from ._convert import conversation_variables
 from ._errors import PortkeyConfigError
+from ._options import MODEL_FIELD_ALIASES, OPTION_NAMES
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["GENERATION_FIELDS", "PortkeyCall", "PortkeySettings"]
+__all__ = ["CLIENT_FIELDS", "GENERATION_FIELDS", "PortkeyClientSettings", "PortkeySettings"]
 
 # Fields sent as hyperparameters at the body's root when set.
 GENERATION_FIELDS = (
@@ -47,6 +52,18 @@ GENERATION_FIELDS = (
     "response_format",
 )
 
+_CONNECTION_FIELDS = ("base_url", "timeout", "connect_timeout", "max_retries")
+
+CLIENT_FIELDS: tuple[str, ...] = (
+    *(MODEL_FIELD_ALIASES.get(name, name) for name in OPTION_NAMES),
+    *_CONNECTION_FIELDS,
+)
+"""The model fields the clients are built from: every routing option and connection
+setting, under the model's name for it."""
+
+_CLIENT_ARGUMENT = {MODEL_FIELD_ALIASES.get(n, n): n for n in OPTION_NAMES}
+_CLIENT_ARGUMENT["default_headers"] = "default_headers"
+
 VariablesMapper = Callable[[Sequence[Mapping[str, Any]]], Mapping[str, Any]]
 
 
@@ -58,26 +75,124 @@ def _env_secret(name: str) -> Callable[[], SecretStr | None]:
     return factory
 
 
-@dataclasses.dataclass(slots=True)
-class PortkeyCall:
-    """One prompt-route call, ready for the client: id, variables and hyperparameters."""
+class PortkeyClientSettings(BaseModel):
+    """Connection and routing options of every Portkey model class.
 
-    prompt_id: str | None
-    variables: dict[str, Any]
-    raw_variables: frozenset[str]
-    params: dict[str, Any]
+    The names are the clients' own, except ``portkey_metadata`` (``metadata`` belongs
+    to the frameworks) and ``default_headers``.
+    """
+
+    model_config = ConfigDict(protected_namespaces=(), arbitrary_types_allowed=True)
+
+    api_key: SecretStr | None = Field(default_factory=_env_secret("PORTKEY_API_KEY"))
+    """Portkey API key; read from ``PORTKEY_API_KEY`` when not given."""
+    base_url: str | None = None
+    """Portkey base URL: ``PORTKEY_BASE_URL``, else ``https://api.portkey.ai/v1`` with a
+    key; ``"local"`` is the embedded local server. With neither a key nor a URL the first
+    call raises ``PortkeyConfigError``."""
+    virtual_key: SecretStr | None = None
+    """A Portkey virtual key (``x-portkey-virtual-key``)."""
+    config: str | dict[str, Any] | None = None
+    """A Portkey config id (``pc-...``) or an inline config dict."""
+    provider: str | None = None
+    """Provider slug or ``@integration`` (``x-portkey-provider``)."""
+    provider_api_key: SecretStr | None = None
+    """Sent as ``Authorization: Bearer ...`` with ``provider``."""
+    custom_host: str | None = None
+    """An OpenAI-compatible host for the provider (``x-portkey-custom-host``)."""
+    trace_id: str | None = None
+    """Portkey trace id (``x-portkey-trace-id``)."""
+    portkey_metadata: dict[str, str] | None = None
+    """Portkey request metadata (``x-portkey-metadata``): string values, 128 chars max."""
+    cache_force_refresh: bool | None = None
+    """Bypass and refresh Portkey's cache."""
+    cache_namespace: str | None = None
+    """Portkey cache namespace."""
+    gateway_timeout_ms: int | None = None
+    """Gateway-side timeout in milliseconds (``x-portkey-request-timeout``)."""
+    forward_headers: list[str] | None = None
+    """Header names the gateway forwards to the provider."""
+    strict_open_ai_compliance: bool | None = None
+    """``False`` lets provider-specific response fields through."""
+    default_headers: dict[str, str] | None = None
+    """Any other request headers."""
+    timeout: float | None = DEFAULT_TIMEOUT
+    """Read timeout in seconds."""
+    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT
+    """Connect timeout in seconds."""
+    max_retries: int = DEFAULT_MAX_RETRIES
+    """Retries on connection errors, 408, 409, 429 and 5xx."""
+
+    _clients: tuple[PortkeyClient, AsyncPortkeyClient] | None = PrivateAttr(default=None)
+    _clients_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in CLIENT_FIELDS:
+            # The connection follows the fields: the next call builds clients anew.
+            self._clients = None
+
+    def __copy__(self) -> Self:
+        copied = super().__copy__()
+        # model_copy(update=...) writes the copy's fields after this: never share
+        # clients built from the original's.
+        object.__setattr__(copied, "__pydantic_private__", None)
+        copied._init_private()
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        # Clients hold a lock, which cannot be copied: the copy builds its own.
+        cls = type(self)
+        fields = {name: copy.deepcopy(getattr(self, name), memo) for name in cls.model_fields}
+        return cast("Self", cls.model_construct(_fields_set=set(self.model_fields_set), **fields))
+
+    def _init_private(self) -> None:
+        object.__setattr__(
+            self,
+            "__pydantic_private__",
+            {"_clients": None, "_clients_lock": threading.Lock()},
+        )
 
     def client_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``PortkeyClient.complete`` / ``stream`` (prompt route)."""
-        return {
-            "prompt_id": self.prompt_id,
-            "variables": self.variables,
-            "raw_variables": self.raw_variables,
-            **self.params,
-        }
+        """The keyword arguments the clients are built with."""
+        return {_CLIENT_ARGUMENT.get(name, name): getattr(self, name) for name in CLIENT_FIELDS}
+
+    def _ensure_clients(self) -> tuple[PortkeyClient, AsyncPortkeyClient]:
+        clients = self._clients
+        if clients is None:
+            with self._clients_lock:
+                clients = self._clients
+                if clients is None:
+                    kwargs = self.client_kwargs()
+                    clients = (PortkeyClient(**kwargs), AsyncPortkeyClient(**kwargs))
+                    self._clients = clients
+        return clients
+
+    @property
+    def client(self) -> PortkeyClient:
+        """The sync core client, built once from these settings."""
+        return self._ensure_clients()[0]
+
+    @property
+    def async_client(self) -> AsyncPortkeyClient:
+        """The async core client, built once from these settings."""
+        return self._ensure_clients()[1]
+
+    def close(self) -> None:
+        """Release the model's connections (the next call opens them again)."""
+        clients, self._clients = self._clients, None
+        if clients is not None:
+            clients[0].close()
+
+    async def aclose(self) -> None:
+        """Async :meth:`close`."""
+        clients, self._clients = self._clients, None
+        if clients is not None:
+            clients[0].close()
+            await clients[1].aclose()
 
 
-class PortkeySettings(BaseModel):
+class PortkeySettings(PortkeyClientSettings):
     """Options shared by every Portkey model class.
 
     Routing: ``prompt_id`` (``"pp-abc"``, ``"pp-abc@12"``, ``"pp-abc@production"``) with an
@@ -85,39 +200,12 @@ class PortkeySettings(BaseModel):
     it, models call the OpenAI-compatible chat or text route with ``model``.
     """
 
-    model_config = ConfigDict(protected_namespaces=(), arbitrary_types_allowed=True)
-
     prompt_id: str | None = None
     """Portkey prompt id, optionally with ``@version`` or ``@label``."""
     prompt_version: int | str | None = None
     """Version number or label appended to ``prompt_id`` (``12``, ``"latest"``, a label)."""
     model: str | None = None
     """Model name; on prompt routes it overrides the prompt's saved model when set."""
-
-    api_key: SecretStr | None = Field(default_factory=_env_secret("PORTKEY_API_KEY"))
-    """Portkey API key; read from ``PORTKEY_API_KEY`` when not given."""
-    base_url: str | None = None
-    """Portkey base URL; ``PORTKEY_BASE_URL`` or ``https://api.portkey.ai/v1``."""
-    virtual_key: SecretStr | None = None
-    config: str | dict[str, Any] | None = None
-    """A Portkey config id (``pc-...``) or an inline config dict."""
-    provider: str | None = None
-    provider_api_key: SecretStr | None = None
-    """Sent as ``Authorization: Bearer ...`` with ``provider``."""
-    custom_host: str | None = None
-    trace_id: str | None = None
-    portkey_metadata: dict[str, str] | None = None
-    """Portkey request metadata (``x-portkey-metadata``): string values, 128 chars max."""
-    cache_force_refresh: bool | None = None
-    cache_namespace: str | None = None
-    request_timeout: int | None = None
-    """Gateway-side timeout in milliseconds (``x-portkey-request-timeout``)."""
-    forward_headers: list[str] | None = None
-    default_headers: dict[str, str] | None = None
-    timeout: float | None = DEFAULT_TIMEOUT
-    """Read timeout in seconds."""
-    connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT
-    max_retries: int = DEFAULT_MAX_RETRIES
 
     temperature: float | None = None
     max_tokens: int | None = None
@@ -145,15 +233,8 @@ class PortkeySettings(BaseModel):
     variables_mapper: VariablesMapper | None = Field(default=None, exclude=True)
     """Replaces the default mapping of OpenAI-format messages to variables."""
 
-    _clients: tuple[PortkeyClient, AsyncPortkeyClient] | None = PrivateAttr(default=None)
-    _clients_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
-        # Clients hold connection pools and a lock, which cannot be copied: the copy
-        # builds its own on first use.
-        cls = type(self)
-        fields = {name: copy.deepcopy(getattr(self, name), memo) for name in cls.model_fields}
-        return cast("Self", cls.model_construct(_fields_set=set(self.model_fields_set), **fields))
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**_route_unknown_keywords(type(self), data))
 
     @property
     def full_prompt_id(self) -> str | None:
@@ -174,61 +255,19 @@ class PortkeySettings(BaseModel):
         prompt_id, _, version = full.partition("@")
         return prompt_id, version or None
 
-    def _client_kwargs(self) -> dict[str, Any]:
-        return {
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "virtual_key": self.virtual_key,
-            "config": self.config,
-            "provider": self.provider,
-            "provider_api_key": self.provider_api_key,
-            "custom_host": self.custom_host,
-            "trace_id": self.trace_id,
-            "metadata": self.portkey_metadata,
-            "cache_force_refresh": self.cache_force_refresh,
-            "cache_namespace": self.cache_namespace,
-            "request_timeout": self.request_timeout,
-            "forward_headers": self.forward_headers,
-            "default_headers": self.default_headers,
-            "timeout": self.timeout,
-            "connect_timeout": self.connect_timeout,
-            "max_retries": self.max_retries,
-        }
-
-    def _ensure_clients(self) -> tuple[PortkeyClient, AsyncPortkeyClient]:
-        clients = self._clients
-        if clients is None:
-            with self._clients_lock:
-                clients = self._clients
-                if clients is None:
-                    kwargs = self._client_kwargs()
-                    clients = (PortkeyClient(**kwargs), AsyncPortkeyClient(**kwargs))
-                    self._clients = clients
-        return clients
-
-    @property
-    def client(self) -> PortkeyClient:
-        """The sync core client, built once from these settings."""
-        return self._ensure_clients()[0]
-
-    @property
-    def async_client(self) -> AsyncPortkeyClient:
-        """The async core client, built once from these settings."""
-        return self._ensure_clients()[1]
-
     def default_params(self) -> dict[str, Any]:
         """The hyperparameters set on the model (``None`` fields left out)."""
         params = {name: getattr(self, name) for name in GENERATION_FIELDS}
         params = {k: v for k, v in params.items() if v is not None}
         params.update(self.model_kwargs)
-        return _clean_stop(params)
+        return clean_stop(params)
 
     def merge_params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """The model's hyperparameters overridden by a call's."""
         merged = self.default_params()
         if params:
             merged.update(params)
-            _clean_stop(merged)
+            clean_stop(merged)
         return merged
 
     def messages_to_variables(self, messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -242,69 +281,41 @@ class PortkeySettings(BaseModel):
             scratchpad_variable=self.scratchpad_variable,
         )
 
-    def request_kwargs(
-        self,
-        target: Callable[[], Mapping[str, Any]],
-        input_variables: Callable[[], Mapping[str, Any]],
-        *,
-        explicit_variables: bool = False,
-        bound_variables: Mapping[str, Any] | None = None,
-        call_variables: Mapping[str, Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Keyword arguments for the core client's ``complete`` / ``stream``.
 
-        With a ``prompt_id``: the prompt route, with ``input_variables()`` merged as in
-        :meth:`build_call`. Without: the route ``target()`` names (``{"messages": ...}``
-        or ``{"prompt": ...}``) with the merged hyperparameters; variables there are an
-        error, since only prompts have them. Both are callables so that only the side
-        in use is computed.
-        """
-        if self.full_prompt_id is None:
-            if explicit_variables or call_variables or bound_variables or self.variables:
-                raise PortkeyConfigError(
-                    "prompt variables (a dict input or variables=...) need a prompt_id; "
-                    "without one the model calls the OpenAI-compatible route"
-                )
-            request = self.merge_params(params)
-            request.update(target())
-            return request
-        return self.build_call(
-            input_variables=input_variables(),
-            bound_variables=bound_variables,
-            call_variables=call_variables,
-            params=params,
-        ).client_kwargs()
-
-    def build_call(
-        self,
-        *,
-        input_variables: Mapping[str, Any] | None = None,
-        bound_variables: Mapping[str, Any] | None = None,
-        call_variables: Mapping[str, Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-    ) -> PortkeyCall:
-        """Merge variables (model < input < bound < call) and hyperparameters
-        (model fields < ``params``) for one prompt-route call."""
-        variables = {**self.variables}
-        for layer in (input_variables, bound_variables, call_variables):
-            if layer:
-                variables.update(layer)
-        raw = frozenset(
-            name
-            for name in (self.history_variable, self.scratchpad_variable)
-            if name is not None and isinstance(variables.get(name), list)
+def _route_unknown_keywords(cls: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """A constructor keyword that is no field is never dropped: a near miss of a field
+    name raises, anything else is warned about and sent as a hyperparameter (as
+    ``ChatOpenAI`` does with ``model_kwargs``)."""
+    known: set[str] = set()
+    for name, info in cls.model_fields.items():
+        known.add(name)
+        if info.alias:
+            known.add(info.alias)
+    unknown = [key for key in data if key not in known]
+    if not unknown:
+        return data
+    data = dict(data)
+    extra = dict(data.get("model_kwargs") or {})
+    for key in unknown:
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)
+        if close:
+            raise PortkeyConfigError(
+                f"{cls.__name__} got an unknown keyword {key!r}; did you mean {close[0]!r}? "
+                "(other hyperparameters go in model_kwargs)"
+            )
+        warnings.warn(
+            f"{key!r} is not a field of {cls.__name__}: it was moved to model_kwargs and "
+            "is sent at the request body's root",
+            UserWarning,
+            stacklevel=4,
         )
-        return PortkeyCall(
-            prompt_id=self.full_prompt_id,
-            variables=variables,
-            raw_variables=raw,
-            params=self.merge_params(params),
-        )
+        extra[key] = data.pop(key)
+    data["model_kwargs"] = extra
+    return data
 
 
-def _clean_stop(params: dict[str, Any]) -> dict[str, Any]:
-    # One stop string is a list of one; an empty one is no stop at all (as ChatOpenAI).
+def clean_stop(params: dict[str, Any]) -> dict[str, Any]:
+    """One stop string is a list of one; an empty one is no stop at all (as ChatOpenAI)."""
     if "stop" in params:
         stop = params["stop"]
         if not stop:

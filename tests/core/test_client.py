@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from portkey_integrations import (
     StreamError,
     TruncatedStreamError,
 )
+from portkey_integrations._pools import sync_sender
 from portkey_integrations.server import Fault, LocalPortkeyServer
 
 SECRET = "pk-test-secret"
@@ -290,13 +292,6 @@ def test_default_base_url_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     assert PortkeyClient(api_key="k").base_url == "https://api.portkey.ai/v1"
 
 
-def test_embedded_server_without_key_or_url(caplog: pytest.LogCaptureFixture) -> None:
-    client = PortkeyClient()
-    result = client.complete(prompt_id="pp-joke", variables={"topic": "owls"})
-    assert "owls" in result.content
-    assert client.base_url.startswith("http://127.0.0.1:")
-
-
 # --- secrets ------------------------------------------------------------------------------
 
 
@@ -404,9 +399,10 @@ def test_malformed_event(api: Api, server: LocalPortkeyServer) -> None:
         api.chunks(prompt_id="pp-core", variables={"question": "a b c"})
 
 
-def count_connects(client: PortkeyClient) -> list[int]:
-    """Count the TCP connections the client's pool opens."""
-    backend: Any = client._http._transport._pool._network_backend  # type: ignore[attr-defined]
+@contextlib.contextmanager
+def count_connects() -> Iterator[list[int]]:
+    """Count the TCP connections the shared pool opens."""
+    backend: Any = sync_sender()._pool._network_backend  # type: ignore[union-attr]
     original = backend.connect_tcp
     connects = [0]
 
@@ -415,15 +411,18 @@ def count_connects(client: PortkeyClient) -> list[int]:
         return original(*args, **kwargs)
 
     backend.connect_tcp = counting
-    return connects
+    try:
+        yield connects
+    finally:
+        backend.connect_tcp = original
 
 
 def test_sequential_streams_reuse_connections(server: LocalPortkeyServer) -> None:
     client = PortkeyClient(base_url=server.base_url, api_key=SECRET)
-    connects = count_connects(client)
-    for _ in range(500):
-        for _ in client.stream(prompt_id="pp-core", variables={"question": "a b c"}):
-            pass
+    with count_connects() as connects:
+        for _ in range(500):
+            for _ in client.stream(prompt_id="pp-core", variables={"question": "a b c"}):
+                pass
     assert connects[0] <= 3
     assert len(server.requests) == 500
 

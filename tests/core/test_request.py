@@ -168,7 +168,7 @@ def test_headers_from_options() -> None:
         metadata={"_user": "ann"},
         cache_force_refresh=True,
         cache_namespace="ns",
-        request_timeout=1500,
+        gateway_timeout_ms=1500,
         forward_headers=["x-a", "x-b"],
         strict_open_ai_compliance=False,
         extra_headers={"X-Extra": "1"},

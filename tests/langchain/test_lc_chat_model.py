@@ -103,7 +103,7 @@ def test_client_options_become_headers(server: LocalPortkeyServer) -> None:
         portkey_metadata={"_user": "u1", "team": "ml"},
         cache_force_refresh=True,
         cache_namespace="ns",
-        request_timeout=5000,
+        gateway_timeout_ms=5000,
         default_headers={"X-Extra": "yes"},
     )
     result = llm.invoke({"topic": "x"})

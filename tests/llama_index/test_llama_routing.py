@@ -52,7 +52,7 @@ def test_portkey_headers_from_model_fields(
         portkey_metadata={"_user": "ada", "team": "search"},
         cache_namespace="li-tests",
         cache_force_refresh=True,
-        request_timeout=9000,
+        gateway_timeout_ms=9000,
         config={"retry": {"attempts": 2}},
         provider="openai",
         forward_headers=["x-tenant"],

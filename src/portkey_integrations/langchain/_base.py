@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
+from .._client import DEFAULT_TIMEOUT
 from .._settings import PortkeySettings
 
 __all__ = ["LC_SECRETS", "PortkeyLangChainBase"]
@@ -21,6 +22,9 @@ LC_SECRETS = {
 class PortkeyLangChainBase(PortkeySettings):
     """Fields and LangChain plumbing common to both LangChain classes."""
 
+    timeout: float | None = Field(default=DEFAULT_TIMEOUT, alias="request_timeout")
+    """Read timeout in seconds; ``request_timeout`` is ChatOpenAI's name for it. (The
+    gateway's own timeout is ``gateway_timeout_ms``.)"""
     streaming: bool = False
     """Stream every call, ``invoke`` included (callbacks get tokens as they arrive)."""
     stream_usage: bool = True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -124,10 +124,14 @@ def usage_metadata(usage: Usage) -> UsageMetadata:
     """OpenAI ``usage`` as LangChain ``UsageMetadata`` (cache reads, reasoning tokens)."""
     input_tokens = usage.prompt_tokens or 0
     output_tokens = usage.completion_tokens or 0
-    result = UsageMetadata(
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        total_tokens=usage.total_tokens or input_tokens + output_tokens,
+    # cast: some langchain-core releases declare the detail keys required.
+    result = cast(
+        "UsageMetadata",
+        {
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "total_tokens": usage.total_tokens or input_tokens + output_tokens,
+        },
     )
     prompt_details = usage.prompt_tokens_details
     input_details = InputTokenDetails()
@@ -169,12 +173,15 @@ def _tool_calls(message: Message) -> tuple[list[ToolCall], list[InvalidToolCall]
             args = parse_tool_arguments(fn.arguments)
         except ValueError as exc:
             invalid.append(
-                InvalidToolCall(
-                    type="invalid_tool_call",
-                    name=fn.name,
-                    args=fn.arguments,
-                    id=raw.id,
-                    error=f"invalid JSON arguments: {exc}",
+                cast(
+                    "InvalidToolCall",
+                    {
+                        "type": "invalid_tool_call",
+                        "name": fn.name,
+                        "args": fn.arguments,
+                        "id": raw.id,
+                        "error": f"invalid JSON arguments: {exc}",
+                    },
                 )
             )
         else:

@@ -17,6 +17,7 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel
 
+from .._calls import direct_call, prompt_call
 from .._convert import normalize_tool_choice
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import Completion, RenderedPrompt
@@ -119,14 +120,20 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         if stop is not None:
             kwargs["stop"] = stop
         marked = marked_variables(messages)
-        return self.request_kwargs(
-            lambda: {"messages": messages_to_dicts(messages)},
-            lambda: (
-                openai_variables(marked)
-                if marked is not None
-                else self.messages_to_variables(messages_to_dicts(messages))
-            ),
-            explicit_variables=marked is not None,
+        if self.full_prompt_id is None:
+            return direct_call(
+                self,
+                {"messages": messages_to_dicts(messages)},
+                params=kwargs,
+                variables_given=bool(marked is not None or call_variables or bound_variables),
+            )
+        if marked is not None:
+            input_variables = openai_variables(marked)
+        else:
+            input_variables = self.messages_to_variables(messages_to_dicts(messages))
+        return prompt_call(
+            self,
+            input_variables=input_variables,
             bound_variables=bound_variables,
             call_variables=call_variables,
             params=kwargs,

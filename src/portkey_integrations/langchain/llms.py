@@ -15,6 +15,7 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableBinding
 
+from .._calls import direct_call, prompt_call
 from .._errors import PortkeyError
 from .._response import Completion
 from ._base import PortkeyLangChainBase
@@ -99,12 +100,18 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         if stop is not None:
             params["stop"] = stop
         marked = prompt_variables(prompt)
-        return self.request_kwargs(
-            lambda: {"prompt": str(prompt)},
-            lambda: (
+        if self.full_prompt_id is None:
+            return direct_call(
+                self,
+                {"prompt": str(prompt)},
+                params=params,
+                variables_given=bool(marked is not None or call_variables or bound_variables),
+            )
+        return prompt_call(
+            self,
+            input_variables=(
                 openai_variables(marked) if marked is not None else {self.input_variable: prompt}
             ),
-            explicit_variables=marked is not None,
             bound_variables=bound_variables,
             call_variables=call_variables,
             params=params,

@@ -25,6 +25,7 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.prompts import BasePromptTemplate
 from pydantic import Field
 
+from .._calls import direct_call, prompt_call
 from .._response import Completion
 from .._settings import PortkeySettings
 from ._messages import (
@@ -91,20 +92,28 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         options = kwargs.pop("options", None)
         if stream and self.stream_usage:
             kwargs.setdefault("stream_options", {"include_usage": True})
-        if messages is not None:
-            chat = messages
-            target = lambda: self._direct_messages(chat)  # noqa: E731
-            derived = lambda: self.messages_to_variables(to_openai_messages(chat))  # noqa: E731
+        if self.full_prompt_id is None:
+            if messages is not None:
+                target = self._direct_messages(messages)
+            else:
+                target = self._direct_prompt(prompt, formatted)
+            request = direct_call(
+                self,
+                target,
+                params=kwargs,
+                variables_given=bool(call_variables or template is not None),
+            )
         else:
-            target = lambda: self._direct_prompt(prompt, formatted)  # noqa: E731
-            derived = lambda: self.messages_to_variables([{"role": "user", "content": prompt}])  # noqa: E731
-        request = self.request_kwargs(
-            target,
-            (lambda: template) if template is not None else derived,
-            explicit_variables=template is not None,
-            call_variables=call_variables,
-            params=kwargs,
-        )
+            if template is None:
+                openai = (
+                    to_openai_messages(messages)
+                    if messages is not None
+                    else [{"role": "user", "content": prompt}]
+                )
+                template = self.messages_to_variables(openai)
+            request = prompt_call(
+                self, input_variables=template, call_variables=call_variables, params=kwargs
+            )
         if options is not None:
             request["options"] = options
         return request
