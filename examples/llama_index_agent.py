@@ -13,7 +13,8 @@ messages into the messages array):
 Run it as it is: with neither ``PORTKEY_API_KEY`` nor ``PORTKEY_BASE_URL`` set, it
 opts into the embedded local Portkey-compatible server (``base_url="local"``; this
 script registers the template there) and an offline model that calls the tools the
-message names, one per turn. With a key, create a chat prompt with that template and set ``PORTKEY_PROMPT_ID``.
+message names, one per turn. With a key, create a chat prompt with that template and
+set ``PORTKEY_PROMPT_ID``.
 
     python examples/llama_index_agent.py
 """

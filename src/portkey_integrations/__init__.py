@@ -28,6 +28,7 @@ from ._errors import (
     RequestTimeoutError,
     StreamError,
     TemplateError,
+    TemplateRenderError,
     TruncatedStreamError,
     VariableEncodingError,
 )
@@ -48,7 +49,6 @@ from ._response import (
 )
 from ._streaming import AsyncStream, Stream
 from ._version import __version__
-
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -86,6 +86,7 @@ __all__ = [
     "Stream",
     "StreamError",
     "TemplateError",
+    "TemplateRenderError",
     "ToolCall",
     "TruncatedStreamError",
     "Usage",

@@ -18,7 +18,6 @@ from urllib.parse import unquote
 import httpx
 from pydantic import BaseModel, SecretStr
 
-from ._version import __version__
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -30,6 +29,7 @@ from ._options import RequestOptions, options_from_env
 from ._request import Route, build_body, prompt_path
 from ._response import Completion, RenderedPrompt, ResponseInfo
 from ._retry import is_success, retry_delay, should_retry
+from ._version import __version__
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -346,7 +346,7 @@ def client_method(
 def connection_error(exc: httpx.TransportError) -> APIConnectionError:
     """The package's error for a transport failure, naming the URL it tried."""
     try:
-        url: str | None = str(exc.request.url)
+        url: str | None = str(exc.request.url.copy_with(userinfo=b""))
     except RuntimeError:
         url = None
     where = f" to {url}" if url else ""

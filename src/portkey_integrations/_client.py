@@ -92,6 +92,7 @@ class PortkeyClient(BaseClient):
                     if not stream:
                         read(outcome)
             except httpx.TransportError as exc:
+                exc.request = request  # transports raise without it; the error names the URL
                 outcome = exc
             delay = self._retry_or_raise(attempt, outcome)
             if delay is None:
@@ -164,6 +165,7 @@ class AsyncPortkeyClient(BaseClient):
                     if not stream:
                         await aread(outcome)
             except httpx.TransportError as exc:
+                exc.request = request  # transports raise without it; the error names the URL
                 outcome = exc
             delay = self._retry_or_raise(attempt, outcome)
             if delay is None:

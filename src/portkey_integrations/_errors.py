@@ -10,23 +10,29 @@ Every error the package raises is a :class:`PortkeyError`::
     ├── APIStatusError              the server answered with an error status
     │   ├── BadRequestError                 400 (and 422)
     │   │   ├── MissingVariableError        400 "Missing variable partials: ..."
-    │   │   └── TemplateError               400 template errors, 500 invalid rendered JSON
+    │   │   └── TemplateError               400 template and partial errors
     │   ├── AuthenticationError             401
     │   ├── PermissionDeniedError           403
     │   ├── NotFoundError                   404
-    │   │   └── PromptNotFoundError         404 "Invalid prompt id"
+    │   │   └── PromptNotFoundError         404 on a prompt route (or naming a prompt)
     │   ├── RequestTimeoutError             408
     │   ├── ConflictError                   409
     │   ├── BudgetExceededError             412
     │   ├── RateLimitError                  429
     │   ├── GuardrailError                  446
     │   └── InternalServerError             5xx
+    │       └── TemplateRenderError         500: a prompt rendered to invalid JSON
     └── StreamError                 an error event inside a stream
         └── TruncatedStreamError    the stream ended without ``data: [DONE]``
 
 Status errors are built from both of Portkey's error shapes,
 ``{"status": "failure", "message": ...}`` and ``{"error": {"message": ..., "code": ...}}``,
-and from bodies that are not JSON at all (an HTML page from a proxy).
+and from bodies that are not JSON at all (an HTML page from a proxy). The status code
+picks the class; the message may only refine it to a subclass of that class.
+
+Every error pickles and deep-copies with its class and all its attributes, so it can
+cross a process boundary (``multiprocessing``, ``ProcessPoolExecutor``). ``headers`` holds
+response headers only, without credentials or cookies.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ __all__ = [
     "RequestTimeoutError",
     "StreamError",
     "TemplateError",
+    "TemplateRenderError",
     "TruncatedStreamError",
     "VariableEncodingError",
 ]
@@ -69,6 +76,17 @@ class PortkeyError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default reduction calls cls(*args), which fails for the subclasses'
+        # keyword-only or differently named arguments; rebuild without __init__ instead.
+        return (_restore, (type(self), self.args), self.__dict__)
+
+
+def _restore(cls: type[PortkeyError], args: tuple[Any, ...]) -> PortkeyError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    return error
 
 
 class PortkeyConfigError(PortkeyError, ValueError):
@@ -100,7 +118,9 @@ class APIStatusError(PortkeyError):
 
     Attributes: ``status_code``, ``message``, ``code`` (Portkey or provider error code),
     ``type``, ``param``, ``trace_id`` (``x-portkey-trace-id``), ``body`` (the parsed
-    JSON body, or the raw text when it was not JSON) and ``headers``.
+    JSON body, or the raw text when it was not JSON), ``headers`` (the response's, names
+    lowercased, credentials and cookies left out) and ``prompt_id`` (the prompt id a
+    prompt route asked for, as requested: ``"pp-joke@2"``; ``None`` on other routes).
     """
 
     def __init__(
@@ -114,6 +134,7 @@ class APIStatusError(PortkeyError):
         param: str | None = None,
         trace_id: str | None = None,
         headers: Mapping[str, str] | None = None,
+        prompt_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -122,7 +143,8 @@ class APIStatusError(PortkeyError):
         self.type = type
         self.param = param
         self.trace_id = trace_id
-        self.headers: dict[str, str] = dict(headers or {})
+        self.headers: dict[str, str] = _safe_headers(headers)
+        self.prompt_id = prompt_id
 
     def __str__(self) -> str:
         suffix = f" (trace id {self.trace_id})" if self.trace_id else ""
@@ -154,7 +176,10 @@ class NotFoundError(APIStatusError):
 
 
 class PromptNotFoundError(NotFoundError):
-    """404: the prompt id, version or label is unknown."""
+    """404 on a prompt route: the prompt id, version or label is unknown.
+
+    ``prompt_id`` is the id as requested (``"pp-joke@999"``), also named in the message.
+    """
 
 
 class RequestTimeoutError(APIStatusError):
@@ -179,6 +204,15 @@ class GuardrailError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """5xx: the gateway or the provider failed."""
+
+
+class TemplateRenderError(InternalServerError):
+    """500 on a prompt route: the rendered chat template is not valid JSON.
+
+    Portkey parses a chat template's text after filling in the variables; a variable
+    that breaks the JSON (an empty list spliced into an array, an unescaped quote in a
+    raw value) makes that parse fail. Retrying the same variables fails the same way.
+    """
 
 
 class StreamError(PortkeyError):
@@ -224,6 +258,26 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     446: GuardrailError,
 }
 
+# The JSON parsers' messages: JavaScript's on Portkey ("Unexpected token ] in JSON at
+# position 40", "Unexpected end of JSON input", "... is not valid JSON") and Python's on
+# the local server ("Expecting value: line 1 column 2 (char 1)").
+_JSON_PARSE_ERROR = re.compile(
+    r"in JSON at position \d|end of JSON input|is not valid JSON|line \d+ column \d+ \(char \d+\)"
+)
+_SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "api-key",
+        "x-portkey-api-key",
+        "x-portkey-virtual-key",
+        "x-portkey-config",  # an inline config may hold provider keys
+    }
+)
+
 _HTML_TAG = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
 
@@ -266,24 +320,14 @@ def make_status_error(
 ) -> APIStatusError:
     """Build the typed error for an error response.
 
-    ``prompt_id`` is the id a prompt route asked for, named in a 404's message.
+    ``headers`` are the response's. ``prompt_id`` is the id a prompt route asked for: a
+    404 there is a :class:`PromptNotFoundError` naming it, and every error keeps it.
     """
     body, message, details = parse_error_body(text)
     message = message or f"HTTP {status_code}"
-    if status_code == 404 and prompt_id is not None:
+    cls = status_error_class(status_code, message, prompt_id=prompt_id)
+    if cls is PromptNotFoundError and prompt_id is not None:
         message = f"prompt {prompt_id!r} not found: {message}"
-    cls = _STATUS_CLASSES.get(status_code)
-    if cls is None:
-        cls = InternalServerError if status_code >= 500 else APIStatusError
-    lowered = message.lower()
-    if status_code == 404 and "prompt" in lowered:
-        cls = PromptNotFoundError
-    elif status_code == 400 and lowered.startswith("missing variable"):
-        cls = MissingVariableError
-    elif (status_code == 400 and ("template" in lowered or "partial" in lowered)) or (
-        status_code == 500 and "json" in lowered
-    ):
-        cls = TemplateError
     trace_id = headers.get("x-portkey-trace-id") if headers is not None else None
     return cls(
         message,
@@ -291,13 +335,48 @@ def make_status_error(
         body=body,
         trace_id=trace_id,
         headers=headers,
+        prompt_id=prompt_id,
         **details,
     )
 
 
-def make_stream_error(
-    data: Any, trace_id: str | None, chunks: list[Any]
-) -> StreamError:
+def status_error_class(
+    status_code: int, message: str, *, prompt_id: str | None = None
+) -> type[APIStatusError]:
+    """The class for an error status: the status's class, or a subclass of it that the
+    route (``prompt_id``) or the message narrows it to. The message never changes the
+    branch of the tree: a 500 stays an :class:`InternalServerError` whatever it says."""
+    cls = _STATUS_CLASSES.get(status_code)
+    if cls is None:
+        cls = InternalServerError if status_code >= 500 else APIStatusError
+    lowered = message.lower()
+    if cls is NotFoundError:
+        # Off prompt routes (admin routes, older callers) the message is all there is.
+        if prompt_id is not None or "prompt" in lowered:
+            return PromptNotFoundError
+    elif cls is BadRequestError:
+        if lowered.startswith("missing variable"):
+            return MissingVariableError
+        if "template" in lowered or "partial" in lowered:
+            return TemplateError
+    elif status_code == 500 and prompt_id is not None and _JSON_PARSE_ERROR.search(message):
+        return TemplateRenderError
+    return cls
+
+
+def _safe_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    # Response headers only reach here, but a proxy may echo request headers back:
+    # never keep anything that can carry a credential.
+    if not headers:
+        return {}
+    return {
+        name: value
+        for name, value in ((k.lower(), v) for k, v in headers.items())
+        if name not in _SECRET_HEADERS
+    }
+
+
+def make_stream_error(data: Any, trace_id: str | None, chunks: list[Any]) -> StreamError:
     """Build the error for an ``event: error`` or ``data: {"error": ...}`` stream event."""
     message: str | None = None
     code: str | None = None

@@ -135,9 +135,7 @@ class RequestOptions:
         if self.forward_headers is not None:
             h["x-portkey-forward-headers"] = forward_headers_header(self.forward_headers)
         if self.strict_open_ai_compliance is not None:
-            h["x-portkey-strict-open-ai-compliance"] = bool_header(
-                self.strict_open_ai_compliance
-            )
+            h["x-portkey-strict-open-ai-compliance"] = bool_header(self.strict_open_ai_compliance)
         if self.extra_headers:
             h.update({k.lower(): v for k, v in self.extra_headers.items()})
         for name, value in h.items():

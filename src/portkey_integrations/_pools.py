@@ -72,9 +72,15 @@ def async_sender() -> AsyncSender:
             if other.is_closed():
                 del _async[key]
         _async[id(loop)] = (loop, transport, closer)
-    # Started, the generator is one the loop finalizes when it shuts down.
-    loop.create_task(_start(closer))
+    # Started, the generator is one the loop finalizes when it shuts down. The loop
+    # holds tasks weakly: keep this one until it has run.
+    task = loop.create_task(_start(closer))
+    _starting.add(task)
+    task.add_done_callback(_starting.discard)
     return transport
+
+
+_starting: set[asyncio.Task[None]] = set()
 
 
 async def _start(closer: AsyncGenerator[None, None]) -> None:

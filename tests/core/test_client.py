@@ -563,7 +563,9 @@ def test_timeouts_are_on_by_default_and_configurable() -> None:
 
 async def test_async_stalled_stream_times_out(server: LocalPortkeyServer) -> None:
     server.add_fault(Fault(kind="stall", delay=5, times=10))
-    client = AsyncPortkeyClient(base_url=server.base_url, api_key=SECRET, timeout=0.2, max_retries=0)
+    client = AsyncPortkeyClient(
+        base_url=server.base_url, api_key=SECRET, timeout=0.2, max_retries=0
+    )
     with pytest.raises(APITimeoutError):
         async for _ in await client.stream(prompt_id="pp-core", variables={}):
             pass

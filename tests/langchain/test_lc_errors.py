@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import socket
 from typing import Any
 
@@ -10,15 +12,19 @@ from langchain_core.exceptions import (
     ModelAPIError,
     ModelAuthenticationError,
     ModelConnectionError,
+    ModelError,
     ModelInvalidRequestError,
     ModelNotFoundError,
+    ModelPermissionDeniedError,
     ModelRateLimitError,
     ModelTimeoutError,
 )
 from langchain_core.messages import AIMessageChunk
 
 import portkey_integrations as pk
-from portkey_integrations.langchain import PortkeyChatModel
+from portkey_integrations import _errors as core
+from portkey_integrations.langchain import PortkeyChatModel, errors
+from portkey_integrations.langchain._errors import raise_langchain_error, to_langchain_error
 from portkey_integrations.server import Fault, LocalPortkeyServer
 
 TOPIC = "pp-lc-topic"
@@ -69,8 +75,9 @@ def test_connection_error() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     # Nothing listens there any more.
-    llm = PortkeyChatModel(model="m", base_url=f"http://127.0.0.1:{port}/v1", api_key="k",
-                           max_retries=0)
+    llm = PortkeyChatModel(
+        model="m", base_url=f"http://127.0.0.1:{port}/v1", api_key="k", max_retries=0
+    )
     with pytest.raises(ModelConnectionError) as info:
         llm.invoke("hi")
     assert isinstance(info.value.__cause__, pk.APIConnectionError)
@@ -142,3 +149,127 @@ def test_stream_error_before_start(server: LocalPortkeyServer) -> None:
 def test_missing_prompt_id_for_render(server: LocalPortkeyServer) -> None:
     with pytest.raises(pk.PortkeyConfigError):
         model(server, model="m").render("hi")
+
+
+# --- the twins: one real class per concrete core error ------------------------------------
+
+# Which LangChain category each core error belongs to, written out independently of the
+# module's own table: a new core class must be added here on purpose.
+CATEGORY: dict[str, type[ModelError]] = {
+    "APIConnectionError": ModelConnectionError,
+    "APITimeoutError": ModelTimeoutError,
+    "APIStatusError": ModelError,
+    "BadRequestError": ModelInvalidRequestError,
+    "MissingVariableError": ModelInvalidRequestError,
+    "TemplateError": ModelInvalidRequestError,
+    "AuthenticationError": ModelAuthenticationError,
+    "PermissionDeniedError": ModelPermissionDeniedError,
+    "NotFoundError": ModelNotFoundError,
+    "PromptNotFoundError": ModelNotFoundError,
+    "RequestTimeoutError": ModelTimeoutError,
+    "ConflictError": ModelAPIError,
+    "BudgetExceededError": ModelPermissionDeniedError,
+    "RateLimitError": ModelRateLimitError,
+    "GuardrailError": ModelInvalidRequestError,
+    "InternalServerError": ModelAPIError,
+    "TemplateRenderError": ModelInvalidRequestError,
+    "StreamError": ModelAPIError,
+    "TruncatedStreamError": ModelAPIError,
+}
+
+
+def concrete_core_errors() -> list[type[core.PortkeyError]]:
+    """Every class the core defines under PortkeyError, but configuration errors."""
+    found: list[type[core.PortkeyError]] = []
+    pending = list(core.PortkeyError.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__ == core.__name__ and not issubclass(cls, core.PortkeyConfigError):
+            found.append(cls)
+    return sorted(set(found), key=lambda c: c.__name__)
+
+
+def sample(cls: type[core.PortkeyError]) -> core.PortkeyError:
+    error: core.PortkeyError
+    if issubclass(cls, core.APIStatusError):
+        error = cls(
+            "boom",
+            status_code=499,
+            body={"error": {"message": "boom"}},
+            code="c1",
+            type="t1",
+            param="p1",
+            trace_id="trace-1",
+            headers={"retry-after": "2"},
+            prompt_id="pp-x@3",
+        )
+    elif issubclass(cls, core.APIConnectionError):
+        error = cls("unreachable", url="http://127.0.0.1:9/v1/chat/completions")
+    elif issubclass(cls, core.StreamError):
+        error = cls("broke", body={"error": "x"}, code="s1", trace_id="trace-2", chunks=[1, 2])
+    else:
+        raise AssertionError(f"no sample for {cls.__name__}")
+    error.add_note("a note")
+    return error
+
+
+def test_every_concrete_core_error_has_a_category() -> None:
+    assert {c.__name__ for c in concrete_core_errors()} == set(CATEGORY)
+    assert set(errors.__all__) == set(CATEGORY)
+
+
+@pytest.mark.parametrize("core_cls", concrete_core_errors(), ids=lambda c: c.__name__)
+def test_twin_of_every_core_error(core_cls: type[core.PortkeyError]) -> None:
+    original = sample(core_cls)
+    twin = to_langchain_error(original)
+    twin_cls = getattr(errors, core_cls.__name__)
+    assert type(twin) is twin_cls
+    assert twin_cls.__module__ == "portkey_integrations.langchain.errors"
+    assert twin_cls.__doc__ and twin_cls.__name__ in errors.__doc__  # type: ignore[operator]
+    assert issubclass(twin_cls, core_cls) and issubclass(twin_cls, CATEGORY[core_cls.__name__])
+    assert twin.is_retryable is CATEGORY[core_cls.__name__].is_retryable  # type: ignore[attr-defined]
+    assert vars(twin) == vars(original) and twin.args == original.args
+    assert str(twin) == str(original)
+    for copied in (pickle.loads(pickle.dumps(twin)), copy.deepcopy(twin)):
+        assert type(copied) is twin_cls
+        assert vars(copied) == vars(original) and str(copied) == str(original)
+
+
+def test_unnamed_subclass_maps_to_its_nearest_base() -> None:
+    class QuotaError(pk.RateLimitError):
+        pass
+
+    twin = to_langchain_error(QuotaError("slow down", status_code=429, trace_id="t"))
+    assert type(twin) is errors.RateLimitError
+    assert twin.trace_id == "t"  # type: ignore[attr-defined]
+
+
+def test_config_errors_and_twins_come_back_as_they_are() -> None:
+    config = pk.PortkeyConfigError("bad input")
+    assert to_langchain_error(config) is config
+    plain = pk.PortkeyError("plain")
+    assert to_langchain_error(plain) is plain
+    twin = to_langchain_error(pk.RateLimitError("x", status_code=429))
+    assert to_langchain_error(twin) is twin  # type: ignore[arg-type]
+
+
+def test_raise_chains_from_the_core_error() -> None:
+    original = pk.PromptNotFoundError("gone", status_code=404, prompt_id="pp-a")
+    with pytest.raises(errors.PromptNotFoundError) as info:
+        raise_langchain_error(original)
+    assert info.value.__cause__ is original and info.value.prompt_id == "pp-a"
+    with pytest.raises(pk.PortkeyConfigError) as config:
+        raise_langchain_error(pk.PortkeyConfigError("bad"))
+    assert config.value.__cause__ is None
+
+
+def test_a_real_twin_pickles(server: LocalPortkeyServer) -> None:
+    with pytest.raises(errors.PromptNotFoundError) as info:
+        model(server, prompt_id="pp-joke@999").invoke({"topic": "x"})
+    error = info.value
+    assert error.prompt_id == "pp-joke@999" and "pp-joke@999" in str(error)
+    copied = pickle.loads(pickle.dumps(error))
+    assert type(copied) is errors.PromptNotFoundError
+    assert isinstance(copied, ModelNotFoundError) and isinstance(copied, pk.NotFoundError)
+    assert vars(copied) == vars(error) and copied.trace_id

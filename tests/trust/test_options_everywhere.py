@@ -69,7 +69,7 @@ def test_every_option_reaches_the_wire_from_every_model(
 
 
 def test_the_client_rejects_an_unknown_option_by_name() -> None:
-    with pytest.raises(PortkeyConfigError, match="'virtual_kye'.*'virtual_key'"):
+    with pytest.raises(PortkeyConfigError, match=r"'virtual_kye'.*'virtual_key'"):
         PortkeyClient(virtual_kye="vk")
 
 
@@ -83,7 +83,7 @@ def test_request_timeout_is_chatopenais_seconds_alias(cls: type) -> None:
 
 @pytest.mark.parametrize("cls", MODELS, ids=lambda c: f"{c.__module__}.{c.__name__}")
 def test_a_typo_of_a_field_raises_naming_it(cls: type) -> None:
-    with pytest.raises(PortkeyConfigError, match="'temprature'.*'temperature'"):
+    with pytest.raises(PortkeyConfigError, match=r"'temprature'.*'temperature'"):
         cls(prompt_id="pp-joke", temprature=0.1)
 
 

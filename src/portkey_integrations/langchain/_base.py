@@ -3,6 +3,8 @@ streaming flags, LangChain serialization and identity, and request finishing."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ConfigDict, Field
@@ -51,15 +53,16 @@ class PortkeyLangChainBase(PortkeySettings):
         return dict(LC_SECRETS)
 
     @property
+    def lc_attributes(self) -> dict[str, Any]:
+        # The mapper is no JSON value, yet it changes every request: naming it in the
+        # serialized model keeps LLM caches (keyed on that) from mixing two mappers up.
+        if self.variables_mapper is None:
+            return {}
+        return {"variables_mapper": callable_identity(self.variables_mapper)}
+
+    @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"model": self.model, "prompt_id": self.full_prompt_id, **self.default_params()}
-
-    def _dict_for_compat(self) -> dict[str, Any]:
-        # The base class calls the deprecated dict() under a warnings filter, in case a
-        # subclass overrode it; these classes do not, and the filter costs more per call
-        # than everything else in building the invocation parameters.
-        asdict: dict[str, Any] = self.asdict()  # type: ignore[attr-defined]
-        return asdict
 
     def _with_stream_usage(
         self, request: dict[str, Any], stream_usage: bool | None
@@ -70,3 +73,15 @@ class PortkeyLangChainBase(PortkeySettings):
         if stream_usage and "stream_options" not in request:
             request["stream_options"] = {"include_usage": True}
         return request
+
+
+def callable_identity(fn: Callable[..., Any]) -> str:
+    """A stable name for a function: where it is defined and a digest of its code, so
+    two lambdas of one module differ, and the same function matches across processes."""
+    target = getattr(fn, "__func__", fn)
+    name = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
+    code = getattr(target, "__code__", None)
+    if code is None:
+        return name
+    digest = hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()[:16]
+    return f"{name}:{digest}"

@@ -1,76 +1,44 @@
-"""The core's exceptions as langchain-core model errors.
-
-Each error the core raises is re-raised as a class that inherits from both the core
-class (so ``except portkey_integrations.RateLimitError`` still works) and the matching
-``langchain_core.exceptions.Model*Error`` (so ``with_retry``, ``with_fallbacks`` and
-agent middleware can classify it), chained from the original with ``raise ... from``.
-"""
+"""Re-raising the core's exceptions as their LangChain twins (``errors.py``)."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any, NoReturn
 
-from langchain_core.exceptions import (
-    ModelAPIError,
-    ModelAuthenticationError,
-    ModelConnectionError,
-    ModelError,
-    ModelInvalidRequestError,
-    ModelNotFoundError,
-    ModelPermissionDeniedError,
-    ModelRateLimitError,
-    ModelTimeoutError,
-)
+from langchain_core.exceptions import ModelError
 
 from .. import _errors as core
+from . import errors
 
 __all__ = ["raise_langchain_error", "to_langchain_error"]
 
-# Most specific first: the first base the core class derives from wins.
-_MAPPING: tuple[tuple[type[core.PortkeyError], type[ModelError]], ...] = (
-    (core.APITimeoutError, ModelTimeoutError),
-    (core.APIConnectionError, ModelConnectionError),
-    (core.RequestTimeoutError, ModelTimeoutError),
-    (core.AuthenticationError, ModelAuthenticationError),
-    (core.PermissionDeniedError, ModelPermissionDeniedError),
-    (core.NotFoundError, ModelNotFoundError),
-    (core.RateLimitError, ModelRateLimitError),
-    (core.BadRequestError, ModelInvalidRequestError),
-    # A guardrail denial is about the content of the request: retrying won't help.
-    (core.GuardrailError, ModelInvalidRequestError),
-    # An exhausted budget needs someone to raise it, not a retry.
-    (core.BudgetExceededError, ModelPermissionDeniedError),
-    (core.ConflictError, ModelAPIError),
-    (core.InternalServerError, ModelAPIError),
-    # A stream that broke or carried an error event is a server-side failure.
-    (core.StreamError, ModelAPIError),
-    (core.APIStatusError, ModelError),
-)
+# Each twin's first base is the core class it stands for.
+_TWINS: dict[type[core.PortkeyError], type[core.PortkeyError]] = {
+    twin.__bases__[0]: twin for twin in (getattr(errors, name) for name in errors.__all__)
+}
 
 
-@functools.cache
-def _error_class(core_cls: type[Any]) -> type[Exception] | None:
-    for core_base, model_base in _MAPPING:
-        if issubclass(core_cls, core_base):
-            name = core_cls.__name__
-            doc = f"{name} from the Portkey core, classified as {model_base.__name__}."
-            return type(name, (core_cls, model_base), {"__module__": __name__, "__doc__": doc})
+def langchain_error_class(core_cls: type[core.PortkeyError]) -> type[core.PortkeyError] | None:
+    """The twin of a core class, or of its nearest base that has one (``None`` for
+    configuration errors and the bare :class:`~portkey_integrations.PortkeyError`)."""
+    for base in core_cls.__mro__:
+        twin = _TWINS.get(base)
+        if twin is not None:
+            return twin
     return None
 
 
 def to_langchain_error(exc: core.PortkeyError) -> Exception:
     """The LangChain-classified twin of a core error, with the same attributes.
 
-    Configuration errors (``PortkeyConfigError``, a ``ValueError``) come back as they
-    are: they are bugs in the call, not model failures.
+    Configuration errors (``PortkeyConfigError``, a ``ValueError``) and errors that are
+    already LangChain model errors come back as they are.
     """
-    cls = _error_class(type(exc))  # type: ignore[arg-type]
+    cls = None if isinstance(exc, ModelError) else langchain_error_class(type(exc))
     if cls is None:
         return exc
     # Copy instead of re-running __init__: the core classes take different arguments,
     # and every attribute (status_code, trace_id, body, chunks, ...) must survive.
-    twin: Any = cls.__new__(cls)
+    twin: Any = cls.__new__(cls, *exc.args)
     twin.__dict__.update(exc.__dict__)
     twin.args = exc.args
     return twin  # type: ignore[no-any-return]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -29,14 +29,6 @@ from langchain_core.runnables import Runnable, RunnableBinding
 from pydantic import ConfigDict
 
 from ._messages import messages_to_dicts
-
-if TYPE_CHECKING:
-    from langchain_core.language_models.chat_models import _ChatModelBinding
-else:
-    try:
-        from langchain_core.language_models.chat_models import _ChatModelBinding
-    except ImportError:  # langchain-core releases before the typed chat binding
-        _ChatModelBinding = RunnableBinding
 
 __all__ = [
     "BOUND_VARIABLES",
@@ -137,10 +129,14 @@ def rename_bound_variables(
 
 
 # no-redef: the pydantic mypy plugin clashes the ``kwargs`` field with ``**kwargs``.
-class PortkeyChatBinding(_ChatModelBinding):  # type: ignore[no-redef]
+class PortkeyChatBinding(RunnableBinding[LanguageModelInput, AIMessage]):  # type: ignore[no-redef]
     """The binding ``PortkeyChatModel.bind`` returns; serialized as ``RunnableBinding``."""
 
     model_config = ConfigDict(defer_build=True)
+
+    @classmethod
+    def lc_id(cls) -> list[str]:
+        return [*cls.get_lc_namespace(), "RunnableBinding"]
 
     def bind(self, **kwargs: Any) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind kwargs; ``variables`` merge with the variables bound before."""

@@ -105,7 +105,9 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
             return VariablesPromptValue.of(model_input)
         return super()._convert_input(model_input)
 
-    def bind(self, **kwargs: Any) -> PortkeyChatBinding:
+    # override: newer langchain-core types bind() with a private binding class; ours is
+    # a public RunnableBinding subclass, the same at run time.
+    def bind(self, **kwargs: Any) -> PortkeyChatBinding:  # type: ignore[override,unused-ignore]
         """Bind kwargs; ``variables=`` are kept apart so call-time variables merge."""
         return PortkeyChatBinding(bound=self, kwargs=rename_bound_variables(kwargs), config={})
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -32,7 +34,19 @@ from ._messages import portkey_metadata
 
 __all__ = ["PortkeyPromptLLM"]
 
-_MAX_THREADS = 16
+_MAX_CONCURRENCY = 16
+"""Prompts of one ``generate`` / ``agenerate`` in flight at once (``batch`` with
+``max_concurrency`` hands over at most that many)."""
+
+
+_CALL_VARIABLES: ContextVar[Any] = ContextVar("portkey_llm_call_variables", default=None)
+
+
+def _variables_of(kwargs: Mapping[str, Any]) -> Any:
+    bound, call = kwargs.get(BOUND_VARIABLES), kwargs.get("variables")
+    if bound is None and call is None:
+        return None
+    return json.dumps([bound, call], sort_keys=True, default=str)
 
 
 # no-redef: the pydantic mypy plugin clashes the ``kwargs`` field with ``**kwargs``.
@@ -79,6 +93,46 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         if model:
             params["ls_model_name"] = model
         return params
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        # BaseLLM keys its cache on these alone (not on call keywords): everything that
+        # changes the request goes in, the call's variables included.
+        params = super()._identifying_params
+        params["variables"] = self.variables
+        params["input_variable"] = self.input_variable
+        call = _CALL_VARIABLES.get()
+        if call is not None:
+            params["call_variables"] = call
+        return params
+
+    def generate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        callbacks: Any = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        """``BaseLLM.generate``, with the call's variables part of the cache key."""
+        token = _CALL_VARIABLES.set(_variables_of(kwargs))
+        try:
+            return super().generate(prompts, stop=stop, callbacks=callbacks, **kwargs)
+        finally:
+            _CALL_VARIABLES.reset(token)
+
+    async def agenerate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        callbacks: Any = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        """Async :meth:`generate`."""
+        token = _CALL_VARIABLES.set(_variables_of(kwargs))
+        try:
+            return await super().agenerate(prompts, stop=stop, callbacks=callbacks, **kwargs)
+        finally:
+            _CALL_VARIABLES.reset(token)
 
     def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
         if isinstance(model_input, Mapping):
@@ -176,7 +230,7 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
             completions = [self._complete_one(prompts[0], stop, run_manager, kwargs)]
         else:
             # One request per prompt, run side by side: Portkey has no batch route.
-            workers = min(len(prompts), _MAX_THREADS)
+            workers = min(len(prompts), _MAX_CONCURRENCY)
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 futures = [pool.submit(self._complete_one, p, stop, None, kwargs) for p in prompts]
                 completions = [future.result() for future in futures]
@@ -189,12 +243,22 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> LLMResult:
+        if self.streaming and len(prompts) == 1:
+            merged: GenerationChunk | None = None
+            async for chunk in self._astream(prompts[0], stop, run_manager, **kwargs):
+                merged = chunk if merged is None else merged + chunk
+            if merged is None:
+                raise ValueError("the stream returned no chunks")
+            return LLMResult(generations=[[merged]])
+        limit = asyncio.Semaphore(_MAX_CONCURRENCY)
+
         async def one(prompt: str) -> Completion:
             request = self._request(prompt, stop, kwargs)
-            try:
-                return await self.async_client.complete(**request)
-            except PortkeyError as exc:
-                raise_langchain_error(exc)
+            async with limit:
+                try:
+                    return await self.async_client.complete(**request)
+                except PortkeyError as exc:
+                    raise_langchain_error(exc)
 
         completions = await asyncio.gather(*(one(p) for p in prompts))
         return self._result(list(completions))
