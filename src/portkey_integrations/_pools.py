@@ -15,6 +15,7 @@ pool is looked up, so neither loops nor sockets accumulate.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
 from collections.abc import AsyncGenerator
 
@@ -53,6 +54,13 @@ def sync_sender() -> SyncSender:
                 )
             transport = _sync
     return transport
+
+
+@atexit.register
+def _close_sync() -> None:
+    # Idle keep-alive sockets would otherwise be reported unclosed at interpreter exit.
+    if _sync is not None:
+        _sync.close()
 
 
 def async_sender() -> AsyncSender:
