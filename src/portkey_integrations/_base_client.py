@@ -12,7 +12,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import unquote
 
 import httpx
@@ -29,6 +29,10 @@ from ._options import RequestOptions, options_from_env
 from ._request import Route, build_body, prompt_path
 from ._response import Completion, RenderedPrompt, ResponseInfo
 from ._retry import is_success, retry_delay, should_retry
+
+if TYPE_CHECKING:
+    from ._prompt_cache import PromptTemplate
+    from ._variables_check import CheckMode
 from ._version import __version__
 
 __all__ = [
@@ -143,6 +147,8 @@ class BaseClient:
         raw_variables: Collection[str] = (),
         hyperparameters: Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
+        check_variables: CheckMode = "off",
+        template: PromptTemplate | None = None,
         **params: Any,
     ) -> httpx.Request:
         """Run a prompt (``prompt_id``), a chat (``messages``) or a text (``prompt``)
@@ -151,7 +157,10 @@ class BaseClient:
         ``variables`` fill the prompt's template (names in ``raw_variables`` go as JSON
         values rather than strings); ``hyperparameters`` and every other keyword go at the
         body's root; ``options`` override the client's routing headers for this call.
-        ``stream`` returns a :class:`Stream` (``AsyncStream``) of chunks.
+        ``check_variables`` (``"warn"`` or ``"error"``) fetches the prompt's template once
+        per process and checks the variables against it before sending; with the
+        template known, variables it reads as sections, loops or dotted names go as JSON
+        values. ``stream`` returns a :class:`Stream` (``AsyncStream``) of chunks.
         """
         given = [x is not None for x in (prompt_id, messages, prompt)]
         if sum(given) != 1:
@@ -159,6 +168,12 @@ class BaseClient:
         route: Route
         if prompt_id is not None:
             route, path = "prompt", prompt_path(prompt_id, "completions")
+            if template is not None and check_variables != "off":
+                from ._variables_check import checked_raw_variables
+
+                raw_variables = checked_raw_variables(
+                    prompt_id, template, variables or {}, raw_variables, check_variables
+                )
         elif messages is not None:
             route, path = "chat", "/chat/completions"
             params["messages"] = messages
@@ -319,13 +334,20 @@ def client_method(
     the arguments, their checks and the request are written once, in the builder.
     """
 
+    checks = "check_variables" in inspect.signature(build).parameters
+
     def decorate(run: Callable[[_C, httpx.Request], _T]) -> Callable[Concatenate[_C, _P], _T]:
         def method(self: _C, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+            if checks and _wants_template(kwargs):
+                kwargs["template"] = self._prompt_template(kwargs["prompt_id"])  # type: ignore[attr-defined]
             return run(self, build(self, stream, *args, **kwargs))
 
         if inspect.iscoroutinefunction(run):
             # Keep the async client's methods real coroutine functions for introspection.
             async def amethod(self: _C, /, *args: _P.args, **kwargs: _P.kwargs) -> Any:
+                if checks and _wants_template(kwargs):
+                    ref = kwargs["prompt_id"]
+                    kwargs["template"] = await self._aprompt_template(ref)  # type: ignore[attr-defined]
                 return await run(self, build(self, stream, *args, **kwargs))
 
             method = amethod  # type: ignore[assignment]
@@ -341,6 +363,16 @@ def client_method(
         return method
 
     return decorate
+
+
+def _wants_template(kwargs: Mapping[str, Any]) -> bool:
+    mode = kwargs.get("check_variables", "off")
+    if mode == "off" or kwargs.get("prompt_id") is None or kwargs.get("template") is not None:
+        return False
+    from ._variables_check import check_mode
+
+    check_mode(mode)
+    return True
 
 
 def connection_error(exc: httpx.TransportError) -> APIConnectionError:

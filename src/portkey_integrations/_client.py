@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
+
 
 from ._base_client import (
     DEFAULT_BASE_URL,
@@ -31,6 +33,10 @@ from ._response import Completion, RenderedPrompt
 from ._retry import is_success
 from ._streaming import AsyncStream, Stream
 from ._transport import aread, read
+
+if TYPE_CHECKING:
+    from ._admin import AsyncLabels, AsyncPartials, AsyncPrompts, Labels, Partials, Prompts
+    from ._prompt_cache import PromptTemplate
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -60,6 +66,27 @@ class PortkeyClient(BaseClient):
         super().__init__(**kwargs)
         self._http = http_client
 
+    @cached_property
+    def prompts(self) -> Prompts:
+        """The prompt admin API: list, retrieve, versions, create, update, publish, delete."""
+        from ._admin import Prompts
+
+        return Prompts(self)
+
+    @cached_property
+    def partials(self) -> Partials:
+        """The prompt partials admin API."""
+        from ._admin import Partials
+
+        return Partials(self)
+
+    @cached_property
+    def labels(self) -> Labels:
+        """The labels admin API."""
+        from ._admin import Labels
+
+        return Labels(self)
+
     @client_method(BaseClient._call_request, stream=False)
     def complete(self, request: httpx.Request) -> Completion:
         return self._parse(self._send(request, stream=False), Completion)  # type: ignore[no-any-return]
@@ -76,6 +103,12 @@ class PortkeyClient(BaseClient):
     def _fetch(self, request: httpx.Request, parse: Callable[[httpx.Response], _T]) -> _T:
         """Send a non-streaming request and parse its response (the admin routes)."""
         return parse(self._send(request, stream=False))
+
+    def _prompt_template(self, prompt_id: str) -> PromptTemplate | None:
+        # Imported on first use: the prompt API is not part of every call's import cost.
+        from ._prompt_cache import get_template
+
+        return get_template(self, prompt_id)
 
     def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         sender = self._http or sync_sender()
@@ -133,6 +166,27 @@ class AsyncPortkeyClient(BaseClient):
         super().__init__(**kwargs)
         self._http = http_client
 
+    @cached_property
+    def prompts(self) -> AsyncPrompts:
+        """Async :attr:`PortkeyClient.prompts`."""
+        from ._admin import AsyncPrompts
+
+        return AsyncPrompts(self)
+
+    @cached_property
+    def partials(self) -> AsyncPartials:
+        """Async :attr:`PortkeyClient.partials`."""
+        from ._admin import AsyncPartials
+
+        return AsyncPartials(self)
+
+    @cached_property
+    def labels(self) -> AsyncLabels:
+        """Async :attr:`PortkeyClient.labels`."""
+        from ._admin import AsyncLabels
+
+        return AsyncLabels(self)
+
     @client_method(BaseClient._call_request, stream=False)
     async def complete(self, request: httpx.Request) -> Completion:
         return self._parse(await self._send(request, stream=False), Completion)  # type: ignore[no-any-return]
@@ -149,6 +203,11 @@ class AsyncPortkeyClient(BaseClient):
     async def _fetch(self, request: httpx.Request, parse: Callable[[httpx.Response], _T]) -> _T:
         """Async :meth:`PortkeyClient._fetch`."""
         return parse(await self._send(request, stream=False))
+
+    async def _aprompt_template(self, prompt_id: str) -> PromptTemplate | None:
+        from ._prompt_cache import aget_template
+
+        return await aget_template(self, prompt_id)
 
     async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         sender = self._http or async_sender()

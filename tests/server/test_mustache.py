@@ -108,3 +108,27 @@ def test_recursive_partials_fail_like_javascript() -> None:
     # A variable that renders a partial tag into the partial's own text recurses.
     with pytest.raises(MustacheError, match="Maximum call stack size exceeded"):
         render("{{>p}}", {"x": "{{>p}}"}, {"p": "{{{x}}}{{>p}}"})
+
+
+def test_server_module_re_exports_the_core_renderer() -> None:
+    from portkey_integrations import PortkeyError, _mustache
+
+    assert render is _mustache.render
+    assert template_details is _mustache.template_details
+    assert issubclass(MustacheError, PortkeyError)
+
+
+def test_long_malformed_templates_agree_with_the_npm_package() -> None:
+    # Many tags without a closing delimiter: the parser's look-ahead is reused across them.
+    templates = [
+        "{{x " * 300 + "}} {{x}}",
+        "{{" * 300 + "{{x}}",
+        "{{>" * 200 + "{{>p}}" + "{{#a}}" * 50 + "{{x}}",
+        "{{{x " * 200 + "}}}",
+        "{{=<% %>=}}" + "<%x " * 200 + "%> {{x}} <%={{ }}=%>{{x}}",
+        "{{! " * 100 + "}} " + "a\n  " * 100 + "{{#l}}{{k}}{{/l}}",
+    ]
+    view = {"a": True, "l": [{"k": 1}], "x": "v", "x {{x": "w"}
+    cases = [{"template": t, "view": view, "partials": {"p": "P"}} for t in templates]
+    for case, js in zip(cases, run_node(cases), strict=True):
+        assert python_result(case) == js, case["template"][:40]

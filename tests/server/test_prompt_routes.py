@@ -241,13 +241,12 @@ def test_rendered_chat_template_that_is_not_json(
 def test_list_prompts_and_health(server: LocalPortkeyServer, client: httpx.Client) -> None:
     listing = client.get("/prompts").json()
     assert listing["object"] == "list"
-    joke = next(p for p in listing["data"] if p["id"] == "pp-joke")
-    assert (
-        joke["versions"] == [1, 2]
-        and joke["published"] == 1
-        and joke["labels"] == {"production": 2}
-    )
-    assert joke["variables"] == ["adjective", "topic"]
+    joke = next(p for p in listing["data"] if p["slug"] == "pp-joke")
+    assert joke["object"] == "prompt" and joke["model"] == "portkey-local"
+    versions = client.get("/prompts/pp-joke/versions").json()["data"]
+    assert [v["prompt_version"] for v in versions] == [1, 2]
+    assert versions[1]["labels"] == ["production"]
+    assert client.get(f"/prompts/{joke['id']}").json()["prompt_version"] == 1
     assert client.get(f"{server.url}/health").json() == {"status": "ok"}
 
 

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import model
+from .admin_routes import ADMIN_ROUTES
 from .control import control
 from .faults import Fault, parse_fault_header
 from .prompting import PortkeyError, build_prompt_request
@@ -208,13 +209,6 @@ async def _prompt(state: ServerState, request: Request) -> ASGIApp:
     return await _serve(state, request, route, prompt_id)
 
 
-async def _list_prompts(state: ServerState, request: Request) -> ASGIApp:
-    if not state.authorized(headers_of(request)):
-        return failure(401, INVALID_KEY, [])
-    data = [prompt.summary() for prompt in sorted(state.store, key=lambda p: p.id)]
-    return JSONResponse({"object": "list", "total": len(data), "data": data})
-
-
 async def _health(state: ServerState, request: Request) -> ASGIApp:
     return JSONResponse({"status": "ok"})
 
@@ -255,13 +249,14 @@ def create_app(
         routes=[
             route("/v1/chat/completions", _chat, ["POST"]),
             route("/v1/completions", _text, ["POST"]),
-            route("/v1/prompts", _list_prompts, ["GET"]),
+            *(route(path, handler, methods) for path, handler, methods in ADMIN_ROUTES),
             route("/v1/prompts/{rest:path}", _prompt, ["POST"]),
             route("/health", _health, ["GET"]),
             route("/_local/faults", control, ["GET", "POST", "DELETE"]),
             route("/_local/requests", control, ["GET", "DELETE"]),
             route("/_local/prompts", control, ["POST"]),
             route("/_local/reset", control, ["POST"]),
+            route("/_local/api-keys", control, ["POST", "DELETE"]),
         ],
         exception_handlers={404: _not_found, 405: _not_found},
     )

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from .app import create_app
+from .app import create_app, get_state
 from .runner import bind_socket, uvicorn_server
 from .store import PromptFileError, PromptStore, bundled_prompts_dir
 
@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--no-bundled", action="store_true", help="do not serve the bundled prompts")
     serve.add_argument(
+        "--write",
+        action="store_true",
+        help="write prompts, partials and labels changed over the admin API back to --prompts",
+    )
+    serve.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
@@ -53,12 +58,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.write and not args.prompts:
+        print(
+            "portkey-local: --write needs --prompts DIR (the folder to write to)", file=sys.stderr
+        )
+        return 2
     app = create_app(
         prompts_dir=args.prompts,
         api_key=args.api_key,
         upstream=args.upstream,
         include_bundled=not args.no_bundled,
     )
+    if args.write:
+        get_state(app).store.write_to(args.prompts)
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:

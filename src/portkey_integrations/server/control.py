@@ -1,4 +1,4 @@
-"""The ``/_local/...`` routes: drive a running server (faults, request log, prompts) over HTTP."""
+"""The ``/_local/...`` routes: drive a running server (faults, requests, prompts, keys)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ async def control(state: ServerState, request: Request) -> ASGIApp:
         return failure(401, INVALID_KEY, [])
     what = request.url.path.rsplit("/", 1)[-1]
     method = request.method
+    if what == "api-keys":
+        return await _api_keys(state, request)
     if method == "DELETE" or what == "reset":
         if what in ("faults", "reset"):
             state.clear_faults()
@@ -57,6 +59,23 @@ async def control(state: ServerState, request: Request) -> ASGIApp:
         return JSONResponse(_register(state.store, body), status_code=201)
     except (TypeError, ValueError) as exc:
         return failure(400, str(exc), [])
+
+
+async def _api_keys(state: ServerState, request: Request) -> ASGIApp:
+    # POST {"keys": {"pk-read": ["prompts.read"], ...}} replaces the scoped keys;
+    # DELETE removes them. Never answers with the keys themselves.
+    if request.method == "DELETE":
+        state.set_api_keys({})
+        return JSONResponse({"ok": True})
+    body, error = await read_body(request)
+    keys = body.get("keys") if error is None else None
+    if not isinstance(keys, dict) or not all(isinstance(v, list) for v in keys.values()):
+        return failure(400, error or 'expected {"keys": {key: [scope, ...]}}', [])
+    try:
+        state.set_api_keys(keys)
+    except ValueError as exc:
+        return failure(400, str(exc), [])
+    return JSONResponse({"ok": True, "keys": len(keys)})
 
 
 def _register(store: PromptStore, body: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import uvicorn
 from .app import ReceivedRequest, ServerState, create_app, get_state
 from .faults import Fault
 from .responses import AbortConnection
+from .state import ApiKeys
 from .store import PromptStore
 
 __all__ = ["LocalPortkeyServer", "bind_socket", "quiet_aborts", "uvicorn_server"]
@@ -82,6 +83,8 @@ class LocalPortkeyServer:
 
     Use as a context manager or call :meth:`start` / :meth:`stop`. Arguments as
     :func:`~portkey_integrations.server.create_app`; ``port=0`` picks a free port.
+    ``api_keys`` maps keys to their admin scopes (``{"pk-read": {"prompts.read"}}``);
+    with ``writable=True`` admin changes are written back to ``prompts_dir``.
     """
 
     def __init__(
@@ -96,7 +99,11 @@ class LocalPortkeyServer:
         port: int = 0,
         log_level: str = "warning",
         access_log: bool = False,
+        api_keys: ApiKeys | None = None,
+        writable: bool = False,
     ) -> None:
+        if writable and prompts_dir is None:
+            raise ValueError("writable=True needs prompts_dir: the folder to write to")
         self.app = create_app(
             store=store,
             prompts_dir=prompts_dir,
@@ -105,6 +112,11 @@ class LocalPortkeyServer:
             include_bundled=include_bundled,
         )
         self.state: ServerState = get_state(self.app)
+        if api_keys:
+            self.state.set_api_keys(api_keys)
+        if writable:
+            assert prompts_dir is not None
+            self.state.store.write_to(prompts_dir)
         self.host = host
         self.port = port
         self._log_level = log_level
@@ -211,6 +223,12 @@ class LocalPortkeyServer:
         return self.state.requests
 
     @property
+    def admin_requests(self) -> list[ReceivedRequest]:
+        """The prompt admin API requests received so far, oldest first (kept apart from
+        :attr:`requests`, which holds completions, render and the OpenAI routes)."""
+        return self.state.admin_requests
+
+    @property
     def last_request(self) -> ReceivedRequest | None:
         """The most recent request received, if any."""
         requests = self.state.requests
@@ -231,6 +249,10 @@ class LocalPortkeyServer:
     def reset(self) -> None:
         """Clear faults and the request log; registered prompts stay."""
         self.state.reset()
+
+    def set_api_keys(self, api_keys: ApiKeys) -> None:
+        """Replace the scoped API keys (key -> scopes); other keys keep every scope."""
+        self.state.set_api_keys(api_keys)
 
     def register(self, prompt_id: str, template: str | list[Any], **options: Any) -> int:
         """Shortcut for ``server.store.register(...)``."""

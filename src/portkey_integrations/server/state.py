@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from .store import PromptStore
 from .upstream import Upstream
 
 __all__ = [
+    "FORBIDDEN",
     "INVALID_KEY",
     "ReceivedRequest",
     "ServerState",
@@ -26,6 +28,10 @@ __all__ = [
 ]
 
 INVALID_KEY = "Portkey Error: Invalid API Key. Error Code: 03"
+FORBIDDEN = "Forbidden!"
+
+ApiKeys = Mapping[str, Iterable[str]]
+"""API key -> the scopes it has (``{"pk-read": {"prompts.read"}}``)."""
 
 
 @dataclass(frozen=True)
@@ -55,12 +61,16 @@ class ServerState:
         api_key: str | None = None,
         upstream: str | None = None,
         record_limit: int | None = 10_000,
+        api_keys: ApiKeys | None = None,
     ) -> None:
         self.store = store
         self.api_key = api_key
+        self._scopes: dict[str, frozenset[str]] = {}
+        self.set_api_keys(api_keys or {})
         self.upstream = Upstream(upstream) if upstream else None
         self.faults = FaultRegistry()
         self._requests: deque[ReceivedRequest] = deque(maxlen=record_limit)
+        self._admin_requests: deque[ReceivedRequest] = deque(maxlen=record_limit)
         self._lock = threading.Lock()
 
     @property
@@ -69,15 +79,23 @@ class ServerState:
         with self._lock:
             return list(self._requests)
 
-    def record(self, received: ReceivedRequest) -> None:
-        """Add a request to the log."""
+    @property
+    def admin_requests(self) -> list[ReceivedRequest]:
+        """The prompt admin API requests (prompts, versions, partials, labels) so far."""
         with self._lock:
-            self._requests.append(received)
+            return list(self._admin_requests)
+
+    def record(self, received: ReceivedRequest, *, admin: bool = False) -> None:
+        """Add a request to the log (``admin``: to the admin API's own log, so a client's
+        template lookups do not mix with the completions a test counts)."""
+        with self._lock:
+            (self._admin_requests if admin else self._requests).append(received)
 
     def clear_requests(self) -> None:
-        """Empty the request log."""
+        """Empty both request logs."""
         with self._lock:
             self._requests.clear()
+            self._admin_requests.clear()
 
     def add_fault(self, fault: Fault) -> Fault:
         """Register a fault (see :class:`Fault`)."""
@@ -92,14 +110,37 @@ class ServerState:
         self.clear_faults()
         self.clear_requests()
 
+    def set_api_keys(self, api_keys: ApiKeys) -> None:
+        """Replace the scoped keys: each is accepted and may do only what its scopes allow."""
+        scopes = {}
+        for key, granted in api_keys.items():
+            if not isinstance(key, str) or not key or isinstance(granted, str):
+                raise ValueError("api_keys maps each key (a string) to a collection of scopes")
+            scopes[key] = frozenset(granted)
+        self._scopes = scopes
+
     def authorized(self, headers: dict[str, str]) -> bool:
-        """Whether a request carries the API key (always, when none was set)."""
+        """Whether a request carries the API key (always, when none was set) or a scoped key."""
         key = self.api_key
         return (
             key is None
             or headers.get("x-portkey-api-key") == key
             or headers.get("authorization") == f"Bearer {key}"
+            or _key_of(headers) in self._scopes
         )
+
+    def allows(self, headers: dict[str, str], scope: str) -> bool:
+        """Whether the request's key has ``scope``; keys without scopes set may do anything."""
+        granted = self._scopes.get(_key_of(headers) or "")
+        return granted is None or scope in granted
+
+
+def _key_of(headers: dict[str, str]) -> str | None:
+    key = headers.get("x-portkey-api-key")
+    if key:
+        return key
+    auth = headers.get("authorization", "")
+    return auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
 
 
 def raw_path(request: Request) -> str:

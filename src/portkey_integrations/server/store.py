@@ -1,8 +1,11 @@
 """The prompt store: prompts with versions, a published version and labels.
 
-Prompts come from JSON files (one per prompt, format in ``docs/local-server.md``)
-or from :meth:`PromptStore.register`. A reference such as ``pp-x``, ``pp-x@12``,
-``pp-x@latest`` or ``pp-x@production`` resolves to one :class:`PromptVersion`.
+Prompts and partials come from JSON files (one per prompt, format in
+``docs/local-server.md``), from :meth:`PromptStore.register` or from the admin
+routes. A reference such as ``pp-x``, ``pp-x@12``, ``pp-x@latest`` or
+``pp-x@production`` (the slug or the UUID before the ``@``) resolves to one
+:class:`PromptVersion`. With :meth:`PromptStore.write_to`, changes made through
+:meth:`PromptStore.save` are written back to the folder.
 """
 
 from __future__ import annotations
@@ -12,19 +15,30 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Literal
 
-from .mustache import MustacheError, template_details
+from .admin_records import (
+    DEFAULT_COLLECTION,
+    LABELS_FILE,
+    LabelRegistry,
+    PromptFiles,
+    default_uuid,
+    now_iso,
+    version_uuid,
+)
 
-__all__ = ["Prompt", "PromptFileError", "PromptStore", "PromptVersion", "bundled_prompts_dir"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "Prompt",
+    "PromptFileError",
+    "PromptStore",
+    "PromptVersion",
+    "bundled_prompts_dir",
+]
 
 PromptKind = Literal["chat", "text"]
 DEFAULT_MODEL = "portkey-local"
-
-_VERSION_KEYS = frozenset(
-    {"version", "template", "model", "parameters", "tools", "response_format", "kind"}
-)
-_FILE_KEYS = frozenset({"id", "description", "versions", "published", "labels"})
 
 
 def bundled_prompts_dir() -> Path:
@@ -56,14 +70,24 @@ class PromptVersion:
     partials: tuple[str, ...] = ()
     variable_partials: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()
+    description: str = ""
+    virtual_key: str | None = None
+    functions: list[Any] | None = None
+    tool_choice: Any = None
+    is_raw_template: bool = False
+    template_metadata: dict[str, Any] | None = None
+    created_at: str = ""
 
     def parameters_object(self) -> dict[str, Any]:
         """The saved request parameters, as Portkey stores them beside the template."""
         params: dict[str, Any] = {"model": self.model, **self.parameters}
-        if self.tools is not None:
-            params["tools"] = self.tools
-        if self.response_format is not None:
-            params["response_format"] = self.response_format
+        extra = {
+            "tools": self.tools,
+            "response_format": self.response_format,
+            "functions": self.functions,
+            "tool_choice": self.tool_choice,
+        }
+        params.update({k: v for k, v in extra.items() if v is not None})
         return params
 
 
@@ -76,14 +100,37 @@ class Prompt:
     published: int | None = None
     labels: dict[str, int] = field(default_factory=dict)
     description: str = ""
+    uuid: str = ""
+    name: str = ""
+    collection_id: str = DEFAULT_COLLECTION
+    partial: bool = False
+    status: str = "active"
+    created_at: str = ""
+    last_updated_at: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.uuid:
+            self.uuid = default_uuid("partial" if self.partial else "prompt", self.id)
+        if not self.name:
+            self.name = self.id
 
     @property
     def latest(self) -> int:
         """The newest version number."""
         return max(self.versions)
 
+    def version_id(self, number: int) -> str:
+        """The UUID of one version."""
+        return version_uuid(self.uuid, number)
+
+    def find_version(self, ref: str) -> PromptVersion | None:
+        """The version with this UUID (or number)."""
+        if ref.isdigit() and ref.isascii():
+            return self.versions.get(int(ref))
+        return next((v for n, v in self.versions.items() if self.version_id(n) == ref), None)
+
     def summary(self) -> dict[str, Any]:
-        """A JSON-ready description (what ``GET /v1/prompts`` lists)."""
+        """A JSON-ready description (what ``portkey-local prompts --json`` prints)."""
         current = self.versions[self.published or self.latest]
         return {
             "id": self.id,
@@ -98,31 +145,19 @@ class Prompt:
         }
 
 
-def infer_kind(template: Any) -> PromptKind:
-    """``chat`` for a list or JSON-array text, else ``text``."""
-    if isinstance(template, list) or (
-        isinstance(template, str) and template.lstrip().startswith("[")
-    ):
-        return "chat"
-    return "text"
-
-
-def _check_id(prompt_id: Any, source: str | Path) -> str:
-    if not isinstance(prompt_id, str) or not prompt_id.strip():
-        raise PromptFileError(source, "'id' must be a non-empty string")
-    if "@" in prompt_id:
-        raise PromptFileError(
-            source, f"'id' {prompt_id!r} must not contain '@' (it selects versions)"
-        )
-    return prompt_id
-
-
 class PromptStore:
     """Prompts held in memory; safe to read while another thread registers."""
 
     def __init__(self) -> None:
         self._prompts: dict[str, Prompt] = {}
-        self._lock = threading.Lock()
+        self._partials: dict[str, Prompt] = {}
+        self._uuids: dict[str, str] = {}
+        self._sources: dict[str, Path] = {}
+        # Re-entrant: the admin routes hold it across a read-modify-write.
+        self.lock = threading.RLock()
+        self.labels = LabelRegistry()
+        self.files: PromptFiles | None = None
+        self.started_at = now_iso()
 
     @classmethod
     def from_dir(cls, path: str | Path, *, include_bundled: bool = False) -> PromptStore:
@@ -149,13 +184,31 @@ class PromptStore:
         return sorted(self._prompts)
 
     def get(self, prompt_id: str) -> Prompt | None:
-        """The prompt with this id (no version suffix), if held."""
-        return self._prompts.get(prompt_id)
+        """The prompt with this slug or UUID (no version suffix), if held."""
+        found = self._prompts.get(prompt_id)
+        if found is None and prompt_id in self._uuids:
+            found = self._prompts.get(self._uuids[prompt_id])
+        return found
+
+    def get_partial(self, partial_id: str) -> Prompt | None:
+        """The partial with this slug or UUID, if held."""
+        found = self._partials.get(partial_id)
+        if found is None and partial_id in self._uuids:
+            found = self._partials.get(self._uuids[partial_id])
+        return found
+
+    def partials(self) -> list[Prompt]:
+        """The partials held."""
+        return list(self._partials.values())
 
     def resolve(self, ref: str) -> PromptVersion | None:
-        """The version ``ref`` names: ``id``, ``id@N``, ``id@latest`` or ``id@label``."""
+        """The version ``ref`` names: ``id``, ``id@N``, ``id@latest`` or ``id@label``.
+
+        ``id`` is a prompt's slug or UUID, else a partial's (so partials and, as
+        before, other prompts can both be rendered with ``{{>id}}``).
+        """
         prompt_id, _, selector = ref.partition("@")
-        prompt = self._prompts.get(prompt_id)
+        prompt = self.get(prompt_id) or self.get_partial(prompt_id)
         if prompt is None:
             return None
         if not selector:
@@ -193,7 +246,7 @@ class PromptStore:
         omitted. ``version`` defaults to the next number; the first version of a
         prompt is always published, as on Portkey.
         """
-        built = _build_version(
+        built = _format().build_version(
             prompt_id,
             {
                 "template": template,
@@ -206,7 +259,7 @@ class PromptStore:
             version,
             f"prompt {prompt_id!r}",
         )
-        with self._lock:
+        with self.lock:
             old = self._prompts.get(prompt_id) or Prompt(prompt_id)
             # Copy, then swap in: the server thread may be reading the old one.
             prompt = replace(old, versions=dict(old.versions), labels=dict(old.labels))
@@ -218,22 +271,61 @@ class PromptStore:
                 prompt.labels[label] = number
             if description is not None:
                 prompt.description = description
-            self._prompts[prompt_id] = prompt
+            self.add(prompt)
         return number
 
     def add(self, prompt: Prompt) -> None:
-        """Add (or replace) a whole prompt."""
-        with self._lock:
-            self._prompts[prompt.id] = prompt
+        """Add (or replace) a whole prompt or partial (``prompt.partial``)."""
+        with self.lock:
+            held = self._partials if prompt.partial else self._prompts
+            old = held.get(prompt.id)
+            if old is not None and old.uuid != prompt.uuid:
+                self._uuids.pop(old.uuid, None)
+            held[prompt.id] = prompt
+            self._uuids[prompt.uuid] = prompt.id
+            for label in prompt.labels:
+                self.labels.ensure(label)
 
-    def remove(self, prompt_id: str) -> None:
-        """Forget a prompt; no error if it is not held."""
-        with self._lock:
-            self._prompts.pop(prompt_id, None)
+    def remove(self, prompt_id: str, *, partial: bool = False) -> None:
+        """Forget a prompt (or partial) by slug or UUID; no error if it is not held."""
+        with self.lock:
+            held = self._partials if partial else self._prompts
+            slug = self._uuids.get(prompt_id, prompt_id) if prompt_id not in held else prompt_id
+            old = held.pop(slug, None)
+            if old is not None:
+                self._uuids.pop(old.uuid, None)
+
+    # --- writing back to files ------------------------------------------------
+
+    def write_to(self, folder: str | Path) -> None:
+        """Write later :meth:`save` / :meth:`discard` / label changes to ``folder``."""
+        self.files = PromptFiles(folder)
+
+    def _path(self, prompt: Prompt) -> Path:
+        assert self.files is not None
+        return self.files.path_for(prompt.id, self._sources.get(_source_key(prompt)))
+
+    def save(self, prompt: Prompt) -> None:
+        """Write a prompt's file, if the store writes to a folder."""
+        if self.files is not None:
+            path = self._path(prompt)
+            self.files.write(path, _format().prompt_to_data(prompt))
+            self._sources[_source_key(prompt)] = path
+
+    def discard(self, prompt: Prompt) -> None:
+        """Remove a deleted prompt's file, if the store writes to a folder."""
+        if self.files is not None:
+            self.files.delete(self._path(prompt))
+            self._sources.pop(_source_key(prompt), None)
+
+    def save_labels(self) -> None:
+        """Write the custom labels, if the store writes to a folder."""
+        if self.files is not None:
+            self.files.write_labels(self.labels)
 
     def load_data(self, data: Any, *, source: str | Path = "<data>") -> Prompt:
         """Add a prompt given as a decoded prompt file."""
-        prompt = parse_prompt_data(data, source)
+        prompt: Prompt = _format().parse_prompt_data(data, source)
         self.add(prompt)
         return prompt
 
@@ -259,112 +351,35 @@ class PromptStore:
             raise PromptFileError(folder, "not a folder of prompt files")
         loaded: dict[str, tuple[Path, Prompt]] = {}
         for file in sorted(folder.glob("*.json")):
+            if file.name == LABELS_FILE:
+                continue
             probe = PromptStore()
             prompt = probe.load_file(file)
-            if prompt.id in loaded:
+            key = _source_key(prompt)
+            if key in loaded:
                 raise PromptFileError(
-                    file, f"prompt id {prompt.id!r} is also defined in {loaded[prompt.id][0]}"
+                    file, f"prompt id {prompt.id!r} is also defined in {loaded[key][0]}"
                 )
-            loaded[prompt.id] = (file, prompt)
-        for _, prompt in loaded.values():
+            loaded[key] = (file, prompt)
+        labels_file = folder / LABELS_FILE
+        if labels_file.is_file():
+            try:
+                labels_data = json.loads(labels_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise PromptFileError(labels_file, f"cannot read the labels: {exc}") from exc
+            _format().load_labels(self.labels, labels_data, labels_file)
+        for key, (file, prompt) in loaded.items():
             self.add(prompt)
-        return list(loaded)
+            self._sources[key] = file
+        return [prompt.id for _, prompt in loaded.values()]
 
 
-def _build_version(
-    prompt_id: str, spec: Mapping[str, Any], number: int | None, source: str | Path
-) -> PromptVersion:
-    template = spec.get("template")
-    if isinstance(template, list):
-        template = json.dumps(template, ensure_ascii=False)
-    if not isinstance(template, str):
-        raise PromptFileError(source, "'template' must be a string or a list of messages")
-    kind = spec.get("kind") or infer_kind(template)
-    if kind not in ("chat", "text"):
-        raise PromptFileError(source, f"'kind' must be 'chat' or 'text', not {kind!r}")
-    model = spec.get("model") or DEFAULT_MODEL
-    if not isinstance(model, str):
-        raise PromptFileError(source, "'model' must be a string")
-    parameters = spec.get("parameters")
-    parameters = {} if parameters is None else parameters
-    if not isinstance(parameters, dict):
-        raise PromptFileError(source, "'parameters' must be an object")
-    tools = spec.get("tools")
-    if tools is not None and not isinstance(tools, list):
-        raise PromptFileError(source, "'tools' must be a list")
-    response_format = spec.get("response_format")
-    if response_format is not None and not isinstance(response_format, dict):
-        raise PromptFileError(source, "'response_format' must be an object")
-    if number is not None and (
-        isinstance(number, bool) or not isinstance(number, int) or number < 1
-    ):
-        raise PromptFileError(source, f"'version' must be a positive integer, not {number!r}")
-    try:
-        details = template_details(template)
-    except MustacheError:
-        # Portkey saves such a template; rendering it is what fails (with a 400).
-        details = {"partials": [], "variablePartials": [], "variables": []}
-    return PromptVersion(
-        prompt_id=_check_id(prompt_id, source),
-        version=number or 1,
-        template=template,
-        kind=kind,
-        model=model,
-        parameters=parameters,
-        tools=tools,
-        response_format=response_format,
-        partials=tuple(details["partials"]),
-        variable_partials=tuple(details["variablePartials"]),
-        variables=tuple(details["variables"]),
-    )
+def _format() -> ModuleType:
+    # The file-format module builds this module's classes, so it is imported late.
+    from . import admin_files
+
+    return admin_files
 
 
-def parse_prompt_data(data: Any, source: str | Path = "<data>") -> Prompt:
-    """Check a decoded prompt file and build its :class:`Prompt`."""
-    if not isinstance(data, dict):
-        raise PromptFileError(source, "a prompt file must hold a JSON object")
-    prompt_id = _check_id(data.get("id"), source)
-    if "versions" not in data:
-        # One-version shorthand: the version's fields sit beside the id.
-        unknown = set(data) - _VERSION_KEYS - {"id", "description", "labels"}
-        if unknown:
-            raise PromptFileError(source, f"unknown keys: {', '.join(sorted(unknown))}")
-        specs: list[Any] = [{k: v for k, v in data.items() if k in _VERSION_KEYS}]
-        published: Any = None
-    else:
-        unknown = set(data) - _FILE_KEYS
-        if unknown:
-            raise PromptFileError(source, f"unknown keys: {', '.join(sorted(unknown))}")
-        specs = data["versions"]
-        if not isinstance(specs, list) or not specs:
-            raise PromptFileError(source, "'versions' must be a non-empty list")
-        published = data.get("published")
-    prompt = Prompt(prompt_id, description=str(data.get("description") or ""))
-    for position, spec in enumerate(specs, start=1):
-        where = f"{source} (version #{position})"
-        if not isinstance(spec, dict):
-            raise PromptFileError(where, "each version must be an object")
-        unknown = set(spec) - _VERSION_KEYS
-        if unknown:
-            raise PromptFileError(where, f"unknown keys: {', '.join(sorted(unknown))}")
-        if "template" not in spec:
-            raise PromptFileError(where, "missing 'template'")
-        built = _build_version(prompt_id, spec, spec.get("version", position), where)
-        if built.version in prompt.versions:
-            raise PromptFileError(source, f"version {built.version} is defined twice")
-        prompt.versions[built.version] = built
-    if published is None:
-        published = min(prompt.versions)
-    if published not in prompt.versions or isinstance(published, bool):
-        raise PromptFileError(source, f"'published' names no version: {published!r}")
-    prompt.published = published
-    labels = data.get("labels") or {}
-    if not isinstance(labels, dict):
-        raise PromptFileError(source, "'labels' must be an object of label -> version")
-    for label, number in labels.items():
-        if number not in prompt.versions or isinstance(number, bool):
-            raise PromptFileError(source, f"label {label!r} names no version: {number!r}")
-        if label == "latest" or label.isdigit():
-            raise PromptFileError(source, f"label {label!r} would hide a version selector")
-        prompt.labels[label] = number
-    return prompt
+def _source_key(prompt: Prompt) -> str:
+    return f"partial:{prompt.id}" if prompt.partial else prompt.id

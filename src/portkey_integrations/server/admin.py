@@ -1,0 +1,166 @@
+"""Portkey's admin API for prompts, partials and labels: the shared plumbing and the route table.
+
+Each route checks the API key (401), then the key's scope (403 ``Forbidden!``),
+then parses the JSON body, and answers Portkey's shapes; errors are Portkey's
+``{"status": "failure", "message": ...}``. The operations live in
+``admin_prompts``, ``admin_partials`` and ``admin_labels``; the route table in
+``admin_routes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp
+
+from .state import (
+    FORBIDDEN,
+    INVALID_KEY,
+    ReceivedRequest,
+    ServerState,
+    failure,
+    headers_of,
+    raw_path,
+    read_body,
+)
+
+__all__ = [
+    "AdminError",
+    "Call",
+    "Handler",
+    "Operation",
+    "Scopes",
+    "admin_endpoint",
+    "check",
+    "matches",
+    "page",
+    "require",
+    "version_number",
+]
+
+
+class AdminError(Exception):
+    """An admin request Portkey would refuse: its status and message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Call:
+    """What an admin operation gets: path parameters, query parameters and JSON body."""
+
+    params: Mapping[str, str]
+    query: Mapping[str, str]
+    body: dict[str, Any]
+
+    def param(self, name: str) -> str:
+        """A path parameter."""
+        return self.params[name]
+
+
+Operation = Callable[[ServerState, Call], Any]
+"""An admin operation: returns the JSON answer or raises :class:`AdminError`."""
+
+Scopes = tuple[str, ...]
+Handler = Callable[[ServerState, Request], Awaitable[ASGIApp]]
+
+
+def admin_endpoint(methods: Mapping[str, tuple[Scopes, Operation]]) -> Handler:
+    """A route handler running, per HTTP method, an operation needing one of ``scopes``."""
+
+    async def handle(state: ServerState, request: Request) -> ASGIApp:
+        headers = headers_of(request)
+        body, body_error = await read_body(request)
+        state.record(ReceivedRequest(request.method, raw_path(request), headers, body), admin=True)
+        if not state.authorized(headers):
+            return failure(401, INVALID_KEY, [])
+        # Starlette answers HEAD on GET routes.
+        scopes, operation = methods["GET" if request.method == "HEAD" else request.method]
+        if not any(state.allows(headers, scope) for scope in scopes):
+            return failure(403, FORBIDDEN, [])
+        if body_error is not None:
+            return failure(400, body_error, [])
+        call = Call(dict(request.path_params), dict(request.query_params), body)
+        try:
+            # One writer at a time: operations read, change and swap whole prompts.
+            with state.store.lock:
+                result = operation(state, call)
+        except AdminError as exc:
+            return failure(exc.status, exc.message, [])
+        return JSONResponse(result)
+
+    return handle
+
+
+# --- request checks shared by the operations -----------------------------------
+
+
+def require(body: Mapping[str, Any], *names: str) -> None:
+    """400 naming every one of ``names`` missing from the body."""
+    missing = [name for name in names if body.get(name) is None]
+    if missing:
+        raise AdminError(400, f"Missing required fields: {', '.join(missing)}")
+
+
+_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "str": ((str,), "a string"),
+    "object": ((dict,), "an object"),
+    "list": ((list,), "an array"),
+    "bool": ((bool,), "a boolean"),
+}
+
+
+def check(body: Mapping[str, Any], name: str, kind: str) -> Any:
+    """The body's ``name`` (``None`` if absent), 400 naming it when not of ``kind``."""
+    value = body.get(name)
+    if value is None:
+        return None
+    types, what = _TYPES[kind]
+    # bool is an int in Python, never a valid string/object/array here.
+    valid = isinstance(value, bool) if kind == "bool" else isinstance(value, types)
+    if not valid:
+        raise AdminError(400, f"Invalid value for '{name}': must be {what}")
+    return value
+
+
+def version_number(body: Mapping[str, Any]) -> int:
+    """The ``version`` of a makeDefault body: a positive whole number."""
+    require(body, "version")
+    value = body["version"]
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole:
+        raise AdminError(400, "Invalid value for 'version': must be a version number")
+    return int(value)
+
+
+def page(items: list[Any], query: Mapping[str, str]) -> list[Any]:
+    """``items`` cut to ``current_page`` (from 0) of ``page_size`` items, when given."""
+    size = _int_query(query, "page_size", 1)
+    if size is None:
+        return items
+    number = _int_query(query, "current_page", 0) or 0
+    return items[number * size : (number + 1) * size]
+
+
+def _int_query(query: Mapping[str, str], name: str, minimum: int) -> int | None:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
+        raise AdminError(400, f"Invalid value for '{name}': must be an integer >= {minimum}")
+    return int(raw)
+
+
+def matches(search: str | None, *texts: str) -> bool:
+    """Whether any of ``texts`` contains ``search`` (case-insensitive; no search matches all)."""
+    if not search:
+        return True
+    needle = search.lower()
+    return any(needle in text.lower() for text in texts)
