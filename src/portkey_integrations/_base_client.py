@@ -168,12 +168,7 @@ class BaseClient:
         route: Route
         if prompt_id is not None:
             route, path = "prompt", prompt_path(prompt_id, "completions")
-            if template is not None and check_variables != "off":
-                from ._variables_check import checked_raw_variables
-
-                raw_variables = checked_raw_variables(
-                    prompt_id, template, variables or {}, raw_variables, check_variables
-                )
+            raw_variables = _checked(prompt_id, template, variables, raw_variables, check_variables)
         elif messages is not None:
             route, path = "chat", "/chat/completions"
             params["messages"] = messages
@@ -200,10 +195,13 @@ class BaseClient:
         raw_variables: Collection[str] = (),
         hyperparameters: Mapping[str, Any] | None = None,
         options: RequestOptions | None = None,
+        check_variables: CheckMode = "off",
+        template: PromptTemplate | None = None,
         **params: Any,
     ) -> httpx.Request:
         """Return what Portkey would send for this prompt and these variables
-        (``/prompts/{id}/render``)."""
+        (``/prompts/{id}/render``); ``check_variables`` as for ``complete``."""
+        raw_variables = _checked(prompt_id, template, variables, raw_variables, check_variables)
         body = build_body(
             "render",
             params,
@@ -363,6 +361,20 @@ def client_method(
         return method
 
     return decorate
+
+
+def _checked(
+    prompt_id: str,
+    template: PromptTemplate | None,
+    variables: Mapping[str, Any] | None,
+    raw: Collection[str],
+    mode: CheckMode,
+) -> Collection[str]:
+    if template is None or mode == "off":
+        return raw
+    from ._variables_check import checked_raw_variables
+
+    return checked_raw_variables(prompt_id, template, variables or {}, raw, mode)
 
 
 def _wants_template(kwargs: Mapping[str, Any]) -> bool:

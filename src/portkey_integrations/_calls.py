@@ -54,6 +54,7 @@ def prompt_call(
         "prompt_id": settings.full_prompt_id,
         "variables": variables,
         "raw_variables": raw,
+        "check_variables": settings.check_variables,
         **settings.merge_params(params),
     }
 

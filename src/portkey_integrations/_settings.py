@@ -16,7 +16,7 @@ import os
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
@@ -232,6 +232,11 @@ class PortkeySettings(PortkeyClientSettings):
     and tool results of an agent loop), as a raw list."""
     variables_mapper: VariablesMapper | None = Field(default=None, exclude=True)
     """Replaces the default mapping of OpenAI-format messages to variables."""
+    check_variables: Literal["warn", "error", "off"] = "warn"
+    """Compare each call's variables with the prompt's saved template (fetched once per
+    process through the prompt API): a variable the template reads but the call does not
+    send warns (``"error"``: raises ``MissingVariableError`` before sending), one it never
+    reads warns. When the template cannot be fetched the check is skipped."""
 
     def __init__(self, **data: Any) -> None:
         super().__init__(**_route_unknown_keywords(type(self), data))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import warnings
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -118,7 +119,29 @@ def checked_raw_variables(
     return frozenset(raw) | extra if extra else frozenset(raw)
 
 
+_LIBRARY_PREFIXES = (
+    "portkey_integrations",
+    "langchain",
+    "langgraph",
+    "llama_index",
+    "workflows",
+    "asyncio",
+    "concurrent",
+    "threading",
+    "contextlib",
+    "functools",
+)
+
+
 def _stacklevel() -> int:
-    # Point past this module, the client and the framework into the caller's code as
-    # far as is cheap to know; the message names the prompt either way.
-    return 4
+    # Point the warning at the caller's own code, past this package and the framework's
+    # runnables, so that the default filter shows it once per calling line.
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if not module.startswith(_LIBRARY_PREFIXES):
+            return level
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return 2
