@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -42,11 +43,18 @@ _MAX_CONCURRENCY = 16
 _CALL_VARIABLES: ContextVar[Any] = ContextVar("portkey_llm_call_variables", default=None)
 
 
-def _variables_of(kwargs: Mapping[str, Any]) -> Any:
+@contextlib.contextmanager
+def _call_variables(kwargs: Mapping[str, Any]) -> Iterator[None]:
+    """Expose a call's variables to ``_identifying_params`` while it is looked up."""
     bound, call = kwargs.get(BOUND_VARIABLES), kwargs.get("variables")
-    if bound is None and call is None:
-        return None
-    return json.dumps([bound, call], sort_keys=True, default=str)
+    key = None
+    if bound is not None or call is not None:
+        key = json.dumps([bound, call], sort_keys=True, default=str)
+    token = _CALL_VARIABLES.set(key)
+    try:
+        yield
+    finally:
+        _CALL_VARIABLES.reset(token)
 
 
 # no-redef: the pydantic mypy plugin clashes the ``kwargs`` field with ``**kwargs``.
@@ -114,11 +122,8 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         **kwargs: Any,
     ) -> LLMResult:
         """``BaseLLM.generate``, with the call's variables part of the cache key."""
-        token = _CALL_VARIABLES.set(_variables_of(kwargs))
-        try:
+        with _call_variables(kwargs):
             return super().generate(prompts, stop=stop, callbacks=callbacks, **kwargs)
-        finally:
-            _CALL_VARIABLES.reset(token)
 
     async def agenerate(
         self,
@@ -128,11 +133,8 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         **kwargs: Any,
     ) -> LLMResult:
         """Async :meth:`generate`."""
-        token = _CALL_VARIABLES.set(_variables_of(kwargs))
-        try:
+        with _call_variables(kwargs):
             return await super().agenerate(prompts, stop=stop, callbacks=callbacks, **kwargs)
-        finally:
-            _CALL_VARIABLES.reset(token)
 
     def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
         if isinstance(model_input, Mapping):
