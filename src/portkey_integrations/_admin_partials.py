@@ -10,7 +10,7 @@ from ._admin_models import (
     PromptPartialList,
     PromptPartialVersionList,
 )
-from ._admin_ops import Steps, admin_path, clean, step
+from ._admin_steps import Steps, admin_path, clean, step
 from ._base_client import BaseClient
 from ._errors import PortkeyConfigError
 

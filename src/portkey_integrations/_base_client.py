@@ -296,7 +296,15 @@ class BaseClient:
         extra = result.model_extra
         if isinstance(result, Completion) and not result.choices and extra and "body" in extra:
             # The OpenAPI file documents a {status, headers, body} envelope; tolerate it.
-            result = model.model_validate(extra["body"])
+            try:
+                result = model.model_validate(extra["body"])
+            except ValueError as exc:
+                raise APIStatusError(
+                    f"response envelope's body is not a valid {model.__name__}: {exc}",
+                    status_code=response.status_code,
+                    body=response.text,
+                    trace_id=response.headers.get("x-portkey-trace-id"),
+                ) from None
         result._info = self._info(response)
         return result
 

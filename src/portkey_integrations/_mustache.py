@@ -321,6 +321,11 @@ class _Context:
                         hit = has_property(current, part) or primitive_has_own(current, part)
                     current = js_get(current, part)
             else:
+                if context.view is None:
+                    # mustache.js reads view[name] unguarded: a null item throws.
+                    raise MustacheError(
+                        f"TypeError: Cannot read properties of null (reading '{name}')"
+                    )
                 current = js_get(context.view, name)
                 hit = has_property(context.view, name)
             if hit:

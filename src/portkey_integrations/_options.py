@@ -37,9 +37,13 @@ def _secret(value: str | SecretStr | None) -> SecretStr | None:
 
 
 def _check_header_value(name: str, value: str) -> str:
-    # A CR or LF in a header value would let an option inject headers of its own.
-    if "\r" in value or "\n" in value or "\x00" in value:
-        raise PortkeyConfigError(f"option {name!r} must not contain line breaks")
+    # A CR or LF in a header name or value would let an option inject headers of its own.
+    for text in (name, value):
+        if "\r" in text or "\n" in text or "\x00" in text:
+            raise PortkeyConfigError(f"option {name!r} must not contain line breaks")
+    # httpx encodes header values as ASCII and would raise a bare UnicodeEncodeError.
+    if not value.isascii():
+        raise PortkeyConfigError(f"option {name!r} must be ASCII, got {value!r}")
     return value
 
 

@@ -10,6 +10,7 @@ import datetime
 import decimal
 import enum
 import json
+import math
 import uuid
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import PurePath
@@ -41,7 +42,10 @@ def prompt_path(prompt_id: str, action: Literal["completions", "render"]) -> str
     """
     if not isinstance(prompt_id, str) or not prompt_id.strip():
         raise PortkeyConfigError("prompt_id must be a non-empty string")
-    segment = quote(prompt_id, safe=_SAFE_SEGMENT)
+    try:
+        segment = quote(prompt_id, safe=_SAFE_SEGMENT)
+    except UnicodeEncodeError:
+        raise PortkeyConfigError(f"prompt_id {prompt_id!r} is not valid UTF-8") from None
     if segment in (".", ".."):
         segment = segment.replace(".", "%2E")
     return f"/prompts/{segment}/{action}"
@@ -88,15 +92,30 @@ def encode_variables(
     for name, value in variables.items():
         if not isinstance(name, str):
             raise PortkeyConfigError(f"prompt variable names must be strings, got {name!r}")
-        if value is None or isinstance(value, (str, int, float, bool)):
-            out[name] = value
-            continue
         try:
-            jsonable = to_jsonable(value)
-            out[name] = jsonable if name in raw else json.dumps(jsonable, ensure_ascii=False)
-        except (TypeError, ValueError, UnicodeDecodeError) as exc:
+            if value is None or isinstance(value, (int, bool)):
+                out[name] = value
+            elif isinstance(value, str):
+                out[name] = _utf8(value)
+            elif isinstance(value, float):
+                if not math.isfinite(value):
+                    raise ValueError(f"{value} is not valid JSON")
+                out[name] = value
+            else:
+                jsonable = to_jsonable(value)
+                # allow_nan=False: NaN and Infinity are not JSON; Portkey rejects them.
+                text = _utf8(json.dumps(jsonable, ensure_ascii=False, allow_nan=False))
+                out[name] = jsonable if name in raw else text
+        except (TypeError, ValueError, RecursionError) as exc:
             raise VariableEncodingError(name, str(exc)) from None
     return out
+
+
+def _utf8(text: str) -> str:
+    """``text`` if it encodes as UTF-8 (a lone surrogate does not); cheap for ASCII."""
+    if not text.isascii():
+        text.encode("utf-8")
+    return text
 
 
 def build_body(
@@ -147,7 +166,8 @@ def metadata_header(metadata: Mapping[str, Any]) -> str:
             raise PortkeyConfigError(
                 f"metadata value for {key!r} is {len(value)} characters; Portkey allows 128"
             )
-    return json.dumps(dict(metadata), separators=(",", ":"), ensure_ascii=False)
+    # ASCII-only: httpx sends header values as ASCII, and Portkey decodes the \u escapes.
+    return json.dumps(dict(metadata), separators=(",", ":"))
 
 
 def config_header(config: str | Mapping[str, Any]) -> str:

@@ -54,7 +54,16 @@ class ResponseInfo:
         # lookups (httpx's own lookups rescan every header each time).
         items = headers.multi_items() if isinstance(headers, httpx.Headers) else headers.items()
         picked = {k: v for k, v in items if k.startswith(("x-portkey", "x-ratelimit"))}
-        get = picked.get
+
+        def get(name: str) -> str | None:
+            # A proxy in front (a self-hosted gateway) may fold its value and the
+            # upstream's into one "a, b" header: the last hop, nearest to us, wins.
+            value = picked.get(name)
+            if value is not None and "," in value:
+                parts = [part.strip() for part in value.split(",") if part.strip()]
+                value = parts[-1] if parts else None
+            return value
+
         return cls(
             status_code,
             get("x-portkey-trace-id"),

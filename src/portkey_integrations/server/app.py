@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -219,6 +220,22 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return JSONResponse({"status": "failure", "message": message}, status_code=status)
 
 
+class _AnyPath(Convertor[str]):
+    """Starlette's ``path`` convertor, newlines included: routes match the decoded path,
+    and ``.*`` would stop at a prompt id's ``%0A``."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("any", _AnyPath())
+
+
 def create_app(
     *,
     store: PromptStore | None = None,
@@ -250,7 +267,7 @@ def create_app(
             route("/v1/chat/completions", _chat, ["POST"]),
             route("/v1/completions", _text, ["POST"]),
             *(route(path, handler, methods) for path, handler, methods in ADMIN_ROUTES),
-            route("/v1/prompts/{rest:path}", _prompt, ["POST"]),
+            route("/v1/prompts/{rest:any}", _prompt, ["POST"]),
             route("/health", _health, ["GET"]),
             route("/_local/faults", control, ["GET", "POST", "DELETE"]),
             route("/_local/requests", control, ["GET", "DELETE"]),
