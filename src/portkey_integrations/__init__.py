@@ -8,6 +8,7 @@ this package imports neither framework.
 """
 
 from ._client import DEFAULT_BASE_URL, AsyncPortkeyClient, PortkeyClient
+from ._embeddings import Embedding, EmbeddingResponse
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -67,6 +68,8 @@ __all__ = [
     "ConflictError",
     "Delta",
     "DeltaToolCall",
+    "Embedding",
+    "EmbeddingResponse",
     "FunctionCall",
     "GuardrailError",
     "InternalServerError",

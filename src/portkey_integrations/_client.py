@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-
 from ._base_client import (
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT,
@@ -28,6 +27,7 @@ from ._base_client import (
     BaseClient,
     client_method,
 )
+from ._embeddings import EmbeddingResponse, embeddings_request, parse_embeddings
 from ._pools import async_sender, sync_sender
 from ._response import Completion, RenderedPrompt
 from ._retry import is_success
@@ -99,6 +99,10 @@ class PortkeyClient(BaseClient):
     @client_method(BaseClient._render_request, stream=False)
     def render(self, request: httpx.Request) -> RenderedPrompt:
         return self._parse(self._send(request, stream=False), RenderedPrompt)  # type: ignore[no-any-return]
+
+    @client_method(embeddings_request, stream=False)
+    def embed(self, request: httpx.Request) -> EmbeddingResponse:
+        return self._fetch(request, parse_embeddings)
 
     def _fetch(self, request: httpx.Request, parse: Callable[[httpx.Response], _T]) -> _T:
         """Send a non-streaming request and parse its response (the admin routes)."""
@@ -199,6 +203,10 @@ class AsyncPortkeyClient(BaseClient):
     @client_method(BaseClient._render_request, stream=False)
     async def render(self, request: httpx.Request) -> RenderedPrompt:
         return self._parse(await self._send(request, stream=False), RenderedPrompt)  # type: ignore[no-any-return]
+
+    @client_method(embeddings_request, stream=False)
+    async def embed(self, request: httpx.Request) -> EmbeddingResponse:
+        return await self._fetch(request, parse_embeddings)
 
     async def _fetch(self, request: httpx.Request, parse: Callable[[httpx.Response], _T]) -> _T:
         """Async :meth:`PortkeyClient._fetch`."""

@@ -2,6 +2,7 @@
 
 - :class:`PortkeyChatModel`: a ``BaseChatModel`` (prompt route or ``/chat/completions``)
 - :class:`PortkeyPromptLLM`: a ``BaseLLM`` (prompt route or ``/completions``)
+- :class:`PortkeyEmbeddings`: an ``Embeddings`` over ``/embeddings``
 
 Both drop into LCEL chains, LangGraph graphs and ``create_agent`` agents; a dict input
 is the prompt's variables.
@@ -14,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from .chat_models import PortkeyChatModel
 
 if TYPE_CHECKING:
+    from .embeddings import PortkeyEmbeddings
     from .llms import PortkeyPromptLLM
 
-__all__ = ["PortkeyChatModel", "PortkeyPromptLLM"]
+__all__ = ["PortkeyChatModel", "PortkeyEmbeddings", "PortkeyPromptLLM"]
 
 
 def __getattr__(name: str) -> Any:
@@ -26,4 +28,8 @@ def __getattr__(name: str) -> Any:
         from .llms import PortkeyPromptLLM
 
         return PortkeyPromptLLM
+    if name == "PortkeyEmbeddings":
+        from .embeddings import PortkeyEmbeddings
+
+        return PortkeyEmbeddings
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

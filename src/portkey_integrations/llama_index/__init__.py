@@ -27,11 +27,13 @@ from ._messages import to_openai_message, to_openai_messages
 from ._templates import template_variables
 from .base import TEMPLATE_VARIABLES, PortkeyLLMBase
 from .chat_models import PortkeyChatModel
+from .embedding import PortkeyEmbedding
 from .llms import PortkeyPromptLLM
 
 __all__ = [
     "TEMPLATE_VARIABLES",
     "PortkeyChatModel",
+    "PortkeyEmbedding",
     "PortkeyLLMBase",
     "PortkeyPromptLLM",
     "template_variables",

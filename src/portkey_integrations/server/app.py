@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import model
 from .admin_routes import ADMIN_ROUTES
 from .control import control
+from .embeddings import embeddings_endpoint
 from .faults import Fault, parse_fault_header
 from .prompting import PortkeyError, build_prompt_request
 from .responses import EventStream, Headers, encode_event, html_error, json_out
@@ -266,6 +267,7 @@ def create_app(
         routes=[
             route("/v1/chat/completions", _chat, ["POST"]),
             route("/v1/completions", _text, ["POST"]),
+            route("/v1/embeddings", embeddings_endpoint, ["POST"]),
             *(route(path, handler, methods) for path, handler, methods in ADMIN_ROUTES),
             route("/v1/prompts/{rest:any}", _prompt, ["POST"]),
             route("/health", _health, ["GET"]),
