@@ -13,11 +13,14 @@ from portkey_integrations._options import MODEL_FIELD_ALIASES, OPTION_NAMES
 from portkey_integrations._settings import CLIENT_FIELDS
 from portkey_integrations.langchain import PortkeyChatModel as LCChat
 from portkey_integrations.langchain import PortkeyPromptLLM as LCLLM
+from portkey_integrations.langchain.embeddings import PortkeyEmbeddings
 from portkey_integrations.llama_index import PortkeyChatModel as LIChat
+from portkey_integrations.llama_index import PortkeyEmbedding
 from portkey_integrations.llama_index import PortkeyPromptLLM as LILLM
 from portkey_integrations.server import LocalPortkeyServer
 
 MODELS = [LCChat, LCLLM, LIChat, LILLM]
+EMBEDDINGS = [PortkeyEmbeddings, PortkeyEmbedding]
 CONNECTION = [
     name
     for name in inspect.signature(PortkeyClient.__mro__[1].__init__).parameters
@@ -47,7 +50,9 @@ def test_the_table_covers_every_option() -> None:
     assert set(VALUES) == set(OPTION_NAMES)
 
 
-@pytest.mark.parametrize("cls", MODELS, ids=lambda c: f"{c.__module__}.{c.__name__}")
+@pytest.mark.parametrize(
+    "cls", MODELS + EMBEDDINGS, ids=lambda c: f"{c.__module__}.{c.__name__}"
+)
 def test_every_client_option_is_a_field_of_every_model(cls: type) -> None:
     fields = cls.model_fields  # type: ignore[attr-defined]
     for option in OPTION_NAMES:
@@ -57,12 +62,17 @@ def test_every_client_option_is_a_field_of_every_model(cls: type) -> None:
     assert set(CLIENT_FIELDS) <= set(fields)
 
 
-@pytest.mark.parametrize("cls", MODELS, ids=lambda c: f"{c.__module__}.{c.__name__}")
+@pytest.mark.parametrize(
+    "cls", MODELS + EMBEDDINGS, ids=lambda c: f"{c.__module__}.{c.__name__}"
+)
 def test_every_option_reaches_the_wire_from_every_model(
     cls: type, server: LocalPortkeyServer
 ) -> None:
     kwargs = {MODEL_FIELD_ALIASES.get(k, k): v for k, (v, _, _) in VALUES.items()}
-    model = cls(prompt_id="pp-joke", base_url=server.base_url, **kwargs)
+    if cls in EMBEDDINGS:
+        model = cls(model="text-embedding-3-small", base_url=server.base_url, **kwargs)
+    else:
+        model = cls(prompt_id="pp-joke", base_url=server.base_url, **kwargs)
     headers = model.client._headers  # what every request of this model starts from
     for option, (_, header, expected) in VALUES.items():
         assert headers[header] == expected, option
