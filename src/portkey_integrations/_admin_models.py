@@ -9,7 +9,12 @@ bare JSON array (what the OpenAPI file documents for versions and partials) and 
 from __future__ import annotations
 
 import json
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ._template import TemplateInfo, VariableUse
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -67,6 +72,21 @@ class _Versioned(AdminModel):
     def kind(self) -> TemplateKind:
         """Whether the template is a chat (messages array) or a text template."""
         return template_kind(self.string, (self.model_extra or {}).get("kind"))
+
+    @property
+    def template_info(self) -> TemplateInfo:
+        """What the template reads: each variable's uses (plain value, section, loop,
+        dotted name, splice), the partials it names and ``{{>>var}}`` partial names.
+        Partials are listed, not followed: ``PromptTemplate.info`` (the prompt cache)
+        folds them in."""
+        from ._template import analyze_template
+
+        return analyze_template(self.string or "", chat=self.kind == "chat")
+
+    @property
+    def variables(self) -> Mapping[str, tuple[VariableUse, ...]]:
+        """The variables the template reads, each with how it reads them."""
+        return self.template_info.variables
 
 
 class PromptSummary(AdminModel):

@@ -32,6 +32,7 @@ from ._errors import APIStatusError, PortkeyConfigError, PortkeyError
 
 if TYPE_CHECKING:
     from ._client import AsyncPortkeyClient, PortkeyClient
+    from ._template import TemplateInfo
 
 __all__ = [
     "PromptCache",
@@ -73,6 +74,14 @@ class PromptTemplate:
     could be fetched, by the name used in the template."""
     unresolved_partials: tuple[str, ...] = ()
     """Partials named in the template whose text was not fetched."""
+
+    @property
+    def info(self) -> TemplateInfo | None:
+        """What the template and its fetched partials read (``None`` if it cannot be
+        analysed); see :class:`~portkey_integrations._template.TemplateInfo`."""
+        from ._variables_check import template_info
+
+        return template_info(self)
 
 
 def _template_of(
