@@ -360,9 +360,23 @@ def _pointer_notes(api: _Api, item: LocalPrompt) -> list[str]:
 # --- entry point -------------------------------------------------------------------
 
 
+_EXAMPLES = """examples:
+  portkey-prompts list
+  portkey-prompts pull --to prompts/                # every prompt, version, label, partial
+  portkey-prompts pull pp-joke pp-rag-qa --to prompts/
+  portkey-prompts diff prompts/                     # exit 1 when not in sync
+  portkey-prompts push prompts/ --dry-run           # print the plan only
+  portkey-prompts push prompts/ --publish --label staging
+  portkey-local serve --prompts prompts/            # test the folder offline first
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="portkey-prompts", description="Pull, diff and push Portkey prompts as files."
+        prog="portkey-prompts",
+        description="Pull, diff and push Portkey prompts as files.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--base-url", help="Portkey base URL (PORTKEY_BASE_URL; 'local' for the embedded server)"

@@ -142,3 +142,8 @@ def test_list(remote: LocalPortkeyServer) -> None:
     code, out, _ = run(remote, "list", "--json")
     rows = {row["slug"]: row for row in json.loads(out)}
     assert code == 0 and rows["pp-greet"]["prompt_version"] == 1
+
+
+def test_help_carries_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"], out=io.StringIO(), err=io.StringIO()) == 0
+    assert "portkey-prompts pull --to" in capsys.readouterr().out

@@ -43,6 +43,9 @@ def served(prompts_dir: Path) -> Iterator[str]:
                 r"Portkey-compatible server listening on (http://127\.0\.0\.1:\d+/v1)\n", line
             )
             assert match, line
+            served_line = proc.stdout.readline()
+            assert re.fullmatch(r"serving \d+ prompt\(s\): .*pp-mine.*\n", served_line), served_line
+            assert "PORTKEY_BASE_URL=http://127.0.0.1:" in proc.stdout.readline()
             yield match.group(1)
         finally:
             proc.terminate()
@@ -97,3 +100,10 @@ def test_port_in_use(portkey_server: object, capsys: pytest.CaptureFixture[str])
     port = portkey_server.port  # type: ignore[attr-defined]
     assert main(["serve", "--port", str(port), "--no-bundled"]) == 1
     assert "cannot listen" in capsys.readouterr().err
+
+
+def test_help_texts_carry_examples() -> None:
+    for argv in (["--help"], ["serve", "--help"]):
+        out = subprocess.run([*CLI, *argv], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and "examples:" in out.stdout
+        assert "portkey-local serve --prompts" in out.stdout

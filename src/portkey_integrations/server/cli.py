@@ -15,14 +15,36 @@ __all__ = ["main"]
 
 DEFAULT_PORT = 8787
 
+_EXAMPLES = """examples:
+  portkey-local serve                         # the bundled prompts on :8787
+  portkey-local serve --prompts ./prompts     # plus your prompt files
+  portkey-local prompts --prompts ./prompts   # list what would be served
+"""
+
+_SERVE_EXAMPLES = """examples:
+  portkey-local serve --prompts ./prompts --port 8787
+  portkey-local serve --prompts ./prompts --write          # admin API edits saved to files
+  portkey-local serve --upstream http://127.0.0.1:11434/v1 # a real model behind it
+  PORTKEY_BASE_URL=http://127.0.0.1:8787/v1 python app.py  # point a client at it
+"""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="portkey-local", description="A local Portkey-compatible server."
+        prog="portkey-local",
+        description="A local Portkey-compatible server: prompt completions and render, the "
+        "prompt admin API, the OpenAI-compatible routes and an offline model.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve the Portkey API on a local port")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the Portkey API on a local port",
+        epilog=_SERVE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument("--prompts", metavar="DIR", help="a folder of prompt files to serve")
     serve.add_argument(
         "--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)"
@@ -79,6 +101,12 @@ def _serve(args: argparse.Namespace) -> int:
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"Portkey-compatible server listening on http://{host}:{port}/v1", flush=True)
+    store = get_state(app).store
+    ids = sorted(prompt.id for prompt in store)
+    shown = ", ".join(ids[:12]) + (f", ... ({len(ids)} in all)" if len(ids) > 12 else "")
+    print(f"serving {len(ids)} prompt(s): {shown or 'none'}", flush=True)
+    key = "any API key" if args.api_key is None else "the --api-key key only"
+    print(f"use it: PORTKEY_BASE_URL=http://{host}:{port}/v1 ({key})", flush=True)
     uvicorn_server(app, log_level=args.log_level, access_log=args.access_log).run(sockets=[sock])
     return 0
 

@@ -27,7 +27,13 @@ FaultKind = Literal[
     "hook_results",
 ]
 KINDS: tuple[str, ...] = get_args(FaultKind)
-ROUTES = ("prompt_completions", "prompt_render", "chat_completions", "completions")
+ROUTES = (
+    "prompt_completions",
+    "prompt_render",
+    "chat_completions",
+    "completions",
+    "embeddings",
+)
 STREAM_ONLY = frozenset({"error_event", "error_data", "malformed_sse"})
 MID_STREAM = frozenset({"disconnect", "abort", "error_event", "error_data", "malformed_sse"})
 
