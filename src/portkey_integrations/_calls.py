@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ._convert import INPUT_PARTS_VARIABLE
 from ._errors import PortkeyConfigError
 from ._settings import PortkeySettings
 
@@ -47,7 +48,7 @@ def prompt_call(
     variables = prompt_variables(settings, input_variables, bound_variables, call_variables)
     raw = frozenset(
         name
-        for name in (settings.history_variable, settings.scratchpad_variable)
+        for name in (settings.history_variable, settings.scratchpad_variable, INPUT_PARTS_VARIABLE)
         if name is not None and isinstance(variables.get(name), list)
     )
     return {

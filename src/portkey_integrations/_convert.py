@@ -8,6 +8,8 @@ written once.
 from __future__ import annotations
 
 import json
+import re
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,12 +17,22 @@ from ._errors import PortkeyConfigError
 from ._response import DeltaToolCall
 
 __all__ = [
+    "INPUT_PARTS_VARIABLE",
     "ToolCallAccumulator",
+    "content_parts",
     "conversation_variables",
     "message_text",
     "normalize_tool_choice",
     "parse_tool_arguments",
+    "warn_unslotted_parts",
 ]
+
+INPUT_PARTS_VARIABLE = "input_parts"
+"""The variable that receives the last user message's content parts when any is not
+text (an image, audio, a file): the whole list, sent as a JSON value like the history,
+so a template splices it as that message's content, keeping the text when there are no
+parts: ``"content": {{#input_parts.0}}[{{{input_parts}}}]{{/input_parts.0}}``
+``{{^input_parts}}"{{input}}"{{/input_parts}}``."""
 
 
 def message_text(content: Any) -> str:
@@ -49,7 +61,9 @@ def conversation_variables(
 ) -> dict[str, Any]:
     """Map a conversation onto prompt variables.
 
-    The last user message's text goes into ``input_variable``; the messages before it
+    The last user message's text goes into ``input_variable`` and, when it has parts
+    other than text (images, audio, files), all its parts into
+    :data:`INPUT_PARTS_VARIABLE`; the messages before it
     into ``history_variable`` and the messages after it (the assistant's tool calls and
     the tool results of an agent loop) into ``scratchpad_variable``, both as lists of
     OpenAI message dicts that a template splices into its messages array. A variable
@@ -62,7 +76,11 @@ def conversation_variables(
             break
     variables: dict[str, Any] = {}
     if last_user >= 0:
-        variables[input_variable] = message_text(messages[last_user].get("content"))
+        content = messages[last_user].get("content")
+        variables[input_variable] = message_text(content)
+        parts = content_parts(content)
+        if parts is not None:
+            variables[INPUT_PARTS_VARIABLE] = parts
         before, after = messages[:last_user], messages[last_user + 1 :]
     else:
         variables[input_variable] = ""
@@ -72,6 +90,38 @@ def conversation_variables(
     if scratchpad_variable is not None:
         variables[scratchpad_variable] = [dict(m) for m in after]
     return variables
+
+
+def content_parts(content: Any) -> list[dict[str, Any]] | None:
+    """The parts of a message ``content`` (copies) when any of them is not text."""
+    if isinstance(content, str) or not isinstance(content, Sequence):
+        return None
+    parts = [dict(p) if isinstance(p, Mapping) else {"type": "text", "text": p} for p in content]
+    if all(p.get("type", "text") == "text" for p in parts):
+        return None
+    return parts
+
+
+_PARTS_TAG = re.compile(r"\{\{[{#^&]?\s*" + INPUT_PARTS_VARIABLE + r"\b")
+
+
+def warn_unslotted_parts(
+    prompt_id: str, template: str | None, variables: Mapping[str, Any]
+) -> None:
+    """Warn when ``variables`` carry content parts the known ``template`` never reads
+    (they would reach Portkey but not the model)."""
+    if template is None or INPUT_PARTS_VARIABLE not in variables:
+        return
+    if _PARTS_TAG.search(template):
+        return
+    kinds = sorted({str(p.get("type")) for p in variables[INPUT_PARTS_VARIABLE]} - {"text"})
+    warnings.warn(
+        f"the last user message has {', '.join(kinds)} parts, but prompt {prompt_id!r} has no "
+        f"{{{{{INPUT_PARTS_VARIABLE}}}}} slot: only the text reaches the model. Splice them "
+        f'as the message\'s content: "content": [{{{{{{{INPUT_PARTS_VARIABLE}}}}}}}]',
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 def normalize_tool_choice(
@@ -146,6 +196,5 @@ class ToolCallAccumulator:
     def tool_calls(self) -> list[dict[str, Any]]:
         """The calls so far, in index order, as OpenAI ``tool_calls`` dicts (copies)."""
         return [
-            {**call, "function": dict(call["function"])}
-            for _, call in sorted(self._calls.items())
+            {**call, "function": dict(call["function"])} for _, call in sorted(self._calls.items())
         ]

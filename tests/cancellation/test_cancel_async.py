@@ -36,7 +36,9 @@ async def arrived(server: LocalPortkeyServer, count: int) -> None:
 
 
 def core(server: LocalPortkeyServer) -> AsyncPortkeyClient:
-    return AsyncPortkeyClient(base_url=server.base_url, api_key="pk-cancel", max_retries=0)
+    return AsyncPortkeyClient(
+        base_url=server.base_url, api_key="pk-cancel", provider="openai", max_retries=0
+    )
 
 
 async def first_chunk_then_wait(chunks: AsyncIterator[Any], got: asyncio.Event) -> None:
@@ -52,7 +54,7 @@ async def core_chunks(client: AsyncPortkeyClient) -> AsyncIterator[Any]:
 STREAMS: dict[str, Callable[[LocalPortkeyServer, AsyncPortkeyClient], AsyncIterator[Any]]] = {
     "core": lambda _, client: core_chunks(client),
     "langchain": lambda server, _: lc.PortkeyChatModel(
-        model="portkey-local", base_url=server.base_url, api_key="pk-cancel"
+        model="portkey-local", base_url=server.base_url, api_key="pk-cancel", provider="openai"
     ).astream("one two three four five"),
 }
 
@@ -80,8 +82,12 @@ async def test_a_cancelled_astream_releases_its_connection(
 async def test_a_cancelled_ainvoke_releases_its_connection(
     server: LocalPortkeyServer, open_sockets: Callable[[], int]
 ) -> None:
-    model = li.PortkeyChatModel(model="portkey-local", base_url=server.base_url, api_key="pk-c")
-    chat = lc.PortkeyChatModel(model="portkey-local", base_url=server.base_url, api_key="pk-c")
+    model = li.PortkeyChatModel(
+        model="portkey-local", base_url=server.base_url, api_key="pk-c", provider="openai"
+    )
+    chat = lc.PortkeyChatModel(
+        model="portkey-local", base_url=server.base_url, api_key="pk-c", provider="openai"
+    )
     assert (await chat.ainvoke("one two three four five")).content == ANSWER
     baseline = open_sockets()
     for round_ in range(ROUNDS):
@@ -115,7 +121,9 @@ async def test_wait_for_times_out_a_call_cleanly(
 async def test_wait_for_around_a_whole_stream(
     server: LocalPortkeyServer, open_sockets: Callable[[], int]
 ) -> None:
-    model = lc.PortkeyChatModel(model="portkey-local", base_url=server.base_url, api_key="pk-c")
+    model = lc.PortkeyChatModel(
+        model="portkey-local", base_url=server.base_url, api_key="pk-c", provider="openai"
+    )
 
     async def consume() -> list[Any]:
         return [chunk async for chunk in model.astream("one two three four five")]

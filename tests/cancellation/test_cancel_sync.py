@@ -23,14 +23,16 @@ ANSWER = "Echo: one two three four five"
 
 @pytest.fixture
 def client(server: LocalPortkeyServer) -> Iterator[PortkeyClient]:
-    with PortkeyClient(base_url=server.base_url, api_key="pk-cancel", max_retries=0) as c:
+    with PortkeyClient(
+        base_url=server.base_url, api_key="pk-cancel", provider="openai", max_retries=0
+    ) as c:
         yield c
 
 
 def streams(server: LocalPortkeyServer, client: PortkeyClient) -> dict[str, Callable[[], Any]]:
     common: dict[str, Any] = {"model": "portkey-local", "base_url": server.base_url}
-    chat = lc.PortkeyChatModel(**common, api_key="pk-c")
-    llm = li.PortkeyPromptLLM(**common, api_key="pk-c")
+    chat = lc.PortkeyChatModel(**common, api_key="pk-c", provider="openai")
+    llm = li.PortkeyPromptLLM(**common, api_key="pk-c", provider="openai")
     return {
         "core": lambda: client.stream(messages=MESSAGES, model="portkey-local"),
         "langchain": lambda: chat.stream("one two three four five"),

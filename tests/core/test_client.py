@@ -75,7 +75,7 @@ class Api:
 
 @pytest.fixture(params=["sync", "async"])
 def api(request: pytest.FixtureRequest, server: LocalPortkeyServer) -> Iterator[Api]:
-    api = Api(request.param, server.base_url)
+    api = Api(request.param, server.base_url, provider="openai")
     yield api
     api.sync.close()
 

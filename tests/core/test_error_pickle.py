@@ -126,7 +126,9 @@ FACTORIES: dict[str, Factory] = {
     "AuthenticationError": status(401),
     "PermissionDeniedError": status(403),
     "NotFoundError": failing(
-        lambda c: c.complete(messages=CHAT, model="portkey-local"),
+        lambda c: c.complete(
+            messages=CHAT, model="portkey-local", options=pk.RequestOptions(provider="openai")
+        ),
         {"kind": "status", "status": 404, "route": "chat_completions"},
     ),
     "PromptNotFoundError": failing(lambda c: c.complete(prompt_id="pp-joke@999", variables={})),

@@ -303,7 +303,7 @@ def test_any_404_on_a_prompt_route_is_the_prompts(server: LocalPortkeyServer) ->
 
 def test_404_off_prompt_routes_is_not_a_prompt_error(server: LocalPortkeyServer) -> None:
     server.add_fault(Fault(kind="status", status=404, route="chat_completions"))
-    client = PortkeyClient(base_url=server.base_url)
+    client = PortkeyClient(base_url=server.base_url, provider="openai")
     with pytest.raises(NotFoundError) as info:
         client.complete(messages=[{"role": "user", "content": "hi"}], model="portkey-local")
     assert type(info.value) is NotFoundError and info.value.prompt_id is None

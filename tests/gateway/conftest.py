@@ -90,10 +90,18 @@ def _fast_client_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("portkey_integrations._retry._INITIAL_RETRY_DELAY", 0.001)
 
 
+@pytest.fixture(scope="session")
+def _provider_server() -> Iterator[LocalPortkeyServer]:
+    # A provider behind the gateway gets no Portkey routing headers: it must not ask.
+    with LocalPortkeyServer(require_routing=False) as server:
+        yield server
+
+
 @pytest.fixture
-def upstream(portkey_local: LocalPortkeyServer) -> LocalPortkeyServer:
-    """The reset local server, as the gateway's upstream provider."""
-    return portkey_local
+def upstream(_provider_server: LocalPortkeyServer) -> LocalPortkeyServer:
+    """A reset local server standing in for the gateway's upstream provider."""
+    _provider_server.reset()
+    return _provider_server
 
 
 @pytest.fixture

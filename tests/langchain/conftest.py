@@ -60,7 +60,9 @@ def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def chat(server: LocalPortkeyServer) -> PortkeyChatModel:
     """A chat model on the plain chat route of the local server."""
-    return PortkeyChatModel(model="portkey-local", base_url=server.base_url, api_key="pk-test")
+    return PortkeyChatModel(
+        model="portkey-local", provider="openai", base_url=server.base_url, api_key="pk-test"
+    )
 
 
 @pytest.fixture

@@ -49,6 +49,8 @@ def body(server: LocalPortkeyServer, index: int = -1) -> dict[str, Any]:
 
 
 def model(server: LocalPortkeyServer, **kwargs: Any) -> PortkeyChatModel:
+    if "prompt_id" not in kwargs:
+        kwargs.setdefault("provider", "openai")
     return PortkeyChatModel(base_url=server.base_url, api_key="pk-test", **kwargs)
 
 
@@ -60,8 +62,11 @@ def model(server: LocalPortkeyServer, **kwargs: Any) -> PortkeyChatModel:
     [
         ({"prompt_id": TOPIC}, f"/v1/prompts/{TOPIC}/completions", None),
         ({"prompt_id": f"{TOPIC}@2"}, f"/v1/prompts/{TOPIC}@2/completions", "2"),
-        ({"prompt_id": TOPIC, "prompt_version": "staging"},
-         f"/v1/prompts/{TOPIC}@staging/completions", "staging"),
+        (
+            {"prompt_id": TOPIC, "prompt_version": "staging"},
+            f"/v1/prompts/{TOPIC}@staging/completions",
+            "staging",
+        ),
     ],
 )
 def test_prompt_id_and_version_pick_the_route(
@@ -139,13 +144,20 @@ def test_constructible_from_environment(
 def test_string_input_fills_input_variable(server: LocalPortkeyServer) -> None:
     model(server, prompt_id=AGENT).invoke("what now?")
     assert body(server)["variables"] == {
-        "input": "what now?", "chat_history": [], "agent_scratchpad": []
+        "input": "what now?",
+        "chat_history": [],
+        "agent_scratchpad": [],
     }
 
 
 def test_input_variable_is_configurable(server: LocalPortkeyServer) -> None:
-    llm = model(server, prompt_id=TOPIC, input_variable="topic", history_variable=None,
-                scratchpad_variable=None)
+    llm = model(
+        server,
+        prompt_id=TOPIC,
+        input_variable="topic",
+        history_variable=None,
+        scratchpad_variable=None,
+    )
     result = llm.invoke("herons")
     assert body(server)["variables"] == {"topic": "herons"}
     assert "Talk about herons." in result.text
@@ -174,8 +186,13 @@ def test_messages_split_into_history_input_and_scratchpad(server: LocalPortkeySe
         {
             "role": "assistant",
             "content": None,
-            "tool_calls": [{"id": "call_1", "type": "function",
-                            "function": {"name": "lookup", "arguments": '{"q": "x"}'}}],
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "lookup", "arguments": '{"q": "x"}'},
+                }
+            ],
         },
         {"role": "tool", "content": "found", "tool_call_id": "call_1"},
     ]
@@ -223,8 +240,9 @@ def test_variables_merge_most_specific_wins(server: LocalPortkeyServer) -> None:
 
 
 def test_kwargs_are_hyperparameters_at_the_root(server: LocalPortkeyServer) -> None:
-    llm = model(server, prompt_id=TOPIC, temperature=0.1, max_tokens=50,
-                model_kwargs={"user": "u-1"})
+    llm = model(
+        server, prompt_id=TOPIC, temperature=0.1, max_tokens=50, model_kwargs={"user": "u-1"}
+    )
     llm.bind(top_p=0.5, seed=7).invoke({"topic": "x"}, temperature=0.2, stop=["zzz"])
     sent = body(server)
     assert sent["temperature"] == 0.2
@@ -377,7 +395,9 @@ def test_ls_params() -> None:
 
 def test_secrets_never_leak() -> None:
     llm = PortkeyChatModel(
-        prompt_id="pp-a", api_key="pk-secret-1", virtual_key="vk-secret-2",
+        prompt_id="pp-a",
+        api_key="pk-secret-1",
+        virtual_key="vk-secret-2",
         provider_api_key="sk-secret-3",
     )
     assert PortkeyChatModel.is_lc_serializable()

@@ -22,6 +22,8 @@ TEXT = "pp-text-complete"
 
 def llm(server: LocalPortkeyServer, **kwargs: Any) -> PortkeyPromptLLM:
     kwargs.setdefault("max_retries", 0)
+    if "prompt_id" not in kwargs:
+        kwargs.setdefault("provider", "openai")
     return PortkeyPromptLLM(base_url=server.base_url, api_key="pk-test", **kwargs)
 
 
@@ -72,8 +74,7 @@ def test_dict_input_and_chat_prompt(server: LocalPortkeyServer) -> None:
 def test_variables_merge(server: LocalPortkeyServer) -> None:
     model = llm(server, prompt_id="pp-joke", variables={"adjective": "model", "topic": "model"})
     model.bind(variables={"adjective": "bound"}).invoke("ignored", variables={"topic": "call"})
-    assert body(server)["variables"] == {"adjective": "bound", "topic": "call",
-                                         "input": "ignored"}
+    assert body(server)["variables"] == {"adjective": "bound", "topic": "call", "input": "ignored"}
 
 
 def test_without_prompt_id_runs_completions(server: LocalPortkeyServer) -> None:

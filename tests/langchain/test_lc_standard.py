@@ -104,7 +104,12 @@ class _Integration(ChatModelIntegrationTests):
 class TestPortkeyChatModelChatRoute(_Integration):
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        return {"model": "portkey-local", "base_url": self.server.base_url, "api_key": "pk-test"}
+        return {
+            "model": "portkey-local",
+            "provider": "openai",
+            "base_url": self.server.base_url,
+            "api_key": "pk-test",
+        }
 
 
 class TestPortkeyChatModelPromptRoute(_Integration):

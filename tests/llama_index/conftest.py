@@ -73,6 +73,8 @@ def chat_model(server: LocalPortkeyServer) -> Callable[..., PortkeyChatModel]:
 
     def make(**kwargs: Any) -> PortkeyChatModel:
         kwargs.setdefault("max_retries", 0)
+        if "prompt_id" not in kwargs:
+            kwargs.setdefault("provider", "openai")  # Portkey's gateway routes need routing
         return PortkeyChatModel(base_url=server.base_url, api_key=SECRET, **kwargs)
 
     return make
@@ -84,6 +86,8 @@ def prompt_llm(server: LocalPortkeyServer) -> Callable[..., PortkeyPromptLLM]:
 
     def make(**kwargs: Any) -> PortkeyPromptLLM:
         kwargs.setdefault("max_retries", 0)
+        if "prompt_id" not in kwargs:
+            kwargs.setdefault("provider", "openai")  # Portkey's gateway routes need routing
         return PortkeyPromptLLM(base_url=server.base_url, api_key=SECRET, **kwargs)
 
     return make

@@ -72,7 +72,7 @@ def test_chat_model_metadata() -> None:
     meta = PortkeyChatModel(prompt_id="pp-x", prompt_version="production").metadata
     assert meta.is_chat_model and meta.is_function_calling_model
     assert meta.model_name == "pp-x@production"
-    assert meta.num_output == -1
+    assert meta.num_output == 256
     meta = PortkeyChatModel(
         model="gpt-4o", max_tokens=77, context_window=128000, is_function_calling_model=False
     ).metadata

@@ -83,8 +83,10 @@ def test_chat_template_variables() -> None:
 
 
 def test_selector_uses_the_template_for_this_llm() -> None:
-    text = PromptTemplate("text {query_str}").partial_format(extra="text")
-    chat = ChatPromptTemplate.from_messages([("user", "{query_str}")]).partial_format(extra="chat")
+    text = PromptTemplate("text {query_str} {extra}").partial_format(extra="text")
+    chat = ChatPromptTemplate.from_messages([("user", "{query_str} {extra}")]).partial_format(
+        extra="chat"
+    )
     selector = SelectorPromptTemplate(
         default_template=text, conditionals=[(lambda llm: llm.metadata.is_chat_model, chat)]
     )
@@ -93,6 +95,17 @@ def test_selector_uses_the_template_for_this_llm() -> None:
     assert template_variables(selector, MockLLM(), {})["extra"] == "text"
     partial = selector.partial_format(query_str="bound")
     assert template_variables(partial, PortkeyChatModel(prompt_id="p"), {})["query_str"] == "bound"
+
+
+def test_only_the_templates_own_variables_are_sent() -> None:
+    # accumulate passes its own options along; they are no variables of the template.
+    def helper() -> None: ...
+
+    prompt = PromptTemplate("{context_str} {query_str}")
+    out = template_variables(
+        prompt, None, {"context_str": "c", "query_str": "q", "template": helper}
+    )
+    assert out == {"context_str": "c", "query_str": "q"}
 
 
 def test_default_query_engine_template_variables() -> None:

@@ -12,6 +12,8 @@ from portkey_integrations.server import LocalPortkeyServer
 
 # Loading CA certificates dominates creating a client; do it once.
 SSL_CONTEXT = ssl.create_default_context()
+# Portkey refuses gateway calls that name no provider, config or virtual key.
+ROUTING = {"x-portkey-provider": "openai"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -28,7 +30,9 @@ def server(portkey_local: LocalPortkeyServer) -> LocalPortkeyServer:
 
 @pytest.fixture(scope="session")
 def _session_client(portkey_server: LocalPortkeyServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=portkey_server.base_url, timeout=5.0, verify=SSL_CONTEXT) as http:
+    with httpx.Client(
+        base_url=portkey_server.base_url, timeout=5.0, verify=SSL_CONTEXT, headers=ROUTING
+    ) as http:
         yield http
 
 
@@ -41,5 +45,7 @@ def client(server: LocalPortkeyServer, _session_client: httpx.Client) -> httpx.C
 @pytest.fixture
 async def aclient(server: LocalPortkeyServer) -> AsyncIterator[httpx.AsyncClient]:
     """An async HTTP client on the server's base URL."""
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=5.0, verify=SSL_CONTEXT) as http:
+    async with httpx.AsyncClient(
+        base_url=server.base_url, timeout=5.0, verify=SSL_CONTEXT, headers=ROUTING
+    ) as http:
         yield http

@@ -13,7 +13,7 @@ import pytest
 
 from portkey_integrations.server import Fault, LocalPortkeyServer
 
-from .conftest import SSL_CONTEXT
+from .conftest import ROUTING, SSL_CONTEXT
 from .helpers import chat, chunks, content_of, sse_events
 
 
@@ -26,7 +26,9 @@ def gateway(portkey_server: LocalPortkeyServer) -> Iterator[LocalPortkeyServer]:
 @pytest.fixture
 def http(gateway: LocalPortkeyServer, server: LocalPortkeyServer) -> Iterator[httpx.Client]:
     gateway.reset()
-    with httpx.Client(base_url=gateway.base_url, timeout=5.0, verify=SSL_CONTEXT) as client:
+    with httpx.Client(
+        base_url=gateway.base_url, timeout=5.0, verify=SSL_CONTEXT, headers=ROUTING
+    ) as client:
         yield client
 
 
@@ -117,7 +119,11 @@ def test_gateway_faults_apply_to_upstream_streams(
 def test_unreachable_upstream() -> None:
     with LocalPortkeyServer(upstream="http://127.0.0.1:9/v1") as lonely:
         r = httpx.post(
-            f"{lonely.base_url}/chat/completions", json=chat("x"), timeout=5.0, verify=SSL_CONTEXT
+            f"{lonely.base_url}/chat/completions",
+            json=chat("x"),
+            timeout=5.0,
+            verify=SSL_CONTEXT,
+            headers=ROUTING,
         )
     assert r.status_code == 502
     assert r.json()["status"] == "failure" and "could not be reached" in r.json()["message"]

@@ -116,7 +116,11 @@ class Soak:
 
 
 def build(server: LocalPortkeyServer) -> Soak:
-    common: dict[str, Any] = {"base_url": server.base_url, "api_key": "pk-soak"}
+    common: dict[str, Any] = {
+        "base_url": server.base_url,
+        "api_key": "pk-soak",
+        "provider": "openai",
+    }
     core = PortkeyClient(**common, max_retries=1)
     acore = AsyncPortkeyClient(**common, max_retries=0)
     lc_chat = lc.PortkeyChatModel(prompt_id=PROMPT, **common, max_retries=0)
@@ -253,7 +257,11 @@ def test_repeated_asyncio_run_does_not_leak(server: LocalPortkeyServer) -> None:
 
 def test_short_lived_models_leave_nothing_behind(server: LocalPortkeyServer) -> None:
     expected = "".join(build(server).events["prompt"])
-    common: dict[str, Any] = {"base_url": server.base_url, "api_key": "pk-soak"}
+    common: dict[str, Any] = {
+        "base_url": server.base_url,
+        "api_key": "pk-soak",
+        "provider": "openai",
+    }
     gc.collect()
     fds = open_fds()
     with warnings.catch_warnings(record=True) as caught:

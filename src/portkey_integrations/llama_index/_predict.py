@@ -3,9 +3,10 @@
 LlamaIndex's query engines and synthesizers call ``llm.predict(template, **args)``; the
 base ``LLM`` formats the template locally and sends the text. With a Portkey prompt the
 template's variables are what the prompt needs, so these overrides keep LlamaIndex's
-flow (events, callbacks, output parsers, programs) and hand the variables to ``chat`` /
-``complete`` under the ``template_variables`` keyword. The locally formatted messages
-still go to the callbacks, for observability.
+flow (events, callbacks, output parsers, programs) and hand the template's route
+(which prompt, which variables: see :mod:`._routing`) to ``chat`` / ``complete`` under
+a private keyword. The locally formatted messages still go to the callbacks, for
+observability, and are what a template no prompt serves sends.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from llama_index.core.llms.llm import (
 )
 from llama_index.core.prompts import BasePromptTemplate, PromptTemplate
 from llama_index.core.types import Model, TokenAsyncGen, TokenGen
+from pydantic import BaseModel
 
 __all__ = ["TEMPLATE_VARIABLES", "TemplatePassThrough"]
 
@@ -106,15 +108,23 @@ class TemplatePassThrough(LLM):
             await self.astream_complete(formatted, formatted=True, **extra)
         )
 
+    def _structured_template_kwargs(
+        self, output_cls: type[BaseModel], extra: dict[str, Any]
+    ) -> dict[str, Any]:
+        """What a structured call adds to :meth:`_template_kwargs` (the schema)."""
+        return extra
+
     def _structured_kwargs(
         self,
+        output_cls: type[BaseModel],
         prompt: BasePromptTemplate,
         llm_kwargs: dict[str, Any] | None,
         prompt_args: dict[str, Any],
     ) -> dict[str, Any]:
         # The program (function calling or text completion) forwards llm_kwargs to
-        # chat / complete, which is where the template's variables are picked up.
-        return {**(llm_kwargs or {}), **self._template_kwargs(prompt, prompt_args)}
+        # chat / complete, which is where the template's route is picked up.
+        extra = self._template_kwargs(prompt, prompt_args)
+        return {**(llm_kwargs or {}), **self._structured_template_kwargs(output_cls, extra)}
 
     def structured_predict(
         self,
@@ -124,7 +134,7 @@ class TemplatePassThrough(LLM):
         **prompt_args: Any,
     ) -> Model:
         """Structured predict; with a ``prompt_id`` the template's variables go along."""
-        llm_kwargs = self._structured_kwargs(prompt, llm_kwargs, prompt_args)
+        llm_kwargs = self._structured_kwargs(output_cls, prompt, llm_kwargs, prompt_args)
         result: Model = super().structured_predict(
             output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
         )
@@ -138,7 +148,7 @@ class TemplatePassThrough(LLM):
         **prompt_args: Any,
     ) -> Model:
         """Async :meth:`structured_predict`."""
-        llm_kwargs = self._structured_kwargs(prompt, llm_kwargs, prompt_args)
+        llm_kwargs = self._structured_kwargs(output_cls, prompt, llm_kwargs, prompt_args)
         result: Model = await super().astructured_predict(
             output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
         )
@@ -152,7 +162,7 @@ class TemplatePassThrough(LLM):
         **prompt_args: Any,
     ) -> Generator[Any, None, None]:
         """Stream partial objects; with a ``prompt_id`` the template's variables go along."""
-        llm_kwargs = self._structured_kwargs(prompt, llm_kwargs, prompt_args)
+        llm_kwargs = self._structured_kwargs(output_cls, prompt, llm_kwargs, prompt_args)
         return super().stream_structured_predict(
             output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
         )
@@ -165,7 +175,7 @@ class TemplatePassThrough(LLM):
         **prompt_args: Any,
     ) -> AsyncGenerator[Any, None]:
         """Async :meth:`stream_structured_predict`."""
-        llm_kwargs = self._structured_kwargs(prompt, llm_kwargs, prompt_args)
+        llm_kwargs = self._structured_kwargs(output_cls, prompt, llm_kwargs, prompt_args)
         return await super().astream_structured_predict(
             output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
         )

@@ -14,10 +14,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from llama_index.core.base.llms.base import BaseLLM
-from llama_index.core.prompts import BasePromptTemplate, SelectorPromptTemplate
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.prompts import (
+    BasePromptTemplate,
+    ChatPromptTemplate,
+    SelectorPromptTemplate,
+)
+from llama_index.core.prompts.utils import get_template_vars
 from pydantic import BaseModel
 
-__all__ = ["template_variables"]
+__all__ = ["literal_messages", "selected", "template_variables"]
 
 _LIST_SEPARATOR = "\n"
 
@@ -27,7 +33,9 @@ def template_variables(
 ) -> dict[str, Any]:
     """The variables ``prompt`` would be formatted with, ready to send to Portkey.
 
-    The template's own bound values (``prompt.kwargs``, from ``partial_format``) are
+    Only the template's own variables are kept: the other keywords LlamaIndex passes
+    along (``template=``, callbacks, options) are never variables. The template's own
+    bound values (``prompt.kwargs``, from ``partial_format``) are
     overridden by ``prompt_args``; function mappings are evaluated and variable
     mappings applied, as ``format`` does. A selector template first selects the
     template meant for ``llm``. Lists are joined one item per line; mappings and plain
@@ -38,8 +46,7 @@ def template_variables(
     >>> template_variables(qa, None, {"context_str": ["a", "b"]})
     {'query_str': 'Why?', 'context_str': 'a\\nb'}
     """
-    if isinstance(prompt, SelectorPromptTemplate):
-        prompt = prompt.select(llm=llm)
+    prompt = selected(prompt, llm)
     values: dict[str, Any] = {**prompt.kwargs, **prompt_args}
     # Function mappings first, then name mappings: the order ``format`` uses.
     for name, fn in (prompt.function_mappings or {}).items():
@@ -47,7 +54,28 @@ def template_variables(
     mappings = prompt.template_var_mappings or {}
     if mappings:
         values = {mappings.get(k, k): v for k, v in values.items()}
-    return {name: _readable(value) for name, value in values.items()}
+    own = set(prompt.template_vars)
+    return {name: _readable(value) for name, value in values.items() if name in own}
+
+
+def selected(prompt: BasePromptTemplate, llm: BaseLLM | None) -> BasePromptTemplate:
+    """The template meant for ``llm`` (a selector template's choice)."""
+    if isinstance(prompt, SelectorPromptTemplate):
+        return prompt.select(llm=llm)
+    return prompt
+
+
+def literal_messages(prompt: BasePromptTemplate) -> list[ChatMessage]:
+    """The fixed user, assistant and tool messages of a chat template: the conversation
+    a chat engine places between its context and the question (system messages are
+    instructions, not conversation)."""
+    if not isinstance(prompt, ChatPromptTemplate):
+        return []
+    return [
+        message
+        for message in prompt.message_templates
+        if message.role != MessageRole.SYSTEM and not get_template_vars(message.content or "")
+    ]
 
 
 def _readable(value: Any) -> Any:

@@ -8,8 +8,9 @@ metadata says.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -26,8 +27,15 @@ from llama_index.core.prompts import BasePromptTemplate
 from pydantic import Field
 
 from .._calls import direct_call, prompt_call
+from .._convert import INPUT_PARTS_VARIABLE, warn_unslotted_parts
+from .._errors import PortkeyConfigError
 from .._response import Completion
 from .._settings import PortkeySettings
+from ._calldata import SEEN as _SEEN
+from ._calldata import has_media as _has_media
+from ._calldata import max_tokens as _max_tokens
+from ._calldata import prompt_ref_of
+from ._local import local_call
 from ._messages import (
     ChatStreamAssembler,
     CompletionStreamAssembler,
@@ -36,14 +44,22 @@ from ._messages import (
     response_kwargs,
     to_openai_messages,
 )
+from ._models import DEFAULT_NUM_OUTPUT, context_window_of
 from ._predict import TEMPLATE_VARIABLES, TemplatePassThrough
-from ._templates import template_variables
+from ._routing import (
+    TEMPLATE_ROUTE,
+    TemplateRoute,
+    check_prompt_ids,
+    plan_template,
+    recognise_formatted,
+)
+
+if TYPE_CHECKING:
+    from .._prompt_cache import PromptTemplate
 
 __all__ = ["TEMPLATE_VARIABLES", "PortkeyLLMBase"]
 
 _SECRET_FIELDS = ("api_key", "virtual_key", "provider_api_key")
-
-PromptRef = tuple[str, "str | None"]
 
 
 class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
@@ -57,15 +73,34 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         llm.chat(messages, variables={"tone": "dry"}, temperature=0, seed=7)
     """
 
-    context_window: int = Field(
-        default=DEFAULT_CONTEXT_WINDOW,
+    prompt_ids: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Portkey prompt ids by LlamaIndex template type ('refine', 'summary', "
+            "'tree_summarize', 'condense', 'context', ...), beside prompt_id."
+        ),
+    )
+    context_window: int | None = Field(
+        default=None,
         gt=0,
-        description="Context window of the model, in tokens (reported in metadata).",
+        description=(
+            "Context window in tokens; by default that of the model that runs (model=, "
+            "else the prompt's saved model) when known."
+        ),
+    )
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Sent at the request body's root on every call (call keywords win).",
     )
     stream_usage: bool = Field(
         default=True,
         description="Ask for a usage chunk at the end of streams (stream_options).",
     )
+
+    def __init__(self, **data: Any) -> None:
+        # Checked before pydantic, which would wrap the error in a ValidationError.
+        check_prompt_ids(data.get("prompt_ids") or {})
+        super().__init__(**data)
 
     # -- what a call without a prompt id sends ------------------------------------------
 
@@ -75,7 +110,83 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
     def _direct_prompt(self, prompt: str, formatted: bool) -> dict[str, Any]:
         raise NotImplementedError
 
+    # -- metadata ---------------------------------------------------------------------
+
+    def _saved_prompt(self) -> PromptTemplate | None:
+        """The saved version of ``prompt_id``, if readable: fetched once per process
+        through the prompt cache, but never from inside a running event loop (metadata
+        is synchronous), where only a version an earlier call fetched is used."""
+        full = self.full_prompt_id
+        if full is None:
+            return None
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            return _SEEN.get((self.base_url, full))
+        try:
+            return self._remember(full, self.client._prompt_template(full))
+        except PortkeyConfigError:
+            return None  # not configured yet: the call itself says how to fix it
+
+    def _remember(self, ref: str, saved: PromptTemplate | None) -> PromptTemplate | None:
+        if saved is not None:
+            if len(_SEEN) > 256:
+                _SEEN.clear()
+            _SEEN[(self.base_url, ref)] = saved
+        return saved
+
+    def _model_info(self) -> tuple[str, int, int]:
+        """``(model name, context window, num_output)`` of the model that will run."""
+        saved = self._saved_prompt() if self.model is None or self.max_tokens is None else None
+        model = self.model or (saved.model if saved is not None else None)
+        window = self.context_window or context_window_of(model) or DEFAULT_CONTEXT_WINDOW
+        limit = self.max_tokens or _max_tokens(self.model_kwargs)
+        if limit is None and saved is not None:
+            limit = _max_tokens(saved.parameters)
+        name = self.model or self.full_prompt_id or "unknown"
+        return name, window, limit or DEFAULT_NUM_OUTPUT
+
     # -- request and response plumbing --------------------------------------------------
+
+    def _template_ref(
+        self, kwargs: dict[str, Any], messages: Sequence[ChatMessage] | None, prompt: str
+    ) -> str | None:
+        """The prompt whose saved template this call needs (a local render's model, the
+        check of content parts), recognising a formatted built-in template on the way."""
+        route = kwargs.get(TEMPLATE_ROUTE)
+        if route is None and messages is None and TEMPLATE_VARIABLES not in kwargs:
+            route = recognise_formatted(self, prompt)
+            if route is not None:
+                kwargs[TEMPLATE_ROUTE] = route
+        if route is not None:
+            return self.full_prompt_id if route.prompt_id is None else None
+        if self.full_prompt_id is not None and messages and _has_media(messages):
+            return self.full_prompt_id
+        return None
+
+    def _saved_for(
+        self,
+        kwargs: dict[str, Any],
+        messages: Sequence[ChatMessage] | None = None,
+        prompt: str = "",
+    ) -> PromptTemplate | None:
+        ref = self._template_ref(kwargs, messages, prompt)
+        if ref is None:
+            return None
+        return self._remember(ref, self.client._prompt_template(ref))
+
+    async def _asaved_for(
+        self,
+        kwargs: dict[str, Any],
+        messages: Sequence[ChatMessage] | None = None,
+        prompt: str = "",
+    ) -> PromptTemplate | None:
+        ref = self._template_ref(kwargs, messages, prompt)
+        if ref is None:
+            return None
+        return self._remember(ref, await self.async_client._aprompt_template(ref))
 
     def _request(
         self,
@@ -85,14 +196,29 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         messages: Sequence[ChatMessage] | None = None,
         prompt: str = "",
         formatted: bool = False,
+        saved: PromptTemplate | None = None,
     ) -> dict[str, Any]:
         """Client keyword arguments for one call; ``kwargs`` is the call's own dict."""
         call_variables = kwargs.pop("variables", None)
         template = kwargs.pop(TEMPLATE_VARIABLES, None)
+        route: TemplateRoute | None = kwargs.pop(TEMPLATE_ROUTE, None)
         options = kwargs.pop("options", None)
+        params = {**self.additional_kwargs, **kwargs}
         if stream and self.stream_usage:
-            kwargs.setdefault("stream_options", {"include_usage": True})
-        if self.full_prompt_id is None:
+            params.setdefault("stream_options", {"include_usage": True})
+        if route is not None and route.prompt_id is None:
+            request = local_call(
+                self, route, messages=messages, prompt=prompt, params=params, saved=saved
+            )
+        elif route is not None:
+            request = prompt_call(
+                self,
+                input_variables=route.variables,
+                call_variables=call_variables,
+                params={**route.structured, **params},
+            )
+            request["prompt_id"] = route.prompt_id
+        elif self.full_prompt_id is None:
             if messages is not None:
                 target = self._direct_messages(messages)
             else:
@@ -100,7 +226,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             request = direct_call(
                 self,
                 target,
-                params=kwargs,
+                params=params,
                 variables_given=bool(call_variables or template is not None),
             )
         else:
@@ -111,32 +237,40 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                     else [{"role": "user", "content": prompt}]
                 )
                 template = self.messages_to_variables(openai)
+                if saved is not None:
+                    warn_unslotted_parts(self.full_prompt_id, saved.template, template)
             request = prompt_call(
-                self, input_variables=template, call_variables=call_variables, params=kwargs
+                self, input_variables=template, call_variables=call_variables, params=params
             )
+            if INPUT_PARTS_VARIABLE in request["variables"]:
+                # Spliced as the message's content: a JSON value, as the history is.
+                request["raw_variables"] = request["raw_variables"] | {INPUT_PARTS_VARIABLE}
         if options is not None:
-            request["options"] = options
+            earlier = request.get("options")
+            request["options"] = earlier.merged(options) if earlier is not None else options
         return request
 
-    def _chat_response(self, completion: Completion) -> ChatResponse:
+    def _chat_response(self, completion: Completion, request: dict[str, Any]) -> ChatResponse:
         choice = completion.choices[0] if completion.choices else None
         return ChatResponse(
             message=chat_message_from_choice(choice),
             raw=completion,
             logprobs=logprobs_from_choice(choice),
             additional_kwargs=response_kwargs(
-                completion.usage, completion.portkey, self.prompt_ref
+                completion.usage, completion.portkey, prompt_ref_of(request)
             ),
         )
 
-    def _completion_response(self, completion: Completion) -> CompletionResponse:
+    def _completion_response(
+        self, completion: Completion, request: dict[str, Any]
+    ) -> CompletionResponse:
         choice = completion.choices[0] if completion.choices else None
         return CompletionResponse(
             text=completion.content,
             raw=completion,
             logprobs=logprobs_from_choice(choice),
             additional_kwargs=response_kwargs(
-                completion.usage, completion.portkey, self.prompt_ref
+                completion.usage, completion.portkey, prompt_ref_of(request)
             ),
         )
 
@@ -145,68 +279,78 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         # response is yielded as its chunk arrives, so a failure mid-stream raises only
         # after everything received before it.
         with self.client.stream(**request) as stream:
-            assembler = ChatStreamAssembler(stream.portkey, self.prompt_ref)
+            assembler = ChatStreamAssembler(stream.portkey, prompt_ref_of(request))
             for chunk in stream:
                 yield assembler.add(chunk)
 
     async def _aiter_chat(self, request: dict[str, Any]) -> ChatResponseAsyncGen:
         stream = await self.async_client.stream(**request)
         async with stream:
-            assembler = ChatStreamAssembler(stream.portkey, self.prompt_ref)
+            assembler = ChatStreamAssembler(stream.portkey, prompt_ref_of(request))
             async for chunk in stream:
                 yield assembler.add(chunk)
 
     def _iter_completion(self, request: dict[str, Any]) -> CompletionResponseGen:
         with self.client.stream(**request) as stream:
-            assemble = CompletionStreamAssembler(stream.portkey, self.prompt_ref)
+            assemble = CompletionStreamAssembler(stream.portkey, prompt_ref_of(request))
             for chunk in stream:
                 yield assemble(chunk)
 
     async def _aiter_completion(self, request: dict[str, Any]) -> CompletionResponseAsyncGen:
         stream = await self.async_client.stream(**request)
         async with stream:
-            assemble = CompletionStreamAssembler(stream.portkey, self.prompt_ref)
+            assemble = CompletionStreamAssembler(stream.portkey, prompt_ref_of(request))
             async for chunk in stream:
                 yield assemble(chunk)
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Chat; a ``prompt_id`` turns the messages into prompt variables."""
-        request = self._request(kwargs, stream=False, messages=messages)
-        return self._chat_response(self.client.complete(**request))
+        saved = self._saved_for(kwargs, messages)
+        request = self._request(kwargs, stream=False, messages=messages, saved=saved)
+        return self._chat_response(self.client.complete(**request), request)
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         """Stream a chat; each response carries the whole message so far."""
-        request = self._request(kwargs, stream=True, messages=messages)
+        saved = self._saved_for(kwargs, messages)
+        request = self._request(kwargs, stream=True, messages=messages, saved=saved)
         return self._iter_chat(request)
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """Complete a prompt; with a ``prompt_id`` the prompt is the input variable."""
-        request = self._request(kwargs, stream=False, prompt=prompt, formatted=formatted)
-        return self._completion_response(self.client.complete(**request))
+        saved = self._saved_for(kwargs, prompt=prompt)
+        request = self._request(
+            kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved
+        )
+        return self._completion_response(self.client.complete(**request), request)
 
     @llm_completion_callback()
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
         """Stream a completion; ``text`` is cumulative, ``delta`` the new text."""
-        request = self._request(kwargs, stream=True, prompt=prompt, formatted=formatted)
+        saved = self._saved_for(kwargs, prompt=prompt)
+        request = self._request(
+            kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved
+        )
         return self._iter_completion(request)
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async :meth:`chat`, on the async client."""
-        request = self._request(kwargs, stream=False, messages=messages)
-        return self._chat_response(await self.async_client.complete(**request))
+        saved = await self._asaved_for(kwargs, messages)
+        request = self._request(kwargs, stream=False, messages=messages, saved=saved)
+        return self._chat_response(await self.async_client.complete(**request), request)
 
     @llm_chat_callback()
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         """Async :meth:`stream_chat`."""
-        request = self._request(kwargs, stream=True, messages=messages)
+        saved = await self._asaved_for(kwargs, messages)
+        request = self._request(kwargs, stream=True, messages=messages, saved=saved)
         return self._aiter_chat(request)
 
     @llm_completion_callback()
@@ -214,23 +358,28 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
         """Async :meth:`complete`."""
-        request = self._request(kwargs, stream=False, prompt=prompt, formatted=formatted)
-        return self._completion_response(await self.async_client.complete(**request))
+        saved = await self._asaved_for(kwargs, prompt=prompt)
+        request = self._request(
+            kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved
+        )
+        return self._completion_response(await self.async_client.complete(**request), request)
 
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
         """Async :meth:`stream_complete`."""
-        request = self._request(kwargs, stream=True, prompt=prompt, formatted=formatted)
+        saved = await self._asaved_for(kwargs, prompt=prompt)
+        request = self._request(
+            kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved
+        )
         return self._aiter_completion(request)
 
     def _template_kwargs(
         self, prompt: BasePromptTemplate, prompt_args: dict[str, Any]
     ) -> dict[str, Any]:
-        if self.prompt_id is None:
-            return {}
-        return {TEMPLATE_VARIABLES: template_variables(prompt, self, prompt_args)}
+        route = plan_template(self, prompt, prompt_args)
+        return {TEMPLATE_ROUTE: route} if route is not None else {}
 
     # -- serialization ------------------------------------------------------------------
 

@@ -58,12 +58,13 @@ class PortkeyChatModel(PortkeyLLMBase, FunctionCallingLLM):
     @property
     def metadata(self) -> LLMMetadata:
         """Chat model metadata: context window (settable), token limit, tool support."""
+        name, window, num_output = self._model_info()
         return LLMMetadata(
-            context_window=self.context_window,
-            num_output=self.max_tokens or -1,
+            context_window=window,
+            num_output=num_output,
             is_chat_model=True,
             is_function_calling_model=self.is_function_calling_model,
-            model_name=self.model or self.full_prompt_id or "unknown",
+            model_name=name,
             system_role=MessageRole.SYSTEM,
         )
 

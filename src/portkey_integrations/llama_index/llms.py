@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,10 +10,17 @@ from llama_index.core.base.llms.generic_utils import (
     messages_to_prompt as generic_messages_to_prompt,
 )
 from llama_index.core.base.llms.types import ChatMessage, LLMMetadata, MessageRole
+from llama_index.core.output_parsers import PydanticOutputParser
+from pydantic import BaseModel
 
+from ._routing import TEMPLATE_ROUTE, TemplateRoute
 from .base import PortkeyLLMBase
 
-__all__ = ["PortkeyPromptLLM"]
+__all__ = ["FORMAT_INSTRUCTIONS_VARIABLE", "PortkeyPromptLLM"]
+
+FORMAT_INSTRUCTIONS_VARIABLE = "format_instructions"
+"""The variable a structured call on a prompt route fills with LlamaIndex's JSON
+instructions (the schema as text), for a text prompt to place."""
 
 
 class PortkeyPromptLLM(PortkeyLLMBase):
@@ -41,14 +49,36 @@ class PortkeyPromptLLM(PortkeyLLMBase):
     @property
     def metadata(self) -> LLMMetadata:
         """Completion-model metadata: not a chat model, no tool calling."""
+        name, window, num_output = self._model_info()
         return LLMMetadata(
-            context_window=self.context_window,
-            num_output=self.max_tokens or -1,
+            context_window=window,
+            num_output=num_output,
             is_chat_model=False,
             is_function_calling_model=False,
-            model_name=self.model or self.full_prompt_id or "unknown",
+            model_name=name,
             system_role=MessageRole.SYSTEM,
         )
+
+    def _structured_template_kwargs(
+        self, output_cls: type[BaseModel], extra: dict[str, Any]
+    ) -> dict[str, Any]:
+        # LlamaIndex appends its JSON instructions to the locally formatted text, which a
+        # prompt route never sends: the schema goes as response_format, and the
+        # instructions in a variable a text prompt can place.
+        route: TemplateRoute | None = extra.get(TEMPLATE_ROUTE)
+        if route is None or route.prompt_id is None:
+            return extra
+        instructions = PydanticOutputParser(output_cls).get_format_string(escape_json=False)
+        response_format = {
+            "type": "json_schema",
+            "json_schema": {"name": output_cls.__name__, "schema": output_cls.model_json_schema()},
+        }
+        structured = dataclasses.replace(
+            route,
+            variables={**route.variables, FORMAT_INSTRUCTIONS_VARIABLE: instructions.strip()},
+            structured={"response_format": response_format},
+        )
+        return {**extra, TEMPLATE_ROUTE: structured}
 
     def _direct_messages(self, messages: Sequence[ChatMessage]) -> dict[str, Any]:
         to_prompt = self.messages_to_prompt or generic_messages_to_prompt

@@ -99,6 +99,22 @@ def _portkey_headers(headers: dict[str, str], provider: str) -> Headers:
     return out
 
 
+UNROUTED = "Either x-portkey-config or x-portkey-provider header is required"
+"""Portkey's answer (status 400) to a gateway call that says nowhere to go."""
+
+
+def _routed(headers: dict[str, str], body: dict[str, Any]) -> bool:
+    """Whether a gateway call names its target: a provider, a config, a virtual key or a
+    model string with an ``@integration/`` prefix."""
+    if any(
+        headers.get(name)
+        for name in ("x-portkey-provider", "x-portkey-config", "x-portkey-virtual-key")
+    ):
+        return True
+    model = body.get("model")
+    return isinstance(model, str) and model.startswith("@") and "/" in model
+
+
 def _fault_for(
     state: ServerState, headers: dict[str, str], route: str, prompt_id: str | None, stream: bool
 ) -> Fault | None:
@@ -169,6 +185,8 @@ async def _serve(
         return failure(401, INVALID_KEY, headers)
     if body_error is not None:
         return failure(400, body_error, headers)
+    if prompt_id is None and state.require_routing and not _routed(request_headers, body):
+        return failure(400, UNROUTED, headers)
     stream = body.get("stream") is True
     try:
         fault = _fault_for(state, request_headers, route, prompt_id, stream)

@@ -84,7 +84,9 @@ class LocalPortkeyServer:
     Use as a context manager or call :meth:`start` / :meth:`stop`. Arguments as
     :func:`~portkey_integrations.server.create_app`; ``port=0`` picks a free port.
     ``api_keys`` maps keys to their admin scopes (``{"pk-read": {"prompts.read"}}``);
-    with ``writable=True`` admin changes are written back to ``prompts_dir``.
+    with ``writable=True`` admin changes are written back to ``prompts_dir``;
+    ``require_routing=False`` lets it stand in for a provider behind a gateway, answering
+    ``/chat/completions`` without Portkey routing headers.
     """
 
     def __init__(
@@ -101,6 +103,7 @@ class LocalPortkeyServer:
         access_log: bool = False,
         api_keys: ApiKeys | None = None,
         writable: bool = False,
+        require_routing: bool = True,
     ) -> None:
         if writable and prompts_dir is None:
             raise ValueError("writable=True needs prompts_dir: the folder to write to")
@@ -112,6 +115,9 @@ class LocalPortkeyServer:
             include_bundled=include_bundled,
         )
         self.state: ServerState = get_state(self.app)
+        # False: act as a plain OpenAI-compatible provider (an upstream behind a gateway),
+        # which needs no Portkey routing headers.
+        self.state.require_routing = require_routing
         if api_keys:
             self.state.set_api_keys(api_keys)
         if writable:

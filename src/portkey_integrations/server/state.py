@@ -69,6 +69,9 @@ class ServerState:
         self.set_api_keys(api_keys or {})
         self.upstream = Upstream(upstream) if upstream else None
         self.faults = FaultRegistry()
+        self.require_routing = True
+        """Refuse unrouted ``/chat/completions`` and ``/completions`` calls as Portkey
+        does; ``False`` when the server stands in for a provider behind a gateway."""
         self._requests: deque[ReceivedRequest] = deque(maxlen=record_limit)
         self._admin_requests: deque[ReceivedRequest] = deque(maxlen=record_limit)
         self._lock = threading.Lock()

@@ -80,8 +80,10 @@ class Upstream:
             "content-type": "application/json",
             "accept": "application/json, text/event-stream",
         }
-        if "authorization" in request_headers:
-            out_headers["authorization"] = request_headers["authorization"]
+        for name in ("authorization", "x-portkey-provider", "x-portkey-config"):
+            # Routing goes along: an upstream that is a Portkey gateway needs it too.
+            if name in request_headers:
+                out_headers[name] = request_headers[name]
         client = self._client()
         request = client.build_request("POST", self.base_url + path, json=body, headers=out_headers)
         try:

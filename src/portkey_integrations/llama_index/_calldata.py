@@ -1,0 +1,52 @@
+"""Small facts about one call: the prompt it runs, its max tokens, its media, the saved
+prompts seen so far."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.types import (
+    AudioBlock,
+    ChatMessage,
+    DocumentBlock,
+    ImageBlock,
+    MessageRole,
+)
+
+if TYPE_CHECKING:
+    from .._prompt_cache import PromptTemplate
+
+__all__ = ["SEEN", "has_media", "max_tokens", "prompt_ref_of"]
+
+SEEN: dict[tuple[str | None, str], PromptTemplate] = {}
+"""Saved prompts calls have fetched, by (base URL, prompt ref): what ``metadata`` uses
+inside an event loop, where it must not block on a fetch."""
+
+
+def prompt_ref_of(request: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """``(prompt id, version or label)`` of the prompt a request runs, if any."""
+    full = request.get("prompt_id")
+    if not isinstance(full, str):
+        return None
+    prompt_id, _, version = full.partition("@")
+    return prompt_id, version or None
+
+
+def max_tokens(params: Mapping[str, Any]) -> int | None:
+    """The max tokens set in ``params`` (either name), if any."""
+    for name in ("max_tokens", "max_completion_tokens"):
+        value = params.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
+def has_media(messages: Sequence[ChatMessage]) -> bool:
+    """Whether the last user message has image, audio or document blocks."""
+    for message in reversed(messages):
+        if message.role == MessageRole.USER:
+            return any(
+                isinstance(b, (ImageBlock, AudioBlock, DocumentBlock)) for b in message.blocks
+            )
+    return False

@@ -1,0 +1,81 @@
+"""Context windows of known models, for LlamaIndex's ``metadata``.
+
+LlamaIndex sizes its prompts from ``context_window`` and ``num_output``: a window too
+small splits retrieved context into extra calls, one too large overflows the model.
+The window comes from the model that will run (``model=``, else the saved model of the
+prompt), looked up here by name; ``context_window=`` on the model overrides it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DEFAULT_NUM_OUTPUT", "context_window_of"]
+
+DEFAULT_NUM_OUTPUT = 256
+"""Tokens kept free for the answer when no max tokens is set (LlamaIndex's default)."""
+
+# Longest matching prefix wins, so dated snapshots ("gpt-4o-mini-2024-07-18") and
+# variants inherit their family's window.
+_WINDOWS: dict[str, int] = {
+    "portkey-local": 128_000,  # the local server's offline model has no real limit
+    "gpt-5": 400_000,
+    "gpt-4.1": 1_047_576,
+    "gpt-4.5": 128_000,
+    "gpt-4o": 128_000,
+    "chatgpt-4o": 128_000,
+    "gpt-4-turbo": 128_000,
+    "gpt-4-1106": 128_000,
+    "gpt-4-0125": 128_000,
+    "gpt-4-vision": 128_000,
+    "gpt-4-32k": 32_768,
+    "gpt-4": 8_192,
+    "gpt-3.5-turbo-instruct": 4_096,
+    "gpt-3.5-turbo-16k": 16_385,
+    "gpt-3.5-turbo": 16_385,
+    "o1-mini": 128_000,
+    "o1-preview": 128_000,
+    "o1": 200_000,
+    "o3": 200_000,
+    "o4-mini": 200_000,
+    "claude-3": 200_000,
+    "claude-sonnet-4": 200_000,
+    "claude-opus-4": 200_000,
+    "claude-haiku-4": 200_000,
+    "claude-2": 100_000,
+    "gemini-1.5-pro": 2_097_152,
+    "gemini-1.5-flash": 1_048_576,
+    "gemini-2": 1_048_576,
+    "gemini-2.5": 1_048_576,
+    "llama-3.1": 128_000,
+    "llama-3.2": 128_000,
+    "llama-3.3": 128_000,
+    "meta-llama-3.1": 128_000,
+    "mistral-large": 128_000,
+    "mistral-small": 32_000,
+    "command-r": 128_000,
+    "deepseek-chat": 64_000,
+    "deepseek-reasoner": 64_000,
+}
+_BY_LENGTH = sorted(_WINDOWS, key=len, reverse=True)
+
+
+def _bare_name(model: str) -> str:
+    """``@openai-prod/gpt-4o`` -> ``gpt-4o``; ``ft:gpt-4o-mini:org::id`` -> ``gpt-4o-mini``."""
+    name = model.strip().lower()
+    if name.startswith("ft:"):
+        name = name[3:].split(":", 1)[0]
+    return name.rsplit("/", 1)[-1]
+
+
+def context_window_of(model: str | None) -> int | None:
+    """The context window of a known model, in tokens; ``None`` when unknown.
+
+    >>> context_window_of("gpt-4o-mini-2024-07-18"), context_window_of("@prod/gpt-4")
+    (128000, 8192)
+    """
+    if not model:
+        return None
+    name = _bare_name(model)
+    for prefix in _BY_LENGTH:
+        if name.startswith(prefix):
+            return _WINDOWS[prefix]
+    return None
