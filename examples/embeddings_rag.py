@@ -27,6 +27,9 @@ from portkey_integrations.llama_index.embedding import PortkeyEmbedding
 if not os.environ.get("PORTKEY_API_KEY") and not os.environ.get("PORTKEY_BASE_URL"):
     # Offline: opt into the local server explicitly; the package never falls back to it.
     os.environ["PORTKEY_BASE_URL"] = "local"
+    # Embeddings go through Portkey's gateway route, which needs routing: with a key, set
+    # PORTKEY_PROVIDER (or a virtual key or config) to your own.
+    os.environ.setdefault("PORTKEY_PROVIDER", "openai")
     print("PORTKEY_API_KEY is not set: running offline on the local server (base_url='local')")
 
 DOCUMENTS = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -21,9 +21,14 @@ def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def server(portkey_local: LocalPortkeyServer) -> LocalPortkeyServer:
-    """The reset local server."""
-    return portkey_local
+def server(portkey_local: LocalPortkeyServer) -> Iterator[LocalPortkeyServer]:
+    """The reset local server, here without Portkey's routing rule: these tests are about
+    embeddings; ``test_emb_routing.py`` holds the rule itself."""
+    portkey_local.state.require_routing = False
+    try:
+        yield portkey_local
+    finally:
+        portkey_local.state.require_routing = True
 
 
 def embedding_requests(server: LocalPortkeyServer) -> list[dict[str, Any]]:

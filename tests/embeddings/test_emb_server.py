@@ -154,7 +154,11 @@ def test_a_server_with_an_api_key_rejects_calls_without_it() -> None:
         url = f"{locked.base_url}/embeddings"
         body = {"model": "m", "input": "x"}
         assert httpx.post(url, json=body).status_code == 401
-        ok = httpx.post(url, json=body, headers={"x-portkey-api-key": "pk-right"})
+        ok = httpx.post(
+            url,
+            json=body,
+            headers={"x-portkey-api-key": "pk-right", "x-portkey-provider": "openai"},
+        )
         assert ok.status_code == 200
 
 

@@ -180,7 +180,7 @@ async def embeddings_endpoint(state: ServerState, request: Request) -> ASGIApp:
     routes; the request log keeps the headers that were sent.
     """
     # app.py imports this module for its route table, so its helpers come in late.
-    from .app import _early_fault, _fault_for, _portkey_headers
+    from .app import UNROUTED, _early_fault, _fault_for, _portkey_headers, _routed
 
     request_headers = headers_of(request)
     body, body_error = await read_body(request)
@@ -193,6 +193,8 @@ async def embeddings_endpoint(state: ServerState, request: Request) -> ASGIApp:
         return failure(401, INVALID_KEY, headers)
     if body_error is not None:
         return failure(400, body_error, headers)
+    if state.require_routing and isinstance(body, dict) and not _routed(request_headers, body):
+        return failure(400, UNROUTED, headers)
     try:
         fault = _fault_for(state, request_headers, ROUTE, None, False)
     except ValueError as exc:
