@@ -146,6 +146,17 @@ class PortkeyClientSettings(BaseModel):
         fields = {name: copy.deepcopy(getattr(self, name), memo) for name in cls.model_fields}
         return cast("Self", cls.model_construct(_fields_set=set(self.model_fields_set), **fields))
 
+    def __getstate__(self) -> dict[Any, Any]:
+        # Clients and their lock stay behind: a pickled model (multiprocessing, Ray,
+        # LangGraph checkpoints) builds its own on first use.
+        state = super().__getstate__()
+        state["__pydantic_private__"] = None
+        return state
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        self._init_private()
+
     def _init_private(self) -> None:
         object.__setattr__(
             self,
