@@ -1,84 +1,172 @@
-"""The adapters against the frameworks' own OpenAI integrations, on the same local route.
+"""The adapters against the floor models and the frameworks' own OpenAI integrations.
 
-Targets: ``PortkeyChatModel.invoke`` <= 0.6x ``ChatOpenAI.invoke``, ``.stream`` <= 0.4x
-``ChatOpenAI.stream``; the LlamaIndex ``PortkeyChatModel.chat`` <= 0.6x llama-index's
-``OpenAI.chat``. Needs the dev extra (langchain-openai, llama-index-llms-openai).
-Run: ``python benchmarks/bench_frameworks.py``.
+Each case times three candidates in interleaved rounds against one local server (in its
+own process): our adapter, the floor model of :mod:`._floors` making the same single
+call, and, on ``/chat/completions``, LangChain's ``ChatOpenAI`` or llama-index's
+``OpenAI``. Target: 1.10x the floor. Run alone: ``python -m benchmarks.bench_frameworks``.
 """
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
+from typing import Any
 
-from _harness import compare, report, serve
+from ._harness import TOPIC, Row, Server, Settings, compare, has_module, serve, timed_row
 
-QUESTION = "What is the tallest mountain on the moon and why is it so tall"
+Candidates = dict[str, Callable[[], object]]
+# Portkey answers /chat/completions only when told where to route it.
+ROUTE = {"x-portkey-provider": "openai"}
 
 
-def main() -> int:
+def _rows(
+    section: str, name: str, candidates: Candidates, settings: Settings, calls: int
+) -> list[Row]:
+    times = compare(
+        candidates, calls=settings.pick(calls, 10), rounds=settings.pick(7, 3), warmup=10
+    )
+    rows = [timed_row(section, name, times, "ours", "floor", target=1.10)]
+    peers = [name for name in candidates if name not in ("ours", "floor")]
+    rows += [timed_row(section, name, times, "ours", peer) for peer in peers]
+    return rows
+
+
+def langchain_rows(server: Server, settings: Settings, peers: bool) -> list[Row]:
+    """Chat invoke and stream, the prompt route, and the LLM class."""
     from langchain_core.messages import HumanMessage
-    from langchain_openai import ChatOpenAI
+
+    from portkey_integrations.langchain import PortkeyChatModel, PortkeyPromptLLM
+
+    from ._floors import FloorChatModel, FloorLLM
+
+    url, key = server.base_url, "pk-bench"
+    messages = [HumanMessage(TOPIC)]
+    chat = PortkeyChatModel(
+        model="portkey-local", provider="openai", base_url=url, api_key=key, max_retries=0
+    )
+    floor = FloorChatModel(base_url=url)
+    openai: Any = None
+    if peers:
+        from langchain_openai import ChatOpenAI
+
+        openai = ChatOpenAI(
+            model="portkey-local",
+            base_url=url,
+            api_key="sk-x",
+            max_retries=0,
+            default_headers=ROUTE,
+        )
+        assert TOPIC in openai.invoke(messages).text
+    assert chat.invoke(messages).text == floor.invoke(messages).text
+
+    def with_peer(candidates: Candidates, peer: Callable[[], object]) -> Candidates:
+        return {**candidates, "ChatOpenAI": peer} if peers else candidates
+
+    rows = _rows(
+        "langchain",
+        "chat invoke",
+        with_peer(
+            {"ours": lambda: chat.invoke(messages), "floor": lambda: floor.invoke(messages)},
+            lambda: openai.invoke(messages),
+        ),
+        settings,
+        100,
+    )
+    if settings.quick:
+        return rows  # a smoke run stops at the first case
+    rows += _rows(
+        "langchain",
+        "chat stream",
+        with_peer(
+            {
+                "ours": lambda: list(chat.stream(messages)),
+                "floor": lambda: list(floor.stream(messages)),
+            },
+            lambda: list(openai.stream(messages)),
+        ),
+        settings,
+        50,
+    )
+    prompt = PortkeyChatModel(prompt_id="pp-bench", base_url=url, api_key=key, max_retries=0)
+    prompt_floor = FloorChatModel(base_url=url, prompt_id="pp-bench")
+    assert prompt.invoke(TOPIC).text == prompt_floor.invoke(TOPIC).text
+    rows += _rows(
+        "langchain",
+        "prompt route invoke",
+        {"ours": lambda: prompt.invoke(TOPIC), "floor": lambda: prompt_floor.invoke(TOPIC)},
+        settings,
+        100,
+    )
+    llm = PortkeyPromptLLM(prompt_id="pp-bench-text", base_url=url, api_key=key, max_retries=0)
+    llm_floor = FloorLLM(base_url=url, prompt_id="pp-bench-text")
+    assert llm.invoke(TOPIC) == llm_floor.invoke(TOPIC)
+    rows += _rows(
+        "langchain",
+        "LLM invoke (prompt route)",
+        {"ours": lambda: llm.invoke(TOPIC), "floor": lambda: llm_floor.invoke(TOPIC)},
+        settings,
+        100,
+    )
+    return rows
+
+
+def llama_index_rows(server: Server, settings: Settings, peers: bool) -> list[Row]:
+    """chat, stream_chat and complete on ``/chat/completions``."""
     from llama_index.core.llms import ChatMessage
-    from llama_index.llms.openai import OpenAI
 
-    from portkey_integrations.langchain import PortkeyChatModel as LCPortkey
-    from portkey_integrations.llama_index import PortkeyChatModel as LIPortkey
+    from portkey_integrations.llama_index import PortkeyChatModel
 
-    ok = True
-    with serve() as url:
-        lc_messages = [HumanMessage(QUESTION)]
-        lc_openai = ChatOpenAI(model="portkey-local", base_url=url, api_key="sk-x", max_retries=0)
-        lc_portkey = LCPortkey(model="portkey-local", base_url=url, api_key="pk-x", max_retries=0)
-        assert QUESTION in lc_openai.invoke(lc_messages).text
-        assert QUESTION in lc_portkey.invoke(lc_messages).text
+    from ._floors import FloorLlamaLLM
 
-        def drain_openai() -> object:
-            return [c for c in lc_openai.stream(lc_messages)]
+    url = server.base_url
+    messages = [ChatMessage(role="user", content=TOPIC)]
+    ours = PortkeyChatModel(
+        model="portkey-local", provider="openai", base_url=url, api_key="pk-x", max_retries=0
+    )
+    floor = FloorLlamaLLM(base_url=url)
+    openai: Any = None
+    if peers:
+        from llama_index.llms.openai import OpenAI
 
-        def drain_portkey() -> object:
-            return [c for c in lc_portkey.stream(lc_messages)]
-
-        ok &= report(
-            "LangChain chat model invoke, /chat/completions",
-            compare(
-                {
-                    "ChatOpenAI.invoke": lambda: lc_openai.invoke(lc_messages),
-                    "PortkeyChatModel.invoke": lambda: lc_portkey.invoke(lc_messages),
-                },
-                calls=100,
-            ),
-            "ChatOpenAI.invoke",
-            {"PortkeyChatModel.invoke": 0.6},
+        openai = OpenAI(
+            model="gpt-4o-mini",
+            api_base=url,
+            api_key="sk-x",
+            max_retries=0,
+            default_headers=ROUTE,
         )
-        ok &= report(
-            "LangChain chat model stream, /chat/completions",
-            compare(
-                {"ChatOpenAI.stream": drain_openai, "PortkeyChatModel.stream": drain_portkey},
-                calls=60,
-            ),
-            "ChatOpenAI.stream",
-            {"PortkeyChatModel.stream": 0.4},
-        )
+        assert TOPIC in (openai.chat(messages).message.content or "")
+    assert ours.chat(messages).message.content == floor.chat(messages).message.content
 
-        li_messages = [ChatMessage(role="user", content=QUESTION)]
-        li_openai = OpenAI(model="gpt-4o-mini", api_base=url, api_key="sk-x", max_retries=0)
-        li_portkey = LIPortkey(model="portkey-local", base_url=url, api_key="pk-x", max_retries=0)
-        assert QUESTION in (li_openai.chat(li_messages).message.content or "")
-        assert QUESTION in (li_portkey.chat(li_messages).message.content or "")
-        ok &= report(
-            "LlamaIndex chat, /chat/completions",
-            compare(
-                {
-                    "OpenAI.chat": lambda: li_openai.chat(li_messages),
-                    "PortkeyChatModel.chat": lambda: li_portkey.chat(li_messages),
-                },
-                calls=100,
-            ),
-            "OpenAI.chat",
-            {"PortkeyChatModel.chat": 0.6},
-        )
-    return 0 if ok else 1
+    def cases(method: str) -> Candidates:
+        def call(model: Any) -> Callable[[], object]:
+            if method == "stream_chat":
+                return lambda: list(model.stream_chat(messages))
+            if method == "complete":
+                return lambda: model.complete(TOPIC)
+            return lambda: model.chat(messages)
+
+        candidates = {"ours": call(ours), "floor": call(floor)}
+        return {**candidates, "OpenAI": call(openai)} if peers else candidates
+
+    rows = []
+    methods = [("chat", 100), ("stream_chat", 50), ("complete", 100)]
+    for method, calls in methods[: 1 if settings.quick else 3]:
+        rows += _rows("llama-index", method, cases(method), settings, calls)
+    return rows
+
+
+def run(settings: Settings, *, only_floor: bool = False) -> list[Row]:
+    """Every adapter row; peers only when their packages are installed."""
+    rows: list[Row] = []
+    with serve() as server:
+        peers = has_module("langchain_openai") and not only_floor
+        rows += langchain_rows(server, settings, peers)
+        peers = has_module("llama_index.llms.openai") and not only_floor
+        rows += llama_index_rows(server, settings, peers)
+    return rows
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from ._harness import table_lines
+
+    print("\n".join(table_lines(run(Settings()))))

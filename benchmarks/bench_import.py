@@ -1,8 +1,10 @@
-"""What ``import portkey_integrations.langchain`` adds to langchain-core's BaseChatModel
-plus httpx. Target: under 50 ms. Each sample is a fresh interpreter that imports the
-baseline first and then times the adapter's import alone; the baseline's own import
-time is printed for scale. Also checks that neither ``portkey_integrations`` nor its
-LangChain adapter imports llama_index.
+"""Import cost of the package's modules against their peers, in fresh interpreters.
+
+Each sample is a fresh interpreter that imports the shared baseline first (httpx plus
+the framework's base class) and then times the subject's import alone; samples of ours
+and the peer alternate, the first ones (which write bytecode caches) are dropped, and
+the median is kept. Also checks that the LangChain adapter never imports llama_index.
+Run alone: ``python -m benchmarks.bench_import``.
 """
 
 from __future__ import annotations
@@ -12,41 +14,93 @@ import statistics
 import subprocess
 import sys
 
+from ._harness import Row, Settings, has_module
+
 SAMPLE = """
-import time
+import sys, time
+exec(sys.argv[1])
 t0 = time.perf_counter()
-import httpx
-from langchain_core.language_models import BaseChatModel
-t1 = time.perf_counter()
-import portkey_integrations.langchain
-t2 = time.perf_counter()
-print(t1 - t0, t2 - t1)
+exec(sys.argv[2])
+print(time.perf_counter() - t0)
 """
 CHECK = (
     "import sys, portkey_integrations.langchain; "
     "assert not [m for m in sys.modules if m.startswith('llama_index')], 'llama_index imported'"
 )
+# (row, baseline, ours, peer module, peer statement, target ms)
+CASES = [
+    (
+        "portkey_integrations.langchain",
+        "import httpx; from langchain_core.language_models import BaseChatModel",
+        "import portkey_integrations.langchain",
+        "langchain_openai",
+        "import langchain_openai",
+        50.0,
+    ),
+    (
+        "portkey_integrations.llama_index",
+        "import httpx; from llama_index.core.llms import LLM",
+        "import portkey_integrations.llama_index",
+        "llama_index.llms.openai",
+        "import llama_index.llms.openai",
+        50.0,
+    ),
+    (
+        "portkey_integrations (core)",
+        "import httpx, pydantic",
+        "import portkey_integrations",
+        "portkey_ai",
+        "import portkey_ai",
+        None,
+    ),
+]
 
 
-def main() -> int:
+def _sample(env: dict[str, str], baseline: str, statement: str) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", SAMPLE, baseline, statement],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return float(out) * 1000
+
+
+def run(settings: Settings) -> list[Row]:
+    """One row per case: milliseconds the import adds over its baseline."""
     # Bytecode caches may be written, as they are on a user's machine after one import.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run([sys.executable, "-c", CHECK], check=True, env=env)
-    base, added = [], []
-    for i in range(17):
-        out = subprocess.run(
-            [sys.executable, "-c", SAMPLE], check=True, env=env, capture_output=True, text=True
-        ).stdout.split()
-        if i >= 2:  # the first runs write bytecode caches
-            base.append(float(out[0]))
-            added.append(float(out[1]))
-    base_ms, added_ms = statistics.median(base) * 1000, statistics.median(added) * 1000
-    print("\nimport time (median of 15 fresh interpreters)")
-    print(f"  httpx + langchain_core BaseChatModel        {base_ms:8.1f} ms")
-    verdict = "ok" if added_ms < 50 else "MISSED"
-    print(f"  + portkey_integrations.langchain            {added_ms:8.1f} ms (< 50) {verdict}")
-    return 0 if added_ms < 50 else 1
+    samples, warm = settings.pick(7, 2), settings.pick(2, 1)
+    rows = []
+    for name, baseline, ours, peer_module, peer, target in CASES[: settings.pick(3, 1)]:
+        with_peer = has_module(peer_module)
+        mine: list[float] = []
+        theirs: list[float] = []
+        for index in range(warm + samples):
+            a = _sample(env, baseline, ours)
+            b = _sample(env, baseline, peer) if with_peer else 0.0
+            if index >= warm:
+                mine.append(a)
+                theirs.append(b)
+        rows.append(
+            Row(
+                "import",
+                name,
+                statistics.median(mine),
+                statistics.median(theirs) if with_peer else None,
+                peer_module if with_peer else "-",
+                "ms",
+                target=target,
+                target_on_ours=True,
+                note=f"over `{baseline}`",
+            )
+        )
+    return rows
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from ._harness import table_lines
+
+    print("\n".join(table_lines(run(Settings()))))

@@ -228,7 +228,9 @@ class BaseClient:
         """
         headers = self._stream_headers if stream else self._headers
         if options is not None:
-            headers = httpx.Headers({**headers, **options.headers()})
+            headers = headers.copy()
+            for name, value in options.headers().items():
+                headers[name] = value
         content = None
         if body is not None:
             try:

@@ -36,6 +36,7 @@ from ._transport import aread, read
 
 if TYPE_CHECKING:
     from ._admin import AsyncLabels, AsyncPartials, AsyncPrompts, Labels, Partials, Prompts
+    from ._feedback import AsyncFeedback, Feedback
     from ._prompt_cache import PromptTemplate
 
 __all__ = [
@@ -86,6 +87,13 @@ class PortkeyClient(BaseClient):
         from ._admin import Labels
 
         return Labels(self)
+
+    @cached_property
+    def feedback(self) -> Feedback:
+        """Portkey's feedback API: rate traces (create, bulk_create, update)."""
+        from ._feedback import Feedback
+
+        return Feedback(self)
 
     @client_method(BaseClient._call_request, stream=False)
     def complete(self, request: httpx.Request) -> Completion:
@@ -190,6 +198,13 @@ class AsyncPortkeyClient(BaseClient):
         from ._admin import AsyncLabels
 
         return AsyncLabels(self)
+
+    @cached_property
+    def feedback(self) -> AsyncFeedback:
+        """Async :attr:`PortkeyClient.feedback`."""
+        from ._feedback import AsyncFeedback
+
+        return AsyncFeedback(self)
 
     @client_method(BaseClient._call_request, stream=False)
     async def complete(self, request: httpx.Request) -> Completion:

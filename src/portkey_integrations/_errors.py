@@ -201,6 +201,11 @@ class RateLimitError(APIStatusError):
 class GuardrailError(APIStatusError):
     """446: a guardrail denied the request."""
 
+    @property
+    def hook_results(self) -> Any:
+        """The guardrail verdicts of the denied request (``body["hook_results"]``)."""
+        return self.body.get("hook_results") if isinstance(self.body, dict) else None
+
 
 class InternalServerError(APIStatusError):
     """5xx: the gateway or the provider failed."""

@@ -38,7 +38,9 @@ def local(server: LocalPortkeyServer) -> LocalPortkeyServer:
 
 def _fetches(server: LocalPortkeyServer, prompt_id: str) -> int:
     return sum(
-        1 for r in server.admin_requests if r.method == "GET" and r.path == f"/v1/prompts/{prompt_id}"
+        1
+        for r in server.admin_requests
+        if r.method == "GET" and r.path == f"/v1/prompts/{prompt_id}"
     )
 
 

@@ -50,9 +50,7 @@ async def test_dict_input_chain_async_batch_and_stream(server: LocalPortkeyServe
     atokens = [t async for t in chain.astream(JOKE)]
     assert atokens == tokens
     events = [e async for e in chain.astream_events(JOKE, version="v2")]
-    model_tokens = [
-        e["data"]["chunk"].text for e in events if e["event"] == "on_chat_model_stream"
-    ]
+    model_tokens = [e["data"]["chunk"].text for e in events if e["event"] == "on_chat_model_stream"]
     assert "".join(model_tokens) == ANSWER
     parser_tokens = [e["data"]["chunk"] for e in events if e["event"] == "on_parser_stream"]
     assert len([t for t in parser_tokens if t]) > 2
@@ -97,7 +95,12 @@ def test_create_agent_with_two_tools(server: LocalPortkeyServer) -> None:
 
     assert calls == ["get_weather", "get_time"]
     assert [type(m).__name__ for m in messages] == [
-        "HumanMessage", "AIMessage", "ToolMessage", "AIMessage", "ToolMessage", "AIMessage",
+        "HumanMessage",
+        "AIMessage",
+        "ToolMessage",
+        "AIMessage",
+        "ToolMessage",
+        "AIMessage",
     ]
     final = messages[-1]
     assert isinstance(final, AIMessage) and not final.tool_calls
@@ -110,7 +113,10 @@ def test_create_agent_with_two_tools(server: LocalPortkeyServer) -> None:
     last = prompt_calls[-1].body["variables"]
     assert last["input"] == question
     assert [m["role"] for m in last["agent_scratchpad"]] == [
-        "assistant", "tool", "assistant", "tool",
+        "assistant",
+        "tool",
+        "assistant",
+        "tool",
     ]
     assert prompt_calls[-1].body["tools"][0]["function"]["name"] == "get_weather"
 

@@ -386,6 +386,9 @@ def test_ls_params() -> None:
         "ls_model_type": "chat",
         "ls_temperature": 0.5,
         "ls_stop": ["x"],
+        "ls_prompt_id": "pp-a",
+        "ls_prompt_version": "3",
+        "ls_prompt_variables": {},
     }
     by_model = PortkeyChatModel(model="gpt-x", api_key="k", max_tokens=9)
     params = by_model._get_ls_params(model="gpt-y")

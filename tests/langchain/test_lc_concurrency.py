@@ -50,9 +50,7 @@ class InFlight(BaseCallbackHandler):
 def test_batch_runs_concurrently_within_max_concurrency(server: LocalPortkeyServer) -> None:
     handler = InFlight(parties=2)
     inputs = [{"topic": str(i)} for i in range(4)]
-    results = model(server).batch(
-        inputs, config={"max_concurrency": 2, "callbacks": [handler]}
-    )
+    results = model(server).batch(inputs, config={"max_concurrency": 2, "callbacks": [handler]})
     assert [r.text for r in results] == [f"Echo: Talk about {i}." for i in range(4)]
     assert handler.peak == 2
 

@@ -61,16 +61,24 @@ OPENAI_CALL = {
             AIMessage(
                 "",
                 invalid_tool_calls=[
-                    {"type": "invalid_tool_call", "name": "add", "args": "{bad", "id": "c2",
-                     "error": None}
+                    {
+                        "type": "invalid_tool_call",
+                        "name": "add",
+                        "args": "{bad",
+                        "id": "c2",
+                        "error": None,
+                    }
                 ],
             ),
             {
                 "role": "assistant",
                 "content": None,
                 "tool_calls": [
-                    {"id": "c2", "type": "function",
-                     "function": {"name": "add", "arguments": "{bad"}}
+                    {
+                        "id": "c2",
+                        "type": "function",
+                        "function": {"name": "add", "arguments": "{bad"},
+                    }
                 ],
             },
         ),
@@ -80,8 +88,12 @@ OPENAI_CALL = {
         ),
         (ChatMessage("x", role="critic"), {"role": "critic", "content": "x"}),
         (
-            HumanMessage([{"type": "text", "text": "look"},
-                          {"type": "image", "url": "https://example.com/a.png"}]),
+            HumanMessage(
+                [
+                    {"type": "text", "text": "look"},
+                    {"type": "image", "url": "https://example.com/a.png"},
+                ]
+            ),
             {
                 "role": "user",
                 "content": [
@@ -180,7 +192,10 @@ def test_ai_message_tool_calls_valid_and_invalid() -> None:
     assert message.invalid_tool_calls[0]["args"] == "{oops"
     assert info == {"finish_reason": "stop"}
     assert message.response_metadata == {
-        "model_provider": "portkey", "model_name": "m", "id": "cmpl-1", "system_fingerprint": "fp",
+        "model_provider": "portkey",
+        "model_name": "m",
+        "id": "cmpl-1",
+        "system_fingerprint": "fp",
     }
     assert message.usage_metadata == {"input_tokens": 2, "output_tokens": 1, "total_tokens": 3}
 
@@ -249,8 +264,11 @@ EVENTS = [
     {"model": "m", "choices": [{"index": 0, "delta": {"content": "Hi"}, "text": None}]},
     {"model": "m", "choices": [{"index": 0, "delta": {"content": " there"}}]},
     {"model": "m", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
-    {"model": "m", "choices": [],
-     "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}},
+    {
+        "model": "m",
+        "choices": [],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+    },
 ]
 
 
@@ -264,7 +282,9 @@ def test_chat_chunks_fold_contentless_events_into_the_last_chunk() -> None:
     last = chunks[-1]
     assert last.message.chunk_position == "last"  # type: ignore[attr-defined]
     assert last.message.usage_metadata == {  # type: ignore[attr-defined]
-        "input_tokens": 1, "output_tokens": 2, "total_tokens": 3
+        "input_tokens": 1,
+        "output_tokens": 2,
+        "total_tokens": 3,
     }
     assert last.generation_info == {"finish_reason": "stop", "model_name": "m"}
     merged = chunks[0] + chunks[1] + chunks[2]

@@ -37,8 +37,11 @@ RAW_TOOL = {
     "function": {
         "name": "ping",
         "description": "Ping a host.",
-        "parameters": {"type": "object", "properties": {"host": {"type": "string"}},
-                       "required": ["host"]},
+        "parameters": {
+            "type": "object",
+            "properties": {"host": {"type": "string"}},
+            "required": ["host"],
+        },
     },
 }
 
@@ -67,7 +70,8 @@ def test_bind_tools_formats_every_kind(chat: PortkeyChatModel, server: LocalPort
     tools = sent(server)["tools"]
     assert [t["function"]["name"] for t in tools] == ["get_weather", "Lookup", "add", "ping"]
     assert tools[2]["function"]["parameters"]["properties"] == {
-        "a": {"type": "integer"}, "b": {"type": "integer"}
+        "a": {"type": "integer"},
+        "b": {"type": "integer"},
     }
 
 
@@ -115,8 +119,9 @@ def test_tool_calls_are_parsed(chat: PortkeyChatModel) -> None:
     assert [b["type"] for b in result.content_blocks] == ["tool_call"]
 
 
-def test_tools_on_the_prompt_route_go_to_the_root(agent_chat: PortkeyChatModel,
-                                                    server: LocalPortkeyServer) -> None:
+def test_tools_on_the_prompt_route_go_to_the_root(
+    agent_chat: PortkeyChatModel, server: LocalPortkeyServer
+) -> None:
     result = agent_chat.bind_tools([add], tool_choice="add").invoke("sum please")
     body = sent(server)
     assert body["tools"][0]["function"]["name"] == "add"

@@ -50,9 +50,7 @@ def test_the_table_covers_every_option() -> None:
     assert set(VALUES) == set(OPTION_NAMES)
 
 
-@pytest.mark.parametrize(
-    "cls", MODELS + EMBEDDINGS, ids=lambda c: f"{c.__module__}.{c.__name__}"
-)
+@pytest.mark.parametrize("cls", MODELS + EMBEDDINGS, ids=lambda c: f"{c.__module__}.{c.__name__}")
 def test_every_client_option_is_a_field_of_every_model(cls: type) -> None:
     fields = cls.model_fields  # type: ignore[attr-defined]
     for option in OPTION_NAMES:
@@ -62,9 +60,7 @@ def test_every_client_option_is_a_field_of_every_model(cls: type) -> None:
     assert set(CLIENT_FIELDS) <= set(fields)
 
 
-@pytest.mark.parametrize(
-    "cls", MODELS + EMBEDDINGS, ids=lambda c: f"{c.__module__}.{c.__name__}"
-)
+@pytest.mark.parametrize("cls", MODELS + EMBEDDINGS, ids=lambda c: f"{c.__module__}.{c.__name__}")
 def test_every_option_reaches_the_wire_from_every_model(
     cls: type, server: LocalPortkeyServer
 ) -> None:

@@ -19,7 +19,7 @@ SECRET = "pk-pickle-secret"
 @pytest.mark.parametrize("cls", [LCChat, LCLLM, LIChat, LILLM])
 def test_a_used_model_pickles_and_works_after(cls: type, server: LocalPortkeyServer) -> None:
     model = cls(prompt_id="pp-assistant", base_url=server.base_url, api_key=SECRET, seed=3)
-    model.client  # connections built before pickling
+    assert model.client is not None  # connections built before pickling
     copy = pickle.loads(pickle.dumps(model))
     assert copy.seed == 3 and copy.api_key.get_secret_value() == SECRET
     if cls in (LCChat, LCLLM):

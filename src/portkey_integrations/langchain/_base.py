@@ -3,16 +3,40 @@ streaming flags, LangChain serialization and identity, and request finishing."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from pydantic import ConfigDict, Field
 
+from .._calls import prompt_variables
 from .._client import DEFAULT_TIMEOUT
+from .._options import RequestOptions
 from .._settings import PortkeySettings
+from ._input import BOUND_VARIABLES
 
-__all__ = ["LC_SECRETS", "PortkeyLangChainBase"]
+__all__ = ["LC_SECRETS", "PENDING", "PendingCall", "PortkeyLangChainBase", "run_name_of"]
+
+
+@dataclasses.dataclass(slots=True)
+class PendingCall:
+    """The input of the call a model is starting, for its callbacks' invocation params.
+
+    LangChain asks for the invocation params before ``_generate`` sees the input; the
+    models remember it here (in ``generate`` and ``_convert_input``) so the params can
+    name the variables the request will send, computed once for both.
+    """
+
+    model: int
+    inputs: Any
+    run_name: str | None = None
+    variables: dict[str, Any] | None = None
+    kwargs: Mapping[str, Any] | None = None
+
+
+PENDING: ContextVar[PendingCall | None] = ContextVar("portkey_pending_call", default=None)
 
 LC_SECRETS = {
     "api_key": "PORTKEY_API_KEY",
@@ -64,6 +88,66 @@ class PortkeyLangChainBase(PortkeySettings):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model": self.model, "prompt_id": self.full_prompt_id, **self.default_params()}
 
+    # -- tracing ------------------------------------------------------------------------
+
+    def _input_variables(self, inputs: Any) -> dict[str, Any]:
+        """The variables an input (messages or a prompt string) maps onto."""
+        raise NotImplementedError
+
+    def _pending(self) -> PendingCall | None:
+        pending = PENDING.get()
+        return pending if pending is not None and pending.model == id(self) else None
+
+    def _variables_of(self, inputs: Any) -> dict[str, Any]:
+        """:meth:`_input_variables`, reusing what the invocation params computed."""
+        pending = self._pending()
+        if pending is not None and pending.variables is not None and _same(pending.inputs, inputs):
+            return pending.variables
+        return self._input_variables(inputs)
+
+    def _run_name(self) -> str | None:
+        pending = self._pending()
+        return pending.run_name if pending is not None else None
+
+    def _sent_variables(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """The variables the call starting now sends: model, input, bound and call ones."""
+        pending = self._pending()
+        inputs: dict[str, Any] | None = None
+        if pending is not None and pending.inputs is not None:
+            if pending.variables is None:
+                pending.variables = self._input_variables(pending.inputs)
+            inputs = pending.variables
+        return prompt_variables(self, inputs, kwargs.get(BOUND_VARIABLES), kwargs.get("variables"))
+
+    def _get_invocation_params(
+        self, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        # Callbacks and tracers see the prompt, its version and the variables sent.
+        params: dict[str, Any] = super()._get_invocation_params(stop=stop, **kwargs)  # type: ignore[misc]
+        params.pop(BOUND_VARIABLES, None)
+        params.pop("options", None)
+        ref = self.prompt_ref
+        if ref is not None:
+            params["prompt_id"], params["prompt_version"] = ref
+            params["variables"] = self._sent_variables(kwargs)
+        return params
+
+    def _add_prompt_ls_params(self, params: Any, kwargs: Mapping[str, Any]) -> None:
+        """``ls_prompt_id``, ``ls_prompt_version`` and ``ls_prompt_variables``."""
+        ref = self.prompt_ref
+        if ref is not None:
+            params["ls_prompt_id"], params["ls_prompt_version"] = ref
+            params["ls_prompt_variables"] = self._sent_variables(kwargs)
+
+    @staticmethod
+    def _pop_call_options(kwargs: dict[str, Any]) -> RequestOptions | None:
+        """A bound or per-call ``trace_id`` (or ``options=RequestOptions(...)``)."""
+        trace_id = kwargs.pop("trace_id", None)
+        options: RequestOptions | None = kwargs.pop("options", None)
+        if trace_id is not None:
+            options = RequestOptions(trace_id=trace_id).merged(options)
+        return options
+
     def _with_stream_usage(
         self, request: dict[str, Any], stream_usage: bool | None
     ) -> dict[str, Any]:
@@ -73,6 +157,23 @@ class PortkeyLangChainBase(PortkeySettings):
         if stream_usage and "stream_options" not in request:
             request["stream_options"] = {"include_usage": True}
         return request
+
+
+def run_name_of(kwargs: Mapping[str, Any]) -> str | None:
+    """A ``generate`` call's ``run_name`` (batches pass a list: one name per input)."""
+    name = kwargs.get("run_name")
+    return name if isinstance(name, str) else None
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, str) or isinstance(b, str):
+        return isinstance(a, str) and a == b
+    try:
+        return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+    except TypeError:
+        return False
 
 
 def callable_identity(fn: Callable[..., Any]) -> str:

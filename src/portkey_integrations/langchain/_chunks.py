@@ -15,9 +15,16 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 
 from .._response import CompletionChunk, DeltaToolCall
+from .._tracing_core import hook_results_of
 from ._messages import usage_metadata
 
-__all__ = ["ChatChunks", "TextChunks", "chunk_message"]
+__all__ = ["ChatChunks", "TextChunks", "chunk_message", "hook_metadata"]
+
+
+def hook_metadata(extra: dict[str, Any] | None) -> dict[str, Any]:
+    """``{"hook_results": ...}`` when a completion or chunk carries guardrail results."""
+    hooks = hook_results_of(extra)
+    return {} if hooks is None else {"hook_results": hooks}
 
 
 def _tool_call_chunks(deltas: Sequence[DeltaToolCall]) -> list[ToolCallChunk]:
@@ -92,6 +99,9 @@ class ChatChunks:
         self.usage: UsageMetadata | None = None
 
     def __call__(self, event: CompletionChunk) -> ChatGenerationChunk | None:
+        if event.model_extra:
+            # Guardrail verdicts come in an event of their own, before the content.
+            self.metadata.update(hook_metadata(event.model_extra))
         message, usage, info = chunk_message(event)
         if message is None:
             if usage is not None:
@@ -137,6 +147,8 @@ class TextChunks:
         self.info: dict[str, Any] = {}
 
     def __call__(self, event: CompletionChunk) -> GenerationChunk | None:
+        if event.model_extra:
+            self.metadata.update(hook_metadata(event.model_extra))
         text = ""
         info: dict[str, Any] = {}
         if event.choices:

@@ -63,9 +63,20 @@ def _ai_text(content: Any) -> str:
     return "".join(parts)
 
 
+_CHUNK_KINDS = {
+    "AIMessageChunk": "ai",
+    "HumanMessageChunk": "human",
+    "SystemMessageChunk": "system",
+    "ToolMessageChunk": "tool",
+    "ChatMessageChunk": "chat",
+    "FunctionMessageChunk": "function",
+}
+"""A streamed turn kept in a history is a chunk; it is sent as the message it merges to."""
+
+
 def message_to_dict(message: BaseMessage) -> dict[str, Any]:
     """One LangChain message as an OpenAI chat message dict."""
-    kind = message.type
+    kind = _CHUNK_KINDS.get(message.type, message.type)
     content = message.content
     if kind == "ai":
         assert isinstance(message, AIMessage)

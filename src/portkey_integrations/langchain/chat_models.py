@@ -21,8 +21,8 @@ from .._calls import direct_call, prompt_call
 from .._convert import normalize_tool_choice
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import Completion, RenderedPrompt
-from ._base import PortkeyLangChainBase
-from ._chunks import ChatChunks
+from ._base import PENDING, PendingCall, PortkeyLangChainBase, run_name_of
+from ._chunks import ChatChunks, hook_metadata
 from ._errors import raise_langchain_error
 from ._input import (
     BOUND_VARIABLES,
@@ -33,6 +33,7 @@ from ._input import (
     rename_bound_variables,
 )
 from ._messages import ai_message, messages_to_dicts, portkey_metadata
+from ._tracing import call_options
 
 if TYPE_CHECKING:
     from langchain_core.tools import BaseTool  # only annotated; importing it costs ~10 ms
@@ -95,15 +96,57 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         ls_stop = stop or kwargs.get("stop") or self.stop
         if ls_stop:
             params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
+        self._add_prompt_ls_params(params, kwargs)
         return params
 
     # -- input ------------------------------------------------------------------------
 
     def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
         # A dict is the prompt's variables; the base class would reject it.
-        if isinstance(model_input, Mapping):
-            return VariablesPromptValue.of(model_input)
-        return super()._convert_input(model_input)
+        value = (
+            VariablesPromptValue.of(model_input)
+            if isinstance(model_input, Mapping)
+            else super()._convert_input(model_input)
+        )
+        # The stream methods ask for the invocation params right after this.
+        PENDING.set(PendingCall(id(self), value.to_messages()))
+        return value
+
+    def generate(
+        self,
+        messages: list[list[BaseMessage]],
+        stop: list[str] | None = None,
+        callbacks: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """``BaseChatModel.generate``, its callbacks seeing the variables sent."""
+        one = messages[0] if len(messages) == 1 else None
+        token = PENDING.set(PendingCall(id(self), one, run_name_of(kwargs)))
+        try:
+            return super().generate(messages, stop=stop, callbacks=callbacks, **kwargs)
+        finally:
+            PENDING.reset(token)
+
+    async def agenerate(
+        self,
+        messages: list[list[BaseMessage]],
+        stop: list[str] | None = None,
+        callbacks: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Async :meth:`generate`."""
+        one = messages[0] if len(messages) == 1 else None
+        token = PENDING.set(PendingCall(id(self), one, run_name_of(kwargs)))
+        try:
+            return await super().agenerate(messages, stop=stop, callbacks=callbacks, **kwargs)
+        finally:
+            PENDING.reset(token)
+
+    def _input_variables(self, inputs: Any) -> dict[str, Any]:
+        marked = marked_variables(inputs)
+        if marked is not None:
+            return openai_variables(marked)
+        return self.messages_to_variables(messages_to_dicts(inputs))
 
     # override: newer langchain-core types bind() with a private binding class; ours is
     # a public RunnableBinding subclass, the same at run time.
@@ -117,6 +160,15 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         """Keyword arguments for the core client's ``complete`` / ``stream``."""
         kwargs.pop("stream", None)
         kwargs.pop("stream_usage", None)  # a bound option of ours, not a hyperparameter
+        options = self._pop_call_options(kwargs)
+        request = self._route(messages, stop, kwargs)
+        if options is not None:
+            request["options"] = options
+        return request
+
+    def _route(
+        self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
         call_variables = kwargs.pop("variables", None)
         bound_variables = kwargs.pop(BOUND_VARIABLES, None)
         if stop is not None:
@@ -129,13 +181,9 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
                 params=kwargs,
                 variables_given=bool(marked is not None or call_variables or bound_variables),
             )
-        if marked is not None:
-            input_variables = openai_variables(marked)
-        else:
-            input_variables = self.messages_to_variables(messages_to_dicts(messages))
         return prompt_call(
             self,
-            input_variables=input_variables,
+            input_variables=self._variables_of(messages),
             bound_variables=bound_variables,
             call_variables=call_variables,
             params=kwargs,
@@ -159,6 +207,7 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
                 f"{completion.portkey.trace_id})"
             )
         base = portkey_metadata(completion.portkey, self.prompt_ref)
+        base.update(hook_metadata(completion.model_extra))
         generations = []
         for index in range(len(completion.choices)):
             message, info = ai_message(completion, index, base)
@@ -192,7 +241,9 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = self._request(messages, stop, kwargs)
+        request = call_options(
+            self, run_manager, self._request(messages, stop, kwargs), self._run_name()
+        )
         try:
             completion = self.client.complete(**request)
         except PortkeyError as exc:
@@ -206,7 +257,9 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = self._request(messages, stop, kwargs)
+        request = call_options(
+            self, run_manager, self._request(messages, stop, kwargs), self._run_name()
+        )
         try:
             completion = await self.async_client.complete(**request)
         except PortkeyError as exc:
@@ -223,6 +276,7 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         request = self._stream_request(messages, stop, kwargs, stream_usage)
+        call_options(self, run_manager, request, self._run_name())
         try:
             stream = self.client.stream(**request)
             with stream:
@@ -253,6 +307,7 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = self._stream_request(messages, stop, kwargs, stream_usage)
+        call_options(self, run_manager, request, self._run_name())
         try:
             stream = await self.async_client.stream(**request)
             async with stream:
@@ -301,6 +356,19 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
             return await self.async_client.render(request.pop("prompt_id"), **request)
         except PortkeyError as exc:
             raise_langchain_error(exc)
+
+    def with_listeners(self, **listeners: Any) -> Runnable[LanguageModelInput, Any]:
+        """``Runnable.with_listeners``, with the caller's input (a dict of variables)
+        as the listened run's input, as ``RunnableWithMessageHistory`` needs."""
+        from ._history import listening
+
+        return listening(self, **listeners)
+
+    def with_alisteners(self, **listeners: Any) -> Runnable[LanguageModelInput, Any]:
+        """Async :meth:`with_listeners`."""
+        from ._history import alistening
+
+        return alistening(self, **listeners)
 
     # -- tools and structured output --------------------------------------------------
 

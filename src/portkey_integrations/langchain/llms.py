@@ -21,8 +21,8 @@ from langchain_core.runnables import Runnable, RunnableBinding
 from .._calls import direct_call, prompt_call
 from .._errors import PortkeyError
 from .._response import Completion
-from ._base import PortkeyLangChainBase
-from ._chunks import TextChunks
+from ._base import PENDING, PendingCall, PortkeyLangChainBase, run_name_of
+from ._chunks import TextChunks, hook_metadata
 from ._errors import raise_langchain_error
 from ._input import (
     BOUND_VARIABLES,
@@ -32,6 +32,7 @@ from ._input import (
     rename_bound_variables,
 )
 from ._messages import portkey_metadata
+from ._tracing import call_options
 
 __all__ = ["PortkeyPromptLLM"]
 
@@ -100,6 +101,7 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         model = kwargs.get("model") or self.model or self.full_prompt_id
         if model:
             params["ls_model_name"] = model
+        self._add_prompt_ls_params(params, kwargs)
         return params
 
     @property
@@ -122,8 +124,13 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         **kwargs: Any,
     ) -> LLMResult:
         """``BaseLLM.generate``, with the call's variables part of the cache key."""
-        with _call_variables(kwargs):
-            return super().generate(prompts, stop=stop, callbacks=callbacks, **kwargs)
+        one = prompts[0] if len(prompts) == 1 else None
+        token = PENDING.set(PendingCall(id(self), one, run_name_of(kwargs), kwargs=kwargs))
+        try:
+            with _call_variables(kwargs):
+                return super().generate(prompts, stop=stop, callbacks=callbacks, **kwargs)
+        finally:
+            PENDING.reset(token)
 
     async def agenerate(
         self,
@@ -133,13 +140,38 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         **kwargs: Any,
     ) -> LLMResult:
         """Async :meth:`generate`."""
-        with _call_variables(kwargs):
-            return await super().agenerate(prompts, stop=stop, callbacks=callbacks, **kwargs)
+        one = prompts[0] if len(prompts) == 1 else None
+        token = PENDING.set(PendingCall(id(self), one, run_name_of(kwargs), kwargs=kwargs))
+        try:
+            with _call_variables(kwargs):
+                return await super().agenerate(prompts, stop=stop, callbacks=callbacks, **kwargs)
+        finally:
+            PENDING.reset(token)
+
+    def _dict_for_compat(self) -> dict[str, Any]:
+        # BaseLLM's invocation params: during a call also the prompt's version and the
+        # variables the call sends.
+        params: dict[str, Any] = super()._dict_for_compat()
+        pending = self._pending()
+        ref = self.prompt_ref
+        if pending is not None and pending.kwargs is not None and ref is not None:
+            params["prompt_version"] = ref[1]
+            params["variables"] = self._sent_variables(pending.kwargs)
+        return params
 
     def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
-        if isinstance(model_input, Mapping):
-            return VariablesPromptValue.of(model_input)
-        return super()._convert_input(model_input)
+        value = (
+            VariablesPromptValue.of(model_input)
+            if isinstance(model_input, Mapping)
+            else super()._convert_input(model_input)
+        )
+        # The stream methods ask for the invocation params right after this.
+        PENDING.set(PendingCall(id(self), value.to_string()))
+        return value
+
+    def _input_variables(self, inputs: Any) -> dict[str, Any]:
+        marked = prompt_variables(inputs)
+        return openai_variables(marked) if marked is not None else {self.input_variable: inputs}
 
     def bind(self, **kwargs: Any) -> PortkeyLLMBinding:
         """Bind kwargs; ``variables=`` are kept apart so call-time variables merge."""
@@ -151,6 +183,13 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         params = dict(kwargs)
         params.pop("stream", None)
         params.pop("stream_usage", None)
+        options = self._pop_call_options(params)
+        request = self._route(prompt, stop, params)
+        if options is not None:
+            request["options"] = options
+        return request
+
+    def _route(self, prompt: str, stop: list[str] | None, params: dict[str, Any]) -> dict[str, Any]:
         call_variables = params.pop("variables", None)
         bound_variables = params.pop(BOUND_VARIABLES, None)
         if stop is not None:
@@ -165,9 +204,7 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
             )
         return prompt_call(
             self,
-            input_variables=(
-                openai_variables(marked) if marked is not None else {self.input_variable: prompt}
-            ),
+            input_variables=self._variables_of(prompt),
             bound_variables=bound_variables,
             call_variables=call_variables,
             params=params,
@@ -177,6 +214,7 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         metadata = portkey_metadata(completion.portkey, self.prompt_ref)
         del metadata["model_provider"]
         metadata["model_name"] = completion.model
+        metadata.update(hook_metadata(completion.model_extra))
         generations = []
         for choice in completion.choices:
             info = {"finish_reason": choice.finish_reason, "logprobs": choice.logprobs}
@@ -208,7 +246,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None,
         kwargs: Mapping[str, Any],
     ) -> Completion:
-        request = self._request(prompt, stop, kwargs)
+        request = call_options(
+            self, run_manager, self._request(prompt, stop, kwargs), self._run_name()
+        )
         try:
             return self.client.complete(**request)
         except PortkeyError as exc:
@@ -254,15 +294,21 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
             return LLMResult(generations=[[merged]])
         limit = asyncio.Semaphore(_MAX_CONCURRENCY)
 
-        async def one(prompt: str) -> Completion:
-            request = self._request(prompt, stop, kwargs)
+        async def one(prompt: str, manager: AsyncCallbackManagerForLLMRun | None) -> Completion:
+            request = call_options(
+                self, manager, self._request(prompt, stop, kwargs), self._run_name()
+            )
             async with limit:
                 try:
                     return await self.async_client.complete(**request)
                 except PortkeyError as exc:
                     raise_langchain_error(exc)
 
-        completions = await asyncio.gather(*(one(p) for p in prompts))
+        # LangChain hands ``_agenerate`` the first prompt's run only: the others go untraced.
+        managers = [run_manager] + [None] * (len(prompts) - 1)
+        completions = await asyncio.gather(
+            *(one(p, m) for p, m in zip(prompts, managers, strict=True))
+        )
         return self._result(list(completions))
 
     def _stream_request(
@@ -279,7 +325,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
-        request = self._stream_request(prompt, stop, kwargs)
+        request = call_options(
+            self, run_manager, self._stream_request(prompt, stop, kwargs), self._run_name()
+        )
         try:
             stream = self.client.stream(**request)
             with stream:
@@ -306,7 +354,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
-        request = self._stream_request(prompt, stop, kwargs)
+        request = call_options(
+            self, run_manager, self._stream_request(prompt, stop, kwargs), self._run_name()
+        )
         try:
             stream = await self.async_client.stream(**request)
             async with stream:

@@ -53,6 +53,7 @@ from ._routing import (
     plan_template,
     recognise_formatted,
 )
+from ._tracing import StreamHooks, hook_kwargs, trace_request
 
 if TYPE_CHECKING:
     from .._prompt_cache import PromptTemplate
@@ -245,6 +246,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             if INPUT_PARTS_VARIABLE in request["variables"]:
                 # Spliced as the message's content: a JSON value, as the history is.
                 request["raw_variables"] = request["raw_variables"] | {INPUT_PARTS_VARIABLE}
+        trace_request(self, request)
         if options is not None:
             earlier = request.get("options")
             request["options"] = earlier.merged(options) if earlier is not None else options
@@ -258,7 +260,8 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             logprobs=logprobs_from_choice(choice),
             additional_kwargs=response_kwargs(
                 completion.usage, completion.portkey, prompt_ref_of(request)
-            ),
+            )
+            | hook_kwargs(completion.model_extra),
         )
 
     def _completion_response(
@@ -271,7 +274,8 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             logprobs=logprobs_from_choice(choice),
             additional_kwargs=response_kwargs(
                 completion.usage, completion.portkey, prompt_ref_of(request)
-            ),
+            )
+            | hook_kwargs(completion.model_extra),
         )
 
     def _iter_chat(self, request: dict[str, Any]) -> ChatResponseGen:
@@ -280,28 +284,32 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         # after everything received before it.
         with self.client.stream(**request) as stream:
             assembler = ChatStreamAssembler(stream.portkey, prompt_ref_of(request))
+            hooks = StreamHooks()
             for chunk in stream:
-                yield assembler.add(chunk)
+                yield hooks(assembler.add(chunk))
 
     async def _aiter_chat(self, request: dict[str, Any]) -> ChatResponseAsyncGen:
         stream = await self.async_client.stream(**request)
         async with stream:
             assembler = ChatStreamAssembler(stream.portkey, prompt_ref_of(request))
+            hooks = StreamHooks()
             async for chunk in stream:
-                yield assembler.add(chunk)
+                yield hooks(assembler.add(chunk))
 
     def _iter_completion(self, request: dict[str, Any]) -> CompletionResponseGen:
         with self.client.stream(**request) as stream:
             assemble = CompletionStreamAssembler(stream.portkey, prompt_ref_of(request))
+            hooks = StreamHooks()
             for chunk in stream:
-                yield assemble(chunk)
+                yield hooks(assemble(chunk))
 
     async def _aiter_completion(self, request: dict[str, Any]) -> CompletionResponseAsyncGen:
         stream = await self.async_client.stream(**request)
         async with stream:
             assemble = CompletionStreamAssembler(stream.portkey, prompt_ref_of(request))
+            hooks = StreamHooks()
             async for chunk in stream:
-                yield assemble(chunk)
+                yield hooks(assemble(chunk))
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:

@@ -22,6 +22,7 @@ from .admin_routes import ADMIN_ROUTES
 from .control import control
 from .embeddings import embeddings_endpoint
 from .faults import Fault, parse_fault_header
+from .feedback import feedback_control, feedback_endpoint
 from .prompting import PortkeyError, build_prompt_request
 from .responses import EventStream, Headers, encode_event, html_error, json_out
 from .state import (
@@ -288,6 +289,9 @@ def create_app(
             route("/v1/embeddings", embeddings_endpoint, ["POST"]),
             *(route(path, handler, methods) for path, handler, methods in ADMIN_ROUTES),
             route("/v1/prompts/{rest:any}", _prompt, ["POST"]),
+            route("/v1/feedback", feedback_endpoint, ["POST"]),
+            route("/v1/feedback/{feedback_id}", feedback_endpoint, ["PUT", "POST"]),
+            route("/_local/feedback", feedback_control, ["GET", "DELETE"]),
             route("/health", _health, ["GET"]),
             route("/_local/faults", control, ["GET", "POST", "DELETE"]),
             route("/_local/requests", control, ["GET", "DELETE"]),

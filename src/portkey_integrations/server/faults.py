@@ -12,7 +12,14 @@ import threading
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal, cast, get_args
 
-__all__ = ["ROUTES", "Fault", "FaultKind", "FaultRegistry", "parse_fault_header"]
+__all__ = [
+    "ROUTES",
+    "Fault",
+    "FaultKind",
+    "FaultRegistry",
+    "guardrail_denied",
+    "parse_fault_header",
+]
 
 FaultKind = Literal[
     "status",
@@ -63,7 +70,9 @@ class Fault:
     ``error_data`` (an ``event: error`` or ``data: {"error": ...}`` event after
     ``after_chunks`` events), ``malformed_sse`` (a data line that is not JSON,
     then the rest), ``non_json`` (an HTML error page), ``hook_results`` (a first
-    stream event with only ``hook_results``; status 246 when not streaming).
+    stream event with only ``hook_results``; status 246 when not streaming: a
+    guardrail that warns). A ``status`` fault with status 446 answers Portkey's
+    guardrail denial, its ``hook_results`` included.
     ``times`` is how many requests it affects (``None``: all); ``prompt_id`` and
     ``route`` (one of :data:`ROUTES`) narrow which; ``body`` replaces the default
     error body (or the hook results).
@@ -139,6 +148,8 @@ class Fault:
         status = self.effective_status
         if status in _PORTKEY_BODIES:
             return {"status": "failure", "message": _PORTKEY_BODIES[status]}
+        if status == 446:
+            return guardrail_denied(self.hook_results(deny=True))
         error_type = _ERROR_TYPES.get(
             status, "server_error" if status >= 500 else "invalid_request_error"
         )
@@ -159,9 +170,10 @@ class Fault:
         )
         return {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
 
-    def hook_results(self) -> Any:
-        """The ``hook_results`` object of a ``hook_results`` fault."""
-        if self.body is not None:
+    def hook_results(self, *, deny: bool = False) -> Any:
+        """The ``hook_results`` of a ``hook_results`` fault (a warning: status 246) or of
+        a ``status`` fault with status 446 (``deny``: the guardrail blocked the request)."""
+        if self.body is not None and not deny:
             return self.body
         check = {
             "id": "default.regexMatch",
@@ -171,11 +183,23 @@ class Fault:
         hook = {
             "id": "pg-local",
             "verdict": False,
-            "deny": False,
+            "deny": deny,
             "async": False,
             "checks": [check],
         }
         return {"before_request_hooks": [hook], "after_request_hooks": []}
+
+
+def guardrail_denied(hook_results: Any) -> dict[str, Any]:
+    """Portkey's 446 body: the request was blocked by a guardrail that denies."""
+    message = (
+        "The guardrail checks defined in the config failed. You can find more "
+        "information in the `hook_results` object."
+    )
+    return {
+        "error": {"message": message, "type": "hooks_failed", "param": None, "code": None},
+        "hook_results": hook_results,
+    }
 
 
 class FaultRegistry:

@@ -109,9 +109,12 @@ class ServerState:
         self.faults.clear()
 
     def reset(self) -> None:
-        """Clear faults and the request log; prompts stay."""
+        """Clear faults, the request logs and stored feedback; prompts stay."""
+        from .feedback import feedback_of  # lazy: the feedback module imports this one
+
         self.clear_faults()
         self.clear_requests()
+        feedback_of(self).clear()
 
     def set_api_keys(self, api_keys: ApiKeys) -> None:
         """Replace the scoped keys: each is accepted and may do only what its scopes allow."""

@@ -1,0 +1,189 @@
+"""LangChain runs as Portkey traces: trace, span and parent span headers per model call.
+
+The trace id is the root run's id, which is LangSmith's trace id too. A model's run
+manager knows its own run id and its parent's, not the root's. Where a tracer is
+attached (LangSmith, ``astream_events``, listeners) its run map has the run with its
+``trace_id``. Otherwise :class:`RootRun` supplies it: a configure hook adds one to each
+root run's callbacks, children inherit that same instance, and it records the first
+run it sees (the root) and then ignores every event but a chat model's start. So a
+root run costs one small object and one callback per run start, and nothing is kept
+once the run is gone.
+
+``BaseChatModel.stream`` gives ``_stream`` no run manager; the chat model's start
+callback, which runs inline just before, leaves the run's ids in :data:`MODEL_RUN`.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any, NamedTuple
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.tracers.context import register_configure_hook
+
+from .._options import RequestOptions
+from .._tracing_core import merge_metadata, trace_options
+
+__all__ = ["MODEL_RUN", "ModelRun", "RootRun", "call_options", "run_ids"]
+
+
+class ModelRun(NamedTuple):
+    """A chat model run as its start callback saw it."""
+
+    trace: UUID
+    run_id: UUID
+    parent_run_id: UUID | None
+    name: str | None
+    metadata: dict[str, Any] | None
+
+
+MODEL_RUN: ContextVar[ModelRun | None] = ContextVar("portkey_model_run", default=None)
+
+
+class RootRun(BaseCallbackHandler):
+    """Remembers the id of the root run of the callbacks it was added to."""
+
+    run_inline = True  # never dispatched to an executor by async managers
+    raise_error = False
+    root: UUID | None = None
+
+    def __init__(self) -> None:
+        self.root = None
+
+    # Once the root is known every event is skipped by LangChain's dispatcher itself.
+    @property
+    def ignore_llm(self) -> bool:
+        return self.root is not None
+
+    @property
+    def ignore_chain(self) -> bool:
+        return self.root is not None
+
+    @property
+    def ignore_agent(self) -> bool:
+        return self.root is not None
+
+    @property
+    def ignore_retriever(self) -> bool:
+        return self.root is not None
+
+    @property
+    def ignore_chat_model(self) -> bool:
+        return False  # the stream path reads the run from here
+
+    @property
+    def ignore_retry(self) -> bool:
+        return True
+
+    @property
+    def ignore_custom_event(self) -> bool:
+        return True
+
+    def _seen(self, run_id: UUID, parent_run_id: UUID | None) -> None:
+        if self.root is None:
+            # A parent outside LangChain (a LangSmith @traceable) is the root then.
+            self.root = parent_run_id or run_id
+
+    def on_chain_start(self, *args: Any, run_id: UUID, **kwargs: Any) -> None:
+        self._seen(run_id, kwargs.get("parent_run_id"))
+
+    def on_chat_model_start(self, *args: Any, run_id: UUID, **kwargs: Any) -> None:
+        parent = kwargs.get("parent_run_id")
+        self._seen(run_id, parent)
+        MODEL_RUN.set(
+            ModelRun(
+                self.root or run_id, run_id, parent, kwargs.get("name"), kwargs.get("metadata")
+            )
+        )
+
+    def on_llm_start(self, *args: Any, run_id: UUID, **kwargs: Any) -> None:
+        self._seen(run_id, kwargs.get("parent_run_id"))
+
+    def on_tool_start(self, *args: Any, run_id: UUID, **kwargs: Any) -> None:
+        self._seen(run_id, kwargs.get("parent_run_id"))
+
+    def on_retriever_start(self, *args: Any, run_id: UUID, **kwargs: Any) -> None:
+        self._seen(run_id, kwargs.get("parent_run_id"))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RootRun:
+        return self  # configs are deep-copied in places; the run's root is shared
+
+
+# The hook creates a RootRun for a callback manager that has none (a root run) because
+# the variable holds no handler; every child run inherits the root's instance.
+_ROOT_HOOK: ContextVar[RootRun | None] = ContextVar("portkey_root_run", default=None)
+_HOOK_ENV = "PORTKEY_LANGCHAIN_TRACES"
+
+
+def _install() -> None:
+    import os
+
+    # LangChain creates a hook's handler only when its variable is unset and its
+    # environment variable is set; "false" turns the headers' root lookup off.
+    os.environ.setdefault(_HOOK_ENV, "true")
+    register_configure_hook(_ROOT_HOOK, True, RootRun, _HOOK_ENV)
+
+
+_install()
+
+
+def run_ids(run_manager: Any) -> tuple[str, str, str | None, str | None]:
+    """``(trace id, span id, parent span id, run name)`` of a model's run."""
+    run_id = run_manager.run_id
+    parent = run_manager.parent_run_id
+    trace: Any = None
+    name: str | None = None
+    for handler in run_manager.handlers:
+        run_map = getattr(handler, "run_map", None)
+        if run_map is not None:
+            run = run_map.get(str(run_id))
+            if run is not None:
+                # A tracer knows LangSmith's own trace id and the run's name.
+                trace = getattr(run, "trace_id", None) or trace
+                name = getattr(run, "name", None) or name
+                if trace is not None:
+                    break
+        elif trace is None and isinstance(handler, RootRun):
+            trace = handler.root
+    if trace is None:
+        trace = parent or run_id
+    return (
+        str(trace),
+        str(run_id),
+        None if parent is None else str(parent),
+        name,
+    )
+
+
+def call_options(
+    model: Any, run_manager: Any, request: dict[str, Any], run_name: str | None = None
+) -> dict[str, Any]:
+    """Add the trace options of one call to ``request`` (the client's keywords).
+
+    A trace id bound or passed per call (already in ``request["options"]``) or set on
+    the model wins over the run's. The run's metadata joins the model's
+    ``portkey_metadata``, which wins on a clash.
+    """
+    if run_manager is not None:
+        trace, span, parent, name = run_ids(run_manager)
+        metadata = run_manager.metadata
+    else:
+        seen = MODEL_RUN.get()
+        if seen is None:
+            return request
+        MODEL_RUN.set(None)
+        trace, span, name = str(seen.trace), str(seen.run_id), seen.name
+        parent = None if seen.parent_run_id is None else str(seen.parent_run_id)
+        metadata = seen.metadata
+    earlier: RequestOptions | None = request.get("options")
+    own_trace = model.trace_id is not None or (earlier is not None and earlier.trace_id)
+    options = trace_options(
+        trace_id=None if own_trace else trace,
+        span_id=span,
+        parent_span_id=parent,
+        span_name=run_name or name or type(model).__name__,
+        metadata=merge_metadata(metadata, model.portkey_metadata),
+    )
+    request["options"] = options.merged(earlier) if earlier is not None else options
+    return request

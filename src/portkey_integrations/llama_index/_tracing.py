@@ -1,0 +1,166 @@
+"""LlamaIndex dispatches as Portkey traces, through ``llama_index.core.instrumentation``.
+
+Every instrumented method runs in a span whose id is in ``active_span_id``. One span
+handler on the root dispatcher (:class:`TraceSpans`) remembers, for each open span, its
+parent and the root span of its dispatch. An LLM call sends the root span as the trace
+id, its own span as the span id and its parent as the parent span id, so every LLM call
+of one query (or agent run) shares a trace and two queries get two. The instrument tags
+(``instrument_tags({...})``) are the dispatch's metadata.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+from llama_index.core.instrumentation.events import BaseEvent
+from llama_index.core.instrumentation.span import BaseSpan, active_span_id
+from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
+from llama_index_instrumentation import get_dispatcher
+from llama_index_instrumentation.dispatcher import active_instrument_tags
+from pydantic import PrivateAttr
+
+from .._options import RequestOptions
+from .._tracing_core import hook_results_of, merge_metadata, trace_options
+
+__all__ = [
+    "PortkeyRequestEvent",
+    "StreamHooks",
+    "TraceSpans",
+    "hook_kwargs",
+    "span_name",
+    "trace_request",
+]
+
+_dispatcher = get_dispatcher(__name__)
+
+
+class TraceSpans(BaseSpanHandler[BaseSpan]):
+    """Each open span's ``(root span id, parent span id)``, nothing more."""
+
+    _spans: dict[str, tuple[str, str | None]] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "PortkeyTraceSpans"
+
+    # Plain tuples instead of span objects: this runs for every span of the process.
+    def span_enter(
+        self,
+        id_: str,
+        bound_args: inspect.BoundArguments,
+        instance: Any | None = None,
+        parent_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        parent = self._spans.get(parent_id) if parent_id is not None else None
+        root = parent[0] if parent is not None else (parent_id or id_)
+        self._spans[id_] = (root, parent_id)
+
+    def span_exit(self, id_: str, *args: Any, **kwargs: Any) -> None:
+        self._spans.pop(id_, None)
+
+    def span_drop(self, id_: str, *args: Any, **kwargs: Any) -> None:
+        self._spans.pop(id_, None)
+
+    def lookup(self, span_id: str) -> tuple[str, str | None]:
+        """``(root span id, parent span id)`` of an open span (itself when unknown)."""
+        return self._spans.get(span_id, (span_id, None))
+
+    def new_span(self, *args: Any, **kwargs: Any) -> BaseSpan | None:
+        return None
+
+    def prepare_to_exit_span(self, *args: Any, **kwargs: Any) -> BaseSpan | None:
+        return None
+
+    def prepare_to_drop_span(self, *args: Any, **kwargs: Any) -> BaseSpan | None:
+        return None
+
+
+def _install() -> TraceSpans:
+    root = get_dispatcher()
+    for handler in root.span_handlers:
+        if isinstance(handler, TraceSpans):
+            return handler
+    handler = TraceSpans()
+    root.add_span_handler(handler)
+    return handler
+
+
+SPANS = _install()
+
+
+def span_name(span_id: str) -> str:
+    """``"PortkeyChatModel.chat"`` from ``"PortkeyChatModel.chat-<uuid4>"``."""
+    return span_id[:-37] if len(span_id) > 37 and span_id[-37] == "-" else span_id
+
+
+class PortkeyRequestEvent(BaseEvent):
+    """Dispatched by each Portkey LLM call: the prompt, its version and the variables
+    the request sends (never keys or headers)."""
+
+    prompt_id: str | None = None
+    prompt_version: str | None = None
+    variables: dict[str, Any] | None = None
+    model: str | None = None
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "PortkeyRequestEvent"
+
+
+def trace_request(model: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """Add the current dispatch's trace options to a call's client keywords and tell
+    the instrumentation which prompt and variables it sends."""
+    span = active_span_id.get()
+    prompt = request.get("prompt_id")
+    if prompt is not None:
+        prompt_id, _, version = str(prompt).partition("@")
+        _dispatcher.event(
+            PortkeyRequestEvent(
+                prompt_id=prompt_id,
+                prompt_version=version or None,
+                variables=dict(request.get("variables") or {}),
+                model=request.get("model"),
+            )
+        )
+    if span is None:
+        return request
+    root, parent = SPANS.lookup(span)
+    tags: Mapping[str, Any] | None = active_instrument_tags.get()
+    options = trace_options(
+        trace_id=None if model.trace_id is not None else root,
+        span_id=span,
+        parent_span_id=parent,
+        span_name=span_name(span),
+        metadata=merge_metadata(tags, model.portkey_metadata),
+    )
+    earlier: RequestOptions | None = request.get("options")
+    request["options"] = options.merged(earlier) if earlier is not None else options
+    return request
+
+
+def hook_kwargs(extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``{"hook_results": ...}`` for a response's ``additional_kwargs``, when present."""
+    hooks = hook_results_of(extra)
+    return {} if hooks is None else {"hook_results": hooks}
+
+
+class StreamHooks:
+    """Carries the guardrail results of a stream's first event onto every response."""
+
+    __slots__ = ("hooks",)
+
+    def __init__(self) -> None:
+        self.hooks: dict[str, Any] = {}
+
+    def __call__(self, response: Any) -> Any:
+        raw = getattr(response, "raw", None)
+        extra = getattr(raw, "model_extra", None)
+        if extra:
+            self.hooks.update(hook_kwargs(extra))
+        if self.hooks:
+            response.additional_kwargs.update(self.hooks)
+        return response

@@ -1,0 +1,42 @@
+"""Fixtures for the trace tests: the local server with an agent prompt registered."""
+
+from __future__ import annotations
+
+import pytest
+
+from portkey_integrations.server import LocalPortkeyServer
+
+AGENT_PROMPT = "pp-trace-agent"
+AGENT_TEMPLATE = (
+    '[{"role": "system", "content": "You are careful."},'
+    "{{#chat_history}}{{{.}}},{{/chat_history}}"
+    '{"role": "user", "content": "{{input}}"}'
+    "{{#agent_scratchpad}},{{{.}}}{{/agent_scratchpad}}]"
+)
+SECRET = "pk-trace-secret-0123456789"
+
+
+@pytest.fixture
+def server(portkey_local: LocalPortkeyServer) -> LocalPortkeyServer:
+    """The reset local server, with the agent prompt registered once."""
+    if AGENT_PROMPT not in set(portkey_local.store.ids()):
+        portkey_local.store.register(AGENT_PROMPT, template=AGENT_TEMPLATE, model="portkey-local")
+    return portkey_local
+
+
+@pytest.fixture(autouse=True)
+def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("portkey_integrations._retry._INITIAL_RETRY_DELAY", 0.001)
+
+
+def trace_headers(server: LocalPortkeyServer) -> list[dict[str, str]]:
+    """The trace and span headers of every completion request the server received."""
+    names = (
+        "x-portkey-trace-id",
+        "x-portkey-span-id",
+        "x-portkey-parent-span-id",
+        "x-portkey-span-name",
+        "x-portkey-metadata",
+        "traceparent",
+    )
+    return [{k: r.headers[k] for k in names if k in r.headers} for r in server.requests]
