@@ -28,12 +28,19 @@ __all__ = ["AsyncStream", "Stream"]
 class _Decoder:
     """Turns events into chunks; the one place sync and async streams share."""
 
-    __slots__ = ("chunks", "done", "info")
+    __slots__ = ("done", "info", "raw")
 
     def __init__(self, info: ResponseInfo) -> None:
         self.info = info
         self.done = False
-        self.chunks: list[CompletionChunk] = []
+        # Each delivered chunk's event text, kept so that an error can hand back every
+        # chunk received: text is about an eighth of a parsed chunk's memory.
+        self.raw: list[str] = []
+
+    @property
+    def chunks(self) -> list[CompletionChunk]:
+        """The chunks delivered so far, parsed again (errors only)."""
+        return [CompletionChunk.model_validate_json(data) for data in self.raw]
 
     def decode(self, sse: ServerSentEvent) -> CompletionChunk | None:
         data = sse.data
@@ -57,7 +64,7 @@ class _Decoder:
         extra = chunk.model_extra
         if extra and "error" in extra and not chunk.choices:
             raise make_stream_error(extra, self.info.trace_id, self.chunks)
-        self.chunks.append(chunk)
+        self.raw.append(data)
         return chunk
 
     def __enter__(self) -> _Decoder:
@@ -72,7 +79,7 @@ class _Decoder:
             raise self.broken(exc) from exc
         if kind is None and not self.done:
             raise TruncatedStreamError(
-                f"stream ended without [DONE] after {len(self.chunks)} chunks",
+                f"stream ended without [DONE] after {len(self.raw)} chunks",
                 trace_id=self.info.trace_id,
                 chunks=self.chunks,
             )
@@ -81,7 +88,7 @@ class _Decoder:
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(f"stream stalled: {type(exc).__name__}")
         return TruncatedStreamError(
-            f"stream broken after {len(self.chunks)} chunks: {type(exc).__name__}",
+            f"stream broken after {len(self.raw)} chunks: {type(exc).__name__}",
             trace_id=self.info.trace_id,
             chunks=self.chunks,
         )

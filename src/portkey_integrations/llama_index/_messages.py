@@ -287,9 +287,10 @@ class ChatStreamAssembler:
     response holds all text and tool calls so far; ``delta`` holds the new text only.
     """
 
-    __slots__ = ("_base", "_reasoning", "_role", "_text", "_tools")
+    __slots__ = ("_base", "_reasoning", "_role", "_text", "_tools", "yielded")
 
     def __init__(self, info: ResponseInfo, prompt: tuple[str, str | None] | None) -> None:
+        self.yielded = False
         self._text = ""
         self._reasoning = ""
         self._role = _ASSISTANT.value
@@ -301,8 +302,11 @@ class ChatStreamAssembler:
         """The text received so far."""
         return self._text
 
-    def add(self, chunk: CompletionChunk) -> ChatResponse:
+    def add(self, chunk: CompletionChunk) -> ChatResponse | None:
+        """The response for this chunk, or ``None`` when it adds nothing (a role-only or
+        finish-only event): each response costs the framework its own events."""
         delta_text = thinking = ""
+        tools = False
         if chunk.choices:
             choice = chunk.choices[0]
             delta = choice.delta
@@ -312,11 +316,24 @@ class ChatStreamAssembler:
                 delta_text = delta.content or ""
                 if delta.tool_calls:
                     self._tools.add(delta.tool_calls)
+                    tools = True
                 thinking = _reasoning(delta.model_extra)
                 self._reasoning += thinking
             elif choice.text:
                 delta_text = choice.text
+        if not (delta_text or thinking or tools or chunk.usage is not None):
+            return None
         self._text += delta_text
+        return self._response(chunk, delta_text, thinking)
+
+    def last(self, chunk: CompletionChunk | None) -> ChatResponse | None:
+        """A response for a stream that yielded none (an empty answer), else ``None``."""
+        if self.yielded:
+            return None
+        return self._response(chunk or CompletionChunk.model_construct(choices=[]), "", "")
+
+    def _response(self, chunk: CompletionChunk, delta_text: str, thinking: str) -> ChatResponse:
+        self.yielded = True
         extra: dict[str, Any] = {}
         blocks: list[Any] = []
         if self._reasoning:

@@ -156,11 +156,14 @@ class StreamHooks:
     def __init__(self) -> None:
         self.hooks: dict[str, Any] = {}
 
-    def __call__(self, response: Any) -> Any:
-        raw = getattr(response, "raw", None)
-        extra = getattr(raw, "model_extra", None)
+    def see(self, chunk: Any) -> None:
+        """Take the guardrail results an event carries (events may yield no response)."""
+        extra = getattr(chunk, "model_extra", None)
         if extra:
             self.hooks.update(hook_kwargs(extra))
+
+    def __call__(self, response: Any) -> Any:
+        self.see(getattr(response, "raw", None))
         if self.hooks:
             response.additional_kwargs.update(self.hooks)
         return response

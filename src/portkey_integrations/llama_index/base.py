@@ -285,16 +285,30 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         with self.client.stream(**request) as stream:
             assembler = ChatStreamAssembler(stream.portkey, prompt_ref_of(request))
             hooks = StreamHooks()
+            chunk = None
             for chunk in stream:
-                yield hooks(assembler.add(chunk))
+                hooks.see(chunk)
+                response = assembler.add(chunk)
+                if response is not None:
+                    yield hooks(response)
+            final = assembler.last(chunk)
+            if final is not None:
+                yield hooks(final)
 
     async def _aiter_chat(self, request: dict[str, Any]) -> ChatResponseAsyncGen:
         stream = await self.async_client.stream(**request)
         async with stream:
             assembler = ChatStreamAssembler(stream.portkey, prompt_ref_of(request))
             hooks = StreamHooks()
+            chunk = None
             async for chunk in stream:
-                yield hooks(assembler.add(chunk))
+                hooks.see(chunk)
+                response = assembler.add(chunk)
+                if response is not None:
+                    yield hooks(response)
+            final = assembler.last(chunk)
+            if final is not None:
+                yield hooks(final)
 
     def _iter_completion(self, request: dict[str, Any]) -> CompletionResponseGen:
         with self.client.stream(**request) as stream:
