@@ -39,16 +39,29 @@ DOCUMENTS = [
 ]
 
 
-def build_engine(streaming: bool = False) -> BaseQueryEngine:
+PROMPT_IDS = {
+    "refine": os.environ.get("PORTKEY_REFINE_PROMPT_ID", "pp-refine"),
+    "summary": os.environ.get("PORTKEY_SUMMARY_PROMPT_ID", "pp-summary"),
+}
+"""LlamaIndex template types run by Portkey prompts of their own."""
+
+
+def build_engine(streaming: bool = False, response_mode: str = "compact") -> BaseQueryEngine:
     index = VectorStoreIndex.from_documents(
         [Document(text=text) for text in DOCUMENTS],
         embed_model=MockEmbedding(embed_dim=16),
     )
     llm = PortkeyChatModel(
         prompt_id=os.environ.get("PORTKEY_PROMPT_ID", "pp-rag-qa"),
+        prompt_ids=PROMPT_IDS,
         portkey_metadata={"_user": "example"},
     )
-    return index.as_query_engine(llm=llm, similarity_top_k=3, streaming=streaming)
+    return index.as_query_engine(
+        llm=llm,
+        similarity_top_k=3,
+        streaming=streaming,
+        response_mode=response_mode,  # type: ignore[arg-type]
+    )
 
 
 async def main() -> None:
@@ -59,6 +72,13 @@ async def main() -> None:
     print(f"Q: {question}\nA: {response}\n")
     for source in response.source_nodes:
         print(f"  source ({source.score:.2f}): {source.node.get_content()}")
+
+    # Other response modes run LlamaIndex's refine and summary templates: map them to
+    # Portkey prompts too (the local server bundles pp-refine and pp-summary).
+    for mode in ("refine", "tree_summarize"):
+        mapped = build_engine(response_mode=mode)
+        answer_text = str(mapped.query(question))
+        print(f"\n{mode}: {answer_text.splitlines()[0][:90]}")
 
     # Streaming, async: tokens arrive as Portkey sends them.
     streaming = build_engine(streaming=True)

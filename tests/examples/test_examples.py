@@ -81,7 +81,15 @@ EXPECTED: dict[str, list[str]] = {
     "llama_index_query_engine.py": [
         "Query: How long does Zephyr keep cache entries?",
         "ten minutes",
+        "refine: Echo: The original query is as follows",  # pp-refine ran the refine step
+        "tree_summarize: Echo: Context information from multiple sources",  # pp-summary
         "Streamed: Echo:",
+    ],
+    "traces_feedback.py": [
+        "answer: Echo: Tell me a honest joke about this joke: Echo: Tell me a dry joke",
+        "trace ids of the two calls: ['",
+        "feedback sent: success",
+        " value 8",
     ],
     "llama_index_agent.py": ["tool add(", "tool multiply(", "Final answer:", "multiply: "],
     "embeddings_rag.py": ["Retrieved: cache.md", "Answer: Echo: Context information is below."],

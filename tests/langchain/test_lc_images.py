@@ -1,0 +1,41 @@
+"""An image in the last user message reaches the model through input_parts."""
+
+from __future__ import annotations
+
+import warnings
+
+from langchain_core.messages import HumanMessage
+
+from portkey_integrations.langchain import PortkeyChatModel
+from portkey_integrations.server import LocalPortkeyServer
+
+IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+
+
+def image_message() -> HumanMessage:
+    return HumanMessage(content=[{"type": "text", "text": "What is in this picture?"}, IMAGE])
+
+
+def test_the_parts_reach_the_rendered_user_message(server: LocalPortkeyServer) -> None:
+    model = PortkeyChatModel(prompt_id="pp-assistant-vision", base_url=server.base_url)
+    model.invoke([image_message()])
+    sent = server.requests[-1].variables
+    assert sent["input"] == "What is in this picture?"
+    assert sent["input_parts"] == [{"type": "text", "text": "What is in this picture?"}, IMAGE]
+    rendered = model.render([image_message()]).messages
+    assert rendered is not None
+    assert rendered[-1] == {"role": "user", "content": sent["input_parts"]}
+
+
+def test_text_only_messages_keep_the_plain_input(server: LocalPortkeyServer) -> None:
+    model = PortkeyChatModel(prompt_id="pp-assistant-vision", base_url=server.base_url)
+    rendered = model.render("just text").messages
+    assert rendered is not None and rendered[-1] == {"role": "user", "content": "just text"}
+
+
+def test_a_prompt_without_a_slot_for_the_parts_warns(server: LocalPortkeyServer) -> None:
+    model = PortkeyChatModel(prompt_id="pp-assistant", base_url=server.base_url)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.invoke([image_message()])
+    assert any("input_parts" in str(w.message) for w in caught)
