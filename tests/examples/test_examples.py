@@ -147,7 +147,15 @@ def test_example_runs_offline(
     assert OPT_IN in done.stdout.splitlines()[0]  # it says, first, that it opted in
     missing = [text for text in EXPECTED[name] if text not in done.stdout]
     assert not missing, done.stdout
-    assert "Traceback" not in done.stderr and "Warning" not in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    # Warnings of the package itself (or raised at an example's line) are bugs in the
+    # example; a framework's own deprecation notices at some versions are not.
+    ours = [
+        line
+        for line in done.stderr.splitlines()
+        if "Warning" in line and ("portkey_integrations" in line or "examples/" in line)
+    ]
+    assert ours == [], done.stderr
 
 
 @pytest.mark.parametrize("name", UNREACHABLE_CHECKED)
