@@ -46,8 +46,9 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
 
     With ``prompt_id`` every call runs that saved prompt (``/prompts/{id}/completions``);
     without it, ``/chat/completions`` with ``model`` and the messages given. The API key
-    comes from ``PORTKEY_API_KEY``; with no key and no base URL the embedded local
-    Portkey-compatible server is used.
+    comes from ``PORTKEY_API_KEY``; with no key and no base URL the first call raises
+    ``PortkeyConfigError``, and ``base_url="local"`` opts into the embedded local
+    Portkey-compatible server.
 
     Inputs of a prompt call become its variables:
 

@@ -1,6 +1,7 @@
 """The embedded server: one local Portkey-compatible server per process, started on first use.
 
-The client falls back to it when neither an API key nor a base URL is configured.
+Clients and models use it only when asked for: ``base_url="local"`` or
+``PORTKEY_BASE_URL=local``; it is never a silent fallback.
 It serves the bundled prompts plus the prompt files of the folder named by
 ``PORTKEY_LOCAL_PROMPTS``.
 """
