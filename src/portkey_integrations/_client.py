@@ -11,10 +11,10 @@ hooks, mounts, proxies).
 from __future__ import annotations
 
 import asyncio
+import importlib
 import time
 from collections.abc import Callable
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import httpx
 
@@ -50,6 +50,29 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+class _Lazy(Generic[_R]):
+    """A resource built on first access (its module imported then, not with the core)."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name, self.attr = module, name, ""
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self.attr = attr
+
+    @overload
+    def __get__(self, client: None, owner: type) -> _Lazy[_R]: ...
+    @overload
+    def __get__(self, client: BaseClient, owner: type) -> _R: ...
+    def __get__(self, client: BaseClient | None, owner: type) -> _R | _Lazy[_R]:
+        if client is None:
+            return self
+        module = importlib.import_module(f"{__package__}.{self.module}")
+        resource: _R = getattr(module, self.name)(client)
+        client.__dict__[self.attr] = resource  # later reads skip the descriptor
+        return resource
 
 
 class PortkeyClient(BaseClient):
@@ -67,33 +90,14 @@ class PortkeyClient(BaseClient):
         super().__init__(**kwargs)
         self._http = http_client
 
-    @cached_property
-    def prompts(self) -> Prompts:
-        """The prompt admin API: list, retrieve, versions, create, update, publish, delete."""
-        from ._admin import Prompts
-
-        return Prompts(self)
-
-    @cached_property
-    def partials(self) -> Partials:
-        """The prompt partials admin API."""
-        from ._admin import Partials
-
-        return Partials(self)
-
-    @cached_property
-    def labels(self) -> Labels:
-        """The labels admin API."""
-        from ._admin import Labels
-
-        return Labels(self)
-
-    @cached_property
-    def feedback(self) -> Feedback:
-        """Portkey's feedback API: rate traces (create, bulk_create, update)."""
-        from ._feedback import Feedback
-
-        return Feedback(self)
+    prompts: _Lazy[Prompts] = _Lazy("_admin", "Prompts")
+    """The prompt admin API: list, retrieve, versions, create, update, publish, delete."""
+    partials: _Lazy[Partials] = _Lazy("_admin", "Partials")
+    """The prompt partials admin API."""
+    labels: _Lazy[Labels] = _Lazy("_admin", "Labels")
+    """The labels admin API."""
+    feedback: _Lazy[Feedback] = _Lazy("_feedback", "Feedback")
+    """Portkey's feedback API: rate traces (create, bulk_create, update)."""
 
     @client_method(BaseClient._call_request, stream=False)
     def complete(self, request: httpx.Request) -> Completion:
@@ -178,33 +182,14 @@ class AsyncPortkeyClient(BaseClient):
         super().__init__(**kwargs)
         self._http = http_client
 
-    @cached_property
-    def prompts(self) -> AsyncPrompts:
-        """Async :attr:`PortkeyClient.prompts`."""
-        from ._admin import AsyncPrompts
-
-        return AsyncPrompts(self)
-
-    @cached_property
-    def partials(self) -> AsyncPartials:
-        """Async :attr:`PortkeyClient.partials`."""
-        from ._admin import AsyncPartials
-
-        return AsyncPartials(self)
-
-    @cached_property
-    def labels(self) -> AsyncLabels:
-        """Async :attr:`PortkeyClient.labels`."""
-        from ._admin import AsyncLabels
-
-        return AsyncLabels(self)
-
-    @cached_property
-    def feedback(self) -> AsyncFeedback:
-        """Async :attr:`PortkeyClient.feedback`."""
-        from ._feedback import AsyncFeedback
-
-        return AsyncFeedback(self)
+    prompts: _Lazy[AsyncPrompts] = _Lazy("_admin", "AsyncPrompts")
+    """Async :attr:`PortkeyClient.prompts`."""
+    partials: _Lazy[AsyncPartials] = _Lazy("_admin", "AsyncPartials")
+    """Async :attr:`PortkeyClient.partials`."""
+    labels: _Lazy[AsyncLabels] = _Lazy("_admin", "AsyncLabels")
+    """Async :attr:`PortkeyClient.labels`."""
+    feedback: _Lazy[AsyncFeedback] = _Lazy("_feedback", "AsyncFeedback")
+    """Async :attr:`PortkeyClient.feedback`."""
 
     @client_method(BaseClient._call_request, stream=False)
     async def complete(self, request: httpx.Request) -> Completion:
