@@ -59,3 +59,23 @@ def test_history_is_stored_and_sent_on_the_next_turn(mode: str, server: LocalPor
         {"role": "assistant", "content": first},
     ]
     assert len(store["s1"].messages) == 4
+
+
+def test_the_llm_keeps_history_too(server: LocalPortkeyServer) -> None:
+    from portkey_integrations.langchain import PortkeyPromptLLM
+
+    store: dict[str, InMemoryChatMessageHistory] = {}
+    llm = PortkeyPromptLLM(prompt_id="pp-assistant", base_url=server.base_url)
+    chain = RunnableWithMessageHistory(
+        llm,
+        lambda session_id: store.setdefault(session_id, InMemoryChatMessageHistory()),
+        input_messages_key="input",
+        history_messages_key="chat_history",
+    )
+    first = chain.invoke({"input": "my name is Ann"}, CONFIG)
+    assert "my name is Ann" in first
+    chain.invoke({"input": "what is my name?"}, CONFIG)
+    assert server.requests[-1].variables["chat_history"] == [
+        {"role": "user", "content": "my name is Ann"},
+        {"role": "assistant", "content": first},
+    ]

@@ -148,6 +148,19 @@ class PortkeyLangChainBase(PortkeySettings):
             options = RequestOptions(trace_id=trace_id).merged(options)
         return options
 
+    def with_listeners(self, **listeners: Any) -> Any:
+        """``Runnable.with_listeners``, with the caller's input (a dict of variables)
+        as the listened run's input, as ``RunnableWithMessageHistory`` needs."""
+        from ._history import listening
+
+        return listening(self, **listeners)  # type: ignore[arg-type]
+
+    def with_alisteners(self, **listeners: Any) -> Any:
+        """Async :meth:`with_listeners`."""
+        from ._history import alistening
+
+        return alistening(self, **listeners)  # type: ignore[arg-type]
+
     def _with_stream_usage(
         self, request: dict[str, Any], stream_usage: bool | None
     ) -> dict[str, Any]:

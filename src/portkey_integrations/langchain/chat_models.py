@@ -358,19 +358,6 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         except PortkeyError as exc:
             raise_langchain_error(exc)
 
-    def with_listeners(self, **listeners: Any) -> Runnable[LanguageModelInput, Any]:
-        """``Runnable.with_listeners``, with the caller's input (a dict of variables)
-        as the listened run's input, as ``RunnableWithMessageHistory`` needs."""
-        from ._history import listening
-
-        return listening(self, **listeners)
-
-    def with_alisteners(self, **listeners: Any) -> Runnable[LanguageModelInput, Any]:
-        """Async :meth:`with_listeners`."""
-        from ._history import alistening
-
-        return alistening(self, **listeners)
-
     # -- tools and structured output --------------------------------------------------
 
     def bind_tools(
