@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parent.parent
 PEERS = ("langchain_openai", "llama_index.llms.openai", "portkey_ai")
 
@@ -26,10 +24,6 @@ def _missing_peers() -> list[str]:
     return missing
 
 
-@pytest.mark.skipif(
-    bool(_missing_peers()),
-    reason=f"benchmark peers not installed: {', '.join(_missing_peers())}",
-)
 def test_quick_run_prints_every_section_of_the_table(tmp_path: Path) -> None:
     out = tmp_path / "results.md"
     result = subprocess.run(
@@ -47,7 +41,6 @@ def test_quick_run_prints_every_section_of_the_table(tmp_path: Path) -> None:
         "core: PortkeyClient.complete",
         "core: PortkeyClient.stream",
         "core: time to first chunk",
-        "portkey-ai SDK: prompts.completions.create (sync)",
         "connections: 50 sequential PortkeyClient.stream",
         "langchain: chat invoke",
         "llama-index: chat",
@@ -63,8 +56,13 @@ def test_quick_run_prints_every_section_of_the_table(tmp_path: Path) -> None:
     for line in table[1:]:
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         assert cells[1] and cells[2] != "-" and cells[4].endswith("x"), line
-    # The peers ran: each framework row is there against the floor and the peer.
-    assert any("| ChatOpenAI |" in line for line in table)
-    assert any("| OpenAI |" in line for line in table)
+    # Rows against a peer appear exactly when the peer (the bench extra) is installed;
+    # without them the run still measures every adapter against its floor model.
+    missing = _missing_peers()
+    assert any("| ChatOpenAI |" in line for line in table) == ("langchain_openai" not in missing)
+    assert any("| OpenAI |" in line for line in table) == ("llama_index.llms.openai" not in missing)
+    assert ("portkey-ai SDK: prompts.completions.create (sync)" in names) == (
+        "portkey_ai" not in missing
+    )
     text = out.read_text()
     assert "shared 2-core machine" in text and "| row | ours | peer |" in text

@@ -27,7 +27,6 @@ from ._admin_steps import (
     clean,
     fetch_json,
     parse_ref,
-    partial_references,
     step,
 )
 from ._base_client import BaseClient
@@ -40,7 +39,6 @@ __all__ = [
     "admin_path",
     "fetch_json",
     "parse_ref",
-    "partial_references",
     "resolve_version",
     "step",
 ]

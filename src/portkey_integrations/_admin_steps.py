@@ -7,17 +7,15 @@ result, and returns the operation's value; ``_admin.py`` sends the steps, sync o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Generator, Mapping
 from typing import Any, NamedTuple, TypeVar
-from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
 
 from ._base_client import BaseClient, parse_model
 from ._errors import PortkeyConfigError
-from ._request import _SAFE_SEGMENT
+from ._request import quote_segment
 
 __all__ = [
     "SCOPES",
@@ -27,7 +25,6 @@ __all__ = [
     "clean",
     "fetch_json",
     "parse_ref",
-    "partial_references",
     "step",
 ]
 
@@ -82,8 +79,7 @@ def admin_path(*segments: str) -> str:
             raise PortkeyConfigError(
                 f"an id in an admin route must be a non-empty string, not {segment!r}"
             )
-        encoded = quote(segment, safe=_SAFE_SEGMENT)
-        parts.append(encoded.replace(".", "%2E") if encoded in (".", "..") else encoded)
+        parts.append(quote_segment(segment, "an id in an admin route"))
     return "/" + "/".join(parts)
 
 
@@ -129,15 +125,3 @@ def parse_ref(ref: str) -> tuple[str, str]:
     if "@" in ref and not selector:
         raise PortkeyConfigError(f"prompt reference {ref!r} has an empty version after '@'")
     return prompt_id, selector
-
-
-_PARTIAL_TAG = re.compile(r"\{\{>(?!>)\s*([^{}\s]+)\s*\}\}")
-
-
-def partial_references(template: str | None) -> list[str]:
-    """The partials a template names statically (``{{>pp-part}}``, ``{{>pp-part@2}}``),
-    in order of first use; ``{{>>var}}`` references are only known at render time."""
-    seen: dict[str, None] = {}
-    for match in _PARTIAL_TAG.finditer(template or ""):
-        seen.setdefault(match.group(1), None)
-    return list(seen)

@@ -346,15 +346,14 @@ def client_method(
 
     def decorate(run: Callable[[_C, httpx.Request], _T]) -> Callable[Concatenate[_C, _P], _T]:
         def method(self: _C, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
-            if checks and _wants_template(kwargs):
-                kwargs["template"] = self._prompt_template(kwargs["prompt_id"])  # type: ignore[attr-defined]
+            if checks and (ref := _template_ref(args, kwargs)) is not None:
+                kwargs["template"] = self._prompt_template(ref)  # type: ignore[attr-defined]
             return run(self, build(self, stream, *args, **kwargs))
 
         if inspect.iscoroutinefunction(run):
             # Keep the async client's methods real coroutine functions for introspection.
             async def amethod(self: _C, /, *args: _P.args, **kwargs: _P.kwargs) -> Any:
-                if checks and _wants_template(kwargs):
-                    ref = kwargs["prompt_id"]
+                if checks and (ref := _template_ref(args, kwargs)) is not None:
                     kwargs["template"] = await self._aprompt_template(ref)  # type: ignore[attr-defined]
                 return await run(self, build(self, stream, *args, **kwargs))
 
@@ -387,14 +386,16 @@ def _checked(
     return checked_raw_variables(prompt_id, template, variables or {}, raw, mode)
 
 
-def _wants_template(kwargs: Mapping[str, Any]) -> bool:
+def _template_ref(args: Sequence[Any], kwargs: Mapping[str, Any]) -> str | None:
+    """The prompt whose template a call's check needs (``render`` takes it positionally)."""
     mode = kwargs.get("check_variables", "off")
-    if mode == "off" or kwargs.get("prompt_id") is None or kwargs.get("template") is not None:
-        return False
+    ref = kwargs.get("prompt_id", args[0] if args else None)
+    if mode == "off" or ref is None or kwargs.get("template") is not None:
+        return None
     from ._variables_check import check_mode
 
     check_mode(mode)
-    return True
+    return ref  # type: ignore[no-any-return]
 
 
 def connection_error(exc: httpx.TransportError) -> APIConnectionError:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ._base_client import BaseClient, parse_model
 from ._errors import APIStatusError, PortkeyConfigError
 from ._options import RequestOptions
-from ._response import ResponseInfo, Usage, _Wire, _WithInfo
+from ._response import Usage, _Wire, _WithInfo
 
 if TYPE_CHECKING:
     from ._client import AsyncPortkeyClient, PortkeyClient
@@ -169,7 +169,7 @@ def parse_embeddings(response: httpx.Response) -> EmbeddingResponse:
     """The :class:`EmbeddingResponse` of a ``/embeddings`` answer, with its Portkey
     response headers (``.portkey.trace_id``)."""
     result = parse_model(response, EmbeddingResponse)
-    result._info = ResponseInfo.from_headers(response.status_code, response.headers)
+    result._info = BaseClient._info(response)
     return result
 
 
@@ -272,24 +272,6 @@ class EmbeddingFields(BaseModel):
 
         @property
         def async_client(self) -> AsyncPortkeyClient: ...
-
-        def _init_private(self) -> None: ...
-
-    def __init__(self, **data: Any) -> None:
-        # Imported here: _settings imports the clients, which may import this module.
-        from ._settings import _route_unknown_keywords
-
-        super().__init__(**_route_unknown_keywords(type(self), data))
-
-    def __getstate__(self) -> dict[Any, Any]:
-        # Pickled for worker processes (LlamaIndex ingestion): the clients and their lock
-        # stay behind, and the copy builds its own on first use.
-        state = BaseModel.__getstate__(self)
-        return {**state, "__pydantic_private__": None}
-
-    def __setstate__(self, state: dict[Any, Any]) -> None:
-        BaseModel.__setstate__(self, state)
-        self._init_private()
 
     def _embedding_kwargs(self, model: str) -> dict[str, Any]:
         reserved = _RESERVED & set(self.model_kwargs)

@@ -25,7 +25,7 @@ import httpx
 
 from ._admin import run_async, run_sync
 from ._admin_models import Prompt
-from ._admin_ops import Steps, parse_ref, partial_references, resolve_prompt
+from ._admin_ops import Steps, parse_ref, resolve_prompt
 from ._admin_partials import retrieve_partial
 from ._base_client import BaseClient
 from ._errors import APIStatusError, PortkeyConfigError, PortkeyError
@@ -105,7 +105,9 @@ def template_steps(client: BaseClient, ref: str) -> Steps[PromptTemplate]:
     """The requests that read one prompt version and its partials (written once for
     both clients)."""
     prompt: Prompt = yield from resolve_prompt(client, ref)
-    names = partial_references(prompt.string)
+    # The renderer's own tokens: a partial inside a comment is none, one after a
+    # set-delimiter tag is one.
+    names = list(prompt.template_info.partials)
     partials: dict[str, str] = {}
     for name in names[:MAX_PARTIALS]:
         if "@" in name:
@@ -248,10 +250,12 @@ class PromptCache:
             # A task of this thread's own loop is fetching: waiting would block it.
             return self._fetch_sync(client, ref)
         result: PromptTemplate | None = None
+        remember = False  # an interrupted fetch is no verdict on the prompt (as in aget)
         try:
             result = self._fetch_sync(client, ref)
+            remember = True
         finally:
-            self._finish(key, result)
+            self._finish(key, result, remember=remember)
         return result
 
     def _fetch_sync(self, client: PortkeyClient, ref: str) -> PromptTemplate | None:

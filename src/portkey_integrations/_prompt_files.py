@@ -31,6 +31,7 @@ __all__ = [
     "labels_data",
     "load_folder",
     "partial_version_spec",
+    "template_out",
     "version_spec",
     "write_json",
 ]
@@ -99,7 +100,8 @@ def write_json(path: Path, data: Any) -> bool:
     return True
 
 
-def _template_out(template: str | None) -> Any:
+def template_out(template: str | None) -> Any:
+    """A template as a prompt file holds it: a list for canonical chat JSON, else text."""
     # A chat template in canonical JSON goes out as a list: one message per line in a diff.
     text = template or ""
     try:
@@ -113,7 +115,7 @@ def _template_out(template: str | None) -> Any:
 
 def version_spec(version: _Versioned, number: int, description: str | None) -> dict[str, Any]:
     """A remote prompt version as a prompt file's version object."""
-    out: dict[str, Any] = {"version": number, "template": _template_out(version.string)}
+    out: dict[str, Any] = {"version": number, "template": template_out(version.string)}
     if version.model:
         out["model"] = version.model
     if version.parameters:

@@ -25,6 +25,7 @@ __all__ = [
     "encode_variables",
     "metadata_header",
     "prompt_path",
+    "quote_segment",
     "to_jsonable",
 ]
 
@@ -42,13 +43,17 @@ def prompt_path(prompt_id: str, action: Literal["completions", "render"]) -> str
     """
     if not isinstance(prompt_id, str) or not prompt_id.strip():
         raise PortkeyConfigError("prompt_id must be a non-empty string")
+    return f"/prompts/{quote_segment(prompt_id, 'prompt_id')}/{action}"
+
+
+def quote_segment(segment: str, what: str) -> str:
+    """``segment`` percent-encoded as one path segment (``.`` and ``..`` escaped too);
+    text that is not valid UTF-8 raises :class:`PortkeyConfigError` naming ``what``."""
     try:
-        segment = quote(prompt_id, safe=_SAFE_SEGMENT)
+        encoded = quote(segment, safe=_SAFE_SEGMENT)
     except UnicodeEncodeError:
-        raise PortkeyConfigError(f"prompt_id {prompt_id!r} is not valid UTF-8") from None
-    if segment in (".", ".."):
-        segment = segment.replace(".", "%2E")
-    return f"/prompts/{segment}/{action}"
+        raise PortkeyConfigError(f"{what} {segment!r} is not valid UTF-8") from None
+    return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
 
 
 def to_jsonable(value: Any) -> Any:

@@ -146,15 +146,18 @@ class PortkeyClientSettings(BaseModel):
         fields = {name: copy.deepcopy(getattr(self, name), memo) for name in cls.model_fields}
         return cast("Self", cls.model_construct(_fields_set=set(self.model_fields_set), **fields))
 
+    def __init__(self, **data: Any) -> None:
+        # Every concrete subclass has model_kwargs (PortkeySettings, the embeddings).
+        super().__init__(**_route_unknown_keywords(type(self), data))
+
     def __getstate__(self) -> dict[Any, Any]:
         # Clients and their lock stay behind: a pickled model (multiprocessing, Ray,
-        # LangGraph checkpoints) builds its own on first use.
-        state = super().__getstate__()
-        state["__pydantic_private__"] = None
-        return state
+        # LangGraph checkpoints) builds its own on first use. BaseModel's own state:
+        # LlamaIndex's BaseComponent would try to pickle the lock (and log that it can't).
+        return {**BaseModel.__getstate__(self), "__pydantic_private__": None}
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
-        super().__setstate__(state)
+        BaseModel.__setstate__(self, state)
         self._init_private()
 
     def _init_private(self) -> None:
@@ -248,9 +251,6 @@ class PortkeySettings(PortkeyClientSettings):
     process through the prompt API): a variable the template reads but the call does not
     send warns (``"error"``: raises ``MissingVariableError`` before sending), one it never
     reads warns. When the template cannot be fetched the check is skipped."""
-
-    def __init__(self, **data: Any) -> None:
-        super().__init__(**_route_unknown_keywords(type(self), data))
 
     @property
     def full_prompt_id(self) -> str | None:

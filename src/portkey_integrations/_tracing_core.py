@@ -19,6 +19,7 @@ __all__ = [
     "PARENT_SPAN_HEADER",
     "SPAN_HEADER",
     "SPAN_NAME_HEADER",
+    "hook_results_dict",
     "hook_results_of",
     "merge_metadata",
     "run_metadata",
@@ -124,6 +125,12 @@ def hook_results_of(extra: Mapping[str, Any] | None) -> Any:
     if not extra:
         return None
     return extra.get("hook_results")
+
+
+def hook_results_dict(extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``{"hook_results": ...}`` when a completion or chunk carries guardrail results."""
+    hooks = hook_results_of(extra)
+    return {} if hooks is None else {"hook_results": hooks}
 
 
 # --- OpenTelemetry ------------------------------------------------------------------

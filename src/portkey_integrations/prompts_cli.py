@@ -24,7 +24,6 @@ from typing import Any, TextIO
 
 from ._admin import Labels, Partials, Prompts
 from ._admin_models import PromptVersion
-from ._admin_ops import partial_references
 from ._client import PortkeyClient
 from ._errors import PortkeyConfigError, PortkeyError, PromptNotFoundError
 from ._prompt_files import (
@@ -40,6 +39,7 @@ from ._prompt_files import (
     version_spec,
     write_json,
 )
+from ._template import analyze_template
 
 __all__ = ["main"]
 
@@ -140,7 +140,7 @@ class _Pull:
                 if isinstance(spec["template"], str)
                 else json.dumps(spec["template"])
             )
-            used.extend(partial_references(text))
+            used.extend(analyze_template(text, chat=False).partials)
         data: dict[str, Any] = {
             "id": slug,
             "uuid": prompt.id,

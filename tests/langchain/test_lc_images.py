@@ -31,6 +31,9 @@ def test_text_only_messages_keep_the_plain_input(server: LocalPortkeyServer) -> 
     model = PortkeyChatModel(prompt_id="pp-assistant-vision", base_url=server.base_url)
     rendered = model.render("just text").messages
     assert rendered is not None and rendered[-1] == {"role": "user", "content": "just text"}
+    model.invoke("just text")
+    sent = server.requests[-1].variables
+    assert sent["input"] == "just text" and "input_parts" not in sent
 
 
 def test_a_prompt_without_a_slot_for_the_parts_warns(server: LocalPortkeyServer) -> None:
@@ -39,3 +42,4 @@ def test_a_prompt_without_a_slot_for_the_parts_warns(server: LocalPortkeyServer)
         warnings.simplefilter("always")
         model.invoke([image_message()])
     assert any("input_parts" in str(w.message) for w in caught)
+    assert server.requests[-1].variables["input"] == "What is in this picture?"

@@ -197,3 +197,20 @@ def test_writable_needs_a_folder(capsys: pytest.CaptureFixture[str]) -> None:
         LocalPortkeyServer(writable=True)
     assert main(["serve", "--write", "--port", "0"]) == 2
     assert "--write needs --prompts" in capsys.readouterr().err
+
+
+def test_write_back_keeps_a_chat_templates_own_key_order(tmp_path: Path) -> None:
+    # Sorting keys inside a template would change its text on every save.
+    template = [{"role": "user", "content": "hi {{x}}"}]
+    with LocalPortkeyServer(prompts_dir=tmp_path, writable=True, include_bundled=False) as server:
+        server.register("pp-order", template=template)
+        store = server.store
+        store.save(store.get("pp-order"))
+    with LocalPortkeyServer(prompts_dir=tmp_path, include_bundled=False) as again:
+        assert again.store.get("pp-order").versions[1].template == json.dumps(template)
+    saved = json.loads((tmp_path / "pp-order.json").read_text(encoding="utf-8"))
+    assert (
+        list(saved["versions"][0]["template"][0]) == ["role", "content"]
+        if "versions" in saved
+        else True
+    )

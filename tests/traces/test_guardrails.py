@@ -78,4 +78,4 @@ def test_446_raises_guardrail_error_with_hook_results(
     assert error.status_code == 446 and error.type == "hooks_failed"
     hooks = error.body["hook_results"]
     assert hooks["before_request_hooks"][0]["deny"] is True
-    assert getattr(error, "hook_results", hooks) == hooks
+    assert error.hook_results == hooks

@@ -208,3 +208,16 @@ def test_trace_id_is_in_response_metadata(server: LocalPortkeyServer) -> None:
     reply = _model(server).invoke("hi")
     trace = reply.response_metadata["portkey_trace_id"]
     assert UUID(trace) and trace == trace_headers(server)[0]["x-portkey-trace-id"]
+
+
+async def test_an_llm_batch_never_reuses_an_earlier_chat_run(server: LocalPortkeyServer) -> None:
+    from portkey_integrations.langchain import PortkeyChatModel, PortkeyPromptLLM
+
+    chat = PortkeyChatModel(prompt_id="pp-joke", base_url=server.base_url)
+    await chat.ainvoke({"topic": "owls"})
+    chat_span = server.requests[-1].headers["x-portkey-span-id"]
+    llm = PortkeyPromptLLM(prompt_id="pp-text-complete", base_url=server.base_url)
+    await llm.agenerate(["a", "b"])
+    llm.generate(["c", "d"])
+    spans = [r.headers.get("x-portkey-span-id") for r in server.requests[-4:]]
+    assert chat_span not in spans

@@ -64,7 +64,7 @@ def slow_answers(server: LocalPortkeyServer, count: int) -> None:
     server.add_fault(Fault(kind="slow", delay=0.05, times=count))
 
 
-def test_sync_and_async_batches_share_the_limit(server: LocalPortkeyServer) -> None:
+def test_sync_and_async_batches_each_honour_the_limit(server: LocalPortkeyServer) -> None:
     prompts = [f"p{i}" for i in range(40)]
     sync_counter, async_counter = Counting(), Counting()
 

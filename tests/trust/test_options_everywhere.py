@@ -69,7 +69,13 @@ def test_every_option_reaches_the_wire_from_every_model(
         model = cls(model="text-embedding-3-small", base_url=server.base_url, **kwargs)
     else:
         model = cls(prompt_id="pp-joke", base_url=server.base_url, **kwargs)
-    headers = model.client._headers  # what every request of this model starts from
+    if cls in EMBEDDINGS:
+        (model.embed_query if cls is PortkeyEmbeddings else model.get_query_embedding)("x")
+    elif cls in (LCChat, LCLLM):
+        model.invoke({"topic": "owls"})
+    else:
+        model.complete("owls")
+    headers = server.requests[-1].headers  # what reached the server
     for option, (_, header, expected) in VALUES.items():
         assert headers[header] == expected, option
 

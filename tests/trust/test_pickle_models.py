@@ -29,3 +29,4 @@ def test_a_used_model_pickles_and_works_after(cls: type, server: LocalPortkeySer
         text = copy.chat([ChatMessage(role="user", content="hello")]).message.content
     assert "hello" in str(text)
     assert server.requests[-1].headers["x-portkey-api-key"] == SECRET
+    assert server.requests[-1].body["seed"] == 3

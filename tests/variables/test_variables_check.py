@@ -147,3 +147,19 @@ def test_a_bad_mode_is_refused_by_name() -> None:
         PortkeyClient(base_url="local").complete(
             prompt_id="pp-joke", variables={}, check_variables="loud"
         )
+
+
+async def test_render_checks_too(server: LocalPortkeyServer) -> None:
+    from portkey_integrations import AsyncPortkeyClient, PortkeyClient
+
+    client = PortkeyClient(base_url=server.base_url)
+    with pytest.raises(MissingVariableError):
+        client.render("pp-joke", variables={}, check_variables="error")
+    with pytest.raises(MissingVariableError):
+        await AsyncPortkeyClient(base_url=server.base_url).render(
+            "pp-joke", variables={}, check_variables="error"
+        )
+    assert server.requests == []  # refused before the render route was called
+    model = LCChat(prompt_id="pp-objects", base_url=server.base_url)
+    rendered = model.render({"user": {"name": "Ann"}, "docs": [{"title": "A"}]}).messages
+    assert rendered is not None and "Hi Ann. Docs: A;" in str(rendered[-1]["content"])

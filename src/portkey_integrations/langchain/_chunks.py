@@ -15,16 +15,14 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 
 from .._response import CompletionChunk, DeltaToolCall
-from .._tracing_core import hook_results_of
+from .._tracing_core import hook_results_dict
 from ._messages import usage_metadata
 
 __all__ = ["ChatChunks", "TextChunks", "chunk_message", "hook_metadata"]
 
 
-def hook_metadata(extra: dict[str, Any] | None) -> dict[str, Any]:
-    """``{"hook_results": ...}`` when a completion or chunk carries guardrail results."""
-    hooks = hook_results_of(extra)
-    return {} if hooks is None else {"hook_results": hooks}
+hook_metadata = hook_results_dict
+"""``{"hook_results": ...}`` when a completion or chunk carries guardrail results."""
 
 
 def _tool_call_chunks(deltas: Sequence[DeltaToolCall]) -> list[ToolCallChunk]:

@@ -166,6 +166,7 @@ def call_options(
     ``portkey_metadata``, which wins on a clash.
     """
     if run_manager is not None:
+        MODEL_RUN.set(None)  # a chat run's start seen earlier must not linger
         trace, span, parent, name = run_ids(run_manager)
         metadata = run_manager.metadata
     else:

@@ -246,9 +246,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None,
         kwargs: Mapping[str, Any],
     ) -> Completion:
-        request = call_options(
-            self, run_manager, self._request(prompt, stop, kwargs), self._run_name()
-        )
+        request = self._request(prompt, stop, kwargs)
+        if run_manager is not None:
+            call_options(self, run_manager, request, self._run_name())
         try:
             return self.client.complete(**request)
         except PortkeyError as exc:
@@ -274,7 +274,12 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
             # One request per prompt, run side by side: Portkey has no batch route.
             workers = min(len(prompts), _MAX_CONCURRENCY)
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(self._complete_one, p, stop, None, kwargs) for p in prompts]
+                # As in _agenerate: LangChain hands over the first prompt's run only.
+                managers = [run_manager] + [None] * (len(prompts) - 1)
+                futures = [
+                    pool.submit(self._complete_one, p, stop, m, kwargs)
+                    for p, m in zip(prompts, managers, strict=True)
+                ]
                 completions = [future.result() for future in futures]
         return self._result(completions)
 
@@ -295,9 +300,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         limit = asyncio.Semaphore(_MAX_CONCURRENCY)
 
         async def one(prompt: str, manager: AsyncCallbackManagerForLLMRun | None) -> Completion:
-            request = call_options(
-                self, manager, self._request(prompt, stop, kwargs), self._run_name()
-            )
+            request = self._request(prompt, stop, kwargs)
+            if manager is not None:
+                call_options(self, manager, request, self._run_name())
             async with limit:
                 try:
                     return await self.async_client.complete(**request)

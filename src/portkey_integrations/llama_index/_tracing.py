@@ -22,7 +22,8 @@ from llama_index_instrumentation.dispatcher import active_instrument_tags
 from pydantic import PrivateAttr
 
 from .._options import RequestOptions
-from .._tracing_core import hook_results_of, merge_metadata, trace_options
+from .._tracing_core import hook_results_dict, merge_metadata, trace_options
+from ._calldata import prompt_ref_of
 
 __all__ = [
     "PortkeyRequestEvent",
@@ -115,13 +116,13 @@ def trace_request(model: Any, request: dict[str, Any]) -> dict[str, Any]:
     """Add the current dispatch's trace options to a call's client keywords and tell
     the instrumentation which prompt and variables it sends."""
     span = active_span_id.get()
-    prompt = request.get("prompt_id")
-    if prompt is not None:
-        prompt_id, _, version = str(prompt).partition("@")
+    ref = prompt_ref_of(request)
+    if ref is not None:
+        prompt_id, version = ref
         _dispatcher.event(
             PortkeyRequestEvent(
                 prompt_id=prompt_id,
-                prompt_version=version or None,
+                prompt_version=version,
                 variables=dict(request.get("variables") or {}),
                 model=request.get("model"),
             )
@@ -142,10 +143,8 @@ def trace_request(model: Any, request: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
-def hook_kwargs(extra: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``{"hook_results": ...}`` for a response's ``additional_kwargs``, when present."""
-    hooks = hook_results_of(extra)
-    return {} if hooks is None else {"hook_results": hooks}
+hook_kwargs = hook_results_dict
+"""``{"hook_results": ...}`` for a response's ``additional_kwargs``, when present."""
 
 
 class StreamHooks:
@@ -163,7 +162,6 @@ class StreamHooks:
             self.hooks.update(hook_kwargs(extra))
 
     def __call__(self, response: Any) -> Any:
-        self.see(getattr(response, "raw", None))
         if self.hooks:
             response.additional_kwargs.update(self.hooks)
         return response

@@ -27,8 +27,9 @@ from llama_index.core.prompts import BasePromptTemplate
 from pydantic import Field
 
 from .._calls import direct_call, prompt_call
-from .._convert import INPUT_PARTS_VARIABLE, warn_unslotted_parts
+from .._convert import warn_unslotted_parts
 from .._errors import PortkeyConfigError
+from .._options import SECRET_OPTIONS
 from .._response import Completion
 from .._settings import PortkeySettings
 from ._calldata import SEEN as _SEEN
@@ -59,8 +60,6 @@ if TYPE_CHECKING:
     from .._prompt_cache import PromptTemplate
 
 __all__ = ["TEMPLATE_VARIABLES", "PortkeyLLMBase"]
-
-_SECRET_FIELDS = ("api_key", "virtual_key", "provider_api_key")
 
 
 class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
@@ -243,9 +242,6 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             request = prompt_call(
                 self, input_variables=template, call_variables=call_variables, params=params
             )
-            if INPUT_PARTS_VARIABLE in request["variables"]:
-                # Spliced as the message's content: a JSON value, as the history is.
-                request["raw_variables"] = request["raw_variables"] | {INPUT_PARTS_VARIABLE}
         trace_request(self, request)
         if options is not None:
             earlier = request.get("options")
@@ -315,6 +311,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             assemble = CompletionStreamAssembler(stream.portkey, prompt_ref_of(request))
             hooks = StreamHooks()
             for chunk in stream:
+                hooks.see(chunk)
                 yield hooks(assemble(chunk))
 
     async def _aiter_completion(self, request: dict[str, Any]) -> CompletionResponseAsyncGen:
@@ -323,6 +320,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             assemble = CompletionStreamAssembler(stream.portkey, prompt_ref_of(request))
             hooks = StreamHooks()
             async for chunk in stream:
+                hooks.see(chunk)
                 yield hooks(assemble(chunk))
 
     @llm_chat_callback()
@@ -408,6 +406,6 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
     def to_dict(self, **kwargs: Any) -> dict[str, Any]:
         """The model's settings without its secrets (API keys are never serialized)."""
         data = super().to_dict(**kwargs)
-        for name in _SECRET_FIELDS:
+        for name in SECRET_OPTIONS:
             data.pop(name, None)
         return data

@@ -9,11 +9,10 @@ from pydantic import ConfigDict, Field
 
 from .._embeddings import DEFAULT_EMBEDDING_MODEL, MAX_INPUTS, EmbeddingFields
 from .._errors import PortkeyConfigError
+from .._options import SECRET_OPTIONS
 from .._settings import PortkeyClientSettings
 
 __all__ = ["PortkeyEmbedding"]
-
-_SECRET_FIELDS = ("api_key", "virtual_key", "provider_api_key")
 
 
 class PortkeyEmbedding(EmbeddingFields, PortkeyClientSettings, BaseEmbedding):
@@ -79,6 +78,6 @@ class PortkeyEmbedding(EmbeddingFields, PortkeyClientSettings, BaseEmbedding):
     def to_dict(self, **kwargs: Any) -> dict[str, Any]:
         """The model's settings without its secrets (API keys are never serialized)."""
         data = super().to_dict(**kwargs)
-        for name in _SECRET_FIELDS:
+        for name in SECRET_OPTIONS:
             data.pop(name, None)
         return data

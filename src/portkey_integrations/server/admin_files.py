@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .._prompt_files import template_out
 from .admin_records import DEFAULT_COLLECTION, LABEL_FILE_KEYS, Label, LabelRegistry, default_uuid
 from .mustache import MustacheError, template_details
 from .store import DEFAULT_MODEL, Prompt, PromptFileError, PromptKind, PromptVersion
@@ -225,23 +226,12 @@ def _prompt_fields(data: Mapping[str, Any], source: str | Path) -> dict[str, Any
     return fields
 
 
-def _template_out(template: str) -> Any:
-    # A chat template that came from a list (the diff-friendly form) goes back as one.
-    try:
-        parsed = json.loads(template)
-    except ValueError:
-        return template
-    if isinstance(parsed, list) and json.dumps(parsed, ensure_ascii=False) == template:
-        return parsed
-    return template
-
-
 def _version_to_data(version: PromptVersion) -> dict[str, Any]:
     out: dict[str, Any] = {
         "version": version.version,
         "kind": version.kind,
         "model": version.model,
-        "template": _template_out(version.template),
+        "template": template_out(version.template),
     }
     if version.parameters:
         out["parameters"] = dict(version.parameters)

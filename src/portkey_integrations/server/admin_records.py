@@ -8,11 +8,8 @@ reloaded from the same folder answers with the same ids.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import secrets
-import tempfile
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -20,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from .._prompt_files import LABELS_FILE, write_json
 
 __all__ = [
     "DEFAULT_COLLECTION",
@@ -45,7 +44,6 @@ DEFAULT_ORGANISATION = str(uuid.uuid5(_NAMESPACE, "organisation:local"))
 DEFAULT_WORKSPACE = str(uuid.uuid5(_NAMESPACE, "workspace:local"))
 """The one organisation and workspace of a local server."""
 
-LABELS_FILE = "_labels.json"
 """The file of a writable prompts folder that holds the labels created over the API."""
 
 SYSTEM_LABELS = ("production", "staging", "development")
@@ -160,10 +158,6 @@ class LabelRegistry:
 LABEL_FILE_KEYS = ("id", "name", "description", "color_code", "created_at", "last_updated_at")
 
 
-def _dump(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
 class PromptFiles:
     """Writes a store's changes back to a folder of prompt files."""
 
@@ -180,16 +174,9 @@ class PromptFiles:
         return self.folder / f"{slug}.json"
 
     def write(self, path: Path, data: Any) -> None:
-        """Write ``data`` atomically as stable JSON (sorted keys, 2-space indent)."""
+        """Write ``data`` atomically as the CLI does: sorted keys, a template's own kept."""
         with self._lock:
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json.part")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(_dump(data))
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_json(path, data)
 
     def delete(self, path: Path) -> None:
         """Remove a prompt file of this folder, if present."""
