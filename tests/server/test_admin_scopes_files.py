@@ -209,8 +209,4 @@ def test_write_back_keeps_a_chat_templates_own_key_order(tmp_path: Path) -> None
     with LocalPortkeyServer(prompts_dir=tmp_path, include_bundled=False) as again:
         assert again.store.get("pp-order").versions[1].template == json.dumps(template)
     saved = json.loads((tmp_path / "pp-order.json").read_text(encoding="utf-8"))
-    assert (
-        list(saved["versions"][0]["template"][0]) == ["role", "content"]
-        if "versions" in saved
-        else True
-    )
+    assert list(saved["versions"][0]["template"][0]) == ["role", "content"]
