@@ -8,7 +8,6 @@ this package imports neither framework.
 """
 
 from ._client import DEFAULT_BASE_URL, AsyncPortkeyClient, PortkeyClient
-from ._embeddings import Embedding, EmbeddingResponse
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -50,6 +49,7 @@ from ._response import (
 )
 from ._streaming import AsyncStream, Stream
 from ._version import __version__
+from .resources.embeddings import Embedding, EmbeddingResponse
 
 __all__ = [
     "DEFAULT_BASE_URL",

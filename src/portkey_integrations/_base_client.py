@@ -31,8 +31,8 @@ from ._response import Completion, RenderedPrompt, ResponseInfo
 from ._retry import is_success, retry_delay, should_retry
 
 if TYPE_CHECKING:
-    from ._prompt_cache import PromptTemplate
-    from ._variables_check import CheckMode
+    from ._templates.cache import PromptTemplate
+    from ._templates.checks import CheckMode
 from ._version import __version__
 
 __all__ = [
@@ -381,7 +381,7 @@ def _checked(
 ) -> Collection[str]:
     if template is None or mode == "off":
         return raw
-    from ._variables_check import checked_raw_variables
+    from ._templates.checks import checked_raw_variables
 
     return checked_raw_variables(prompt_id, template, variables or {}, raw, mode)
 
@@ -392,7 +392,7 @@ def _template_ref(args: Sequence[Any], kwargs: Mapping[str, Any]) -> str | None:
     ref = kwargs.get("prompt_id", args[0] if args else None)
     if mode == "off" or ref is None or kwargs.get("template") is not None:
         return None
-    from ._variables_check import check_mode
+    from ._templates.checks import check_mode
 
     check_mode(mode)
     return ref  # type: ignore[no-any-return]

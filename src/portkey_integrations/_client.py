@@ -27,17 +27,24 @@ from ._base_client import (
     BaseClient,
     client_method,
 )
-from ._embeddings import EmbeddingResponse, embeddings_request, parse_embeddings
 from ._pools import async_sender, sync_sender
 from ._response import Completion, RenderedPrompt
 from ._retry import is_success
 from ._streaming import AsyncStream, Stream
 from ._transport import aread, read
+from .resources.embeddings import EmbeddingResponse, embeddings_request, parse_embeddings
 
 if TYPE_CHECKING:
-    from ._admin import AsyncLabels, AsyncPartials, AsyncPrompts, Labels, Partials, Prompts
-    from ._feedback import AsyncFeedback, Feedback
-    from ._prompt_cache import PromptTemplate
+    from ._templates.cache import PromptTemplate
+    from .resources._faces import (
+        AsyncLabels,
+        AsyncPartials,
+        AsyncPrompts,
+        Labels,
+        Partials,
+        Prompts,
+    )
+    from .resources.feedback import AsyncFeedback, Feedback
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -90,13 +97,13 @@ class PortkeyClient(BaseClient):
         super().__init__(**kwargs)
         self._http = http_client
 
-    prompts: _Lazy[Prompts] = _Lazy("_admin", "Prompts")
+    prompts: _Lazy[Prompts] = _Lazy("resources._faces", "Prompts")
     """The prompt admin API: list, retrieve, versions, create, update, publish, delete."""
-    partials: _Lazy[Partials] = _Lazy("_admin", "Partials")
+    partials: _Lazy[Partials] = _Lazy("resources._faces", "Partials")
     """The prompt partials admin API."""
-    labels: _Lazy[Labels] = _Lazy("_admin", "Labels")
+    labels: _Lazy[Labels] = _Lazy("resources._faces", "Labels")
     """The labels admin API."""
-    feedback: _Lazy[Feedback] = _Lazy("_feedback", "Feedback")
+    feedback: _Lazy[Feedback] = _Lazy("resources.feedback", "Feedback")
     """Portkey's feedback API: rate traces (create, bulk_create, update)."""
 
     @client_method(BaseClient._call_request, stream=False)
@@ -122,7 +129,7 @@ class PortkeyClient(BaseClient):
 
     def _prompt_template(self, prompt_id: str) -> PromptTemplate | None:
         # Imported on first use: the prompt API is not part of every call's import cost.
-        from ._prompt_cache import get_template
+        from ._templates.cache import get_template
 
         return get_template(self, prompt_id)
 
@@ -182,13 +189,13 @@ class AsyncPortkeyClient(BaseClient):
         super().__init__(**kwargs)
         self._http = http_client
 
-    prompts: _Lazy[AsyncPrompts] = _Lazy("_admin", "AsyncPrompts")
+    prompts: _Lazy[AsyncPrompts] = _Lazy("resources._faces", "AsyncPrompts")
     """Async :attr:`PortkeyClient.prompts`."""
-    partials: _Lazy[AsyncPartials] = _Lazy("_admin", "AsyncPartials")
+    partials: _Lazy[AsyncPartials] = _Lazy("resources._faces", "AsyncPartials")
     """Async :attr:`PortkeyClient.partials`."""
-    labels: _Lazy[AsyncLabels] = _Lazy("_admin", "AsyncLabels")
+    labels: _Lazy[AsyncLabels] = _Lazy("resources._faces", "AsyncLabels")
     """Async :attr:`PortkeyClient.labels`."""
-    feedback: _Lazy[AsyncFeedback] = _Lazy("_feedback", "AsyncFeedback")
+    feedback: _Lazy[AsyncFeedback] = _Lazy("resources.feedback", "AsyncFeedback")
     """Async :attr:`PortkeyClient.feedback`."""
 
     @client_method(BaseClient._call_request, stream=False)
@@ -213,7 +220,7 @@ class AsyncPortkeyClient(BaseClient):
         return parse(await self._send(request, stream=False))
 
     async def _aprompt_template(self, prompt_id: str) -> PromptTemplate | None:
-        from ._prompt_cache import aget_template
+        from ._templates.cache import aget_template
 
         return await aget_template(self, prompt_id)
 

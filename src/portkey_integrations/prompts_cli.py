@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._admin import Labels, Partials, Prompts
-from ._admin_models import PromptVersion
 from ._client import PortkeyClient
 from ._errors import PortkeyConfigError, PortkeyError, PromptNotFoundError
-from ._prompt_files import (
+from ._templates.analysis import analyze_template
+from ._templates.files import (
     LABELS_FILE,
     LocalPrompt,
     body_of,
@@ -39,7 +38,8 @@ from ._prompt_files import (
     version_spec,
     write_json,
 )
-from ._template import analyze_template
+from .resources._faces import Labels, Partials, Prompts
+from .resources._models import PromptVersion
 
 __all__ = ["main"]
 

@@ -14,7 +14,7 @@ from portkey_integrations import (
     PortkeyConfigError,
     PromptNotFoundError,
 )
-from portkey_integrations._admin import (
+from portkey_integrations.resources._faces import (
     SCOPES,
     AsyncLabels,
     AsyncPartials,
@@ -23,7 +23,7 @@ from portkey_integrations._admin import (
     Partials,
     Prompts,
 )
-from portkey_integrations._admin_models import PromptVersionList
+from portkey_integrations.resources._models import PromptVersionList
 from portkey_integrations.server import LocalPortkeyServer
 
 CHAT = '[{"role": "user", "content": "Hi {{name}}"}]'

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from portkey_integrations import DeltaToolCall, FunctionCall, PortkeyConfigError
-from portkey_integrations._convert import (
+from portkey_integrations._adapters.convert import (
     ToolCallAccumulator,
     conversation_variables,
     message_text,

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from portkey_integrations import AsyncPortkeyClient, PortkeyClient
-from portkey_integrations._prompt_cache import PromptCache
+from portkey_integrations._templates.cache import PromptCache
 from portkey_integrations.server import LocalPortkeyServer
 
 CHAT = '[{"role": "system", "content": "{{>pl-tone}}"}, {"role": "user", "content": "{{q}}"}]'

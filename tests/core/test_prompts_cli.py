@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from portkey_integrations import PortkeyClient
-from portkey_integrations._admin import Labels, Prompts
 from portkey_integrations.prompts_cli import main
+from portkey_integrations.resources._faces import Labels, Prompts
 from portkey_integrations.server import LocalPortkeyServer
 
 VARIABLES = {"name": "Ann", "q": "why?", "tone": "kind", "adjective": "dry", "topic": "owls"}

@@ -15,8 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portkey_integrations import PortkeyError
-from portkey_integrations._mustache import MustacheError, render
-from portkey_integrations._template import (
+from portkey_integrations._templates.analysis import (
     TemplateInfo,
     VariableUse,
     analyze_template,
@@ -25,6 +24,7 @@ from portkey_integrations._template import (
     partial_refs,
     split_partial_ref,
 )
+from portkey_integrations._templates.mustache import MustacheError, render
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parents[1] / "server" / "mustache_vectors.json").read_text("utf-8")

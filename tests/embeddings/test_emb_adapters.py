@@ -14,7 +14,7 @@ import pytest
 from langchain_core.load import dumps
 
 from portkey_integrations import BadRequestError, InternalServerError, PortkeyConfigError
-from portkey_integrations._settings import PortkeyClientSettings
+from portkey_integrations._adapters.settings import PortkeyClientSettings
 from portkey_integrations.langchain.embeddings import PortkeyEmbeddings
 from portkey_integrations.llama_index.embedding import PortkeyEmbedding
 from portkey_integrations.server import Fault, LocalPortkeyServer

@@ -18,7 +18,7 @@ from portkey_integrations import (
     PortkeyClient,
     PortkeyConfigError,
 )
-from portkey_integrations._embeddings import (
+from portkey_integrations.resources.embeddings import (
     EmbeddingResponse,
     aembed_texts,
     decode_base64_embedding,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import InMemoryVectorStore
 
-from portkey_integrations._settings import PortkeyClientSettings
+from portkey_integrations._adapters.settings import PortkeyClientSettings
 from portkey_integrations.langchain.embeddings import PortkeyEmbeddings
 from portkey_integrations.server import LocalPortkeyServer
 

@@ -7,7 +7,7 @@ from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from portkey_integrations import PortkeyConfigError
-from portkey_integrations._settings import PortkeyClientSettings
+from portkey_integrations._adapters.settings import PortkeyClientSettings
 from portkey_integrations.llama_index import PortkeyChatModel
 from portkey_integrations.llama_index.embedding import PortkeyEmbedding
 from portkey_integrations.server import LocalPortkeyServer

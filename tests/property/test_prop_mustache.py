@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 try:
-    _mustache = importlib.import_module("portkey_integrations._mustache")
+    _mustache = importlib.import_module("portkey_integrations._templates.mustache")
 except ImportError:  # before the renderer moved into the core
     _mustache = importlib.import_module("portkey_integrations.server.mustache")
 render = _mustache.render

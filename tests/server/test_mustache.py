@@ -111,7 +111,8 @@ def test_recursive_partials_fail_like_javascript() -> None:
 
 
 def test_server_module_re_exports_the_core_renderer() -> None:
-    from portkey_integrations import PortkeyError, _mustache
+    from portkey_integrations import PortkeyError
+    from portkey_integrations._templates import mustache as _mustache
 
     assert render is _mustache.render
     assert template_details is _mustache.template_details

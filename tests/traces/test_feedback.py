@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from portkey_integrations import AsyncPortkeyClient, PortkeyClient, PortkeyConfigError
-from portkey_integrations._feedback import AsyncFeedback, Feedback
+from portkey_integrations.resources.feedback import AsyncFeedback, Feedback
 from portkey_integrations.server import LocalPortkeyServer
 
 from .conftest import SECRET

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from portkey_integrations._tracing_core import merge_metadata, run_metadata, trace_options
+from portkey_integrations._adapters.tracing import merge_metadata, run_metadata, trace_options
 
 
 def test_run_metadata_rules(caplog: pytest.LogCaptureFixture) -> None:

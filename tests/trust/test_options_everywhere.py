@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from portkey_integrations import PortkeyClient, PortkeyConfigError
+from portkey_integrations._adapters.settings import CLIENT_FIELDS
 from portkey_integrations._options import MODEL_FIELD_ALIASES, OPTION_NAMES
-from portkey_integrations._settings import CLIENT_FIELDS
 from portkey_integrations.langchain import PortkeyChatModel as LCChat
 from portkey_integrations.langchain import PortkeyPromptLLM as LCLLM
 from portkey_integrations.langchain.embeddings import PortkeyEmbeddings

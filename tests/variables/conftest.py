@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from portkey_integrations._prompt_cache import prompt_cache
+from portkey_integrations._templates.cache import prompt_cache
 from portkey_integrations.server import LocalPortkeyServer
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portkey_integrations import PortkeyClient
-from portkey_integrations._prompt_cache import get_template
+from portkey_integrations._templates.cache import get_template
 from portkey_integrations.server import LocalPortkeyServer
 
 

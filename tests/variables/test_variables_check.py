@@ -11,7 +11,7 @@ import pytest
 from langchain_core.prompts import ChatPromptTemplate
 
 from portkey_integrations import MissingVariableError, PortkeyConfigError
-from portkey_integrations._variables_check import PromptVariablesWarning
+from portkey_integrations._templates.checks import PromptVariablesWarning
 from portkey_integrations.langchain import PortkeyChatModel as LCChat
 from portkey_integrations.langchain import PortkeyPromptLLM as LCLLM
 from portkey_integrations.llama_index import PortkeyChatModel as LIChat

@@ -11,10 +11,10 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from .._calls import prompt_variables
+from .._adapters.settings import PortkeySettings
+from .._call import prompt_variables
 from .._client import DEFAULT_TIMEOUT
 from .._options import RequestOptions
-from .._settings import PortkeySettings
 from ._input import BOUND_VARIABLES
 
 __all__ = ["LC_SECRETS", "PENDING", "PendingCall", "PortkeyLangChainBase", "run_name_of"]

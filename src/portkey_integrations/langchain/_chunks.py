@@ -14,8 +14,8 @@ from langchain_core.messages import AIMessageChunk, ToolCallChunk
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 
+from .._adapters.tracing import hook_results_dict
 from .._response import CompletionChunk, DeltaToolCall
-from .._tracing_core import hook_results_dict
 from ._messages import usage_metadata
 
 __all__ = ["ChatChunks", "TextChunks", "chunk_message", "hook_metadata"]

@@ -21,7 +21,7 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 
-from .._convert import parse_tool_arguments
+from .._adapters.convert import parse_tool_arguments
 from .._response import (
     Completion,
     Message,

@@ -22,8 +22,8 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.tracers.context import register_configure_hook
 
+from .._adapters.tracing import merge_metadata, trace_options
 from .._options import RequestOptions
-from .._tracing_core import merge_metadata, trace_options
 
 __all__ = ["MODEL_RUN", "ModelRun", "RootRun", "call_options", "run_ids"]
 

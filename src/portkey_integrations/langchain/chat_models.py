@@ -17,8 +17,8 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel
 
-from .._calls import direct_call, prompt_call
-from .._convert import normalize_tool_choice
+from .._adapters.convert import normalize_tool_choice
+from .._call import direct_call, prompt_call
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import Completion, RenderedPrompt
 from ._base import PENDING, PendingCall, PortkeyLangChainBase, run_name_of

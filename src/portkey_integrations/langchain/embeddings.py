@@ -5,9 +5,9 @@ from __future__ import annotations
 from langchain_core.embeddings import Embeddings
 from pydantic import ConfigDict, Field
 
+from .._adapters.settings import PortkeyClientSettings
 from .._client import DEFAULT_TIMEOUT
-from .._embeddings import DEFAULT_EMBEDDING_MODEL, MAX_INPUTS, EmbeddingFields
-from .._settings import PortkeyClientSettings
+from ..resources.embeddings import DEFAULT_EMBEDDING_MODEL, MAX_INPUTS, EmbeddingFields
 
 __all__ = ["PortkeyEmbeddings"]
 

@@ -18,7 +18,7 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableBinding
 
-from .._calls import direct_call, prompt_call
+from .._call import direct_call, prompt_call
 from .._errors import PortkeyError
 from .._response import Completion
 from ._base import PENDING, PendingCall, PortkeyLangChainBase, run_name_of

@@ -15,7 +15,7 @@ from llama_index.core.base.llms.types import (
 )
 
 if TYPE_CHECKING:
-    from .._prompt_cache import PromptTemplate
+    from .._templates.cache import PromptTemplate
 
 __all__ = ["SEEN", "has_media", "max_tokens", "prompt_ref_of"]
 

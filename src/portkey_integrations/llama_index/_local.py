@@ -21,7 +21,7 @@ from .._options import RequestOptions
 from ._messages import to_openai_messages
 
 if TYPE_CHECKING:
-    from .._prompt_cache import PromptTemplate
+    from .._templates.cache import PromptTemplate
     from ._routing import TemplateRoute
     from .base import PortkeyLLMBase
 

@@ -31,7 +31,7 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
-from .._convert import ToolCallAccumulator
+from .._adapters.convert import ToolCallAccumulator
 from .._response import Choice, CompletionChunk, ResponseInfo, Usage
 
 __all__ = [

@@ -21,8 +21,8 @@ from llama_index_instrumentation import get_dispatcher
 from llama_index_instrumentation.dispatcher import active_instrument_tags
 from pydantic import PrivateAttr
 
+from .._adapters.tracing import hook_results_dict, merge_metadata, trace_options
 from .._options import RequestOptions
-from .._tracing_core import hook_results_dict, merge_metadata, trace_options
 from ._calldata import prompt_ref_of
 
 __all__ = [

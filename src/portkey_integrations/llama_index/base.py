@@ -26,12 +26,12 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.prompts import BasePromptTemplate
 from pydantic import Field
 
-from .._calls import direct_call, prompt_call
-from .._convert import warn_unslotted_parts
+from .._adapters.convert import warn_unslotted_parts
+from .._adapters.settings import PortkeySettings
+from .._call import direct_call, prompt_call
 from .._errors import PortkeyConfigError
 from .._options import SECRET_OPTIONS
 from .._response import Completion
-from .._settings import PortkeySettings
 from ._calldata import SEEN as _SEEN
 from ._calldata import has_media as _has_media
 from ._calldata import max_tokens as _max_tokens
@@ -57,7 +57,7 @@ from ._routing import (
 from ._tracing import StreamHooks, hook_kwargs, trace_request
 
 if TYPE_CHECKING:
-    from .._prompt_cache import PromptTemplate
+    from .._templates.cache import PromptTemplate
 
 __all__ = ["TEMPLATE_VARIABLES", "PortkeyLLMBase"]
 

@@ -16,7 +16,7 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from pydantic import Field
 
-from .._convert import normalize_tool_choice
+from .._adapters.convert import normalize_tool_choice
 from ._messages import to_openai_messages, tool_selections
 from .base import PortkeyLLMBase
 

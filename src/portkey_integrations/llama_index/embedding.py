@@ -7,10 +7,10 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from pydantic import ConfigDict, Field
 
-from .._embeddings import DEFAULT_EMBEDDING_MODEL, MAX_INPUTS, EmbeddingFields
+from .._adapters.settings import PortkeyClientSettings
 from .._errors import PortkeyConfigError
 from .._options import SECRET_OPTIONS
-from .._settings import PortkeyClientSettings
+from ..resources.embeddings import DEFAULT_EMBEDDING_MODEL, MAX_INPUTS, EmbeddingFields
 
 __all__ = ["PortkeyEmbedding"]
 

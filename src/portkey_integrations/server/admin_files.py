@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .._prompt_files import template_out
+from .._templates.files import template_out
 from .admin_records import DEFAULT_COLLECTION, LABEL_FILE_KEYS, Label, LabelRegistry, default_uuid
 from .mustache import MustacheError, template_details
 from .store import DEFAULT_MODEL, Prompt, PromptFileError, PromptKind, PromptVersion

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .._prompt_files import LABELS_FILE, write_json
+from .._templates.files import LABELS_FILE, write_json
 
 __all__ = [
     "DEFAULT_COLLECTION",

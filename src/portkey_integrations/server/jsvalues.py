@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._jsvalues import (
+from .._templates.jsvalues import (
     has_property,
     is_index,
     js_get,

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .._mustache import MustacheError, render, template_details
+from .._templates.mustache import MustacheError, render, template_details
 
 __all__ = ["MustacheError", "render", "template_details"]

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._admin_models import Label, PromptPartialVersion, _Versioned
-from ._errors import PortkeyConfigError
+from .._errors import PortkeyConfigError
+from ..resources._models import Label, PromptPartialVersion, _Versioned
 
 __all__ = [
     "LABELS_FILE",

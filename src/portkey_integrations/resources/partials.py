@@ -1,8 +1,10 @@
-"""The admin API's partial and label operations (steps as in ``_admin_ops.py``)."""
+"""The admin API's partial and label operations (steps as in ``prompts.py``)."""
 
 from __future__ import annotations
 
-from ._admin_models import (
+from .._base_client import BaseClient
+from .._errors import PortkeyConfigError
+from ._models import (
     Label,
     PartialCreated,
     PartialUpdated,
@@ -10,9 +12,7 @@ from ._admin_models import (
     PromptPartialList,
     PromptPartialVersionList,
 )
-from ._admin_steps import Steps, admin_path, clean, step
-from ._base_client import BaseClient
-from ._errors import PortkeyConfigError
+from ._steps import Steps, admin_path, clean, step
 
 __all__ = [
     "create_label",

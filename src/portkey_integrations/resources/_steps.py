@@ -2,7 +2,7 @@
 
 An operation is a generator: it yields a :class:`Step` (a built request, how to parse
 its response, and the operation's name for error messages), receives the parsed
-result, and returns the operation's value; ``_admin.py`` sends the steps, sync or async.
+result, and returns the operation's value; ``_faces.py`` sends the steps, sync or async.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any, NamedTuple, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from ._base_client import BaseClient, parse_model
-from ._errors import PortkeyConfigError
-from ._request import quote_segment
+from .._base_client import BaseClient, parse_model
+from .._errors import PortkeyConfigError
+from .._request import quote_segment
 
 __all__ = [
     "SCOPES",

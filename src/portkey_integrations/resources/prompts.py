@@ -1,6 +1,6 @@
 """The prompt admin API's operations, each written once as a sequence of steps.
 
-See :mod:`._admin_steps` for how an operation is written. Most operations are one
+See :mod:`._steps` for how an operation is written. Most operations are one
 step; a few (``update(patch=True)``, ``set_label``, ``resolve``) read before they write.
 """
 
@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._admin_models import (
+from .._base_client import BaseClient
+from .._errors import PortkeyConfigError, PromptNotFoundError
+from ._models import (
     Label,
     LabelList,
     Prompt,
@@ -19,7 +21,7 @@ from ._admin_models import (
     PromptVersion,
     PromptVersionList,
 )
-from ._admin_steps import (
+from ._steps import (
     SCOPES,
     Step,
     Steps,
@@ -29,8 +31,6 @@ from ._admin_steps import (
     parse_ref,
     step,
 )
-from ._base_client import BaseClient
-from ._errors import PortkeyConfigError, PromptNotFoundError
 
 __all__ = [
     "SCOPES",

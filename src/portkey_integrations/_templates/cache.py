@@ -23,16 +23,16 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 
-from ._admin import run_async, run_sync
-from ._admin_models import Prompt
-from ._admin_ops import Steps, parse_ref, resolve_prompt
-from ._admin_partials import retrieve_partial
-from ._base_client import BaseClient
-from ._errors import APIStatusError, PortkeyConfigError, PortkeyError
+from .._base_client import BaseClient
+from .._errors import APIStatusError, PortkeyConfigError, PortkeyError
+from ..resources._faces import run_async, run_sync
+from ..resources._models import Prompt
+from ..resources.partials import retrieve_partial
+from ..resources.prompts import Steps, parse_ref, resolve_prompt
 
 if TYPE_CHECKING:
-    from ._client import AsyncPortkeyClient, PortkeyClient
-    from ._template import TemplateInfo
+    from .._client import AsyncPortkeyClient, PortkeyClient
+    from .analysis import TemplateInfo
 
 __all__ = [
     "PromptCache",
@@ -78,8 +78,8 @@ class PromptTemplate:
     @property
     def info(self) -> TemplateInfo | None:
         """What the template and its fetched partials read (``None`` if it cannot be
-        analysed); see :class:`~portkey_integrations._template.TemplateInfo`."""
-        from ._variables_check import template_info
+        analysed); see :class:`~portkey_integrations._templates.analysis.TemplateInfo`."""
+        from .checks import template_info
 
         return template_info(self)
 

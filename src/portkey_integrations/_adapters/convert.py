@@ -13,8 +13,8 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._errors import PortkeyConfigError
-from ._response import DeltaToolCall
+from .._errors import PortkeyConfigError
+from .._response import DeltaToolCall
 
 __all__ = [
     "INPUT_PARTS_VARIABLE",

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ._base_client import BaseClient, parse_model
-from ._errors import APIStatusError, PortkeyConfigError
-from ._options import RequestOptions
-from ._response import Usage, _Wire, _WithInfo
+from .._base_client import BaseClient, parse_model
+from .._errors import APIStatusError, PortkeyConfigError
+from .._options import RequestOptions
+from .._response import Usage, _Wire, _WithInfo
 
 if TYPE_CHECKING:
-    from ._client import AsyncPortkeyClient, PortkeyClient
+    from .._client import AsyncPortkeyClient, PortkeyClient
 
 __all__ = [
     "DEFAULT_EMBEDDING_MODEL",
@@ -249,7 +249,7 @@ _RESERVED = frozenset({"input", "options"})
 class EmbeddingFields(BaseModel):
     """The options of both embedding classes beside the connection and routing ones.
 
-    Mixed in before :class:`~._settings.PortkeyClientSettings`; the adapters add the
+    Mixed in before :class:`~.._adapters.settings.PortkeyClientSettings`; the adapters add the
     model name under their framework's name for it (``model`` in LangChain,
     ``model_name`` in LlamaIndex) and the batch size.
     """

@@ -21,7 +21,7 @@ from functools import cached_property, lru_cache
 from types import MappingProxyType
 from typing import Literal
 
-from ._mustache import MustacheError, Token, parse
+from .mustache import MustacheError, Token, parse
 
 __all__ = [
     "PartialResolver",

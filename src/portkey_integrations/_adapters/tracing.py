@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ._options import RequestOptions
+from .._options import RequestOptions
 
 __all__ = [
     "PARENT_SPAN_HEADER",

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._convert import INPUT_PARTS_VARIABLE
+from ._adapters.convert import INPUT_PARTS_VARIABLE
+from ._adapters.settings import PortkeySettings
 from ._errors import PortkeyConfigError
-from ._settings import PortkeySettings
 
 __all__ = ["direct_call", "prompt_call", "prompt_variables"]
 

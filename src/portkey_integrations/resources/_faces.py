@@ -1,7 +1,7 @@
 """Portkey's prompt admin API on the clients: ``client.prompts``, ``client.partials`` and
 ``client.labels``.
 
-Each operation is written once (``_admin_ops.py``, ``_admin_partials.py``) as steps of
+Each operation is written once (``prompts.py``, ``partials.py``) as steps of
 built requests and parsers; :class:`Prompts` and :class:`AsyncPrompts` (and the
 partial and label twins) differ only in how a step is sent: ``client._fetch``, which
 gives the admin routes the same retries, timeouts and typed errors as completions.
@@ -14,9 +14,11 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from . import _admin_ops as ops
-from . import _admin_partials as pops
-from ._admin_models import (
+from .._base_client import BaseClient
+from .._errors import APIStatusError, NotFoundError, PermissionDeniedError, PromptNotFoundError
+from . import partials as pops
+from . import prompts as ops
+from ._models import (
     Label,
     LabelList,
     Prompt,
@@ -26,12 +28,10 @@ from ._admin_models import (
     PromptVersion,
     PromptVersionList,
 )
-from ._admin_ops import SCOPES, Step, Steps, resolve_version
-from ._base_client import BaseClient
-from ._errors import APIStatusError, NotFoundError, PermissionDeniedError, PromptNotFoundError
+from .prompts import SCOPES, Step, Steps, resolve_version
 
 if TYPE_CHECKING:
-    from ._client import AsyncPortkeyClient, PortkeyClient
+    from .._client import AsyncPortkeyClient, PortkeyClient
 
 __all__ = [
     "SCOPES",

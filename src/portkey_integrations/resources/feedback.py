@@ -1,6 +1,6 @@
 """Portkey's feedback API on the clients: ``client.feedback``.
 
-Each operation is written once as steps (see ``_admin_steps.py``); :class:`Feedback`
+Each operation is written once as steps (see ``_steps.py``); :class:`Feedback`
 and :class:`AsyncFeedback` only send them. Values are checked before anything is sent:
 ``value`` an integer from -10 to 10, ``weight`` a number from 0 to 1.
 """
@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ._admin import _Resource, async_op, sync_op
-from ._admin_steps import Steps, admin_path, step
-from ._base_client import BaseClient
-from ._errors import PortkeyConfigError
+from .._base_client import BaseClient
+from .._errors import PortkeyConfigError
+from ._faces import _Resource, async_op, sync_op
+from ._steps import Steps, admin_path, step
 
 __all__ = ["AsyncFeedback", "Feedback", "FeedbackResponse", "feedback_body"]
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from ._template import TemplateInfo, VariableUse
+    from .._templates.analysis import TemplateInfo, VariableUse
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -79,7 +79,7 @@ class _Versioned(AdminModel):
         dotted name, splice), the partials it names and ``{{>>var}}`` partial names.
         Partials are listed, not followed: ``PromptTemplate.info`` (the prompt cache)
         folds them in."""
-        from ._template import analyze_template
+        from .._templates.analysis import analyze_template
 
         return analyze_template(self.string or "", chat=self.kind == "chat")
 

@@ -5,7 +5,7 @@ names as the clients' (see :data:`~._options.OPTION_NAMES`), and builds the clie
 from them. :class:`PortkeySettings` adds the prompt, its variables and the generation
 parameters. The LangChain and LlamaIndex models inherit one of them beside their
 framework base, so every option has one name, one default and one meaning. Building a
-call from these fields is :mod:`._calls`' job.
+call from these fields is :mod:`.._call`' job.
 """
 
 from __future__ import annotations
@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
-from ._client import (
+from .._client import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     AsyncPortkeyClient,
     PortkeyClient,
 )
-from ._convert import conversation_variables
-from ._errors import PortkeyConfigError
-from ._options import MODEL_FIELD_ALIASES, OPTION_NAMES
+from .._errors import PortkeyConfigError
+from .._options import MODEL_FIELD_ALIASES, OPTION_NAMES
+from .convert import conversation_variables
 
 if TYPE_CHECKING:
     from typing_extensions import Self

@@ -14,8 +14,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from ._errors import PortkeyError
-from ._jsvalues import has_property, js_get, js_stringify, js_to_string, primitive_has_own, truthy
+from .._errors import PortkeyError
+from .jsvalues import has_property, js_get, js_stringify, js_to_string, primitive_has_own, truthy
 
 __all__ = ["MustacheError", "Token", "parse", "render", "template_details"]
 

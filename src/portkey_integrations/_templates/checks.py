@@ -16,11 +16,11 @@ import warnings
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._errors import MissingVariableError, PortkeyConfigError
-from ._template import TemplateInfo, analyze_template, merge
+from .._errors import MissingVariableError, PortkeyConfigError
+from .analysis import TemplateInfo, analyze_template, merge
 
 if TYPE_CHECKING:
-    from ._prompt_cache import PromptTemplate
+    from .cache import PromptTemplate
 
 __all__ = ["CheckMode", "PromptVariablesWarning", "check_mode", "checked_raw_variables"]
 
