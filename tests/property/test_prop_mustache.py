@@ -7,7 +7,6 @@ case renders exactly as the npm package renders it, all cases in one Node proces
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 import subprocess
@@ -18,12 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-try:
-    _mustache = importlib.import_module("portkey_integrations._templates.mustache")
-except ImportError:  # before the renderer moved into the core
-    _mustache = importlib.import_module("portkey_integrations.server.mustache")
-render = _mustache.render
-MustacheError = _mustache.MustacheError
+from portkey_integrations._templates.mustache import MustacheError, render
 
 NODE_DIR = Path(__file__).parents[1] / "server" / "node"
 NODE_PACKAGE = NODE_DIR / "node_modules" / "@portkey-ai" / "mustache"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from portkey_integrations.server.mustache import MustacheError, render, template_details
+from portkey_integrations._templates.mustache import MustacheError, render, template_details
 
 HERE = Path(__file__).parent
 VECTORS: list[dict[str, Any]] = json.loads((HERE / "mustache_vectors.json").read_text("utf-8"))

@@ -11,20 +11,22 @@ Needs the ``server`` extra (Starlette and uvicorn)::
 from .app import ReceivedRequest, ServerState, create_app, get_state
 from .embedded import embedded_base_url, embedded_server
 from .faults import ROUTES, Fault, FaultKind
+from .records import PromptFileError, StoredLabel, StoredPrompt, StoredVersion
 from .runner import LocalPortkeyServer
-from .store import Prompt, PromptFileError, PromptStore, PromptVersion, bundled_prompts_dir
+from .store import PromptStore, bundled_prompts_dir
 
 __all__ = [
     "ROUTES",
     "Fault",
     "FaultKind",
     "LocalPortkeyServer",
-    "Prompt",
     "PromptFileError",
     "PromptStore",
-    "PromptVersion",
     "ReceivedRequest",
     "ServerState",
+    "StoredLabel",
+    "StoredPrompt",
+    "StoredVersion",
     "bundled_prompts_dir",
     "create_app",
     "embedded_base_url",

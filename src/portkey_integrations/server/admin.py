@@ -9,7 +9,7 @@ then parses the JSON body, and answers Portkey's shapes; errors are Portkey's
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,24 +17,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp
 
-from .state import (
-    FORBIDDEN,
-    INVALID_KEY,
-    ReceivedRequest,
-    ServerState,
-    failure,
-    headers_of,
-    raw_path,
-    read_body,
-)
+from .pipeline import Incoming, Target
+from .state import ServerState, failure
 
 __all__ = [
     "AdminError",
+    "AdminRoute",
     "Call",
-    "Handler",
     "Operation",
     "Scopes",
-    "admin_endpoint",
     "check",
     "matches",
     "page",
@@ -69,34 +60,37 @@ Operation = Callable[[ServerState, Call], Any]
 """An admin operation: returns the JSON answer or raises :class:`AdminError`."""
 
 Scopes = tuple[str, ...]
-Handler = Callable[[ServerState, Request], Awaitable[ASGIApp]]
 
 
-def admin_endpoint(methods: Mapping[str, tuple[Scopes, Operation]]) -> Handler:
-    """A route handler running, per HTTP method, an operation needing one of ``scopes``."""
+class AdminRoute:
+    """One admin path: per HTTP method, an operation and the scopes (one of them) it needs.
 
-    async def handle(state: ServerState, request: Request) -> ASGIApp:
-        headers = headers_of(request)
-        body, body_error = await read_body(request)
-        state.record(ReceivedRequest(request.method, raw_path(request), headers, body), admin=True)
-        if not state.authorized(headers):
-            return failure(401, INVALID_KEY, [])
+    The pipeline checks the key and the scope; :meth:`handle` runs the operation.
+    """
+
+    def __init__(self, methods: Mapping[str, tuple[Scopes, Operation]]) -> None:
+        self.methods = dict(methods)
+
+    def _method(self, request: Request) -> tuple[Scopes, Operation]:
         # Starlette answers HEAD on GET routes.
-        scopes, operation = methods["GET" if request.method == "HEAD" else request.method]
-        if not any(state.allows(headers, scope) for scope in scopes):
-            return failure(403, FORBIDDEN, [])
-        if body_error is not None:
-            return failure(400, body_error, [])
-        call = Call(dict(request.path_params), dict(request.query_params), body)
+        return self.methods["GET" if request.method == "HEAD" else request.method]
+
+    def target(self, request: Request) -> Target:
+        """The pipeline's view of a request: no faults, the scopes its method needs."""
+        return Target(scopes=self._method(request)[0])
+
+    async def handle(self, incoming: Incoming) -> ASGIApp:
+        """Run the method's operation; errors are Portkey's failure bodies."""
+        request = incoming.request
+        operation = self._method(request)[1]
+        call = Call(dict(request.path_params), dict(request.query_params), incoming.body)
         try:
             # One writer at a time: operations read, change and swap whole prompts.
-            with state.store.lock:
-                result = operation(state, call)
+            with incoming.state.store.lock:
+                result = operation(incoming.state, call)
         except AdminError as exc:
             return failure(exc.status, exc.message, [])
         return JSONResponse(result)
-
-    return handle
 
 
 # --- request checks shared by the operations -----------------------------------

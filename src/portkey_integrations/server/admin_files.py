@@ -1,4 +1,4 @@
-"""The prompt-file format: reading a decoded file into a :class:`Prompt`, and back.
+"""The prompt-file format as the store holds it: decoded files to stored prompts, and back.
 
 One JSON object per prompt (or partial); the format is described in
 ``docs/local-server.md``. Written files are stable JSON (sorted keys, 2-space
@@ -8,17 +8,30 @@ indent, trailing newline) with defaults left out, so they diff well.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .._templates.files import template_out
-from .admin_records import DEFAULT_COLLECTION, LABEL_FILE_KEYS, Label, LabelRegistry, default_uuid
-from .mustache import MustacheError, template_details
-from .store import DEFAULT_MODEL, Prompt, PromptFileError, PromptKind, PromptVersion
+from .._templates.files import LABELS_FILE, template_out, write_json
+from .._templates.mustache import MustacheError, template_details
+from .records import (
+    DEFAULT_COLLECTION,
+    DEFAULT_MODEL,
+    LABEL_FILE_KEYS,
+    LabelRegistry,
+    PromptFileError,
+    PromptKind,
+    StoredLabel,
+    StoredPrompt,
+    StoredVersion,
+    default_uuid,
+)
 
 __all__ = [
+    "LABELS_FILE",
+    "PromptFiles",
     "build_version",
     "infer_kind",
     "load_labels",
@@ -83,7 +96,7 @@ def _check_id(prompt_id: Any, source: str | Path) -> str:
 
 def build_version(
     prompt_id: str, spec: Mapping[str, Any], number: int | None, source: str | Path
-) -> PromptVersion:
+) -> StoredVersion:
     template = spec.get("template")
     if isinstance(template, list):
         template = json.dumps(template, ensure_ascii=False)
@@ -115,7 +128,7 @@ def build_version(
     except MustacheError:
         # Portkey saves such a template; rendering it is what fails (with a 400).
         details = {"partials": [], "variablePartials": [], "variables": []}
-    return PromptVersion(
+    return StoredVersion(
         prompt_id=_check_id(prompt_id, source),
         version=number or 1,
         template=template,
@@ -158,8 +171,8 @@ def _version_extras(spec: Mapping[str, Any], source: str | Path) -> dict[str, An
     return extra
 
 
-def parse_prompt_data(data: Any, source: str | Path = "<data>") -> Prompt:
-    """Check a decoded prompt file and build its :class:`Prompt`."""
+def parse_prompt_data(data: Any, source: str | Path = "<data>") -> StoredPrompt:
+    """Check a decoded prompt file and build its :class:`~.records.StoredPrompt`."""
     if not isinstance(data, dict):
         raise PromptFileError(source, "a prompt file must hold a JSON object")
     prompt_id = _check_id(data.get("id"), source)
@@ -180,7 +193,7 @@ def parse_prompt_data(data: Any, source: str | Path = "<data>") -> Prompt:
         if not isinstance(specs, list) or not specs:
             raise PromptFileError(source, "'versions' must be a non-empty list")
         published = data.get("published")
-    prompt = Prompt(prompt_id, **_prompt_fields(data, source))
+    prompt = StoredPrompt(prompt_id, **_prompt_fields(data, source))
     for position, spec in enumerate(specs, start=1):
         where = f"{source} (version #{position})"
         if not isinstance(spec, dict):
@@ -226,7 +239,7 @@ def _prompt_fields(data: Mapping[str, Any], source: str | Path) -> dict[str, Any
     return fields
 
 
-def _version_to_data(version: PromptVersion) -> dict[str, Any]:
+def _version_to_data(version: StoredVersion) -> dict[str, Any]:
     out: dict[str, Any] = {
         "version": version.version,
         "kind": version.kind,
@@ -250,7 +263,7 @@ def _version_to_data(version: PromptVersion) -> dict[str, Any]:
     return out
 
 
-def prompt_to_data(prompt: Prompt) -> dict[str, Any]:
+def prompt_to_data(prompt: StoredPrompt) -> dict[str, Any]:
     """A prompt (or partial) as its prompt file's JSON object; defaults are left out."""
     kind = "partial" if prompt.partial else "prompt"
     out: dict[str, Any] = {
@@ -287,7 +300,7 @@ def load_labels(registry: LabelRegistry, data: Any, source: str | Path) -> None:
             raise PromptFileError(source, "each label needs a 'name'")
         text = {k: str(item.get(k) or "") for k in LABEL_FILE_KEYS}
         registry.put(
-            Label(
+            StoredLabel(
                 text["id"] or default_uuid("label", text["name"]),
                 text["name"],
                 description=text["description"],
@@ -298,7 +311,7 @@ def load_labels(registry: LabelRegistry, data: Any, source: str | Path) -> None:
         )
 
 
-def relabel(prompt: Prompt, old: str, new: str | None) -> Prompt:
+def relabel(prompt: StoredPrompt, old: str, new: str | None) -> StoredPrompt:
     """A copy of ``prompt`` with label ``old`` renamed to ``new`` (or dropped for ``None``)."""
     labels = {}
     for name, number in prompt.labels.items():
@@ -307,3 +320,43 @@ def relabel(prompt: Prompt, old: str, new: str | None) -> Prompt:
         elif new is not None:
             labels[new] = number
     return replace(prompt, labels=labels)
+
+
+class PromptFiles:
+    """Writes a store's changes back to a folder of prompt files."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise ValueError(f"{self.folder}: not a folder of prompt files")
+        self._lock = threading.Lock()
+
+    def path_for(self, slug: str, source: Path | None) -> Path:
+        """The file a prompt is written to: the one it came from, if in this folder."""
+        if source is not None and source.parent.resolve() == self.folder.resolve():
+            return source
+        return self.folder / f"{slug}.json"
+
+    def write(self, path: Path, data: Any) -> None:
+        """Write ``data`` atomically as the CLI does: sorted keys, a template's own kept."""
+        with self._lock:
+            write_json(path, data)
+
+    def delete(self, path: Path) -> None:
+        """Remove a prompt file of this folder, if present."""
+        with self._lock:
+            if path.parent.resolve() == self.folder.resolve():
+                path.unlink(missing_ok=True)
+
+    def write_labels(self, labels: LabelRegistry) -> None:
+        """Write the custom labels to ``_labels.json`` (removed when there are none)."""
+        custom = labels.custom()
+        path = self.folder / LABELS_FILE
+        if not custom:
+            self.delete(path)
+            return
+        items = []
+        for label in custom:
+            item = {k: getattr(label, k) for k in LABEL_FILE_KEYS}
+            items.append({k: v for k, v in item.items() if v})
+        self.write(path, {"labels": items})

@@ -15,7 +15,7 @@ from typing import Any
 
 from .admin import AdminError, Call, check, matches, page, require
 from .admin_files import relabel
-from .admin_records import Label, now_iso
+from .records import StoredLabel, now_iso
 from .state import ServerState
 
 __all__ = ["create_label", "delete_label", "get_label", "list_labels", "update_label"]
@@ -36,14 +36,14 @@ def _name(body: dict[str, Any]) -> str | None:
     return name
 
 
-def _find(state: ServerState, ref: str) -> Label:
+def _find(state: ServerState, ref: str) -> StoredLabel:
     label = state.store.labels.get(ref)
     if label is None:
         raise AdminError(404, _NOT_FOUND)
     return label
 
 
-def _editable(state: ServerState, ref: str) -> Label:
+def _editable(state: ServerState, ref: str) -> StoredLabel:
     label = _find(state, ref)
     if label.is_universal:
         raise AdminError(400, f"The system label '{label.name}' cannot be changed or deleted")
@@ -72,7 +72,7 @@ def create_label(state: ServerState, call: Call) -> dict[str, Any]:
     assert name is not None
     if state.store.labels.get(name) is not None:
         raise AdminError(400, f"Invalid value for 'name': a label '{name}' already exists")
-    label = Label(
+    label = StoredLabel(
         str(uuid.uuid4()),
         name,
         description=check(call.body, "description", "str") or "",

@@ -12,9 +12,9 @@ from typing import Any
 
 from .admin import AdminError, Call, check, require, version_number
 from .admin_prompts import add_version, timestamps
-from .admin_records import new_slug, now_iso
+from .records import StoredPrompt, StoredVersion, new_slug, now_iso
 from .state import ServerState
-from .store import Prompt, PromptStore, PromptVersion
+from .store import PromptStore
 
 __all__ = [
     "create_partial",
@@ -29,14 +29,14 @@ __all__ = [
 _NOT_FOUND = "Prompt partial not found"
 
 
-def _find(store: PromptStore, ref: str) -> Prompt:
+def _find(store: PromptStore, ref: str) -> StoredPrompt:
     partial = store.get_partial(ref)
     if partial is None:
         raise AdminError(404, _NOT_FOUND)
     return partial
 
 
-def _summary(store: PromptStore, partial: Prompt) -> dict[str, Any]:
+def _summary(store: PromptStore, partial: StoredPrompt) -> dict[str, Any]:
     created, updated = timestamps(store, partial)
     return {
         "id": partial.uuid,
@@ -50,7 +50,7 @@ def _summary(store: PromptStore, partial: Prompt) -> dict[str, Any]:
     }
 
 
-def _detail(store: PromptStore, partial: Prompt, version: PromptVersion) -> dict[str, Any]:
+def _detail(store: PromptStore, partial: StoredPrompt, version: StoredVersion) -> dict[str, Any]:
     created, updated = timestamps(store, partial)
     return {
         "id": partial.uuid,
@@ -67,7 +67,9 @@ def _detail(store: PromptStore, partial: Prompt, version: PromptVersion) -> dict
     }
 
 
-def _version_item(store: PromptStore, partial: Prompt, version: PromptVersion) -> dict[str, Any]:
+def _version_item(
+    store: PromptStore, partial: StoredPrompt, version: StoredVersion
+) -> dict[str, Any]:
     return {
         "prompt_partial_id": partial.uuid,
         "prompt_partial_version_id": partial.version_id(version.version),
@@ -87,7 +89,7 @@ def _spec(string: str, description: str | None) -> dict[str, Any]:
     return {"template": string, "kind": "text", "description": description, "created_at": now_iso()}
 
 
-def _commit(state: ServerState, partial: Prompt) -> None:
+def _commit(state: ServerState, partial: StoredPrompt) -> None:
     state.store.add(partial)
     state.store.save(partial)
 
@@ -110,7 +112,7 @@ def create_partial(state: ServerState, call: Call) -> dict[str, Any]:
     string = check(body, "string", "str")
     description = check(body, "version_description", "str")
     slug = new_slug("pl", name, [p.id for p in state.store.partials()])
-    fresh = Prompt(slug, name=name, partial=True, created_at=now_iso())
+    fresh = StoredPrompt(slug, name=name, partial=True, created_at=now_iso())
     partial = add_version(fresh, _spec(string, description), publish=True)
     _commit(state, partial)
     return {"id": partial.uuid, "slug": partial.id, "version_id": partial.version_id(1)}

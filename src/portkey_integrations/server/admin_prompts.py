@@ -12,9 +12,9 @@ from typing import Any
 
 from .admin import AdminError, Call, check, matches, page, require, version_number
 from .admin_files import build_version
-from .admin_records import new_slug, now_iso
+from .records import DEFAULT_MODEL, PromptFileError, StoredPrompt, StoredVersion, new_slug, now_iso
 from .state import ServerState
-from .store import DEFAULT_MODEL, Prompt, PromptFileError, PromptStore, PromptVersion
+from .store import PromptStore
 
 __all__ = [
     "add_version",
@@ -47,7 +47,7 @@ _CONTENT_FIELDS = (
 )
 
 
-def find_prompt(store: PromptStore, ref: str) -> Prompt:
+def find_prompt(store: PromptStore, ref: str) -> StoredPrompt:
     """The prompt with this UUID or slug, else 404."""
     prompt = store.get(ref)
     if prompt is None:
@@ -55,13 +55,13 @@ def find_prompt(store: PromptStore, ref: str) -> Prompt:
     return prompt
 
 
-def _label_id(state: ServerState, prompt: Prompt, number: int) -> str | None:
+def _label_id(state: ServerState, prompt: StoredPrompt, number: int) -> str | None:
     names = sorted(name for name, n in prompt.labels.items() if n == number)
     label = state.store.labels.get(names[0]) if names else None
     return label.id if label else None
 
 
-def timestamps(store: PromptStore, prompt: Prompt) -> tuple[str, str]:
+def timestamps(store: PromptStore, prompt: StoredPrompt) -> tuple[str, str]:
     """``created_at`` and ``last_updated_at`` of a prompt or partial (load time if unknown)."""
     created = prompt.created_at or prompt.versions[min(prompt.versions)].created_at
     newest = max((v.created_at for v in prompt.versions.values()), default="")
@@ -69,14 +69,14 @@ def timestamps(store: PromptStore, prompt: Prompt) -> tuple[str, str]:
     return created or store.started_at, updated or created or store.started_at
 
 
-def _parameters(version: PromptVersion) -> dict[str, Any]:
+def _parameters(version: StoredVersion) -> dict[str, Any]:
     params = dict(version.parameters)
     if version.response_format is not None:
         params.setdefault("response_format", version.response_format)
     return params
 
 
-def prompt_summary(state: ServerState, prompt: Prompt) -> dict[str, Any]:
+def prompt_summary(state: ServerState, prompt: StoredPrompt) -> dict[str, Any]:
     """Portkey's ``PromptSummary``."""
     created, updated = timestamps(state.store, prompt)
     current = prompt.versions[prompt.published or prompt.latest]
@@ -93,7 +93,9 @@ def prompt_summary(state: ServerState, prompt: Prompt) -> dict[str, Any]:
     }
 
 
-def prompt_detail(state: ServerState, prompt: Prompt, version: PromptVersion) -> dict[str, Any]:
+def prompt_detail(
+    state: ServerState, prompt: StoredPrompt, version: StoredVersion
+) -> dict[str, Any]:
     """Portkey's ``Prompt``: the prompt with one version's template and settings."""
     created, updated = timestamps(state.store, prompt)
     return {
@@ -121,7 +123,9 @@ def prompt_detail(state: ServerState, prompt: Prompt, version: PromptVersion) ->
     }
 
 
-def _version_summary(state: ServerState, prompt: Prompt, version: PromptVersion) -> dict[str, Any]:
+def _version_summary(
+    state: ServerState, prompt: StoredPrompt, version: StoredVersion
+) -> dict[str, Any]:
     return {
         "id": prompt.version_id(version.version),
         "prompt_id": prompt.uuid,
@@ -147,7 +151,7 @@ def _version_summary(state: ServerState, prompt: Prompt, version: PromptVersion)
     }
 
 
-def _version_spec(body: dict[str, Any], base: PromptVersion | None) -> dict[str, Any]:
+def _version_spec(body: dict[str, Any], base: StoredVersion | None) -> dict[str, Any]:
     """The stored fields of a new version: the body's, the rest from ``base`` (patch mode)."""
     string = check(body, "string", "str")
     parameters = check(body, "parameters", "object")
@@ -197,7 +201,7 @@ def _version_spec(body: dict[str, Any], base: PromptVersion | None) -> dict[str,
     return spec
 
 
-def add_version(prompt: Prompt, spec: dict[str, Any], *, publish: bool) -> Prompt:
+def add_version(prompt: StoredPrompt, spec: dict[str, Any], *, publish: bool) -> StoredPrompt:
     """A copy of ``prompt`` with a new latest version built from ``spec``."""
     number = max(prompt.versions, default=0) + 1
     try:
@@ -209,7 +213,7 @@ def add_version(prompt: Prompt, spec: dict[str, Any], *, publish: bool) -> Promp
     return replace(prompt, versions=versions, published=published, last_updated_at=now_iso())
 
 
-def _commit(state: ServerState, prompt: Prompt) -> None:
+def _commit(state: ServerState, prompt: StoredPrompt) -> None:
     state.store.add(prompt)
     state.store.save(prompt)
 
@@ -239,7 +243,7 @@ def create_prompt(state: ServerState, call: Call) -> dict[str, Any]:
     spec = _version_spec(body, None)
     slug = new_slug("pp", name, [p.id for p in state.store])
     stamp = now_iso()
-    fresh = Prompt(slug, name=name, collection_id=collection, created_at=stamp)
+    fresh = StoredPrompt(slug, name=name, collection_id=collection, created_at=stamp)
     prompt = add_version(fresh, spec, publish=True)
     _commit(state, prompt)
     return {
@@ -307,7 +311,7 @@ def list_versions(state: ServerState, call: Call) -> dict[str, Any]:
     return {"object": "list", "total": len(data), "data": data}
 
 
-def _find_version(prompt: Prompt, ref: str) -> PromptVersion:
+def _find_version(prompt: StoredPrompt, ref: str) -> StoredVersion:
     version = prompt.find_version(ref)
     if version is None:
         raise AdminError(404, _VERSION_NOT_FOUND)

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from .admin import Handler, Operation, Scopes, admin_endpoint
+from .admin import AdminRoute, Operation, Scopes
 from .admin_labels import create_label, delete_label, get_label, list_labels, update_label
 from .admin_partials import (
     create_partial,
@@ -43,7 +43,7 @@ __all__ = ["ADMIN_ROUTES"]
 Actions = tuple[str, ...]
 
 
-def _routes() -> list[tuple[str, Handler, list[str]]]:
+def _routes() -> list[tuple[str, AdminRoute, list[str]]]:
     # Per method: the actions whose scope (``<resource>.<action>``) is enough, and the operation.
     table: list[tuple[str, dict[str, tuple[Actions, Operation]]]] = [
         (
@@ -121,9 +121,9 @@ def _routes() -> list[tuple[str, Handler, list[str]]]:
             method: (tuple(f"{resource}.{a}" for a in actions), operation)
             for method, (actions, operation) in methods.items()
         }
-        routes.append((path, admin_endpoint(scoped), list(methods)))
+        routes.append((path, AdminRoute(scoped), list(methods)))
     return routes
 
 
 ADMIN_ROUTES = _routes()
-"""``(path, handler, methods)`` of every admin route, to go before the prompt catch-all."""
+"""``(path, route, methods)`` of every admin route, to go before the prompt catch-all."""

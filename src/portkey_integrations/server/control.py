@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from .faults import Fault
-from .state import INVALID_KEY, ServerState, failure, headers_of, read_body
+from .pipeline import Incoming
+from .state import failure
 from .store import PromptStore
 
 __all__ = ["control"]
@@ -31,14 +31,13 @@ _REGISTER_KEYS = frozenset(
 )
 
 
-async def control(state: ServerState, request: Request) -> ASGIApp:
+async def control(incoming: Incoming) -> ASGIApp:
     """The ``/_local/...`` routes that drive a server from another process."""
-    if not state.authorized(headers_of(request)):
-        return failure(401, INVALID_KEY, [])
+    state, request, body = incoming.state, incoming.request, incoming.body
     what = request.url.path.rsplit("/", 1)[-1]
     method = request.method
     if what == "api-keys":
-        return await _api_keys(state, request)
+        return _api_keys(incoming)
     if method == "DELETE" or what == "reset":
         if what in ("faults", "reset"):
             state.clear_faults()
@@ -48,10 +47,12 @@ async def control(state: ServerState, request: Request) -> ASGIApp:
     if method == "GET":
         if what == "faults":
             return JSONResponse({"faults": [f.to_dict() for f in state.faults.list()]})
-        return JSONResponse({"requests": [asdict(r) for r in state.requests]})
-    body, error = await read_body(request)
-    if error is not None:
-        return failure(400, error, [])
+        return JSONResponse(
+            {
+                "requests": [asdict(r) for r in state.requests],
+                "admin_requests": [asdict(r) for r in state.admin_requests],
+            }
+        )
     try:
         if what == "faults":
             fault = state.add_fault(Fault.from_dict(body))
@@ -61,16 +62,16 @@ async def control(state: ServerState, request: Request) -> ASGIApp:
         return failure(400, str(exc), [])
 
 
-async def _api_keys(state: ServerState, request: Request) -> ASGIApp:
+def _api_keys(incoming: Incoming) -> ASGIApp:
     # POST {"keys": {"pk-read": ["prompts.read"], ...}} replaces the scoped keys;
     # DELETE removes them. Never answers with the keys themselves.
-    if request.method == "DELETE":
+    state = incoming.state
+    if incoming.request.method == "DELETE":
         state.set_api_keys({})
         return JSONResponse({"ok": True})
-    body, error = await read_body(request)
-    keys = body.get("keys") if error is None else None
+    keys = incoming.body.get("keys")
     if not isinstance(keys, dict) or not all(isinstance(v, list) for v in keys.values()):
-        return failure(400, error or 'expected {"keys": {key: [scope, ...]}}', [])
+        return failure(400, 'expected {"keys": {key: [scope, ...]}}', [])
     try:
         state.set_api_keys(keys)
     except ValueError as exc:

@@ -19,19 +19,10 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from starlette.requests import Request
 from starlette.types import ASGIApp
 
+from .pipeline import Incoming
 from .responses import json_out
-from .state import (
-    INVALID_KEY,
-    ReceivedRequest,
-    ServerState,
-    failure,
-    headers_of,
-    raw_path,
-    read_body,
-)
 from .validation import ModelError
 
 __all__ = [
@@ -172,38 +163,17 @@ def embeddings_response(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def embeddings_endpoint(state: ServerState, request: Request) -> ASGIApp:
-    """Serve ``POST /v1/embeddings`` as the completion routes are served: logged,
-    authorized, open to faults (route ``"embeddings"``) and forwarded in upstream mode.
-
-    Unrouted calls (no provider, config or virtual key) are answered, as on the other
-    routes; the request log keeps the headers that were sent.
-    """
-    # app.py imports this module for its route table, so its helpers come in late.
-    from .app import UNROUTED, _early_fault, _fault_for, _portkey_headers, _routed
-
-    request_headers = headers_of(request)
-    body, body_error = await read_body(request)
-    state.record(ReceivedRequest(request.method, raw_path(request), request_headers, body))
-    provider = "portkey-local"
+async def embeddings_endpoint(incoming: Incoming) -> ASGIApp:
+    """Serve ``POST /v1/embeddings`` after the pipeline (logged, authorized, routed, open to
+    faults as route ``"embeddings"``): offline vectors, or the upstream's in upstream mode."""
+    state, body, headers, fault = (
+        incoming.state,
+        incoming.body,
+        incoming.reply_headers,
+        incoming.fault,
+    )
     if state.upstream is not None:
-        provider = request_headers.get("x-portkey-provider") or "openai"
-    headers = _portkey_headers(request_headers, provider)
-    if not state.authorized(request_headers):
-        return failure(401, INVALID_KEY, headers)
-    if body_error is not None:
-        return failure(400, body_error, headers)
-    if state.require_routing and isinstance(body, dict) and not _routed(request_headers, body):
-        return failure(400, UNROUTED, headers)
-    try:
-        fault = _fault_for(state, request_headers, ROUTE, None, False)
-    except ValueError as exc:
-        return failure(400, f"Invalid x-portkey-local-fault header: {exc}", headers)
-    early = _early_fault(fault, headers)
-    if early is not None:
-        return early
-    if state.upstream is not None:
-        return await state.upstream.forward("/embeddings", body, request_headers, headers, fault)
+        return await state.upstream.forward("/embeddings", body, incoming.headers, headers, fault)
     try:
         result = embeddings_response(body)
     except ModelError as exc:

@@ -12,6 +12,8 @@ import threading
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal, cast, get_args
 
+from .records import split_prompt_ref
+
 __all__ = [
     "ROUTES",
     "Fault",
@@ -136,7 +138,8 @@ class Fault:
             if prompt_id is None:
                 return False
             # "pp-x" matches every version of pp-x; "pp-x@2" only that reference.
-            candidate = prompt_id if "@" in self.prompt_id else prompt_id.partition("@")[0]
+            whole = split_prompt_ref(self.prompt_id)[1] is not None
+            candidate = prompt_id if whole else split_prompt_ref(prompt_id)[0]
             if candidate != self.prompt_id:
                 return False
         return stream or self.kind not in STREAM_ONLY

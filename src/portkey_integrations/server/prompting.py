@@ -11,15 +11,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import mustache
-from .jsvalues import js_stringify, js_to_string
-from .store import PromptStore, PromptVersion
+from .._templates import mustache
+from .._templates.jsvalues import js_stringify, js_to_string
+from .store import PromptStore, StoredVersion
 
-__all__ = ["PortkeyError", "build_prompt_request"]
+__all__ = ["ServerError", "build_prompt_request"]
 
 
-class PortkeyError(Exception):
-    """An error Portkey itself answers with: ``{"status": "failure", "message": ...}``."""
+class ServerError(Exception):
+    """An error Portkey itself answers with: ``{"status": "failure", "message": ...}``.
+
+    The server's own: the client's errors are :class:`portkey_integrations.PortkeyError`.
+    """
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -35,7 +38,7 @@ def _variables(body: dict[str, Any]) -> dict[str, Any]:
     variables = body.get("variables")
     if variables is None:
         # Portkey runs Object.keys(body.variables) and crashes on a missing one.
-        raise PortkeyError(500, "Cannot convert undefined or null to object")
+        raise ServerError(500, "Cannot convert undefined or null to object")
     if isinstance(variables, dict):
         return variables
     if isinstance(variables, (list, str)):
@@ -44,7 +47,7 @@ def _variables(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _partials(
-    store: PromptStore, version: PromptVersion, variables: dict[str, Any]
+    store: PromptStore, version: StoredVersion, variables: dict[str, Any]
 ) -> dict[str, str]:
     names: list[Any] = list(version.partials)
     missing_variable = []
@@ -55,7 +58,7 @@ def _partials(
         else:
             missing_variable.append(name)
     if missing_variable:
-        raise PortkeyError(400, f"Missing variable partials: {', '.join(missing_variable)}")
+        raise ServerError(400, f"Missing variable partials: {', '.join(missing_variable)}")
     found: dict[str, str] = {}
     missing = []
     for name in names:
@@ -65,7 +68,7 @@ def _partials(
         else:
             found[name] = partial.template
     if missing:
-        raise PortkeyError(400, f"Missing prompt partials: {', '.join(missing)}")
+        raise ServerError(400, f"Missing prompt partials: {', '.join(missing)}")
     # Partials are pre-rendered without partials of their own, then escaped to
     # sit inside a JSON string, as Portkey does.
     return {
@@ -76,20 +79,20 @@ def _partials(
 
 def build_prompt_request(
     store: PromptStore, prompt_ref: str, body: dict[str, Any]
-) -> tuple[PromptVersion, dict[str, Any]]:
+) -> tuple[StoredVersion, dict[str, Any]]:
     """The prompt version and the completion request Portkey would send for it.
 
-    Raises :class:`PortkeyError` with Portkey's status and message.
+    Raises :class:`ServerError` with Portkey's status and message.
     """
     version = store.resolve(prompt_ref)
     if version is None:
-        raise PortkeyError(404, "Invalid prompt id")
+        raise ServerError(404, "Invalid prompt id")
     variables = _variables(body)
     partials = _partials(store, version, variables)
     try:
         rendered = mustache.render(version.template, variables, partials)
     except mustache.MustacheError as exc:
-        raise PortkeyError(400, f"Error in parsing prompt template: {exc}") from None
+        raise ServerError(400, f"Error in parsing prompt template: {exc}") from None
     request = version.parameters_object()
     request.pop("stream", None)
     request.update(body)
@@ -101,7 +104,7 @@ def build_prompt_request(
             # JSON strings, so a variable reaches the model exactly as it was sent.
             request["messages"] = json.loads(rendered, strict=False)
         except json.JSONDecodeError as exc:
-            raise PortkeyError(500, str(exc)) from None
+            raise ServerError(500, str(exc)) from None
     else:
         request["prompt"] = rendered
     return version, request

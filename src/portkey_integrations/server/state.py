@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from .upstream import Upstream
 __all__ = [
     "FORBIDDEN",
     "INVALID_KEY",
+    "FeedbackStore",
     "ReceivedRequest",
     "ServerState",
     "failure",
@@ -52,8 +54,41 @@ class ReceivedRequest:
         return self.body.get("variables") if isinstance(self.body, dict) else None
 
 
+class FeedbackStore:
+    """The feedback one server received, by id, in arrival order."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, item: dict[str, Any]) -> str:
+        """Store one feedback; returns its new id."""
+        feedback_id = str(uuid.uuid4())
+        with self._lock:
+            self._items[feedback_id] = {"id": feedback_id, **item}
+        return feedback_id
+
+    def update(self, feedback_id: str, changes: dict[str, Any]) -> bool:
+        """Change a stored feedback; ``False`` when no feedback has this id."""
+        with self._lock:
+            if feedback_id not in self._items:
+                return False
+            self._items[feedback_id].update(changes)
+            return True
+
+    def list(self) -> list[dict[str, Any]]:
+        """The stored feedback, oldest first."""
+        with self._lock:
+            return [dict(item) for item in self._items.values()]
+
+    def clear(self) -> None:
+        """Forget every feedback."""
+        with self._lock:
+            self._items.clear()
+
+
 class ServerState:
-    """What one app holds: the prompt store, faults, the request log and settings."""
+    """What one app holds: the prompt store, faults, feedback, the request logs and settings."""
 
     def __init__(
         self,
@@ -69,6 +104,7 @@ class ServerState:
         self.set_api_keys(api_keys or {})
         self.upstream = Upstream(upstream) if upstream else None
         self.faults = FaultRegistry()
+        self.feedback = FeedbackStore()
         self.require_routing = True
         """Refuse unrouted ``/chat/completions`` and ``/completions`` calls as Portkey
         does; ``False`` when the server stands in for a provider behind a gateway."""
@@ -110,11 +146,9 @@ class ServerState:
 
     def reset(self) -> None:
         """Clear faults, the request logs and stored feedback; prompts stay."""
-        from .feedback import feedback_of  # lazy: the feedback module imports this one
-
         self.clear_faults()
         self.clear_requests()
-        feedback_of(self).clear()
+        self.feedback.clear()
 
     def set_api_keys(self, api_keys: ApiKeys) -> None:
         """Replace the scoped keys: each is accepted and may do only what its scopes allow."""

@@ -4,7 +4,7 @@ Prompts and partials come from JSON files (one per prompt, format in
 ``docs/local-server.md``), from :meth:`PromptStore.register` or from the admin
 routes. A reference such as ``pp-x``, ``pp-x@12``, ``pp-x@latest`` or
 ``pp-x@production`` (the slug or the UUID before the ``@``) resolves to one
-:class:`PromptVersion`. With :meth:`PromptStore.write_to`, changes made through
+:class:`StoredVersion`. With :meth:`PromptStore.write_to`, changes made through
 :meth:`PromptStore.save` are written back to the folder.
 """
 
@@ -13,32 +13,37 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Literal
+from typing import Any
 
-from .admin_records import (
-    DEFAULT_COLLECTION,
+from .admin_files import (
     LABELS_FILE,
-    LabelRegistry,
     PromptFiles,
-    default_uuid,
+    build_version,
+    load_labels,
+    parse_prompt_data,
+    prompt_to_data,
+)
+from .records import (
+    DEFAULT_MODEL,
+    LabelRegistry,
+    PromptFileError,
+    PromptKind,
+    StoredPrompt,
+    StoredVersion,
     now_iso,
-    version_uuid,
+    split_prompt_ref,
 )
 
 __all__ = [
     "DEFAULT_MODEL",
-    "Prompt",
     "PromptFileError",
     "PromptStore",
-    "PromptVersion",
+    "StoredPrompt",
+    "StoredVersion",
     "bundled_prompts_dir",
 ]
-
-PromptKind = Literal["chat", "text"]
-DEFAULT_MODEL = "portkey-local"
 
 
 def bundled_prompts_dir() -> Path:
@@ -46,111 +51,12 @@ def bundled_prompts_dir() -> Path:
     return Path(__file__).parent / "prompts"
 
 
-class PromptFileError(ValueError):
-    """A prompt file (or prompt data) that cannot be loaded; names the source and the reason."""
-
-    def __init__(self, source: str | Path, reason: str) -> None:
-        super().__init__(f"{source}: {reason}")
-        self.source = str(source)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class PromptVersion:
-    """One saved version of a prompt."""
-
-    prompt_id: str
-    version: int
-    template: str
-    kind: PromptKind
-    model: str = DEFAULT_MODEL
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    tools: list[Any] | None = None
-    response_format: dict[str, Any] | None = None
-    partials: tuple[str, ...] = ()
-    variable_partials: tuple[str, ...] = ()
-    variables: tuple[str, ...] = ()
-    description: str = ""
-    virtual_key: str | None = None
-    functions: list[Any] | None = None
-    tool_choice: Any = None
-    is_raw_template: bool = False
-    template_metadata: dict[str, Any] | None = None
-    created_at: str = ""
-
-    def parameters_object(self) -> dict[str, Any]:
-        """The saved request parameters, as Portkey stores them beside the template."""
-        params: dict[str, Any] = {"model": self.model, **self.parameters}
-        extra = {
-            "tools": self.tools,
-            "response_format": self.response_format,
-            "functions": self.functions,
-            "tool_choice": self.tool_choice,
-        }
-        params.update({k: v for k, v in extra.items() if v is not None})
-        return params
-
-
-@dataclass
-class Prompt:
-    """A prompt: its versions, the published one and its labels."""
-
-    id: str
-    versions: dict[int, PromptVersion] = field(default_factory=dict)
-    published: int | None = None
-    labels: dict[str, int] = field(default_factory=dict)
-    description: str = ""
-    uuid: str = ""
-    name: str = ""
-    collection_id: str = DEFAULT_COLLECTION
-    partial: bool = False
-    status: str = "active"
-    created_at: str = ""
-    last_updated_at: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.uuid:
-            self.uuid = default_uuid("partial" if self.partial else "prompt", self.id)
-        if not self.name:
-            self.name = self.id
-
-    @property
-    def latest(self) -> int:
-        """The newest version number."""
-        return max(self.versions)
-
-    def version_id(self, number: int) -> str:
-        """The UUID of one version."""
-        return version_uuid(self.uuid, number)
-
-    def find_version(self, ref: str) -> PromptVersion | None:
-        """The version with this UUID (or number)."""
-        if ref.isdigit() and ref.isascii():
-            return self.versions.get(int(ref))
-        return next((v for n, v in self.versions.items() if self.version_id(n) == ref), None)
-
-    def summary(self) -> dict[str, Any]:
-        """A JSON-ready description (what ``portkey-local prompts --json`` prints)."""
-        current = self.versions[self.published or self.latest]
-        return {
-            "id": self.id,
-            "description": self.description,
-            "kind": current.kind,
-            "model": current.model,
-            "versions": sorted(self.versions),
-            "published": self.published,
-            "latest": self.latest,
-            "labels": dict(self.labels),
-            "variables": list(current.variables),
-        }
-
-
 class PromptStore:
     """Prompts held in memory; safe to read while another thread registers."""
 
     def __init__(self) -> None:
-        self._prompts: dict[str, Prompt] = {}
-        self._partials: dict[str, Prompt] = {}
+        self._prompts: dict[str, StoredPrompt] = {}
+        self._partials: dict[str, StoredPrompt] = {}
         self._uuids: dict[str, str] = {}
         self._sources: dict[str, Path] = {}
         # Re-entrant: the admin routes hold it across a read-modify-write.
@@ -176,44 +82,42 @@ class PromptStore:
     def __len__(self) -> int:
         return len(self._prompts)
 
-    def __iter__(self) -> Iterator[Prompt]:
+    def __iter__(self) -> Iterator[StoredPrompt]:
         return iter(list(self._prompts.values()))
 
     def ids(self) -> list[str]:
         """The ids of the prompts held, sorted."""
         return sorted(self._prompts)
 
-    def get(self, prompt_id: str) -> Prompt | None:
+    def get(self, prompt_id: str) -> StoredPrompt | None:
         """The prompt with this slug or UUID (no version suffix), if held."""
         found = self._prompts.get(prompt_id)
         if found is None and prompt_id in self._uuids:
             found = self._prompts.get(self._uuids[prompt_id])
         return found
 
-    def get_partial(self, partial_id: str) -> Prompt | None:
+    def get_partial(self, partial_id: str) -> StoredPrompt | None:
         """The partial with this slug or UUID, if held."""
         found = self._partials.get(partial_id)
         if found is None and partial_id in self._uuids:
             found = self._partials.get(self._uuids[partial_id])
         return found
 
-    def partials(self) -> list[Prompt]:
+    def partials(self) -> list[StoredPrompt]:
         """The partials held."""
         return list(self._partials.values())
 
-    def resolve(self, ref: str) -> PromptVersion | None:
+    def resolve(self, ref: str) -> StoredVersion | None:
         """The version ``ref`` names: ``id``, ``id@N``, ``id@latest`` or ``id@label``.
 
         ``id`` is a prompt's slug or UUID, else a partial's (so partials and, as
         before, other prompts can both be rendered with ``{{>id}}``).
         """
-        prompt_id, _, selector = ref.partition("@")
+        prompt_id, selector = split_prompt_ref(ref)
         prompt = self.get(prompt_id) or self.get_partial(prompt_id)
-        if prompt is None:
+        if prompt is None or selector == "":
             return None
-        if not selector:
-            if "@" in ref:
-                return None
+        if selector is None:
             number = prompt.published
         elif selector == "latest":
             number = prompt.latest
@@ -246,7 +150,7 @@ class PromptStore:
         omitted. ``version`` defaults to the next number; the first version of a
         prompt is always published, as on Portkey.
         """
-        built = _format().build_version(
+        built = build_version(
             prompt_id,
             {
                 "template": template,
@@ -260,7 +164,7 @@ class PromptStore:
             f"prompt {prompt_id!r}",
         )
         with self.lock:
-            old = self._prompts.get(prompt_id) or Prompt(prompt_id)
+            old = self._prompts.get(prompt_id) or StoredPrompt(prompt_id)
             # Copy, then swap in: the server thread may be reading the old one.
             prompt = replace(old, versions=dict(old.versions), labels=dict(old.labels))
             number = built.version if version is not None else (max(prompt.versions, default=0) + 1)
@@ -274,7 +178,7 @@ class PromptStore:
             self.add(prompt)
         return number
 
-    def add(self, prompt: Prompt) -> None:
+    def add(self, prompt: StoredPrompt) -> None:
         """Add (or replace) a whole prompt or partial (``prompt.partial``)."""
         with self.lock:
             held = self._partials if prompt.partial else self._prompts
@@ -301,18 +205,18 @@ class PromptStore:
         """Write later :meth:`save` / :meth:`discard` / label changes to ``folder``."""
         self.files = PromptFiles(folder)
 
-    def _path(self, prompt: Prompt) -> Path:
+    def _path(self, prompt: StoredPrompt) -> Path:
         assert self.files is not None
         return self.files.path_for(prompt.id, self._sources.get(_source_key(prompt)))
 
-    def save(self, prompt: Prompt) -> None:
+    def save(self, prompt: StoredPrompt) -> None:
         """Write a prompt's file, if the store writes to a folder."""
         if self.files is not None:
             path = self._path(prompt)
-            self.files.write(path, _format().prompt_to_data(prompt))
+            self.files.write(path, prompt_to_data(prompt))
             self._sources[_source_key(prompt)] = path
 
-    def discard(self, prompt: Prompt) -> None:
+    def discard(self, prompt: StoredPrompt) -> None:
         """Remove a deleted prompt's file, if the store writes to a folder."""
         if self.files is not None:
             self.files.delete(self._path(prompt))
@@ -323,13 +227,13 @@ class PromptStore:
         if self.files is not None:
             self.files.write_labels(self.labels)
 
-    def load_data(self, data: Any, *, source: str | Path = "<data>") -> Prompt:
+    def load_data(self, data: Any, *, source: str | Path = "<data>") -> StoredPrompt:
         """Add a prompt given as a decoded prompt file."""
-        prompt: Prompt = _format().parse_prompt_data(data, source)
+        prompt: StoredPrompt = parse_prompt_data(data, source)
         self.add(prompt)
         return prompt
 
-    def load_file(self, path: str | Path) -> Prompt:
+    def load_file(self, path: str | Path) -> StoredPrompt:
         """Add the prompt of one JSON file."""
         path = Path(path)
         try:
@@ -349,7 +253,7 @@ class PromptStore:
         folder = Path(path)
         if not folder.is_dir():
             raise PromptFileError(folder, "not a folder of prompt files")
-        loaded: dict[str, tuple[Path, Prompt]] = {}
+        loaded: dict[str, tuple[Path, StoredPrompt]] = {}
         for file in sorted(folder.glob("*.json")):
             if file.name == LABELS_FILE:
                 continue
@@ -367,19 +271,12 @@ class PromptStore:
                 labels_data = json.loads(labels_file.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise PromptFileError(labels_file, f"cannot read the labels: {exc}") from exc
-            _format().load_labels(self.labels, labels_data, labels_file)
+            load_labels(self.labels, labels_data, labels_file)
         for key, (file, prompt) in loaded.items():
             self.add(prompt)
             self._sources[key] = file
         return [prompt.id for _, prompt in loaded.values()]
 
 
-def _format() -> ModuleType:
-    # The file-format module builds this module's classes, so it is imported late.
-    from . import admin_files
-
-    return admin_files
-
-
-def _source_key(prompt: Prompt) -> str:
+def _source_key(prompt: StoredPrompt) -> str:
     return f"partial:{prompt.id}" if prompt.partial else prompt.id
