@@ -28,15 +28,18 @@ from ._templates.analysis import analyze_template
 from ._templates.files import (
     LABELS_FILE,
     LocalPrompt,
+    dump,
+    load_folder,
+    prompt_file_data,
+    write_json,
+)
+from ._templates.sync import (
     body_of,
     content_of,
     differences,
-    dump,
     labels_data,
-    load_folder,
     partial_version_spec,
     version_spec,
-    write_json,
 )
 from .resources._faces import Labels, Partials, Prompts
 from .resources._models import PromptVersion
@@ -141,18 +144,15 @@ class _Pull:
                 else json.dumps(spec["template"])
             )
             used.extend(analyze_template(text, chat=False).partials)
-        data: dict[str, Any] = {
-            "id": slug,
-            "uuid": prompt.id,
-            "published": prompt.prompt_version,
-            "versions": versions,
-        }
-        if labels:
-            data["labels"] = labels
-        if prompt.collection_id:
-            data["collection_id"] = prompt.collection_id
-        if prompt.name and prompt.name != slug:
-            data["name"] = prompt.name
+        data = prompt_file_data(
+            slug,
+            versions,
+            published=prompt.prompt_version,
+            labels=labels,
+            uuid=prompt.id,
+            collection_id=prompt.collection_id,
+            name=prompt.name if prompt.name != slug else None,
+        )
         self._write(slug, data, f"{len(versions)} version(s)")
         return used
 
@@ -163,16 +163,16 @@ class _Pull:
         except PromptNotFoundError:
             return False
         versions = sorted(self.api.partials.versions(name).data, key=lambda v: v.version)
-        data: dict[str, Any] = {
-            "id": partial.slug or partial.id,
-            "uuid": partial.id,
-            "partial": True,
-            "published": partial.version,
-            "versions": [partial_version_spec(v) for v in versions],
-        }
-        if partial.name and partial.name != data["id"]:
-            data["name"] = partial.name
-        self._write(data["id"], data, f"partial, {len(versions)} version(s)")
+        slug = partial.slug or partial.id
+        data = prompt_file_data(
+            slug,
+            [partial_version_spec(v) for v in versions],
+            published=partial.version,
+            partial=True,
+            uuid=partial.id,
+            name=partial.name if partial.name != slug else None,
+        )
+        self._write(slug, data, f"partial, {len(versions)} version(s)")
         return True
 
     def _write(self, slug: str, data: dict[str, Any], what: str) -> None:

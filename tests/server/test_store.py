@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from portkey_integrations import PortkeyConfigError
+from portkey_integrations._templates.files import load_folder
 from portkey_integrations.server import PromptFileError, PromptStore, bundled_prompts_dir
 
 
@@ -132,6 +135,32 @@ def test_bad_prompt_files_name_path_and_reason(tmp_path: Path, content: Any, rea
         PromptStore.from_dir(tmp_path)
     assert str(path) in str(info.value)
     assert reason in str(info.value)
+    # portkey-prompts reads the folder with the same reader: the same error.
+    with pytest.raises(PromptFileError) as cli_info:
+        load_folder(tmp_path)
+    assert str(cli_info.value) == str(info.value)
+    assert isinstance(info.value, PortkeyConfigError)
+    assert str(pickle.loads(pickle.dumps(info.value))) == str(info.value)
+
+
+def test_the_cli_reads_what_the_server_writes_and_back(tmp_path: Path) -> None:
+    store = PromptStore()
+    store.register("pp-rt", [{"role": "user", "content": "{{a}}"}], parameters={"top_p": 0.5})
+    store.register("pp-rt", "text {{b}}", publish=False, labels=["staging"], tools=[])
+    store.write_to(tmp_path)
+    saved = store.get("pp-rt")
+    assert saved is not None
+    store.save(saved)
+    [local] = load_folder(tmp_path)
+    assert (local.id, sorted(local.versions), local.published, local.labels) == (
+        "pp-rt",
+        [1, 2],
+        1,
+        {"staging": 2},
+    )
+    assert local.versions[1]["template"] == [{"role": "user", "content": "{{a}}"}]
+    assert local.versions[2]["tools"] == []
+    assert PromptStore.from_dir(tmp_path).get("pp-rt") == saved
 
 
 def test_duplicate_ids_across_files(tmp_path: Path) -> None:

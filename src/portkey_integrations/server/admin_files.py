@@ -1,27 +1,36 @@
-"""The prompt-file format as the store holds it: decoded files to stored prompts, and back.
+"""The prompt-file format as the store holds it: stored prompts from what
+:mod:`portkey_integrations._templates.files` reads, and back to what it writes.
 
-One JSON object per prompt (or partial); the format is described in
-``docs/local-server.md``. Written files are stable JSON (sorted keys, 2-space
-indent, trailing newline) with defaults left out, so they diff well.
+The format itself (its keys, checks and stable JSON) lives in that one module, shared
+with ``portkey-prompts``; this one adds what the server keeps beside it: the kind a
+template implies, its variables and partials, default ids, and the labels registry.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .._templates.files import LABELS_FILE, template_out, write_json
+from .._templates.files import (
+    LABELS_FILE,
+    LocalPrompt,
+    check_prompt_id,
+    check_version,
+    labels_file_data,
+    prompt_file_data,
+    read_labels_data,
+    read_prompt_data,
+    version_data,
+    write_json,
+)
 from .._templates.mustache import MustacheError, template_details
 from .records import (
     DEFAULT_COLLECTION,
     DEFAULT_MODEL,
-    LABEL_FILE_KEYS,
     LabelRegistry,
-    PromptFileError,
     PromptKind,
     StoredLabel,
     StoredPrompt,
@@ -30,7 +39,6 @@ from .records import (
 )
 
 __all__ = [
-    "LABELS_FILE",
     "PromptFiles",
     "build_version",
     "infer_kind",
@@ -38,41 +46,8 @@ __all__ = [
     "parse_prompt_data",
     "prompt_to_data",
     "relabel",
+    "stored_prompt",
 ]
-
-_VERSION_KEYS = frozenset(
-    {
-        "version",
-        "template",
-        "model",
-        "parameters",
-        "tools",
-        "response_format",
-        "kind",
-        "description",
-        "virtual_key",
-        "functions",
-        "tool_choice",
-        "is_raw_template",
-        "template_metadata",
-        "created_at",
-    }
-)
-_PROMPT_KEYS = frozenset(
-    {
-        "id",
-        "description",
-        "labels",
-        "uuid",
-        "name",
-        "collection_id",
-        "partial",
-        "status",
-        "created_at",
-        "last_updated_at",
-    }
-)
-_FILE_KEYS = _PROMPT_KEYS | {"versions", "published"}
 
 
 def infer_kind(template: Any) -> PromptKind:
@@ -84,221 +59,104 @@ def infer_kind(template: Any) -> PromptKind:
     return "text"
 
 
-def _check_id(prompt_id: Any, source: str | Path) -> str:
-    if not isinstance(prompt_id, str) or not prompt_id.strip():
-        raise PromptFileError(source, "'id' must be a non-empty string")
-    if "@" in prompt_id:
-        raise PromptFileError(
-            source, f"'id' {prompt_id!r} must not contain '@' (it selects versions)"
-        )
-    return prompt_id
-
-
 def build_version(
     prompt_id: str, spec: Mapping[str, Any], number: int | None, source: str | Path
 ) -> StoredVersion:
-    template = spec.get("template")
-    if isinstance(template, list):
-        template = json.dumps(template, ensure_ascii=False)
-    if not isinstance(template, str):
-        raise PromptFileError(source, "'template' must be a string or a list of messages")
-    kind = spec.get("kind") or infer_kind(template)
-    if kind not in ("chat", "text"):
-        raise PromptFileError(source, f"'kind' must be 'chat' or 'text', not {kind!r}")
-    model = spec.get("model") or DEFAULT_MODEL
-    if not isinstance(model, str):
-        raise PromptFileError(source, "'model' must be a string")
-    parameters = spec.get("parameters")
-    parameters = {} if parameters is None else parameters
-    if not isinstance(parameters, dict):
-        raise PromptFileError(source, "'parameters' must be an object")
-    tools = spec.get("tools")
-    if tools is not None and not isinstance(tools, list):
-        raise PromptFileError(source, "'tools' must be a list")
-    response_format = spec.get("response_format")
-    if response_format is not None and not isinstance(response_format, dict):
-        raise PromptFileError(source, "'response_format' must be an object")
-    if number is not None and (
-        isinstance(number, bool) or not isinstance(number, int) or number < 1
-    ):
-        raise PromptFileError(source, f"'version' must be a positive integer, not {number!r}")
-    extra = _version_extras(spec, source)
+    """A stored version from a version object (a file's, an admin request's or
+    :meth:`~.store.PromptStore.register`'s); ``number`` ``None`` stands for 1."""
+    fields = check_version(spec, 1 if number is None else number, source)
+    template: str = fields.pop("template")
+    kind = fields.pop("kind") or infer_kind(template)
+    model = fields.pop("model") or DEFAULT_MODEL
     try:
         details = template_details(template)
     except MustacheError:
         # Portkey saves such a template; rendering it is what fails (with a 400).
         details = {"partials": [], "variablePartials": [], "variables": []}
+    set_fields = {k: v for k, v in fields.items() if v is not None}
     return StoredVersion(
-        prompt_id=_check_id(prompt_id, source),
+        prompt_id=check_prompt_id(prompt_id, source),
         version=number or 1,
         template=template,
         kind=kind,
         model=model,
-        parameters=parameters,
-        tools=tools,
-        response_format=response_format,
         partials=tuple(details["partials"]),
         variable_partials=tuple(details["variablePartials"]),
         variables=tuple(details["variables"]),
-        **extra,
+        **set_fields,
     )
 
 
-_EXTRA_TYPES: dict[str, tuple[type, str]] = {
-    "description": (str, "a string"),
-    "virtual_key": (str, "a string"),
-    "functions": (list, "a list"),
-    "template_metadata": (dict, "an object"),
-    "created_at": (str, "a string"),
-}
-
-
-def _version_extras(spec: Mapping[str, Any], source: str | Path) -> dict[str, Any]:
-    extra: dict[str, Any] = {}
-    for key, (kind, what) in _EXTRA_TYPES.items():
-        value = spec.get(key)
-        if value is not None and not isinstance(value, kind):
-            raise PromptFileError(source, f"'{key}' must be {what}")
-        if value is not None:
-            extra[key] = value
-    if spec.get("tool_choice") is not None:
-        extra["tool_choice"] = spec["tool_choice"]
-    raw = spec.get("is_raw_template")
-    if raw is not None:
-        if raw not in (0, 1, True, False):
-            raise PromptFileError(source, "'is_raw_template' must be 0, 1, true or false")
-        extra["is_raw_template"] = bool(raw)
-    return extra
-
-
-def parse_prompt_data(data: Any, source: str | Path = "<data>") -> StoredPrompt:
-    """Check a decoded prompt file and build its :class:`~.records.StoredPrompt`."""
-    if not isinstance(data, dict):
-        raise PromptFileError(source, "a prompt file must hold a JSON object")
-    prompt_id = _check_id(data.get("id"), source)
-    if "versions" not in data:
-        # One-version shorthand: the version's fields sit beside the id.
-        unknown = set(data) - _VERSION_KEYS - _PROMPT_KEYS
-        if unknown:
-            raise PromptFileError(source, f"unknown keys: {', '.join(sorted(unknown))}")
-        # Keys both levels know (description, created_at) belong to the prompt here.
-        own = _VERSION_KEYS - _PROMPT_KEYS
-        specs: list[Any] = [{k: v for k, v in data.items() if k in own}]
-        published: Any = None
-    else:
-        unknown = set(data) - _FILE_KEYS
-        if unknown:
-            raise PromptFileError(source, f"unknown keys: {', '.join(sorted(unknown))}")
-        specs = data["versions"]
-        if not isinstance(specs, list) or not specs:
-            raise PromptFileError(source, "'versions' must be a non-empty list")
-        published = data.get("published")
-    prompt = StoredPrompt(prompt_id, **_prompt_fields(data, source))
-    for position, spec in enumerate(specs, start=1):
+def stored_prompt(local: LocalPrompt, source: str | Path) -> StoredPrompt:
+    """The stored prompt of a checked prompt file."""
+    text = local.fields
+    prompt = StoredPrompt(
+        local.id,
+        description=text.get("description", ""),
+        uuid=text.get("uuid", ""),
+        name=text.get("name", ""),
+        collection_id=text.get("collection_id", DEFAULT_COLLECTION),
+        partial=local.partial,
+        status=text.get("status", "active"),
+        created_at=text.get("created_at", ""),
+        last_updated_at=text.get("last_updated_at", ""),
+    )
+    for position, (number, spec) in enumerate(local.versions.items(), start=1):
         where = f"{source} (version #{position})"
-        if not isinstance(spec, dict):
-            raise PromptFileError(where, "each version must be an object")
-        unknown = set(spec) - _VERSION_KEYS
-        if unknown:
-            raise PromptFileError(where, f"unknown keys: {', '.join(sorted(unknown))}")
-        if "template" not in spec:
-            raise PromptFileError(where, "missing 'template'")
-        built = build_version(prompt_id, spec, spec.get("version", position), where)
-        if built.version in prompt.versions:
-            raise PromptFileError(source, f"version {built.version} is defined twice")
-        prompt.versions[built.version] = built
-    if published is None:
-        published = min(prompt.versions)
-    if published not in prompt.versions or isinstance(published, bool):
-        raise PromptFileError(source, f"'published' names no version: {published!r}")
-    prompt.published = published
-    labels = data.get("labels") or {}
-    if not isinstance(labels, dict):
-        raise PromptFileError(source, "'labels' must be an object of label -> version")
-    for label, number in labels.items():
-        if number not in prompt.versions or isinstance(number, bool):
-            raise PromptFileError(source, f"label {label!r} names no version: {number!r}")
-        if label == "latest" or label.isdigit():
-            raise PromptFileError(source, f"label {label!r} would hide a version selector")
-        prompt.labels[label] = number
+        prompt.versions[number] = build_version(local.id, spec, number, where)
+    prompt.published = min(prompt.versions) if local.published is None else local.published
+    prompt.labels.update(local.labels)
     return prompt
 
 
-def _prompt_fields(data: Mapping[str, Any], source: str | Path) -> dict[str, Any]:
-    fields: dict[str, Any] = {"description": str(data.get("description") or "")}
-    for key in ("uuid", "name", "collection_id", "status", "created_at", "last_updated_at"):
-        value = data.get(key)
-        if value is not None and not isinstance(value, str):
-            raise PromptFileError(source, f"'{key}' must be a string")
-        if value:
-            fields[key] = value
-    partial = data.get("partial", False)
-    if not isinstance(partial, bool):
-        raise PromptFileError(source, "'partial' must be true or false")
-    fields["partial"] = partial
-    return fields
-
-
-def _version_to_data(version: StoredVersion) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "version": version.version,
-        "kind": version.kind,
-        "model": version.model,
-        "template": template_out(version.template),
-    }
-    if version.parameters:
-        out["parameters"] = dict(version.parameters)
-    optional = {
-        "tools": version.tools,
-        "response_format": version.response_format,
-        "functions": version.functions,
-        "tool_choice": version.tool_choice,
-        "virtual_key": version.virtual_key,
-        "template_metadata": version.template_metadata,
-        "description": version.description or None,
-        "is_raw_template": version.is_raw_template or None,
-        "created_at": version.created_at or None,
-    }
-    out.update({k: v for k, v in optional.items() if v is not None})
-    return out
+def parse_prompt_data(data: Any, source: str | Path = "<data>") -> StoredPrompt:
+    """Check a decoded prompt file and build its stored prompt."""
+    return stored_prompt(read_prompt_data(data, source), source)
 
 
 def prompt_to_data(prompt: StoredPrompt) -> dict[str, Any]:
     """A prompt (or partial) as its prompt file's JSON object; defaults are left out."""
+    versions = []
+    for number in sorted(prompt.versions):
+        version = prompt.versions[number]
+        versions.append(
+            version_data(
+                number,
+                version.template,
+                kind=version.kind,
+                model=version.model,
+                parameters=dict(version.parameters),
+                tools=version.tools,
+                response_format=version.response_format,
+                functions=version.functions,
+                tool_choice=version.tool_choice,
+                virtual_key=version.virtual_key,
+                template_metadata=version.template_metadata,
+                description=version.description,
+                is_raw_template=version.is_raw_template,
+                created_at=version.created_at,
+            )
+        )
     kind = "partial" if prompt.partial else "prompt"
-    out: dict[str, Any] = {
-        "id": prompt.id,
-        "published": prompt.published,
-        "versions": [_version_to_data(prompt.versions[n]) for n in sorted(prompt.versions)],
-    }
-    if prompt.partial:
-        out["partial"] = True
-    if prompt.labels:
-        out["labels"] = dict(prompt.labels)
-    optional = {
-        "uuid": None if prompt.uuid == default_uuid(kind, prompt.id) else prompt.uuid,
-        "name": None if prompt.name == prompt.id else prompt.name,
-        "collection_id": None
-        if prompt.collection_id == DEFAULT_COLLECTION
-        else prompt.collection_id,
-        "description": prompt.description or None,
-        "status": None if prompt.status == "active" else prompt.status,
-        "created_at": prompt.created_at or None,
-        "last_updated_at": prompt.last_updated_at or None,
-    }
-    out.update({k: v for k, v in optional.items() if v is not None})
-    return out
+    return prompt_file_data(
+        prompt.id,
+        versions,
+        published=prompt.published,
+        labels=prompt.labels,
+        partial=prompt.partial,
+        uuid=None if prompt.uuid == default_uuid(kind, prompt.id) else prompt.uuid,
+        name=None if prompt.name == prompt.id else prompt.name,
+        collection_id=None if prompt.collection_id == DEFAULT_COLLECTION else prompt.collection_id,
+        description=prompt.description,
+        status=None if prompt.status == "active" else prompt.status,
+        created_at=prompt.created_at,
+        last_updated_at=prompt.last_updated_at,
+    )
 
 
 def load_labels(registry: LabelRegistry, data: Any, source: str | Path) -> None:
     """Add the labels of a decoded labels file (``{"labels": [...]}``) to ``registry``."""
-    items = data.get("labels") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise PromptFileError(source, 'a labels file must hold {"labels": [...]}')
-    for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise PromptFileError(source, "each label needs a 'name'")
-        text = {k: str(item.get(k) or "") for k in LABEL_FILE_KEYS}
+    for text in read_labels_data(data, source):
         registry.put(
             StoredLabel(
                 text["id"] or default_uuid("label", text["name"]),
@@ -350,13 +208,9 @@ class PromptFiles:
 
     def write_labels(self, labels: LabelRegistry) -> None:
         """Write the custom labels to ``_labels.json`` (removed when there are none)."""
-        custom = labels.custom()
         path = self.folder / LABELS_FILE
-        if not custom:
+        data = labels_file_data(vars(label) for label in labels.custom())
+        if data is None:
             self.delete(path)
-            return
-        items = []
-        for label in custom:
-            item = {k: getattr(label, k) for k in LABEL_FILE_KEYS}
-            items.append({k: v for k, v in item.items() if v})
-        self.write(path, {"labels": items})
+        else:
+            self.write(path, data)

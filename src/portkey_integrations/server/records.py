@@ -17,15 +17,15 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Literal
+
+from .._templates.files import PromptFileError
 
 __all__ = [
     "DEFAULT_COLLECTION",
     "DEFAULT_MODEL",
     "DEFAULT_ORGANISATION",
     "DEFAULT_WORKSPACE",
-    "LABEL_FILE_KEYS",
     "SYSTEM_LABELS",
     "LabelRegistry",
     "PromptFileError",
@@ -53,15 +53,6 @@ SYSTEM_LABELS = ("production", "staging", "development")
 
 PromptKind = Literal["chat", "text"]
 DEFAULT_MODEL = "portkey-local"
-
-
-class PromptFileError(ValueError):
-    """A prompt file (or prompt data) that cannot be loaded; names the source and the reason."""
-
-    def __init__(self, source: str | Path, reason: str) -> None:
-        super().__init__(f"{source}: {reason}")
-        self.source = str(source)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -270,7 +261,3 @@ class LabelRegistry:
     def custom(self) -> list[StoredLabel]:
         """The labels that are not system labels, by name."""
         return [label for label in self if not label.is_universal]
-
-
-LABEL_FILE_KEYS = ("id", "name", "description", "color_code", "created_at", "last_updated_at")
-"""The fields of a label a labels file keeps."""

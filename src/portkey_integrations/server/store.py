@@ -17,18 +17,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from .._templates.files import LABELS_FILE, PromptFileError, load_folder, read_prompt_file
 from .admin_files import (
-    LABELS_FILE,
     PromptFiles,
     build_version,
     load_labels,
     parse_prompt_data,
     prompt_to_data,
+    stored_prompt,
 )
 from .records import (
     DEFAULT_MODEL,
     LabelRegistry,
-    PromptFileError,
     PromptKind,
     StoredPrompt,
     StoredVersion,
@@ -236,13 +236,9 @@ class PromptStore:
     def load_file(self, path: str | Path) -> StoredPrompt:
         """Add the prompt of one JSON file."""
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise PromptFileError(path, f"cannot read the file: {exc}") from exc
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise PromptFileError(path, f"not valid JSON: {exc}") from exc
-        return self.load_data(data, source=path)
+        prompt = stored_prompt(read_prompt_file(path), path)
+        self.add(prompt)
+        return prompt
 
     def load_dir(self, path: str | Path) -> list[str]:
         """Add every ``*.json`` prompt file of a folder; returns the ids loaded.
@@ -251,20 +247,7 @@ class PromptStore:
         the folder is an error, an id already in the store is replaced.
         """
         folder = Path(path)
-        if not folder.is_dir():
-            raise PromptFileError(folder, "not a folder of prompt files")
-        loaded: dict[str, tuple[Path, StoredPrompt]] = {}
-        for file in sorted(folder.glob("*.json")):
-            if file.name == LABELS_FILE:
-                continue
-            probe = PromptStore()
-            prompt = probe.load_file(file)
-            key = _source_key(prompt)
-            if key in loaded:
-                raise PromptFileError(
-                    file, f"prompt id {prompt.id!r} is also defined in {loaded[key][0]}"
-                )
-            loaded[key] = (file, prompt)
+        loaded = [(local.path, stored_prompt(local, local.path)) for local in load_folder(folder)]
         labels_file = folder / LABELS_FILE
         if labels_file.is_file():
             try:
@@ -272,10 +255,10 @@ class PromptStore:
             except (OSError, ValueError) as exc:
                 raise PromptFileError(labels_file, f"cannot read the labels: {exc}") from exc
             load_labels(self.labels, labels_data, labels_file)
-        for key, (file, prompt) in loaded.items():
+        for file, prompt in loaded:
             self.add(prompt)
-            self._sources[key] = file
-        return [prompt.id for _, prompt in loaded.values()]
+            self._sources[_source_key(prompt)] = file
+        return [prompt.id for _, prompt in loaded]
 
 
 def _source_key(prompt: StoredPrompt) -> str:
