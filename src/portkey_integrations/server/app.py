@@ -16,8 +16,7 @@ from starlette.types import ASGIApp
 from .admin_routes import ADMIN_ROUTES
 from .completions import CHAT, TEXT, chat_completions, prompt_route, prompt_target, text_completions
 from .control import control
-from .embeddings import ROUTE as EMBEDDINGS
-from .embeddings import embeddings_endpoint
+from .embeddings import EMBEDDINGS, embeddings_endpoint
 from .feedback import feedback_control, feedback_endpoint
 from .pipeline import (
     ADMIN,
@@ -25,6 +24,7 @@ from .pipeline import (
     FEEDBACK,
     FEEDBACK_BULK,
     GATEWAY,
+    PLAIN,
     PROMPT,
     Endpoint,
     Handler,
@@ -94,35 +94,34 @@ def create_app(
     state = ServerState(store, api_key=api_key, upstream=upstream)
 
     def route(
-        path: str, policy: Policy, handler: Handler, methods: list[str], target: Target | Locate
+        path: str,
+        methods: list[str],
+        policy: Policy,
+        handler: Handler,
+        target: Target | Locate = PLAIN,
     ) -> Route:
         endpoint: ASGIApp = Endpoint(state, policy, handler, target)
         return Route(path, endpoint, methods=methods)
 
-    anything = Target()
     app = Starlette(
         routes=[
-            route("/v1/chat/completions", GATEWAY, chat_completions, ["POST"], CHAT),
-            route("/v1/completions", GATEWAY, text_completions, ["POST"], TEXT),
-            route(
-                "/v1/embeddings", GATEWAY, embeddings_endpoint, ["POST"], Target(route=EMBEDDINGS)
-            ),
+            route("/v1/chat/completions", ["POST"], GATEWAY, chat_completions, CHAT),
+            route("/v1/completions", ["POST"], GATEWAY, text_completions, TEXT),
+            route("/v1/embeddings", ["POST"], GATEWAY, embeddings_endpoint, EMBEDDINGS),
             *(
-                route(path, ADMIN, admin.handle, methods, admin.target)
+                route(path, methods, ADMIN, admin.handle, admin.target)
                 for path, admin, methods in ADMIN_ROUTES
             ),
-            route("/v1/prompts/{rest:any}", PROMPT, prompt_route, ["POST"], prompt_target),
-            route("/v1/feedback", FEEDBACK_BULK, feedback_endpoint, ["POST"], anything),
-            route(
-                "/v1/feedback/{feedback_id}", FEEDBACK, feedback_endpoint, ["PUT", "POST"], anything
-            ),
-            route("/_local/feedback", CONTROL, feedback_control, ["GET", "DELETE"], anything),
+            route("/v1/prompts/{rest:any}", ["POST"], PROMPT, prompt_route, prompt_target),
+            route("/v1/feedback", ["POST"], FEEDBACK_BULK, feedback_endpoint),
+            route("/v1/feedback/{feedback_id}", ["PUT", "POST"], FEEDBACK, feedback_endpoint),
+            route("/_local/feedback", ["GET", "DELETE"], CONTROL, feedback_control),
             Route("/health", _health, methods=["GET"]),
-            route("/_local/faults", CONTROL, control, ["GET", "POST", "DELETE"], anything),
-            route("/_local/requests", CONTROL, control, ["GET", "DELETE"], anything),
-            route("/_local/prompts", CONTROL, control, ["POST"], anything),
-            route("/_local/reset", CONTROL, control, ["POST"], anything),
-            route("/_local/api-keys", CONTROL, control, ["POST", "DELETE"], anything),
+            route("/_local/faults", ["GET", "POST", "DELETE"], CONTROL, control),
+            route("/_local/requests", ["GET", "DELETE"], CONTROL, control),
+            route("/_local/prompts", ["POST"], CONTROL, control),
+            route("/_local/reset", ["POST"], CONTROL, control),
+            route("/_local/api-keys", ["POST", "DELETE"], CONTROL, control),
         ],
         exception_handlers={404: _not_found, 405: _not_found},
     )

@@ -21,12 +21,13 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-from .pipeline import Incoming
+from .pipeline import Incoming, Target
 from .responses import json_out
 from .validation import ModelError
 
 __all__ = [
     "DEFAULT_DIMENSIONS",
+    "EMBEDDINGS",
     "MAX_DIMENSIONS",
     "ROUTE",
     "embed_text",
@@ -35,7 +36,9 @@ __all__ = [
 ]
 
 ROUTE = "embeddings"
-"""The route name faults and the request log know this route by."""
+"""The route name faults know this route by."""
+EMBEDDINGS = Target(route=ROUTE)
+"""What the pipeline knows of ``POST /v1/embeddings``."""
 DEFAULT_DIMENSIONS = 256
 MAX_DIMENSIONS = 8192
 _MAX_INPUTS = 2048

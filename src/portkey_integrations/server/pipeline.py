@@ -38,6 +38,7 @@ __all__ = [
     "FEEDBACK",
     "FEEDBACK_BULK",
     "GATEWAY",
+    "PLAIN",
     "PROMPT",
     "UNROUTED",
     "Endpoint",
@@ -95,6 +96,10 @@ class Target:
     """The decoded prompt reference on prompt routes (``pp-x@2``)."""
     scopes: tuple[str, ...] = ()
     """The key needs one of these scopes (none listed: any accepted key will do)."""
+
+
+PLAIN = Target()
+"""A route faults do not know, open to any accepted key."""
 
 
 @dataclass(frozen=True)
