@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
+import portkey_integrations
 import portkey_integrations.server as server_package
+from portkey_integrations.resources import _models as wire
 
 PACKAGE = "portkey_integrations.server"
 ROOT = Path(server_package.__file__).parent
@@ -85,3 +88,19 @@ def test_every_route_module_reaches_the_pipeline_and_none_copies_it() -> None:
 
 def test_the_old_re_export_modules_are_gone() -> None:
     assert "mustache" not in MODULES and "jsvalues" not in MODULES
+
+
+def test_server_names_do_not_shadow_the_client_s() -> None:
+    # The server's stored models and errors are named apart from the client's public
+    # names and wire models (Prompt, PromptVersion, Label, PortkeyError, ...).
+    client = set(portkey_integrations.__all__)
+    client |= {
+        name
+        for name, value in vars(wire).items()
+        if isinstance(value, type) and value.__module__ == wire.__name__
+    }
+    for name in MODULES:
+        module = importlib.import_module(f"{PACKAGE}.{name}" if name != "__init__" else PACKAGE)
+        clash = set(getattr(module, "__all__", ())) & client
+        assert not clash, (name, clash)
+    assert {"Prompt", "PromptVersion", "Label", "PortkeyError"} <= client
