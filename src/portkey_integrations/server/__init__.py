@@ -8,10 +8,11 @@ Needs the ``server`` extra (Starlette and uvicorn)::
         print(server.base_url)  # http://127.0.0.1:<port>/v1
 """
 
+from .._templates.files import PromptFileError
 from .app import ReceivedRequest, ServerState, create_app, get_state
 from .embedded import embedded_base_url, embedded_server
 from .faults import ROUTES, Fault, FaultKind
-from .records import PromptFileError, StoredLabel, StoredPrompt, StoredVersion
+from .records import StoredLabel, StoredPrompt, StoredVersion
 from .runner import LocalPortkeyServer
 from .store import PromptStore, bundled_prompts_dir
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from .._templates.files import PromptFileError
 from .admin import AdminError, Call, check, matches, page, require, version_number
 from .admin_files import build_version
-from .records import DEFAULT_MODEL, PromptFileError, StoredPrompt, StoredVersion, new_slug, now_iso
+from .records import DEFAULT_MODEL, StoredPrompt, StoredVersion, new_slug, now_iso
 from .state import ServerState
 from .store import PromptStore
 

@@ -2,7 +2,7 @@
 
 Free of the HTTP layer and of the file format, so the store, the file format and the
 admin routes all build on it. The names say "stored" to keep them apart from the
-client's wire models (``resources/_models.py``). Ids are stable: a
+client's models (``Prompt``, ``PromptVersion``, ``Label``). Ids are stable: a
 prompt's UUID is derived from its slug (unless its file names one) and a
 version's UUID from the prompt's UUID and the version number, so a server
 reloaded from the same folder answers with the same ids.
@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from .._templates.files import PromptFileError
-
 __all__ = [
     "DEFAULT_COLLECTION",
     "DEFAULT_MODEL",
@@ -28,7 +26,6 @@ __all__ = [
     "DEFAULT_WORKSPACE",
     "SYSTEM_LABELS",
     "LabelRegistry",
-    "PromptFileError",
     "PromptKind",
     "StoredLabel",
     "StoredPrompt",
