@@ -1,7 +1,8 @@
-"""Portkey's admin API for prompts, partials and labels: the shared plumbing and the route table.
+"""Portkey's admin API for prompts, partials and labels: the shared plumbing.
 
-Each route checks the API key (401), then the key's scope (403 ``Forbidden!``),
-then parses the JSON body, and answers Portkey's shapes; errors are Portkey's
+The request pipeline logs each request (in the admin log), checks the API key (401),
+the key's scope (403 ``Forbidden!``) and the JSON body (400); the operation then
+answers Portkey's shapes; errors are Portkey's
 ``{"status": "failure", "message": ...}``. The operations live in
 ``admin_prompts``, ``admin_partials`` and ``admin_labels``; the route table in
 ``admin_routes``.
