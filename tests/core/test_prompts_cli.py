@@ -12,7 +12,7 @@ import pytest
 from portkey_integrations import PortkeyClient
 from portkey_integrations.prompts_cli import main
 from portkey_integrations.resources._faces import Labels, Prompts
-from portkey_integrations.server import LocalPortkeyServer
+from portkey_integrations.server import LocalPortkeyServer, PromptFileError
 
 VARIABLES = {"name": "Ann", "q": "why?", "tone": "kind", "adjective": "dry", "topic": "owls"}
 
@@ -147,3 +147,23 @@ def test_list(remote: LocalPortkeyServer) -> None:
 def test_help_carries_examples(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"], out=io.StringIO(), err=io.StringIO()) == 0
     assert "portkey-prompts pull --to" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ({"id": "pp-x", "template": "t", "colour": "red"}, "unknown keys: colour"),
+        ({"id": "pp-x", "versions": [{"template": "t", "tools": {}}]}, "'tools' must be a list"),
+        ({"id": "pp-x", "versions": [{"template": "t"}], "labels": {"latest": 1}}, "would hide"),
+    ],
+)
+def test_push_refuses_the_files_the_server_refuses(
+    remote: LocalPortkeyServer, tmp_path: Path, content: dict[str, object], reason: str
+) -> None:
+    # One reader: the CLI's error is the server's, word for word.
+    (tmp_path / "bad.json").write_text(json.dumps(content))
+    code, _, err = run(remote, "push", str(tmp_path), "--dry-run")
+    assert code == 2 and reason in err
+    with pytest.raises(PromptFileError) as info:
+        remote.store.load_dir(tmp_path)
+    assert f"portkey-prompts: error: {info.value}\n" == err
