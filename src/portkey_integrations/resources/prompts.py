@@ -1,7 +1,10 @@
-"""The prompt admin API's operations, each written once as a sequence of steps.
+"""Prompts and their versions: the operations behind ``client.prompts``.
 
-See :mod:`._steps` for how an operation is written. Most operations are one
-step; a few (``update(patch=True)``, ``set_label``, ``resolve``) read before they write.
+Each operation is written once as a sequence of steps (see ``_steps.py``);
+:class:`~._prompt_faces.Prompts` and :class:`~._prompt_faces.AsyncPrompts` run them.
+Most operations are one step; a few (``update(patch=True)``, ``set_label``,
+``resolve``) read before they write. :func:`resolve_version` is the pure rule by which
+``id``, ``id@N``, ``id@latest`` and ``id@label`` select a version.
 """
 
 from __future__ import annotations
@@ -21,26 +24,25 @@ from ._models import (
     PromptVersion,
     PromptVersionList,
 )
-from ._steps import (
-    SCOPES,
-    Step,
-    Steps,
-    admin_path,
-    clean,
-    fetch_json,
-    parse_ref,
-    step,
-)
+from ._steps import Steps, admin_path, check_version, clean, parse_ref, step
+from .labels import list_labels
 
 __all__ = [
-    "SCOPES",
-    "Step",
+    # Steps and parse_ref: _templates/cache.py runs resolve_prompt with them.
     "Steps",
-    "admin_path",
-    "fetch_json",
+    "create_prompt",
+    "delete_prompt",
+    "list_prompts",
     "parse_ref",
+    "prompt_versions",
+    "publish_prompt",
+    "resolve_prompt",
     "resolve_version",
-    "step",
+    "retrieve_prompt",
+    "retrieve_version",
+    "set_label",
+    "update_prompt",
+    "update_version",
 ]
 
 
@@ -273,15 +275,13 @@ def update_prompt(
 
 def publish_prompt(client: BaseClient, prompt_id: str, version: int) -> Steps[None]:
     """Make a version the prompt's default (``PUT /prompts/{id}/makeDefault``)."""
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise PortkeyConfigError(f"version must be a positive int, not {version!r}")
     path = admin_path("prompts", prompt_id, "makeDefault")
     yield step(
         client,
         "PUT",
         path,
         "prompts.publish",
-        body={"version": version},
+        body={"version": check_version(version)},
         subject=f"prompt {prompt_id!r}",
     )
 
@@ -321,29 +321,3 @@ def set_label(client: BaseClient, prompt_id: str, version: int, label: str) -> S
     if chosen is None:
         raise PromptNotFoundError(f"prompt {prompt_id!r} has no version {version}", status_code=404)
     yield from update_version(client, prompt_id, chosen.id, label_id=found.id)
-
-
-# --- labels -----------------------------------------------------------------------
-
-
-def list_labels(
-    client: BaseClient,
-    *,
-    organisation_id: str | None = None,
-    workspace_id: str | None = None,
-    search: str | None = None,
-    current_page: int | None = None,
-    page_size: int | None = None,
-) -> Steps[LabelList]:
-    """List labels (``GET /labels``)."""
-    query = clean(
-        {
-            "organisation_id": organisation_id,
-            "workspace_id": workspace_id,
-            "search": search,
-            "current_page": current_page,
-            "page_size": page_size,
-        }
-    )
-    result: LabelList = yield step(client, "GET", "/labels", "labels.list", LabelList, query=query)
-    return result
