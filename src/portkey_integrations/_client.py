@@ -97,7 +97,7 @@ class PortkeyClient(BaseClient):
         super().__init__(**kwargs)
         self._http = http_client
 
-    prompts: _Lazy[Prompts] = _Lazy("resources._prompt_faces", "Prompts")
+    prompts: _Lazy[Prompts] = _Lazy("resources.prompts", "Prompts")
     """The prompt admin API: list, retrieve, versions, create, update, publish, delete."""
     partials: _Lazy[Partials] = _Lazy("resources.partials", "Partials")
     """The prompt partials admin API."""
@@ -189,7 +189,7 @@ class AsyncPortkeyClient(BaseClient):
         super().__init__(**kwargs)
         self._http = http_client
 
-    prompts: _Lazy[AsyncPrompts] = _Lazy("resources._prompt_faces", "AsyncPrompts")
+    prompts: _Lazy[AsyncPrompts] = _Lazy("resources.prompts", "AsyncPrompts")
     """Async :attr:`PortkeyClient.prompts`."""
     partials: _Lazy[AsyncPartials] = _Lazy("resources.partials", "AsyncPartials")
     """Async :attr:`PortkeyClient.partials`."""

@@ -14,11 +14,11 @@ from portkey_integrations import (
     PortkeyConfigError,
     PromptNotFoundError,
 )
-from portkey_integrations.resources._prompt_faces import AsyncPrompts, Prompts
 from portkey_integrations.resources._steps import SCOPES
 from portkey_integrations.resources.feedback import AsyncFeedback, Feedback
 from portkey_integrations.resources.labels import AsyncLabels, Labels
 from portkey_integrations.resources.partials import AsyncPartials, Partials
+from portkey_integrations.resources.prompts import AsyncPrompts, Prompts
 from portkey_integrations.server import LocalPortkeyServer
 from portkey_integrations.types import PromptVersionList
 

@@ -2,16 +2,16 @@
 ``resources/`` (``_client.py``'s type imports, ``prompts_cli.py``,
 ``_templates/cache.py``) keep importing until they switch to the new modules.
 
-Delete once nothing imports it: the classes live in ``_prompt_faces.py``,
+Delete once nothing imports it: the classes live in ``prompts.py``,
 ``partials.py`` and ``labels.py``, the runners in ``_steps.py``.
 """
 
 from __future__ import annotations
 
-from ._prompt_faces import AsyncPrompts, Prompts
 from ._steps import SCOPES, run_async, run_sync
 from .labels import AsyncLabels, Labels
 from .partials import AsyncPartials, Partials
+from .prompts import AsyncPrompts, Prompts
 
 __all__ = [
     "SCOPES",
