@@ -11,9 +11,11 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import inspect
+import re
 import sys
 import typing
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +26,8 @@ from portkey_integrations import AsyncPortkeyClient, PortkeyClient
 from portkey_integrations import types as public
 
 PACKAGE = "portkey_integrations"
+ROOT = Path(__file__).resolve().parents[2]
+PRIVATE_IMPORT = re.compile(r"^\s*(from|import)\s+portkey_integrations(\.\w+)*\._\w+", re.M)
 CLIENTS = (PortkeyClient, AsyncPortkeyClient)
 ITERATION = ("__iter__", "__next__", "__aiter__", "__anext__")
 # Annotations may name what their module imports only for type checkers.
@@ -187,3 +191,12 @@ def test_resource_methods_declare_their_own_signatures(resource: type) -> None:
         assert params, name
         assert set(params) <= set(hints) and "return" in hints, name
         assert method.__doc__, name
+
+
+@pytest.mark.parametrize(
+    "page", [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))], ids=lambda p: p.name
+)
+def test_docs_import_no_private_module(page: Path) -> None:
+    # What the docs show is what users write: every name they need has a public home.
+    found = [m.group(0).strip() for m in PRIVATE_IMPORT.finditer(page.read_text("utf-8"))]
+    assert found == []
