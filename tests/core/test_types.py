@@ -27,7 +27,10 @@ from portkey_integrations import types as public
 
 PACKAGE = "portkey_integrations"
 ROOT = Path(__file__).resolve().parents[2]
-PRIVATE_IMPORT = re.compile(r"^\s*(from|import)\s+portkey_integrations(\.\w+)*\._\w+", re.M)
+# A private module, or resources/ (reached through client.prompts, client.feedback ...).
+PRIVATE_IMPORT = re.compile(
+    r"^\s*(from|import)\s+portkey_integrations(\.\w+)*\.(_\w+|resources\b)", re.M
+)
 CLIENTS = (PortkeyClient, AsyncPortkeyClient)
 ITERATION = ("__iter__", "__next__", "__aiter__", "__anext__")
 # Annotations may name what their module imports only for type checkers.
