@@ -1,8 +1,9 @@
 """Prompts and their versions: the operations behind ``client.prompts``.
 
 Each operation is written once as a sequence of steps (see ``_steps.py``);
-:class:`~.prompts.Prompts` and :class:`~.prompts.AsyncPrompts` run them. (They sit in
-their own module only because both together pass 400 lines.)
+:class:`~.prompts.Prompts` and :class:`~.prompts.AsyncPrompts` run them. Operations
+and classes sit in two modules only because together they pass 400 lines.
+
 Most operations are one step; a few (``update(patch=True)``, ``set_label``,
 ``resolve``) read before they write. :func:`resolve_version` is the pure rule by which
 ``id``, ``id@N``, ``id@latest`` and ``id@label`` select a version.
