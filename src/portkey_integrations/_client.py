@@ -97,11 +97,11 @@ class PortkeyClient(BaseClient):
         super().__init__(**kwargs)
         self._http = http_client
 
-    prompts: _Lazy[Prompts] = _Lazy("resources._faces", "Prompts")
+    prompts: _Lazy[Prompts] = _Lazy("resources.prompts", "Prompts")
     """The prompt admin API: list, retrieve, versions, create, update, publish, delete."""
-    partials: _Lazy[Partials] = _Lazy("resources._faces", "Partials")
+    partials: _Lazy[Partials] = _Lazy("resources.partials", "Partials")
     """The prompt partials admin API."""
-    labels: _Lazy[Labels] = _Lazy("resources._faces", "Labels")
+    labels: _Lazy[Labels] = _Lazy("resources.labels", "Labels")
     """The labels admin API."""
     feedback: _Lazy[Feedback] = _Lazy("resources.feedback", "Feedback")
     """Portkey's feedback API: rate traces (create, bulk_create, update)."""
@@ -189,11 +189,11 @@ class AsyncPortkeyClient(BaseClient):
         super().__init__(**kwargs)
         self._http = http_client
 
-    prompts: _Lazy[AsyncPrompts] = _Lazy("resources._faces", "AsyncPrompts")
+    prompts: _Lazy[AsyncPrompts] = _Lazy("resources.prompts", "AsyncPrompts")
     """Async :attr:`PortkeyClient.prompts`."""
-    partials: _Lazy[AsyncPartials] = _Lazy("resources._faces", "AsyncPartials")
+    partials: _Lazy[AsyncPartials] = _Lazy("resources.partials", "AsyncPartials")
     """Async :attr:`PortkeyClient.partials`."""
-    labels: _Lazy[AsyncLabels] = _Lazy("resources._faces", "AsyncLabels")
+    labels: _Lazy[AsyncLabels] = _Lazy("resources.labels", "AsyncLabels")
     """Async :attr:`PortkeyClient.labels`."""
     feedback: _Lazy[AsyncFeedback] = _Lazy("resources.feedback", "AsyncFeedback")
     """Async :attr:`PortkeyClient.feedback`."""

@@ -14,17 +14,13 @@ from portkey_integrations import (
     PortkeyConfigError,
     PromptNotFoundError,
 )
-from portkey_integrations.resources._faces import (
-    SCOPES,
-    AsyncLabels,
-    AsyncPartials,
-    AsyncPrompts,
-    Labels,
-    Partials,
-    Prompts,
-)
-from portkey_integrations.resources._models import PromptVersionList
+from portkey_integrations.resources._steps import SCOPES
+from portkey_integrations.resources.feedback import AsyncFeedback, Feedback
+from portkey_integrations.resources.labels import AsyncLabels, Labels
+from portkey_integrations.resources.partials import AsyncPartials, Partials
+from portkey_integrations.resources.prompts import AsyncPrompts, Prompts
 from portkey_integrations.server import LocalPortkeyServer
+from portkey_integrations.types import PromptVersionList
 
 CHAT = '[{"role": "user", "content": "Hi {{name}}"}]'
 
@@ -176,7 +172,13 @@ async def test_async_resources_send_the_same_operations(admin: LocalPortkeyServe
 
 
 @pytest.mark.parametrize(
-    ("sync", "async_"), [(Prompts, AsyncPrompts), (Partials, AsyncPartials), (Labels, AsyncLabels)]
+    ("sync", "async_"),
+    [
+        (Prompts, AsyncPrompts),
+        (Partials, AsyncPartials),
+        (Labels, AsyncLabels),
+        (Feedback, AsyncFeedback),
+    ],
 )
 def test_sync_and_async_resources_have_the_same_methods(sync: type, async_: type) -> None:
     names = {n for n in vars(sync) if not n.startswith("_")}

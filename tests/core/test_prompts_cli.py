@@ -11,7 +11,8 @@ import pytest
 
 from portkey_integrations import PortkeyClient
 from portkey_integrations.prompts_cli import main
-from portkey_integrations.resources._faces import Labels, Prompts
+from portkey_integrations.resources.labels import Labels
+from portkey_integrations.resources.prompts import Prompts
 from portkey_integrations.server import LocalPortkeyServer, PromptFileError
 
 VARIABLES = {"name": "Ann", "q": "why?", "tone": "kind", "adjective": "dry", "topic": "owls"}

@@ -1,4 +1,4 @@
-"""Typed objects of Portkey's prompt admin API: prompts, versions, partials, labels.
+"""Typed objects of Portkey's admin APIs: prompts, versions, partials, labels, feedback.
 
 Every model keeps the fields it does not declare (``extra="allow"``), so a newer server
 adds fields without breaking an older client. List responses are accepted both as a
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 __all__ = [
     "AdminModel",
+    "FeedbackResponse",
     "Label",
     "LabelList",
     "PartialCreated",
@@ -301,3 +302,11 @@ class Label(AdminModel):
 
 class LabelList(_List[Label]):
     """The labels of ``GET /labels``."""
+
+
+class FeedbackResponse(AdminModel):
+    """What the feedback routes answer: the status and the ids of the feedback saved."""
+
+    status: str | None = None
+    message: str | None = None
+    feedback_ids: list[str] = []

@@ -1,30 +1,49 @@
-"""The building blocks of admin operations: steps, paths, parsers and scopes.
+"""How a resource operation is written once and run by either client.
 
 An operation is a generator: it yields a :class:`Step` (a built request, how to parse
 its response, and the operation's name for error messages), receives the parsed
-result, and returns the operation's value; ``_faces.py`` sends the steps, sync or async.
+result, and returns the operation's value. :func:`run_sync` and :func:`run_async` send
+the steps through ``client._fetch`` (the same retries, timeouts and typed errors as
+completions); :class:`SyncResource` and :class:`AsyncResource` are the bases of the
+``client.prompts``-style classes, whose methods differ only in ``self._run`` vs
+``await self._run``. A 403 names the API key scope the operation needs (:data:`SCOPES`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import httpx
 from pydantic import BaseModel
 
 from .._base_client import BaseClient, parse_model
-from .._errors import PortkeyConfigError
+from .._errors import (
+    APIStatusError,
+    NotFoundError,
+    PermissionDeniedError,
+    PortkeyConfigError,
+    PromptNotFoundError,
+)
 from .._request import quote_segment
+
+if TYPE_CHECKING:
+    from .._client import AsyncPortkeyClient, PortkeyClient
 
 __all__ = [
     "SCOPES",
+    "AsyncResource",
     "Step",
     "Steps",
+    "SyncResource",
     "admin_path",
+    "check_version",
     "clean",
+    "explain_error",
     "fetch_json",
     "parse_ref",
+    "run_async",
+    "run_sync",
     "step",
 ]
 
@@ -125,3 +144,97 @@ def parse_ref(ref: str) -> tuple[str, str]:
     if "@" in ref and not selector:
         raise PortkeyConfigError(f"prompt reference {ref!r} has an empty version after '@'")
     return prompt_id, selector
+
+
+def check_version(version: int) -> int:
+    """A version number as publish routes take it: a positive int."""
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise PortkeyConfigError(f"version must be a positive int, not {version!r}")
+    return version
+
+
+# --- running the steps ------------------------------------------------------------
+
+
+def explain_error(exc: APIStatusError, step: Step) -> APIStatusError:
+    """The error to raise for a failed step: a 403 names the scope, a 404 the subject."""
+    message = exc.message
+    cls: type[APIStatusError] = type(exc)
+    if isinstance(exc, PermissionDeniedError):
+        scopes = SCOPES.get(step.operation, (step.operation,))
+        scope = repr(scopes[0]) + "".join(f" (or {s!r})" for s in scopes[1:])
+        message = f"{message}: {step.operation} needs an API key with the {scope} scope"
+    elif isinstance(exc, NotFoundError) and step.subject is not None:
+        message = f"{step.subject} not found: {message}"
+        if step.subject.startswith(("prompt", "version", "partial")):
+            cls = PromptNotFoundError
+    else:
+        return exc
+    explained = cls(
+        message,
+        status_code=exc.status_code,
+        body=exc.body,
+        code=exc.code,
+        type=exc.type,
+        param=exc.param,
+        trace_id=exc.trace_id,
+        headers=exc.headers,
+    )
+    explained.__suppress_context__ = True
+    return explained
+
+
+def run_sync(client: PortkeyClient, steps: Steps[_T]) -> _T:
+    """Send an operation's steps with a sync client and return its value."""
+    try:
+        current = next(steps)
+        while True:
+            try:
+                result = client._fetch(current.request, current.parse)
+            except APIStatusError as exc:
+                current = steps.throw(explain_error(exc, current))
+            else:
+                current = steps.send(result)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+async def run_async(client: AsyncPortkeyClient, steps: Steps[_T]) -> _T:
+    """Send an operation's steps with an async client and return its value."""
+    try:
+        current = next(steps)
+        while True:
+            try:
+                result = await client._fetch(current.request, current.parse)
+            except APIStatusError as exc:
+                current = steps.throw(explain_error(exc, current))
+            else:
+                current = steps.send(result)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+class SyncResource:
+    """A group of operations bound to a :class:`~portkey_integrations.PortkeyClient`."""
+
+    def __init__(self, client: PortkeyClient) -> None:
+        self._client = client
+
+    def _run(self, steps: Steps[_T]) -> _T:
+        return run_sync(self._client, steps)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._client!r})"
+
+
+class AsyncResource:
+    """A group of operations bound to an :class:`~portkey_integrations.AsyncPortkeyClient`."""
+
+    def __init__(self, client: AsyncPortkeyClient) -> None:
+        self._client = client
+
+    async def _run(self, steps: Steps[_T]) -> _T:
+        return await run_async(self._client, steps)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._client!r})"

@@ -1,7 +1,7 @@
 """Portkey's feedback API on the clients: ``client.feedback``.
 
 Each operation is written once as steps (see ``_steps.py``); :class:`Feedback`
-and :class:`AsyncFeedback` only send them. Values are checked before anything is sent:
+and :class:`AsyncFeedback` only run them. Values are checked before anything is sent:
 ``value`` an integer from -10 to 10, ``weight`` a number from 0 to 1.
 """
 
@@ -10,24 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from .._base_client import BaseClient
 from .._errors import PortkeyConfigError
-from ._faces import _Resource, async_op, sync_op
-from ._steps import Steps, admin_path, step
+from ._models import FeedbackResponse
+from ._steps import AsyncResource, Steps, SyncResource, admin_path, step
 
-__all__ = ["AsyncFeedback", "Feedback", "FeedbackResponse", "feedback_body"]
-
-
-class FeedbackResponse(BaseModel):
-    """What the feedback routes answer: the status and the ids of the feedback saved."""
-
-    model_config = ConfigDict(extra="allow")
-
-    status: str | None = None
-    message: str | None = None
-    feedback_ids: list[str] = []
+__all__ = [
+    "AsyncFeedback",
+    "Feedback",
+    "FeedbackResponse",
+    "bulk_create_feedback",
+    "create_feedback",
+    "feedback_body",
+    "update_feedback",
+]
 
 
 def _check_value(value: Any) -> int:
@@ -121,17 +117,79 @@ def update_feedback(
     return result
 
 
-class Feedback(_Resource):
+class Feedback(SyncResource):
     """``client.feedback``: rate traces (``create``, ``bulk_create``, ``update``)."""
 
-    create = sync_op(create_feedback, "create")
-    bulk_create = sync_op(bulk_create_feedback, "bulk_create")
-    update = sync_op(update_feedback, "update")
+    def create(
+        self,
+        *,
+        trace_id: str,
+        value: int,
+        weight: float = 1.0,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> FeedbackResponse:
+        """Rate the requests of a trace: ``value`` from -10 to 10, ``weight`` from 0 to 1."""
+        return self._run(
+            create_feedback(
+                self._client, trace_id=trace_id, value=value, weight=weight, metadata=metadata
+            )
+        )
+
+    def bulk_create(self, feedbacks: Sequence[Mapping[str, Any]]) -> FeedbackResponse:
+        """Send several feedbacks (dicts of :meth:`create`'s arguments) in one request;
+        ``feedback_ids`` come back in their order."""
+        return self._run(bulk_create_feedback(self._client, feedbacks))
+
+    def update(
+        self,
+        feedback_id: str,
+        *,
+        value: int,
+        weight: float = 1.0,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> FeedbackResponse:
+        """Change a feedback's value, weight or metadata."""
+        return self._run(
+            update_feedback(
+                self._client, feedback_id, value=value, weight=weight, metadata=metadata
+            )
+        )
 
 
-class AsyncFeedback(_Resource):
+class AsyncFeedback(AsyncResource):
     """``async_client.feedback``: the coroutine twin of :class:`Feedback`."""
 
-    create = async_op(create_feedback, "create")
-    bulk_create = async_op(bulk_create_feedback, "bulk_create")
-    update = async_op(update_feedback, "update")
+    async def create(
+        self,
+        *,
+        trace_id: str,
+        value: int,
+        weight: float = 1.0,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> FeedbackResponse:
+        """Rate the requests of a trace: ``value`` from -10 to 10, ``weight`` from 0 to 1."""
+        return await self._run(
+            create_feedback(
+                self._client, trace_id=trace_id, value=value, weight=weight, metadata=metadata
+            )
+        )
+
+    async def bulk_create(self, feedbacks: Sequence[Mapping[str, Any]]) -> FeedbackResponse:
+        """Send several feedbacks (dicts of :meth:`create`'s arguments) in one request;
+        ``feedback_ids`` come back in their order."""
+        return await self._run(bulk_create_feedback(self._client, feedbacks))
+
+    async def update(
+        self,
+        feedback_id: str,
+        *,
+        value: int,
+        weight: float = 1.0,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> FeedbackResponse:
+        """Change a feedback's value, weight or metadata."""
+        return await self._run(
+            update_feedback(
+                self._client, feedback_id, value=value, weight=weight, metadata=metadata
+            )
+        )

@@ -1,36 +1,40 @@
-"""The admin API's partial and label operations (steps as in ``prompts.py``)."""
+"""Prompt partials (``{{>pp-part}}``): ``client.partials`` and its operations.
+
+Each operation is written once as steps (see ``_steps.py``); :class:`Partials` and
+:class:`AsyncPartials` only run them.
+"""
 
 from __future__ import annotations
 
 from .._base_client import BaseClient
 from .._errors import PortkeyConfigError
 from ._models import (
-    Label,
     PartialCreated,
     PartialUpdated,
     PromptPartial,
     PromptPartialList,
     PromptPartialVersionList,
 )
-from ._steps import Steps, admin_path, clean, step
+from ._steps import AsyncResource, Steps, SyncResource, admin_path, check_version, clean, step
 
 __all__ = [
-    "create_label",
+    "AsyncPartials",
+    "Partials",
     "create_partial",
-    "delete_label",
     "delete_partial",
     "list_partials",
     "partial_versions",
     "publish_partial",
-    "retrieve_label",
     "retrieve_partial",
-    "update_label",
     "update_partial",
 ]
 
 
 def _subject(partial_id: str) -> str:
     return f"partial {partial_id!r}"
+
+
+# --- operations -------------------------------------------------------------------
 
 
 def list_partials(
@@ -120,15 +124,13 @@ def update_partial(
 
 def publish_partial(client: BaseClient, partial_id: str, version: int) -> Steps[None]:
     """Make a version the partial's default (``PUT /prompts/partials/{id}/makeDefault``)."""
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise PortkeyConfigError(f"version must be a positive int, not {version!r}")
     path = admin_path("prompts", "partials", partial_id, "makeDefault")
     yield step(
         client,
         "PUT",
         path,
         "partials.publish",
-        body={"version": version},
+        body={"version": check_version(version)},
         subject=_subject(partial_id),
     )
 
@@ -139,64 +141,132 @@ def delete_partial(client: BaseClient, partial_id: str) -> Steps[None]:
     yield step(client, "DELETE", path, "partials.delete", subject=_subject(partial_id))
 
 
-def retrieve_label(client: BaseClient, label_id: str) -> Steps[Label]:
-    """One label by id (``GET /labels/{id}``)."""
-    path = admin_path("labels", label_id)
-    result: Label = yield step(
-        client, "GET", path, "labels.retrieve", Label, subject=f"label {label_id!r}"
-    )
-    return result
+# --- the resources ----------------------------------------------------------------
 
 
-def create_label(
-    client: BaseClient,
-    *,
-    name: str,
-    description: str | None = None,
-    color_code: str | None = None,
-    organisation_id: str | None = None,
-    workspace_id: str | None = None,
-) -> Steps[str]:
-    """Create a label (``POST /labels``); returns its id."""
-    if not isinstance(name, str) or not name or name in ("latest", "default") or name.isdigit():
-        raise PortkeyConfigError(
-            f"label name {name!r} is reserved or empty ('latest', 'default' and numbers "
-            "select versions)"
+class Partials(SyncResource):
+    """``client.partials``: prompt partials (``{{>pp-part}}``) and their versions."""
+
+    def list(self, *, collection_id: str | None = None) -> PromptPartialList:
+        """List prompt partials, optionally of one collection."""
+        return self._run(list_partials(self._client, collection_id=collection_id))
+
+    def retrieve(self, partial_id: str) -> PromptPartial:
+        """A partial with its published version (id or slug)."""
+        return self._run(retrieve_partial(self._client, partial_id))
+
+    def versions(self, partial_id: str) -> PromptPartialVersionList:
+        """Every version of a partial."""
+        return self._run(partial_versions(self._client, partial_id))
+
+    def create(
+        self,
+        *,
+        name: str,
+        string: str,
+        version_description: str | None = None,
+        workspace_id: str | None = None,
+    ) -> PartialCreated:
+        """Create a partial with ``string`` (its text) as its first version."""
+        return self._run(
+            create_partial(
+                self._client,
+                name=name,
+                string=string,
+                version_description=version_description,
+                workspace_id=workspace_id,
+            )
         )
-    body = clean(
-        {
-            "name": name,
-            "description": description,
-            "color_code": color_code,
-            "organisation_id": organisation_id,
-            "workspace_id": workspace_id,
-        }
-    )
-    created: Label = yield step(client, "POST", "/labels", "labels.create", _LabelId, body=body)
-    return created.id
+
+    def update(
+        self,
+        partial_id: str,
+        *,
+        string: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        status: str | None = None,
+    ) -> PartialUpdated:
+        """Change a partial; a new ``string`` makes a new version. At least one field."""
+        return self._run(
+            update_partial(
+                self._client,
+                partial_id,
+                string=string,
+                name=name,
+                description=description,
+                status=status,
+            )
+        )
+
+    def publish(self, partial_id: str, version: int) -> None:
+        """Make version number ``version`` the one ``{{>partial}}`` renders."""
+        return self._run(publish_partial(self._client, partial_id, version))
+
+    def delete(self, partial_id: str) -> None:
+        """Delete a partial."""
+        return self._run(delete_partial(self._client, partial_id))
 
 
-class _LabelId(Label):
-    """``POST /labels`` answers only ``{"id": ...}``."""
+class AsyncPartials(AsyncResource):
+    """``async_client.partials``: the coroutine twin of :class:`Partials`."""
 
-    name: str = ""
+    async def list(self, *, collection_id: str | None = None) -> PromptPartialList:
+        """List prompt partials, optionally of one collection."""
+        return await self._run(list_partials(self._client, collection_id=collection_id))
 
+    async def retrieve(self, partial_id: str) -> PromptPartial:
+        """A partial with its published version (id or slug)."""
+        return await self._run(retrieve_partial(self._client, partial_id))
 
-def update_label(
-    client: BaseClient,
-    label_id: str,
-    *,
-    name: str | None = None,
-    description: str | None = None,
-    color_code: str | None = None,
-) -> Steps[None]:
-    """Rename or describe a label (``PUT /labels/{id}``)."""
-    body = clean({"name": name, "description": description, "color_code": color_code})
-    path = admin_path("labels", label_id)
-    yield step(client, "PUT", path, "labels.update", body=body, subject=f"label {label_id!r}")
+    async def versions(self, partial_id: str) -> PromptPartialVersionList:
+        """Every version of a partial."""
+        return await self._run(partial_versions(self._client, partial_id))
 
+    async def create(
+        self,
+        *,
+        name: str,
+        string: str,
+        version_description: str | None = None,
+        workspace_id: str | None = None,
+    ) -> PartialCreated:
+        """Create a partial with ``string`` (its text) as its first version."""
+        return await self._run(
+            create_partial(
+                self._client,
+                name=name,
+                string=string,
+                version_description=version_description,
+                workspace_id=workspace_id,
+            )
+        )
 
-def delete_label(client: BaseClient, label_id: str) -> Steps[None]:
-    """Delete a label (``DELETE /labels/{id}``)."""
-    path = admin_path("labels", label_id)
-    yield step(client, "DELETE", path, "labels.delete", subject=f"label {label_id!r}")
+    async def update(
+        self,
+        partial_id: str,
+        *,
+        string: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        status: str | None = None,
+    ) -> PartialUpdated:
+        """Change a partial; a new ``string`` makes a new version. At least one field."""
+        return await self._run(
+            update_partial(
+                self._client,
+                partial_id,
+                string=string,
+                name=name,
+                description=description,
+                status=status,
+            )
+        )
+
+    async def publish(self, partial_id: str, version: int) -> None:
+        """Make version number ``version`` the one ``{{>partial}}`` renders."""
+        return await self._run(publish_partial(self._client, partial_id, version))
+
+    async def delete(self, partial_id: str) -> None:
+        """Delete a partial."""
+        return await self._run(delete_partial(self._client, partial_id))

@@ -1,0 +1,106 @@
+"""Every object the clients' public methods return, importable from one public place.
+
+Annotate with these, or ``isinstance``-check against them::
+
+    from portkey_integrations.types import Completion, Prompt, FeedbackResponse
+
+- completions (``client.complete``, ``client.stream``, ``client.render``):
+  :class:`Completion`, :class:`Choice`, :class:`Message`, :class:`ToolCall`,
+  :class:`Usage`, :class:`Stream` / :class:`AsyncStream` of :class:`CompletionChunk`,
+  :class:`RenderedPrompt`, and :class:`ResponseInfo` (``.portkey`` on each);
+- embeddings (``client.embed``): :class:`EmbeddingResponse` of :class:`Embedding`;
+- prompts (``client.prompts``): :class:`Prompt`, :class:`PromptList`,
+  :class:`PromptVersionList`, :class:`PromptCreated`, :class:`PromptUpdated`, and what a
+  template reads (:class:`TemplateInfo`, :class:`VariableUse`);
+- partials (``client.partials``): :class:`PromptPartial`, :class:`PromptPartialList`,
+  :class:`PromptPartialVersionList`, :class:`PartialCreated`, :class:`PartialUpdated`;
+- labels (``client.labels``): :class:`Label`, :class:`LabelList`;
+- feedback (``client.feedback``): :class:`FeedbackResponse`.
+
+The classes live in private modules; this module only gathers them (a test holds it
+complete), so importing it costs what importing those modules costs.
+"""
+
+from __future__ import annotations
+
+from ._response import (
+    Choice,
+    ChunkChoice,
+    Completion,
+    CompletionChunk,
+    CompletionTokensDetails,
+    Delta,
+    DeltaToolCall,
+    FunctionCall,
+    Message,
+    PromptTokensDetails,
+    RenderedPrompt,
+    ResponseInfo,
+    ToolCall,
+    Usage,
+)
+from ._streaming import AsyncStream, Stream
+from ._templates.analysis import TemplateInfo, VariableUse
+from .resources._models import (
+    FeedbackResponse,
+    Label,
+    LabelList,
+    PartialCreated,
+    PartialUpdated,
+    Prompt,
+    PromptCreated,
+    PromptList,
+    PromptPartial,
+    PromptPartialList,
+    PromptPartialSummary,
+    PromptPartialVersion,
+    PromptPartialVersionList,
+    PromptSummary,
+    PromptUpdated,
+    PromptVersion,
+    PromptVersionList,
+    TemplateKind,
+)
+from .resources.embeddings import Embedding, EmbeddingResponse, EncodingFormat
+
+__all__ = [
+    "AsyncStream",
+    "Choice",
+    "ChunkChoice",
+    "Completion",
+    "CompletionChunk",
+    "CompletionTokensDetails",
+    "Delta",
+    "DeltaToolCall",
+    "Embedding",
+    "EmbeddingResponse",
+    "EncodingFormat",
+    "FeedbackResponse",
+    "FunctionCall",
+    "Label",
+    "LabelList",
+    "Message",
+    "PartialCreated",
+    "PartialUpdated",
+    "Prompt",
+    "PromptCreated",
+    "PromptList",
+    "PromptPartial",
+    "PromptPartialList",
+    "PromptPartialSummary",
+    "PromptPartialVersion",
+    "PromptPartialVersionList",
+    "PromptSummary",
+    "PromptTokensDetails",
+    "PromptUpdated",
+    "PromptVersion",
+    "PromptVersionList",
+    "RenderedPrompt",
+    "ResponseInfo",
+    "Stream",
+    "TemplateInfo",
+    "TemplateKind",
+    "ToolCall",
+    "Usage",
+    "VariableUse",
+]
