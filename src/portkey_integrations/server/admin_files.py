@@ -59,7 +59,9 @@ _PROMPT_KEYS = frozenset(
         "last_updated_at",
     }
 )
-_FILE_KEYS = _PROMPT_KEYS | {"versions", "published"}
+# "remote_version" is portkey-prompts' record of the Portkey version a file was
+# pulled at (its conflict check); the server reads past it.
+_FILE_KEYS = _PROMPT_KEYS | {"versions", "published", "remote_version"}
 
 
 def infer_kind(template: Any) -> PromptKind:
