@@ -23,7 +23,7 @@ __all__ = ["diff", "readable"]
 
 def readable(spec: dict[str, Any]) -> list[str]:
     """A version's content as lines to diff: a chat template as one block per message."""
-    content = content_of(spec)
+    content = {k: v for k, v in content_of(spec).items() if v is not None}
     template = spec.get("template")
     if isinstance(template, str) and template.lstrip().startswith("["):
         with contextlib.suppress(ValueError):

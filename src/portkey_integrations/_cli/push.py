@@ -154,6 +154,10 @@ def _refusals(plans: list[_Plan], args: argparse.Namespace, known: Known) -> Non
             )
 
 
+def _v(number: int | None) -> str:
+    return "none" if number is None else f"v{number}"
+
+
 def _describe(plan: _Plan, label: str | None) -> list[str]:
     remote = plan.remote
     lines = []
@@ -174,10 +178,10 @@ def _describe(plan: _Plan, label: str | None) -> list[str]:
             lines.append(f"{plan.name}: up to date (remote v{remote.newest})")
     was = remote.published if remote is not None else None
     if plan.publish:
-        lines.append(f"{plan.name}: publish local v{plan.target} (published now: v{was})")
+        lines.append(f"{plan.name}: publish local v{plan.target} (published now: {_v(was)})")
     if plan.label:
         now = remote.labels.get(label or "") if remote is not None else None
-        lines.append(f"{plan.name}: move label {label!r} to local v{plan.target} (now: v{now})")
+        lines.append(f"{plan.name}: move label {label!r} to local v{plan.target} (now: {_v(now)})")
     return lines
 
 
@@ -208,7 +212,10 @@ def _apply(api: Api, folder: Folder, plan: _Plan, args: argparse.Namespace) -> l
         notes.append(f"label {args.label!r}")
     if notes:
         note = f" ({', '.join(notes)})"
-        lines = [lines[-1] + note] if lines else [f"{plan.name}: v{target}{note}"]
+        if lines:
+            lines[-1] += note
+        else:
+            lines.append(f"{plan.name}: v{target}{note}")
     lines.append(_write_back(api, folder, item, ref))
     return lines
 

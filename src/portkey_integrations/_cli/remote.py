@@ -24,6 +24,7 @@ __all__ = ["Api", "Remote", "same_content"]
 
 _PAGE = 100
 _ATTEMPTS = 3
+_PAUSE = 0.2
 _T = TypeVar("_T")
 
 
@@ -89,13 +90,13 @@ class Api:
     """The admin API for the CLI: snapshots, and writes that look before they retry."""
 
     def __init__(
-        self, base_url: str | None, api_key: str | None, err: TextIO, *, pause: float = 0.2
+        self, base_url: str | None, api_key: str | None, err: TextIO
     ) -> None:
         self.read = PortkeyClient(base_url=base_url, api_key=api_key)
         self.read.base_url  # noqa: B018 - fail on a missing configuration before any work
         self.write = PortkeyClient(base_url=base_url, api_key=api_key, max_retries=0)
         self.err = err
-        self.pause = pause
+
         self._label_names: dict[str, str] | None = None
 
     # --- reads -------------------------------------------------------------------
@@ -178,7 +179,7 @@ class Api:
                 if attempt == _ATTEMPTS:
                     raise
                 self.err.write(f"{what}: {exc}; nothing landed, retrying\n")
-                time.sleep(self.pause * attempt)
+                time.sleep(_PAUSE * attempt)
         raise AssertionError("unreachable")
 
     def add_version(self, ref: str, partial: bool, spec: dict[str, Any], after: int) -> int:
