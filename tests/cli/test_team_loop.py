@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import add_version, run, templates
+from cli_support import add_version, run, templates
 
 from portkey_integrations import PortkeyClient
 from portkey_integrations.server import LocalPortkeyServer
@@ -16,9 +16,7 @@ def _file(folder: Path, name: str = "pp-greet") -> dict:
     return json.loads((folder / f"{name}.json").read_text())
 
 
-def test_two_working_copies_conflict_then_force(
-    remote: LocalPortkeyServer, tmp_path: Path
-) -> None:
+def test_two_working_copies_conflict_then_force(remote: LocalPortkeyServer, tmp_path: Path) -> None:
     url = remote.base_url
     ann, bob = tmp_path / "ann", tmp_path / "bob"
     for copy in (ann, bob):
@@ -134,7 +132,7 @@ def test_diff_finds_every_drift(remote: LocalPortkeyServer, tmp_path: Path) -> N
     assert code == 1 and "pp-greet: v1 differs from Portkey's v1" in out
     assert '-      "content": "Hi {{name}}"\n' in out
     assert '+      "content": "Hello there {{name}}"\n' in out
-    assert '"role": "system"' in out
+    assert '       "role": "user",' in out  # the changed message, whole
 
     # A partial's content is drift too.
     run(url, "pull", "--to", str(tmp_path), "--force")
@@ -165,7 +163,7 @@ def test_pull_keeps_unpushed_versions_unless_forced(
     run(url, "pull", "pp-greet", "--to", str(tmp_path))
     add_version(tmp_path / "pp-greet.json", "Draft {{name}}")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    code, out, err = run(url, "pull", "--to", str(tmp_path))
+    code, _, err = run(url, "pull", "--to", str(tmp_path))
     assert code == 4 and "pp-greet.json (pp-greet): v4" in err and "--force" in err
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing written
     code, _, err = run(url, "pull", "--to", str(tmp_path), "--force")
