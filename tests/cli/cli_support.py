@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -61,13 +62,14 @@ class Rule:
 @dataclass
 class Proxy:
     """An HTTP proxy in front of a local server: failure rules, and names renamed both
-    ways (``renames``: the server's name -> the name clients see)."""
+    ways (``renames``: a pattern of the server's names -> the name clients see)."""
 
     upstream: str
     base_url: str = ""
     rules: list[Rule] = field(default_factory=list)
     renames: dict[str, str] = field(default_factory=dict)
     log: list[tuple[str, str, int]] = field(default_factory=list)
+    seen_names: dict[str, str] = field(default_factory=dict)  # shown -> real
 
     def fail(self, method: str, path: str, **options: Any) -> Rule:
         rule = Rule(method, path, **options)
@@ -82,28 +84,34 @@ class Proxy:
         return None
 
     def outward(self, data: Any) -> Any:
-        return _swap(data, self.renames)
+        def rename(text: str) -> str:
+            for pattern, shown in self.renames.items():
+                if re.fullmatch(pattern, text):
+                    self.seen_names[shown] = text
+                    return shown
+            return text
+
+        return _swap(data, rename)
 
     def inward_path(self, path: str) -> str:
-        back = {v: k for k, v in self.renames.items()}
         raw, _, query = path.partition("?")
+        back = self.seen_names
         segments = [quote(back.get(unquote(s), unquote(s)), safe="") for s in raw.split("/")]
         return "/".join(segments) + (f"?{query}" if query else "")
 
     def inward_body(self, body: bytes) -> bytes:
-        if not body or not self.renames:
+        if not body or not self.seen_names:
             return body
-        back = {v: k for k, v in self.renames.items()}
-        return json.dumps(_swap(json.loads(body), back)).encode()
+        return json.dumps(_swap(json.loads(body), lambda t: self.seen_names.get(t, t))).encode()
 
 
-def _swap(data: Any, names: dict[str, str]) -> Any:
+def _swap(data: Any, rename: Callable[[str], str]) -> Any:
     if isinstance(data, str):
-        return names.get(data, data)
+        return rename(data)
     if isinstance(data, list):
-        return [_swap(x, names) for x in data]
+        return [_swap(x, rename) for x in data]
     if isinstance(data, dict):
-        return {k: _swap(v, names) for k, v in data.items()}
+        return {k: _swap(v, rename) for k, v in data.items()}
     return data
 
 

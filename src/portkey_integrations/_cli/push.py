@@ -125,7 +125,8 @@ def _refusals(plans: list[_Plan], args: argparse.Namespace, known: Known) -> Non
             if problem is not None:
                 problems.append(f"  {plan.name} v{number} ({plan.item.path.name}): {problem}\n")
     if problems:
-        raise CheckFailed("nothing sent: these versions would not render:\n" + "".join(problems))
+        listed = "".join(problems).rstrip()
+        raise CheckFailed(f"nothing sent: these versions would not render:\n{listed}")
     conflicts = []
     for plan in plans:
         if plan.moved:

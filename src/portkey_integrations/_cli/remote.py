@@ -89,9 +89,7 @@ def _ambiguous(exc: Exception) -> bool:
 class Api:
     """The admin API for the CLI: snapshots, and writes that look before they retry."""
 
-    def __init__(
-        self, base_url: str | None, api_key: str | None, err: TextIO
-    ) -> None:
+    def __init__(self, base_url: str | None, api_key: str | None, err: TextIO) -> None:
         self.read = PortkeyClient(base_url=base_url, api_key=api_key)
         self.read.base_url  # noqa: B018 - fail on a missing configuration before any work
         self.write = PortkeyClient(base_url=base_url, api_key=api_key, max_retries=0)
