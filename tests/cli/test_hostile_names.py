@@ -104,3 +104,21 @@ def test_exit_codes_are_documented(capsys: pytest.CaptureFixture[str]) -> None:
     text = capsys.readouterr().out
     for line in ("1   diff found differences", "4   conflict", "5   a version would not render"):
         assert line in text
+
+
+def test_a_failed_write_leaves_the_old_file_whole(
+    remote: LocalPortkeyServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = remote.base_url
+    assert run(url, "pull", "pp-greet", "--to", str(tmp_path))[0] == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    remote.register("pp-greet", "Changed {{name}}")
+
+    def full_disk(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("portkey_integrations._templates.files.os.replace", full_disk)
+    code, _, err = run(url, "pull", "pp-greet", "--to", str(tmp_path))
+    monkeypatch.undo()
+    assert code == 6 and "No space left on device" in err, err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temp file left

@@ -92,3 +92,23 @@ def test_a_502_that_did_not_land_is_retried_once(
     assert code == 0 and "nothing landed, retrying" in err, err
     assert templates(remote, "pp-greet")[4] == "Retry {{name}}"
     assert len(remote.store.get("pp-greet").versions) == 4
+
+
+def test_a_create_whose_rename_was_lost_is_found_on_rerun(
+    remote: LocalPortkeyServer, tmp_path: Path
+) -> None:
+    collection = remote.store.get("pp-greet").collection_id
+    original = json.dumps({"id": "pp-solo", "collection_id": collection, "template": "Solo {{x}}"})
+    (tmp_path / "pp-solo.json").write_text(original)
+    before = set(remote.store.ids())
+    assert run(remote.base_url, "push", str(tmp_path))[0] == 0
+    (made,) = set(remote.store.ids()) - before
+    # As if the process had died before renaming the file: the old file is back.
+    (tmp_path / f"{made}.json").unlink()
+    (tmp_path / "pp-solo.json").write_text(original)
+    code, out, err = run(remote.base_url, "push", str(tmp_path), "--publish")
+    assert code == 0, err
+    assert "local v1 already sent as v1" in out
+    assert set(remote.store.ids()) - before == {made}
+    assert json.loads((tmp_path / f"{made}.json").read_text())["remote_version"] == 1
+    assert not (tmp_path / "pp-solo.json").exists()

@@ -29,6 +29,7 @@ class _Plan:
 
     item: LocalPrompt
     remote: Remote | None
+    base: int | None = None  # the remote version the file is based on
     pending: list[int] = field(default_factory=list)  # local numbers to send, in order
     numbers: dict[int, int] = field(default_factory=dict)  # local number -> remote number
     moved: list[int] = field(default_factory=list)  # remote versions the file never saw
@@ -47,13 +48,14 @@ class _Plan:
         return self.item.newest[0]
 
 
-def _plan(item: LocalPrompt, remote: Remote | None) -> _Plan:
+def _plan(item: LocalPrompt, remote: Remote | None, base: int | None = None) -> _Plan:
     plan = _Plan(item, remote)
     numbers = sorted(item.versions)
     if remote is None:
         plan.pending = numbers
         return plan
-    base = based_on(item)
+    base = based_on(item) if base is None else base
+    plan.base = base
     if base is None:
         # A file without a recorded base (written by hand or by an older pull): send the
         # versions above Portkey's newest, else the newest when its content differs.
@@ -87,6 +89,20 @@ def _plan(item: LocalPrompt, remote: Remote | None) -> _Plan:
         else:
             plan.moved.append(number)
     return plan
+
+
+def _plan_of(api: Api, item: LocalPrompt) -> _Plan:
+    remote = api.get(item.id, item.partial)
+    if remote is not None or based_on(item) is not None:
+        return _plan(item, remote)
+    # A new file: an earlier push may have created it (Portkey picked another slug) and
+    # stopped before renaming the file. Its first version, under the same name, is ours.
+    first = item.versions[min(item.versions)]
+    for ref in sorted(api.named(str(item.data.get("name") or item.id), item.partial)):
+        found = api.get(ref, item.partial)
+        if found is not None and 1 in found.versions and same_content(first, found.versions[1]):
+            return _plan(item, found, base=0)
+    return _plan(item, None)
 
 
 def _pointers(plan: _Plan, args: argparse.Namespace) -> None:
@@ -132,7 +148,7 @@ def _refusals(plans: list[_Plan], args: argparse.Namespace, known: Known) -> Non
         if plan.moved:
             conflicts.append(
                 f"  {plan.name}: Portkey has {', '.join(f'v{n}' for n in plan.moved)} since "
-                f"{plan.item.path.name} was based on v{based_on(plan.item)}\n"
+                f"{plan.item.path.name} was based on v{plan.base}\n"
             )
         if plan.changed:
             conflicts.append(
@@ -167,10 +183,8 @@ def _describe(plan: _Plan, label: str | None) -> list[str]:
         lines.append(f"{plan.name}: create from local v{first}")
         lines += [f"{plan.name}: new version from local v{n}" for n in rest]
     else:
-        lines += [
-            f"{plan.name}: new version from local v{n} (remote newest v{remote.newest})"
-            for n in plan.pending
-        ]
+        since = f"Portkey moved to v{remote.newest}!" if plan.moved else f"remote v{remote.newest}"
+        lines += [f"{plan.name}: new version from local v{n} ({since})" for n in plan.pending]
         lines += [
             f"{plan.name}: local v{n} already sent as v{plan.numbers[n]} (record it)"
             for n in plan.adopted
@@ -188,7 +202,7 @@ def _describe(plan: _Plan, label: str | None) -> list[str]:
 
 def _apply(api: Api, folder: Folder, plan: _Plan, args: argparse.Namespace) -> list[str]:
     item, remote = plan.item, plan.remote
-    ref = item.id
+    ref = remote.id if remote is not None else item.id
     lines = []
     newest = remote.newest if remote is not None else 0
     for position, number in enumerate(plan.pending):
@@ -240,7 +254,7 @@ def push(api: Api, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.label is not None and args.label not in api.label_names().values():
         names = ", ".join(sorted(api.label_names().values()))
         raise Usage(f"unknown label {args.label!r}; labels: {names}")
-    plans = [_plan(item, api.get(item.id, item.partial)) for item in folder.items]
+    plans = [_plan_of(api, item) for item in folder.items]
     for plan in plans:
         _pointers(plan, args)
     out.write(

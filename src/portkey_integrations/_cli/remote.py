@@ -210,10 +210,10 @@ class Api:
 
     def create(self, name: str, partial: bool, spec: dict[str, Any], collection: str | None) -> str:
         """Create a prompt (or partial) named ``name`` from ``spec``; returns its ref."""
-        before = self._named(name, partial)
+        before = self.named(name, partial)
 
         def landed() -> str | None:
-            made = [ref for ref in self._named(name, partial) if ref not in before]
+            made = [ref for ref in self.named(name, partial) if ref not in before]
             return made[0] if made else None
 
         def do() -> str:
@@ -225,7 +225,8 @@ class Api:
 
         return self._safely(f"{name}: create", do, landed)
 
-    def _named(self, name: str, partial: bool) -> set[str]:
+    def named(self, name: str, partial: bool) -> set[str]:
+        """The refs of the prompts (or partials) called ``name``."""
         if partial:
             listed = self.read.partials.list().data
             return {p.slug or p.id for p in listed if p.name == name}
