@@ -23,6 +23,7 @@ from typing import TextIO
 
 from ._cli.diff import diff
 from ._cli.errors import EXIT_CODES, INTERNAL, INTERRUPTED, REMOTE, USAGE, CliError, UnsafePath
+from ._cli.folder import shown
 from ._cli.pointers import label, publish
 from ._cli.pull import pull
 from ._cli.push import push
@@ -42,7 +43,8 @@ def _list(api: Api, args: argparse.Namespace, out: TextIO) -> int:
         return 0
     for prompt in listed:
         out.write(
-            f"{prompt.ref}\tv{prompt.prompt_version}\t{prompt.model or '-'}\t{prompt.name or ''}\n"
+            f"{shown(prompt.ref)}\tv{prompt.prompt_version}\t{prompt.model or '-'}\t"
+            f"{shown(prompt.name or '')}\n"
         )
     return 0
 

@@ -61,8 +61,18 @@ def test_partials_known_locally_or_remotely_pass(
         '{"role": "user", "content": "{{name}}"}]',
     )
     code, out, err = run(url, "push", str(tmp_path))
+    # Portkey picks a new partial's slug: the versions naming the local id are held back.
+    assert code == 5, err
+    (made,) = [p for p in tmp_path.glob("pl-*.json") if p.name != "pl-tone.json"]
+    slug = json.loads(made.read_text())["id"]
+    assert f"pp-greet v4 names partial 'pl-local', which Portkey created as '{slug}'" in err
+    assert sorted(remote.store.get("pp-greet").versions) == [1, 2, 3]
+    path = tmp_path / "pp-greet.json"
+    path.write_text(path.read_text().replace("{{>pl-local}}", f"{{{{>{slug}}}}}"))
+    code, out, err = run(url, "push", str(tmp_path))
     assert code == 0, err
-    assert "partial pl-local: created as" in out and "pp-greet: pushed as v5" in out
+    assert "pp-greet: pushed as v5" in out
+    assert slug in remote.store.get("pp-greet").versions[4].template
 
 
 def test_publish_and_label_refuse_a_version_that_would_not_render(

@@ -15,8 +15,9 @@ from typing import Any, TextIO
 
 from .._templates.files import LocalPrompt, content_of, dump
 from .errors import DIFFERENT, OK
-from .folder import based_on, open_folder, shown
-from .remote import Api, Remote, same_content
+from .folder import open_folder, shown
+from .history import based_on, same_content
+from .remote import Api, Remote
 
 __all__ = ["diff", "readable"]
 

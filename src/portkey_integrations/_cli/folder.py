@@ -26,19 +26,12 @@ from .._templates.files import (
 from .errors import UnsafePath
 
 __all__ = [
-    "BASE",
     "MIRROR",
     "Folder",
-    "based_on",
     "file_stem",
     "open_folder",
     "shown",
-    "unpushed",
 ]
-
-BASE = "remote_version"
-"""A prompt file's field: Portkey's newest version when the file was last pulled or
-pushed (the parent a push checks against, as a commit's parent)."""
 
 MIRROR = "mirror"
 """``_labels.json``'s field set by a full pull: the folder holds every prompt, so a
@@ -62,14 +55,6 @@ def file_stem(name: str) -> str:
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     cleaned = _UNSAFE_CHAR.sub("_", name).strip("._-")[:60]
     return f"{cleaned}-{digest}" if cleaned else f"prompt-{digest}"
-
-
-def based_on(item: LocalPrompt) -> int | None:
-    """The remote version a file was based on (``None``: not recorded)."""
-    value = item.data.get(BASE)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
 
 
 @dataclass
@@ -156,20 +141,3 @@ def open_folder(path: str | Path, *, create: bool = False) -> Folder:
 def shown(name: str) -> str:
     """A name from a server or a file, safe to print on one line."""
     return name if name.isprintable() and len(name) <= 120 else repr(name[:120])
-
-
-def unpushed(item: LocalPrompt, remote: dict[int, dict[str, Any]]) -> list[str]:
-    """The versions of a file Portkey does not hold (a pull would lose them): each as
-    ``"v4"`` (never pushed) or ``"v2 (changed)"`` (edited after it was pushed)."""
-    from .remote import same_content
-
-    base = based_on(item)
-    out = []
-    for number, spec in sorted(item.versions.items()):
-        theirs = remote.get(number)
-        if theirs is not None:
-            if not same_content(spec, theirs):
-                out.append(f"v{number} (changed)")
-        elif base is None or number > base:
-            out.append(f"v{number}")
-    return out

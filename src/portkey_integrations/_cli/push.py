@@ -14,11 +14,13 @@ import argparse
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from .._templates.analysis import analyze_template, split_partial_ref
 from .._templates.files import LocalPrompt
-from .checks import template_problem
+from .checks import template_problem, template_text
 from .errors import CheckFailed, Conflict, Usage
-from .folder import Folder, based_on, open_folder, shown
-from .remote import Api, Remote, same_content
+from .folder import Folder, open_folder, shown
+from .history import based_on, same_content
+from .remote import Api, Remote
 
 __all__ = ["Known", "push"]
 
@@ -37,6 +39,16 @@ class _Plan:
     adopted: list[int] = field(default_factory=list)  # sent by an interrupted push
     publish: bool = False
     label: bool = False
+    created: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """The prompt's id in Portkey (a created prompt's once made)."""
+        return self.created or (self.remote.id if self.remote is not None else self.item.id)
+
+    @ref.setter
+    def ref(self, value: str) -> None:
+        self.created = value
 
     @property
     def name(self) -> str:
@@ -202,7 +214,7 @@ def _describe(plan: _Plan, label: str | None) -> list[str]:
 
 def _apply(api: Api, folder: Folder, plan: _Plan, args: argparse.Namespace) -> list[str]:
     item, remote = plan.item, plan.remote
-    ref = remote.id if remote is not None else item.id
+    ref = plan.ref
     lines = []
     newest = remote.newest if remote is not None else 0
     for position, number in enumerate(plan.pending):
@@ -210,7 +222,7 @@ def _apply(api: Api, folder: Folder, plan: _Plan, args: argparse.Namespace) -> l
         if remote is None and position == 0:
             name = str(item.data.get("name") or item.id)
             collection = item.data.get("collection_id") or args.collection
-            ref = api.create(name, item.partial, spec, collection)
+            ref = plan.ref = api.create(name, item.partial, spec, collection)
             newest = 1
             lines.append(f"{plan.name}: created as {shown(ref)} (v1)")
         else:
@@ -269,6 +281,25 @@ def push(api: Api, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.dry_run:
         out.write(f"dry run: {len(todo)} prompt(s) would change; nothing sent\n")
         return 0
-    for plan in todo:
+    renamed: dict[str, str] = {}  # a new partial's local id -> the slug Portkey gave it
+    # Partials first: a prompt version never reaches Portkey before the partial it names.
+    for plan in sorted(todo, key=lambda p: not p.item.partial):
+        _renamed_partials(plan, renamed)
         out.write("".join(f"{line}\n" for line in _apply(api, folder, plan, args)))
+        if plan.item.partial and plan.remote is None and plan.ref != plan.item.id:
+            renamed[plan.item.id] = plan.ref
     return 0
+
+
+def _renamed_partials(plan: _Plan, renamed: dict[str, str]) -> None:
+    """Refuse to send versions naming a partial this push created under another slug."""
+    for number in plan.pending:
+        text = template_text(plan.item.versions[number]["template"])
+        for ref in analyze_template(text, chat=False).partials:
+            old = split_partial_ref(ref)[0]
+            if old in renamed:
+                raise CheckFailed(
+                    f"{plan.name} v{number} names partial {shown(old)!r}, which Portkey "
+                    f"created as {shown(renamed[old])!r}: name that and push again "
+                    f"(nothing of {plan.name} was sent)"
+                )

@@ -17,20 +17,16 @@ from typing import Any, TextIO, TypeVar
 
 from .._client import PortkeyClient
 from .._errors import APIConnectionError, APIStatusError, PromptNotFoundError
-from .._templates.files import body_of, content_of, differences, partial_version_spec
+from .._templates.files import body_of, content_of, partial_version_spec
 from .._templates.files import version_spec as prompt_version_spec
+from .history import BASE, same_content
 
-__all__ = ["Api", "Remote", "same_content"]
+__all__ = ["Api", "Remote"]
 
 _PAGE = 100
 _ATTEMPTS = 3
 _PAUSE = 0.2
 _T = TypeVar("_T")
-
-
-def same_content(local: dict[str, Any], remote: dict[str, Any]) -> bool:
-    """Whether a local version and a remote one hold the same content."""
-    return not differences(local, remote)
 
 
 @dataclass
@@ -54,8 +50,6 @@ class Remote:
     def file_data(self, keep: Iterable[int] | None = None) -> dict[str, Any]:
         """The prompt file for this snapshot (only the versions ``keep`` names, if given),
         recording :data:`~.folder.BASE`."""
-        from .folder import BASE
-
         numbers = sorted(self.versions if keep is None else set(keep) & set(self.versions))
         data: dict[str, Any] = {
             "id": self.id,
