@@ -61,8 +61,9 @@ def test_stems_are_distinct_and_stable() -> None:
     assert file_stem("../x") == file_stem("../x") != file_stem("..x")
 
 
+@pytest.mark.parametrize("slug", ["../../escaped", "/tmp/abs", "a\x00b", "_labels", "x" * 300])
 def test_push_of_a_prompt_the_server_names_hostilely(
-    remote: LocalPortkeyServer, proxy: Proxy, tmp_path: Path
+    remote: LocalPortkeyServer, proxy: Proxy, tmp_path: Path, slug: str
 ) -> None:
     collection = remote.store.get("pp-joke").collection_id
     folder = tmp_path / "prompts"
@@ -70,13 +71,14 @@ def test_push_of_a_prompt_the_server_names_hostilely(
     (folder / "pp-made.json").write_text(
         json.dumps({"id": "pp-made", "collection_id": collection, "template": "Made {{x}}"})
     )
-    proxy.renames[r"pp-pp-made.*"] = "../../escaped"
-    code, out, err = run(proxy.base_url, "push", str(folder))
+    proxy.renames[r"pp-pp-made.*"] = slug
+    code, out, err = run(proxy.base_url, "push", str(folder), "--publish")
     assert code == 0, err
-    assert "created as ../../escaped" in out
-    assert _tree(tmp_path) == {"prompts", f"prompts/{file_stem('../../escaped')}.json"}
-    data = json.loads((folder / f"{file_stem('../../escaped')}.json").read_text())
-    assert data["id"] == "../../escaped" and data["remote_version"] == 1
+    assert "pp-made: created as" in out
+    stem = file_stem(slug)
+    assert _tree(tmp_path) == {"prompts", f"prompts/{stem}.json"}
+    data = json.loads((folder / f"{stem}.json").read_text())
+    assert data["id"] == slug and data["remote_version"] == 1 and data["published"] == 1
     assert run(proxy.base_url, "diff", str(folder))[0] == 0
 
 
