@@ -124,3 +124,15 @@ def test_a_failed_write_leaves_the_old_file_whole(
     monkeypatch.undo()
     assert code == 6 and "No space left on device" in err, err
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no temp file left
+
+
+def test_two_prompts_that_would_share_a_file_stop_the_pull(
+    remote: LocalPortkeyServer, proxy: Proxy, tmp_path: Path
+) -> None:
+    remote.register("pp-case", "Lower {{x}}")
+    remote.register("pp-other", "Other {{x}}")
+    proxy.renames["pp-other"] = "PP-CASE"  # one file on a case-insensitive disk
+    proxy.seen_names["PP-CASE"] = "pp-other"
+    code, _, err = run(proxy.base_url, "pull", "pp-case", "PP-CASE", "--to", str(tmp_path / "p"))
+    assert code == 6 and "nothing written" in err, err
+    assert not list((tmp_path / "p").iterdir())

@@ -90,10 +90,12 @@ def pull(api: Api, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     targets: dict[str, str] = {}
     for remote in remotes:
         path = folder.target(remote.id, remote.partial)
-        if targets.setdefault(path.name, remote.id) != remote.id:
+        # Compared without case: on macOS and Windows "PP-A.json" is "pp-a.json".
+        claimed = targets.setdefault(path.name.lower(), remote.id)
+        if claimed != remote.id:
             raise UnsafePath(
-                f"{path.name}: both {shown(targets[path.name])} and {shown(remote.id)} "
-                "would be written there"
+                f"{path.name}: both {shown(claimed)} and {shown(remote.id)} would be written "
+                "there; nothing written"
             )
     written = 0
     for remote in remotes:
