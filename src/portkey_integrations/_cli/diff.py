@@ -13,8 +13,8 @@ import difflib
 import json
 from typing import Any, TextIO
 
-from .._templates.files import LocalPrompt, content_of, dump
 from .errors import DIFFERENT, OK
+from .fileformat import LocalPrompt, content_of, dump
 from .folder import open_folder, shown
 from .history import based_on, same_content
 from .remote import Api, Remote

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._templates.files import (
+from .errors import UnsafePath
+from .fileformat import (
     LABELS_FILE,
     LocalPrompt,
-    PromptFolderError,
+    PromptFileError,
     load_folder,
     write_json,
 )
-from .errors import UnsafePath
 
 __all__ = [
     "MIRROR",
@@ -106,7 +106,7 @@ def _refuse_other_formats(root: Path) -> None:
         p.name for p in root.iterdir() if p.suffix.lower() in (".yaml", ".yml") and p.is_file()
     )
     if others:
-        raise PromptFolderError(
+        raise PromptFileError(
             root / others[0],
             "YAML prompt files are not supported: prompt files are JSON "
             f"(found {', '.join(others)})",
@@ -118,13 +118,13 @@ def open_folder(path: str | Path, *, create: bool = False) -> Folder:
     root = Path(path)
     if create:
         if root.exists() and not root.is_dir():
-            raise PromptFolderError(root, "not a folder")
+            raise PromptFileError(root, "not a folder")
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UnsafePath(f"{root}: cannot create the folder: {exc.strerror or exc}") from None
     if not root.is_dir():
-        raise PromptFolderError(root, "not a folder of prompt files")
+        raise PromptFileError(root, "not a folder of prompt files")
     _refuse_other_formats(root)
     items = load_folder(root)
     mirror = False
@@ -133,7 +133,7 @@ def open_folder(path: str | Path, *, create: bool = False) -> Folder:
         try:
             data = json.loads(labels.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise PromptFolderError(labels, f"cannot read the labels: {exc}") from None
+            raise PromptFileError(labels, f"cannot read the labels: {exc}") from None
         mirror = isinstance(data, dict) and data.get(MIRROR) is True
     return Folder(root, items, mirror)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._templates.files import LocalPrompt, differences
+from .fileformat import LocalPrompt, differences
 
 __all__ = ["BASE", "based_on", "same_content", "unpushed"]
 

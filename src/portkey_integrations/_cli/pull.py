@@ -12,9 +12,9 @@ from typing import TextIO
 
 from .._errors import PromptNotFoundError
 from .._templates.analysis import analyze_template, split_partial_ref
-from .._templates.files import LABELS_FILE, labels_data
 from .checks import template_text
 from .errors import Conflict, UnsafePath
+from .fileformat import LABELS_FILE, labels_data
 from .folder import MIRROR, Folder, open_folder, shown
 from .history import unpushed
 from .remote import Api, Remote

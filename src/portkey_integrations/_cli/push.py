@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .._templates.analysis import analyze_template, split_partial_ref
-from .._templates.files import LocalPrompt
 from .checks import template_problem, template_text
 from .errors import CheckFailed, Conflict, Usage
+from .fileformat import LocalPrompt
 from .folder import Folder, open_folder, shown
 from .history import based_on, same_content
 from .remote import Api, Remote

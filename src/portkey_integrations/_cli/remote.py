@@ -17,8 +17,8 @@ from typing import Any, TextIO, TypeVar
 
 from .._client import PortkeyClient
 from .._errors import APIConnectionError, APIStatusError, PromptNotFoundError
-from .._templates.files import body_of, content_of, partial_version_spec
-from .._templates.files import version_spec as prompt_version_spec
+from .fileformat import body_of, content_of, partial_version_spec
+from .fileformat import version_spec as prompt_version_spec
 from .history import BASE, same_content
 
 __all__ = ["Api", "Remote"]
