@@ -136,3 +136,13 @@ def test_two_prompts_that_would_share_a_file_stop_the_pull(
     code, _, err = run(proxy.base_url, "pull", "pp-case", "PP-CASE", "--to", str(tmp_path / "p"))
     assert code == 6 and "nothing written" in err, err
     assert not list((tmp_path / "p").iterdir())
+
+
+def test_the_docs_list_every_exit_code() -> None:
+    from portkey_integrations._cli.errors import EXIT_CODES
+
+    root = Path(__file__).resolve().parents[2] / "docs"
+    for page in ("prompts-as-code.md", "errors-and-guarantees.md"):
+        text = (root / page).read_text()
+        for code, _ in EXIT_CODES:
+            assert f"\n| {code} | " in text, (page, code)
