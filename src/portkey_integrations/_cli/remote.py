@@ -49,7 +49,7 @@ class Remote:
 
     def file_data(self, keep: Iterable[int] | None = None) -> dict[str, Any]:
         """The prompt file for this snapshot (only the versions ``keep`` names, if given),
-        recording :data:`~.folder.BASE`."""
+        recording :data:`~.history.BASE`."""
         numbers = sorted(self.versions if keep is None else set(keep) & set(self.versions))
         data: dict[str, Any] = {
             "id": self.id,
@@ -177,18 +177,14 @@ class Api:
     def add_version(self, ref: str, partial: bool, spec: dict[str, Any], after: int) -> int:
         """Make ``spec`` a new version of ``ref`` (whose newest is ``after``); its number."""
 
-        def landed() -> int | None:
-            now = self.get(ref, partial)
+        def made(now: Remote | None) -> int | None:
             if now is None:
                 return None
-            return next(
-                (
-                    n
-                    for n in sorted(now.versions)
-                    if n > after and same_content(spec, now.versions[n])
-                ),
-                None,
-            )
+            later = [n for n in sorted(now.versions) if n > after]
+            return next((n for n in later if same_content(spec, now.versions[n])), None)
+
+        def landed() -> int | None:
+            return made(self.get(ref, partial))
 
         def do() -> int:
             if partial:
@@ -196,9 +192,8 @@ class Api:
             else:
                 self.write.prompts.update(ref, **body_of(spec))
             now = self.get(ref, partial)
-            newest = now.newest if now is not None else 0
             # The version with this content, else the newest (a server may normalise it).
-            return landed() or max(newest, after + 1)
+            return made(now) or max(now.newest if now is not None else 0, after + 1)
 
         return self._safely(f"{ref}: new version", do, landed)
 
