@@ -30,7 +30,7 @@ class _Reader:
         self.err = err
         self.found: dict[tuple[bool, str], Remote] = {}
         self.partials: dict[str, bool] = {}  # partial id -> exists
-        self.skipped: dict[str, set[int]] = {}
+        self.skipped: dict[tuple[bool, str], set[int]] = {}
 
     def add(self, remote: Remote) -> None:
         if (remote.partial, remote.id) in self.found:
@@ -40,7 +40,7 @@ class _Reader:
             names = analyze_template(template_text(spec["template"]), chat=False).partials
             for name in sorted({split_partial_ref(n)[0] for n in names} - {""}):
                 if not self.partial(name):
-                    self.skipped.setdefault(remote.id, set()).add(number)
+                    self.skipped.setdefault((remote.partial, remote.id), set()).add(number)
                     self.err.write(
                         f"warning: {shown(remote.id)} v{number} skipped: it names partial "
                         f"{shown(name)!r}, which Portkey does not have\n"
@@ -99,7 +99,7 @@ def pull(api: Api, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             )
     written = 0
     for remote in remotes:
-        skipped = reader.skipped.get(remote.id, set())
+        skipped = reader.skipped.get((remote.partial, remote.id), set())
         keep = [n for n in remote.versions if n not in skipped]
         if not keep:
             err.write(f"warning: {shown(remote.id)}: every version skipped; no file written\n")
