@@ -82,7 +82,9 @@ PROMPT_KEYS = frozenset(
     }
 )
 """The keys of a prompt file besides its versions (and those of the one-version shorthand)."""
-FILE_KEYS = PROMPT_KEYS | {"versions", "published"}
+# "remote_version" is portkey-prompts' record of the Portkey version a file was pulled at
+# (its conflict check); the server keeps it as it is.
+FILE_KEYS = PROMPT_KEYS | {"versions", "published", "remote_version"}
 """The keys of a prompt file in the full form."""
 
 OPTIONAL_FIELDS = ("tools", "functions", "tool_choice", "virtual_key", "template_metadata")
