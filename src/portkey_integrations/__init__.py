@@ -10,6 +10,7 @@ this package imports neither framework.
 from ._client import DEFAULT_BASE_URL, AsyncPortkeyClient, PortkeyClient
 from ._errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -54,6 +55,7 @@ from .resources.embeddings import Embedding, EmbeddingResponse
 __all__ = [
     "DEFAULT_BASE_URL",
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AsyncPortkeyClient",

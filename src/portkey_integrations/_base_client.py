@@ -20,6 +20,7 @@ from pydantic import BaseModel, SecretStr
 
 from ._errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     PortkeyConfigError,
@@ -267,28 +268,31 @@ class BaseClient:
             try:
                 result = model.model_validate(extra["body"])
             except ValueError as exc:
-                raise APIStatusError(
-                    f"response envelope's body is not a valid {model.__name__}: {exc}",
-                    status_code=response.status_code,
-                    body=response.text,
-                    trace_id=response.headers.get("x-portkey-trace-id"),
-                ) from None
+                what = f"response envelope's body is not a valid {model.__name__}: {exc}"
+                raise invalid_response(response, what) from None
         result._info = self._info(response)
         return result
 
 
 def parse_model(response: httpx.Response, model: type[_M]) -> _M:
     """Validate a JSON response body as ``model``; a body that does not fit raises
-    :class:`APIStatusError` (never a bare ``ValidationError``)."""
+    :class:`APIResponseValidationError` (never a bare ``ValidationError``)."""
     try:
         return model.model_validate_json(response.content)
     except ValueError as exc:
-        raise APIStatusError(
-            f"response body is not a valid {model.__name__}: {exc}",
-            status_code=response.status_code,
-            body=response.text,
-            trace_id=response.headers.get("x-portkey-trace-id"),
-        ) from None
+        what = f"response body is not a valid {model.__name__}: {exc}"
+        raise invalid_response(response, what) from None
+
+
+def invalid_response(response: httpx.Response, message: str) -> APIResponseValidationError:
+    """The error for a successful response whose body does not parse."""
+    return APIResponseValidationError(
+        message,
+        status_code=response.status_code,
+        body=response.text,
+        trace_id=response.headers.get("x-portkey-trace-id"),
+        headers=response.headers,
+    )
 
 
 def requested_prompt_id(url: httpx.URL) -> str | None:

@@ -7,9 +7,11 @@ Every error the package raises is a :class:`PortkeyError`::
     │   └── VariableEncodingError   a prompt variable that cannot be sent as JSON
     ├── APIConnectionError          the server could not be reached
     │   └── APITimeoutError         connect or read timeout
+    ├── APIResponseValidationError  a 2xx response whose body is not what the route returns
     ├── APIStatusError              the server answered with an error status
     │   ├── BadRequestError                 400 (and 422)
-    │   │   ├── MissingVariableError        400 "Missing variable partials: ..."
+    │   │   ├── MissingVariableError        400 "Missing variable partials: ...", or no
+    │   │   │                               status: the variables check, before sending
     │   │   └── TemplateError               400 template and partial errors
     │   ├── AuthenticationError             401
     │   ├── PermissionDeniedError           403
@@ -24,6 +26,10 @@ Every error the package raises is a :class:`PortkeyError`::
     │       └── TemplateRenderError         500: a prompt rendered to invalid JSON
     └── StreamError                 an error event inside a stream
         └── TruncatedStreamError    the stream ended without ``data: [DONE]``
+
+An error raised before anything is sent carries no HTTP status: configuration errors
+have none, and a :class:`MissingVariableError` from the client's own variables check has
+``status_code=None`` (the server's has 400), so one ``except`` catches both.
 
 Status errors are built from both of Portkey's error shapes,
 ``{"status": "failure", "message": ...}`` and ``{"error": {"message": ..., "code": ...}}``,
@@ -44,6 +50,7 @@ from typing import Any
 
 __all__ = [
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
@@ -113,10 +120,40 @@ class APITimeoutError(APIConnectionError):
     """The connect or read timeout expired."""
 
 
+class APIResponseValidationError(PortkeyError):
+    """A successful (2xx) response whose body is not what the route returns: not JSON,
+    or JSON of another shape (a proxy's page, a gateway bug).
+
+    Attributes: ``status_code`` (the 2xx status), ``message``, ``body`` (the raw text),
+    ``trace_id`` (``x-portkey-trace-id``) and ``headers`` (the response's, names
+    lowercased, credentials and cookies left out).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any = None,
+        trace_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body
+        self.trace_id = trace_id
+        self.headers: dict[str, str] = _safe_headers(headers)
+
+    def __str__(self) -> str:
+        suffix = f" (trace id {self.trace_id})" if self.trace_id else ""
+        return f"Invalid response (status {self.status_code}) - {self.message}{suffix}"
+
+
 class APIStatusError(PortkeyError):
     """The server answered with an error status.
 
-    Attributes: ``status_code``, ``message``, ``code`` (Portkey or provider error code),
+    Attributes: ``status_code`` (``None`` only for an error raised before sending),
+    ``message``, ``code`` (Portkey or provider error code),
     ``type``, ``param``, ``trace_id`` (``x-portkey-trace-id``), ``body`` (the parsed
     JSON body, or the raw text when it was not JSON), ``headers`` (the response's, names
     lowercased, credentials and cookies left out) and ``prompt_id`` (the prompt id a
@@ -127,7 +164,7 @@ class APIStatusError(PortkeyError):
         self,
         message: str,
         *,
-        status_code: int,
+        status_code: int | None,
         body: Any = None,
         code: str | None = None,
         type: str | None = None,
@@ -148,6 +185,8 @@ class APIStatusError(PortkeyError):
 
     def __str__(self) -> str:
         suffix = f" (trace id {self.trace_id})" if self.trace_id else ""
+        if self.status_code is None:
+            return f"{self.message}{suffix}"
         return f"Error code: {self.status_code} - {self.message}{suffix}"
 
 
@@ -156,7 +195,11 @@ class BadRequestError(APIStatusError):
 
 
 class MissingVariableError(BadRequestError):
-    """A variable or partial the prompt template needs was not supplied."""
+    """A variable or partial the prompt template needs was not supplied.
+
+    ``status_code`` is 400 when the server said so, ``None`` when the client's variables
+    check (``check_variables="error"``) caught it before sending.
+    """
 
 
 class TemplateError(BadRequestError):

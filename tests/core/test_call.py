@@ -175,6 +175,8 @@ def test_checked_call_fails_before_sending(
             asyncio.run(faces[1].send_call(call))
     assert len(server.requests) == before
     assert caught.value.code == "missing_variable"
+    assert caught.value.status_code is None  # raised before anything was sent
+    assert not str(caught.value).startswith("Error code")
 
 
 def test_render_call_needs_a_prompt(client: PortkeyClient) -> None:
