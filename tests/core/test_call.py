@@ -214,6 +214,9 @@ def test_check_mode_is_checked() -> None:
 def test_derived_copies() -> None:
     call = Call(prompt_id="pp-x", variables={"a": 1}, params={"seed": 1}, options=TRACE)
     assert call.route == "prompt"
+    assert call.prompt_ref == ("pp-x", None)
+    assert Call(prompt_id="pp-x@prod").prompt_ref == ("pp-x", "prod")
+    assert Call(prompt="a").prompt_ref is None
     assert Call(messages=[]).route == "chat" and Call(prompt="").route == "text"
     assert call.with_options(None) is call
     assert call.with_params({}) is call
