@@ -7,12 +7,13 @@ built request is sent and how long they sleep between attempts.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import sys
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from urllib.parse import unquote
 
 import httpx
@@ -48,6 +49,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "LOCAL",
     "BaseClient",
+    "LazyResource",
 ]
 
 logger = logging.getLogger("portkey_integrations")
@@ -68,6 +70,7 @@ _NO_TARGET = (
 )
 
 _M = TypeVar("_M", bound=BaseModel)
+_R = TypeVar("_R")
 
 
 class BaseClient:
@@ -272,6 +275,28 @@ class BaseClient:
                 raise invalid_response(response, what) from None
         result._info = self._info(response)
         return result
+
+
+class LazyResource(Generic[_R]):
+    """A resource built on first access (its module imported then, not with the core)."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name, self.attr = module, name, ""
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self.attr = attr
+
+    @overload
+    def __get__(self, client: None, owner: type) -> LazyResource[_R]: ...
+    @overload
+    def __get__(self, client: BaseClient, owner: type) -> _R: ...
+    def __get__(self, client: BaseClient | None, owner: type) -> _R | LazyResource[_R]:
+        if client is None:
+            return self
+        module = importlib.import_module(f"{__package__}.{self.module}")
+        resource: _R = getattr(module, self.name)(client)
+        client.__dict__[self.attr] = resource  # later reads skip the descriptor
+        return resource
 
 
 def parse_model(response: httpx.Response, model: type[_M]) -> _M:
