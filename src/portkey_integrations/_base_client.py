@@ -25,11 +25,10 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     PortkeyConfigError,
-    make_status_error,
 )
 from ._options import ClientOptions, RequestOptions, options_from_env
 from ._request import Route, build_body, prompt_path
-from ._response import Completion, RenderedPrompt, ResponseInfo
+from ._response import Completion, RenderedPrompt, ResponseInfo, make_status_error
 from ._retry import is_success, retry_delay, should_retry
 from ._version import __version__
 

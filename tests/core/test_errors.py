@@ -37,8 +37,8 @@ from portkey_integrations import (
     TemplateError,
     _errors,
 )
-from portkey_integrations._errors import (
-    TemplateRenderError,
+from portkey_integrations._errors import TemplateRenderError
+from portkey_integrations._response import (
     make_status_error,
     make_stream_error,
     status_error_class,
