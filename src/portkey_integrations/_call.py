@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from ._errors import PortkeyConfigError
 from ._options import RequestOptions
@@ -36,7 +36,7 @@ __all__ = [
 CallRoute = Literal["prompt", "chat", "text"]
 CheckMode = Literal["warn", "error", "off"]
 
-_CHECK_MODES = ("warn", "error", "off")
+_CHECK_MODES = get_args(CheckMode)
 # Body keys that are a call's own fields: in ``params`` they would be sent twice or lost.
 _RESERVED = frozenset(
     {"prompt_id", "messages", "prompt", "variables", "raw_variables", "options", "check_variables"}
@@ -69,9 +69,8 @@ class Call:
     """Check the variables against the prompt's saved template before sending."""
 
     def __post_init__(self) -> None:
-        if (self.prompt_id is not None) + (self.messages is not None) + (
-            self.prompt is not None
-        ) != 1:
+        routes = (self.prompt_id is not None) + (self.messages is not None)
+        if routes + (self.prompt is not None) != 1:
             raise PortkeyConfigError("pass exactly one of prompt_id, messages or prompt")
         if self.check_variables not in _CHECK_MODES:
             raise PortkeyConfigError(
