@@ -1,23 +1,24 @@
 """The Portkey clients: one request builder and parser, a sync and an async transport.
 
-:class:`PortkeyClient` and :class:`AsyncPortkeyClient` share everything in
-:class:`~._base_client.BaseClient`: configuration, request building, response parsing,
-error mapping and retry decisions. They differ only in how bytes are sent and how long
-they sleep. Both send through the process's shared pools (``_pools.py``) unless given an
-``http_client``, which then carries every request with all its features (auth, event
-hooks, mounts, proxies).
+:class:`PortkeyClient` (here) and :class:`AsyncPortkeyClient` (``_async_client.py``)
+share everything in :class:`~._base_client.BaseClient`: configuration, request building,
+response parsing, error mapping and retry decisions. They differ only in how bytes are
+sent and how long they sleep. Both send through the process's shared pools
+(``_pools.py``) unless given an ``http_client``, which then carries every request with
+all its features (auth, event hooks, mounts, proxies).
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib
+import sys
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+# The async client lives in its own module and is imported with this one.
+from ._async_client import AsyncPortkeyClient
 from ._base_client import (
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT,
@@ -25,26 +26,33 @@ from ._base_client import (
     DEFAULT_TIMEOUT,
     LOCAL,
     BaseClient,
-    client_method,
+    LazyResource,
 )
-from ._pools import async_sender, sync_sender
+from ._call import Call, CheckMode, call_of
+from ._options import ClientOptions, RequestOptions
+from ._pools import sync_sender
 from ._response import Completion, RenderedPrompt
 from ._retry import is_success
-from ._streaming import AsyncStream, Stream
-from ._transport import aread, read
-from .resources.embeddings import EmbeddingResponse, embeddings_request, parse_embeddings
+from ._streaming import Stream
+from ._transport import send_once
+from .resources.embeddings import (
+    EmbeddingResponse,
+    EncodingFormat,
+    embeddings_request,
+    parse_embeddings,
+)
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:  # pragma: no cover - Python 3.10
+    from typing_extensions import Unpack
 
 if TYPE_CHECKING:
     from ._templates.cache import PromptTemplate
-    from .resources._faces import (
-        AsyncLabels,
-        AsyncPartials,
-        AsyncPrompts,
-        Labels,
-        Partials,
-        Prompts,
-    )
-    from .resources.feedback import AsyncFeedback, Feedback
+    from .resources.feedback import Feedback
+    from .resources.labels import Labels
+    from .resources.partials import Partials
+    from .resources.prompts import Prompts
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -57,29 +65,6 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-_R = TypeVar("_R")
-
-
-class _Lazy(Generic[_R]):
-    """A resource built on first access (its module imported then, not with the core)."""
-
-    def __init__(self, module: str, name: str) -> None:
-        self.module, self.name, self.attr = module, name, ""
-
-    def __set_name__(self, owner: type, attr: str) -> None:
-        self.attr = attr
-
-    @overload
-    def __get__(self, client: None, owner: type) -> _Lazy[_R]: ...
-    @overload
-    def __get__(self, client: BaseClient, owner: type) -> _R: ...
-    def __get__(self, client: BaseClient | None, owner: type) -> _R | _Lazy[_R]:
-        if client is None:
-            return self
-        module = importlib.import_module(f"{__package__}.{self.module}")
-        resource: _R = getattr(module, self.name)(client)
-        client.__dict__[self.attr] = resource  # later reads skip the descriptor
-        return resource
 
 
 class PortkeyClient(BaseClient):
@@ -93,35 +78,165 @@ class PortkeyClient(BaseClient):
     ``[server]`` extra).
     """
 
-    def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self, *, http_client: httpx.Client | None = None, **options: Unpack[ClientOptions]
+    ) -> None:
+        super().__init__(**options)
         self._http = http_client
 
-    prompts: _Lazy[Prompts] = _Lazy("resources.prompts", "Prompts")
+    prompts: LazyResource[Prompts] = LazyResource("resources.prompts", "Prompts")
     """The prompt admin API: list, retrieve, versions, create, update, publish, delete."""
-    partials: _Lazy[Partials] = _Lazy("resources.partials", "Partials")
+    partials: LazyResource[Partials] = LazyResource("resources.partials", "Partials")
     """The prompt partials admin API."""
-    labels: _Lazy[Labels] = _Lazy("resources.labels", "Labels")
+    labels: LazyResource[Labels] = LazyResource("resources.labels", "Labels")
     """The labels admin API."""
-    feedback: _Lazy[Feedback] = _Lazy("resources.feedback", "Feedback")
+    feedback: LazyResource[Feedback] = LazyResource("resources.feedback", "Feedback")
     """Portkey's feedback API: rate traces (create, bulk_create, update)."""
 
-    @client_method(BaseClient._call_request, stream=False)
-    def complete(self, request: httpx.Request) -> Completion:
+    def complete(
+        self,
+        *,
+        prompt_id: str | None = None,
+        messages: Sequence[Mapping[str, Any]] | None = None,
+        prompt: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (),
+        hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+        check_variables: CheckMode = "off",
+        **params: Any,
+    ) -> Completion:
+        """Run a prompt (``prompt_id``), a chat (``messages``) or a text (``prompt``)
+        completion.
+
+        ``variables`` fill the prompt's template (names in ``raw_variables`` go as JSON
+        values rather than strings); ``hyperparameters`` and every other keyword go at the
+        body's root; ``options`` override the client's routing headers for this call.
+        ``check_variables`` (``"warn"`` or ``"error"``) fetches the prompt's template once
+        per process and checks the variables against it before sending; with the
+        template known, variables it reads as sections, loops or dotted names go as JSON
+        values.
+        """
+        return self.send_call(
+            call_of(
+                prompt_id=prompt_id,
+                messages=messages,
+                prompt=prompt,
+                variables=variables,
+                raw_variables=raw_variables,
+                hyperparameters=hyperparameters,
+                options=options,
+                check_variables=check_variables,
+                params=params,
+            )
+        )
+
+    def stream(
+        self,
+        *,
+        prompt_id: str | None = None,
+        messages: Sequence[Mapping[str, Any]] | None = None,
+        prompt: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (),
+        hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+        check_variables: CheckMode = "off",
+        **params: Any,
+    ) -> Stream:
+        """:meth:`complete`, streamed: a :class:`Stream` of chunks (close it, or use it
+        as a context manager)."""
+        return self.stream_call(
+            call_of(
+                prompt_id=prompt_id,
+                messages=messages,
+                prompt=prompt,
+                variables=variables,
+                raw_variables=raw_variables,
+                hyperparameters=hyperparameters,
+                options=options,
+                check_variables=check_variables,
+                params=params,
+            )
+        )
+
+    def render(
+        self,
+        prompt_id: str,
+        *,
+        variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (),
+        hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+        check_variables: CheckMode = "off",
+        **params: Any,
+    ) -> RenderedPrompt:
+        """Return what Portkey would send for this prompt and these variables
+        (``/prompts/{id}/render``); the arguments as for :meth:`complete`."""
+        return self.render_call(
+            call_of(
+                prompt_id=prompt_id,
+                messages=None,
+                prompt=None,
+                variables=variables,
+                raw_variables=raw_variables,
+                hyperparameters=hyperparameters,
+                options=options,
+                check_variables=check_variables,
+                params=params,
+            )
+        )
+
+    def embed(
+        self,
+        input: str | Sequence[str],
+        *,
+        model: str,
+        dimensions: int | None = None,
+        encoding_format: EncodingFormat | None = None,
+        user: str | None = None,
+        options: RequestOptions | None = None,
+        **params: Any,
+    ) -> EmbeddingResponse:
+        """Embed a text or a list of texts (``/embeddings``) with ``model``.
+
+        ``dimensions`` shortens the vectors (models that support it); ``encoding_format``
+        ``"base64"`` makes the answer smaller on the wire and is decoded to floats;
+        every other keyword goes at the body's root; ``options`` override the client's
+        routing headers for this call.
+        """
+        request = embeddings_request(
+            self,
+            False,
+            input,
+            model=model,
+            dimensions=dimensions,
+            encoding_format=encoding_format,
+            user=user,
+            options=options,
+            **params,
+        )
+        return self._fetch(request, parse_embeddings)
+
+    def send_call(self, call: Call) -> Completion:
+        """Run a typed :class:`~._call.Call` and return its completion."""
+        request = self._call_request(call, self._template(call), stream=False)
         return self._parse(self._send(request, stream=False), Completion)  # type: ignore[no-any-return]
 
-    @client_method(BaseClient._call_request, stream=True)
-    def stream(self, request: httpx.Request) -> Stream:
+    def stream_call(self, call: Call) -> Stream:
+        """Run a typed :class:`~._call.Call` as a stream of chunks."""
+        request = self._call_request(call, self._template(call), stream=True)
         response = self._send(request, stream=True)
         return Stream(response, self._info(response))
 
-    @client_method(BaseClient._render_request, stream=False)
-    def render(self, request: httpx.Request) -> RenderedPrompt:
+    def render_call(self, call: Call) -> RenderedPrompt:
+        """Render a typed prompt :class:`~._call.Call` (``/prompts/{id}/render``)."""
+        request = self._render_request(call, self._template(call))
         return self._parse(self._send(request, stream=False), RenderedPrompt)  # type: ignore[no-any-return]
 
-    @client_method(embeddings_request, stream=False)
-    def embed(self, request: httpx.Request) -> EmbeddingResponse:
-        return self._fetch(request, parse_embeddings)
+    def _template(self, call: Call) -> PromptTemplate | None:
+        ref = self._template_ref(call)
+        return None if ref is None else self._prompt_template(ref)
 
     def _fetch(self, request: httpx.Request, parse: Callable[[httpx.Response], _T]) -> _T:
         """Send a non-streaming request and parse its response (the admin routes)."""
@@ -138,18 +253,7 @@ class PortkeyClient(BaseClient):
         attempt = 0
         while True:
             attempt += 1
-            outcome: httpx.Response | httpx.TransportError
-            try:
-                if isinstance(sender, httpx.Client):
-                    outcome = sender.send(request, stream=stream)
-                else:
-                    outcome = sender.handle_request(request)
-                    outcome.request = request
-                    if not stream:
-                        read(outcome)
-            except httpx.TransportError as exc:
-                exc.request = request  # transports raise without it; the error names the URL
-                outcome = exc
+            outcome = send_once(sender, request, stream=stream)
             delay = self._retry_or_raise(attempt, outcome)
             if delay is None:
                 break
@@ -175,90 +279,3 @@ class PortkeyClient(BaseClient):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class AsyncPortkeyClient(BaseClient):
-    """The asynchronous twin of :class:`PortkeyClient`.
-
-    One instance may be used from several event loops (``asyncio.run`` twice): each loop
-    has its own connection pool, because httpx pools are bound to the loop they run in,
-    and that pool is closed when its loop shuts down.
-    """
-
-    def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._http = http_client
-
-    prompts: _Lazy[AsyncPrompts] = _Lazy("resources.prompts", "AsyncPrompts")
-    """Async :attr:`PortkeyClient.prompts`."""
-    partials: _Lazy[AsyncPartials] = _Lazy("resources.partials", "AsyncPartials")
-    """Async :attr:`PortkeyClient.partials`."""
-    labels: _Lazy[AsyncLabels] = _Lazy("resources.labels", "AsyncLabels")
-    """Async :attr:`PortkeyClient.labels`."""
-    feedback: _Lazy[AsyncFeedback] = _Lazy("resources.feedback", "AsyncFeedback")
-    """Async :attr:`PortkeyClient.feedback`."""
-
-    @client_method(BaseClient._call_request, stream=False)
-    async def complete(self, request: httpx.Request) -> Completion:
-        return self._parse(await self._send(request, stream=False), Completion)  # type: ignore[no-any-return]
-
-    @client_method(BaseClient._call_request, stream=True)
-    async def stream(self, request: httpx.Request) -> AsyncStream:
-        response = await self._send(request, stream=True)
-        return AsyncStream(response, self._info(response))
-
-    @client_method(BaseClient._render_request, stream=False)
-    async def render(self, request: httpx.Request) -> RenderedPrompt:
-        return self._parse(await self._send(request, stream=False), RenderedPrompt)  # type: ignore[no-any-return]
-
-    @client_method(embeddings_request, stream=False)
-    async def embed(self, request: httpx.Request) -> EmbeddingResponse:
-        return await self._fetch(request, parse_embeddings)
-
-    async def _fetch(self, request: httpx.Request, parse: Callable[[httpx.Response], _T]) -> _T:
-        """Async :meth:`PortkeyClient._fetch`."""
-        return parse(await self._send(request, stream=False))
-
-    async def _aprompt_template(self, prompt_id: str) -> PromptTemplate | None:
-        from ._templates.cache import aget_template
-
-        return await aget_template(self, prompt_id)
-
-    async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
-        sender = self._http or async_sender()
-        attempt = 0
-        while True:
-            attempt += 1
-            outcome: httpx.Response | httpx.TransportError
-            try:
-                if isinstance(sender, httpx.AsyncClient):
-                    outcome = await sender.send(request, stream=stream)
-                else:
-                    outcome = await sender.handle_async_request(request)
-                    outcome.request = request
-                    if not stream:
-                        await aread(outcome)
-            except httpx.TransportError as exc:
-                exc.request = request  # transports raise without it; the error names the URL
-                outcome = exc
-            delay = self._retry_or_raise(attempt, outcome)
-            if delay is None:
-                break
-            if isinstance(outcome, httpx.Response):
-                await outcome.aclose()
-            await asyncio.sleep(delay)
-        assert isinstance(outcome, httpx.Response)
-        if not is_success(outcome.status_code):
-            await outcome.aread()
-            await outcome.aclose()
-            raise self._error(outcome)
-        return outcome
-
-    async def aclose(self) -> None:
-        """Release this client's connections (see :meth:`PortkeyClient.close`)."""
-
-    async def __aenter__(self) -> AsyncPortkeyClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

@@ -5,7 +5,7 @@ names as the clients' (see :data:`~._options.OPTION_NAMES`), and builds the clie
 from them. :class:`PortkeySettings` adds the prompt, its variables and the generation
 parameters. The LangChain and LlamaIndex models inherit one of them beside their
 framework base, so every option has one name, one default and one meaning. Building a
-call from these fields is :mod:`.._call`' job.
+call from these fields is the job of :mod:`.calls` (a :class:`~.._call.Call`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from .._client import (
     PortkeyClient,
 )
 from .._errors import PortkeyConfigError
-from .._options import MODEL_FIELD_ALIASES, OPTION_NAMES
+from .._options import MODEL_FIELD_ALIASES, OPTION_NAMES, ClientOptions
 from .convert import conversation_variables
 
 if TYPE_CHECKING:
@@ -167,9 +167,10 @@ class PortkeyClientSettings(BaseModel):
             {"_clients": None, "_clients_lock": threading.Lock()},
         )
 
-    def client_kwargs(self) -> dict[str, Any]:
+    def client_kwargs(self) -> ClientOptions:
         """The keyword arguments the clients are built with."""
-        return {_CLIENT_ARGUMENT.get(name, name): getattr(self, name) for name in CLIENT_FIELDS}
+        kwargs = {_CLIENT_ARGUMENT.get(name, name): getattr(self, name) for name in CLIENT_FIELDS}
+        return cast("ClientOptions", kwargs)
 
     def _ensure_clients(self) -> tuple[PortkeyClient, AsyncPortkeyClient]:
         clients = self._clients

@@ -75,9 +75,8 @@ def _ambiguous(exc: Exception) -> bool:
     """A failed write that may still have been applied (so look before retrying)."""
     if isinstance(exc, APIConnectionError):
         return True
-    return isinstance(exc, APIStatusError) and (
-        exc.status_code >= 500 or exc.status_code in (408, 409, 429)
-    )
+    status = exc.status_code if isinstance(exc, APIStatusError) else None
+    return status is not None and (status >= 500 or status in (408, 409, 429))
 
 
 class Api:
