@@ -3,11 +3,12 @@
 The trace id is the root run's id, which is LangSmith's trace id too. A model's run
 manager knows its own run id and its parent's, not the root's. Where a tracer is
 attached (LangSmith, ``astream_events``, listeners) its run map has the run with its
-``trace_id``. Otherwise :class:`RootRun` supplies it: a configure hook adds one to each
-root run's callbacks, children inherit that same instance, and it records the first
-run it sees (the root) and then ignores every event but a chat model's start. So a
-root run costs one small object and one callback per run start, and nothing is kept
-once the run is gone.
+``trace_id``. Otherwise :class:`RootRun` supplies it: a configure hook, installed when
+the first model is built (:func:`install`), adds a fresh one to each root run's
+callbacks, children inherit that same instance, and it records the first run it sees
+(the root) and then ignores every event but a chat model's start. So a root run costs
+one small object and one callback per run start, and nothing is kept once the run is
+gone. ``PORTKEY_LANGCHAIN_TRACES=false`` (read, never written) turns the hook off.
 
 ``BaseChatModel.stream`` gives ``_stream`` no run manager; the chat model's start
 callback, which runs inline just before, leaves the run's ids in :data:`MODEL_RUN`.
@@ -15,8 +16,10 @@ callback, which runs inline just before, leaves the run's ids in :data:`MODEL_RU
 
 from __future__ import annotations
 
+import os
+import threading
 from contextvars import ContextVar
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -25,7 +28,7 @@ from langchain_core.tracers.context import register_configure_hook
 from .._adapters.tracing import merge_metadata, trace_options
 from .._options import RequestOptions
 
-__all__ = ["MODEL_RUN", "ModelRun", "RootRun", "call_options", "run_ids"]
+__all__ = ["MODEL_RUN", "ModelRun", "RootRun", "call_options", "install", "run_ids"]
 
 
 class ModelRun(NamedTuple):
@@ -38,6 +41,10 @@ class ModelRun(NamedTuple):
     metadata: dict[str, Any] | None
 
 
+# A ContextVar because LangChain forces it: ``BaseChatModel.stream`` / ``astream`` call
+# ``on_chat_model_start`` and then ``_stream(messages, stop, **kwargs)`` with no run
+# manager, so the run's ids reach ``_stream`` only through the start callback, which
+# runs inline in the caller's context just before.
 MODEL_RUN: ContextVar[ModelRun | None] = ContextVar("portkey_model_run", default=None)
 
 
@@ -110,22 +117,45 @@ class RootRun(BaseCallbackHandler):
         return self  # configs are deep-copied in places; the run's root is shared
 
 
-# The hook creates a RootRun for a callback manager that has none (a root run) because
-# the variable holds no handler; every child run inherits the root's instance.
-_ROOT_HOOK: ContextVar[RootRun | None] = ContextVar("portkey_root_run", default=None)
+class _FreshRootRun:
+    """Stands in for the context variable of a configure hook: every lookup is a new
+    :class:`RootRun`.
+
+    ``CallbackManager.configure`` adds ``var.get()`` to a callback manager that holds no
+    ``RootRun`` yet, which is a root run's (children inherit their parent's). LangChain's
+    other way to get a fresh handler per root is an environment variable it reads, and
+    a library must not write the environment. ``tests/trust`` pins this behaviour.
+    """
+
+    __slots__ = ()
+
+    def get(self) -> RootRun:
+        return RootRun()
+
+
 _HOOK_ENV = "PORTKEY_LANGCHAIN_TRACES"
+_OFF = frozenset({"", "0", "false", "False"})  # what LangChain's env_var_is_set reads as off
+_install_lock = threading.Lock()
+_installed = False
 
 
-def _install() -> None:
-    import os
+def install() -> None:
+    """Add the root-run hook to LangChain's configure hooks, once per process.
 
-    # LangChain creates a hook's handler only when its variable is unset and its
-    # environment variable is set; "false" turns the headers' root lookup off.
-    os.environ.setdefault(_HOOK_ENV, "true")
-    register_configure_hook(_ROOT_HOOK, True, RootRun, _HOOK_ENV)
-
-
-_install()
+    The models call this when they are built: importing the package changes nothing.
+    ``PORTKEY_LANGCHAIN_TRACES=false`` (or ``0``) leaves the hook out; nested model
+    calls then use their parent run as the trace.
+    """
+    global _installed
+    if _installed:
+        return
+    with _install_lock:
+        if _installed:
+            return
+        if os.environ.get(_HOOK_ENV, "true") not in _OFF:
+            hook = cast("ContextVar[RootRun | None]", _FreshRootRun())
+            register_configure_hook(hook, True, RootRun)
+        _installed = True
 
 
 def run_ids(run_manager: Any) -> tuple[str, str, str | None, str | None]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -18,16 +18,13 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel
 
 from .._adapters.convert import normalize_tool_choice
-from .._call import direct_call, prompt_call
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import Completion, RenderedPrompt
-from ._base import PENDING, PendingCall, PortkeyLangChainBase, run_name_of
+from ._base import PortkeyLangChainBase
 from ._chunks import ChatChunks, hook_metadata
 from ._errors import raise_langchain_error
 from ._input import (
-    BOUND_VARIABLES,
     PortkeyChatBinding,
-    VariablesPromptValue,
     marked_variables,
     openai_variables,
     rename_bound_variables,
@@ -102,16 +99,8 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
 
     # -- input ------------------------------------------------------------------------
 
-    def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
-        # A dict is the prompt's variables; the base class would reject it.
-        value = (
-            VariablesPromptValue.of(model_input)
-            if isinstance(model_input, Mapping)
-            else super()._convert_input(model_input)
-        )
-        # The stream methods ask for the invocation params right after this.
-        PENDING.set(PendingCall(id(self), value.to_messages()))
-        return value
+    def _prepared_input(self, value: PromptValue) -> Any:
+        return value.to_messages()
 
     def generate(
         self,
@@ -121,12 +110,8 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         **kwargs: Any,
     ) -> Any:
         """``BaseChatModel.generate``, its callbacks seeing the variables sent."""
-        one = messages[0] if len(messages) == 1 else None
-        token = PENDING.set(PendingCall(id(self), one, run_name_of(kwargs)))
-        try:
+        with self._starting(messages, kwargs):
             return super().generate(messages, stop=stop, callbacks=callbacks, **kwargs)
-        finally:
-            PENDING.reset(token)
 
     async def agenerate(
         self,
@@ -136,12 +121,8 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         **kwargs: Any,
     ) -> Any:
         """Async :meth:`generate`."""
-        one = messages[0] if len(messages) == 1 else None
-        token = PENDING.set(PendingCall(id(self), one, run_name_of(kwargs)))
-        try:
+        with self._starting(messages, kwargs):
             return await super().agenerate(messages, stop=stop, callbacks=callbacks, **kwargs)
-        finally:
-            PENDING.reset(token)
 
     def _input_variables(self, inputs: Any) -> dict[str, Any]:
         marked = marked_variables(inputs)
@@ -155,40 +136,11 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         """Bind kwargs; ``variables=`` are kept apart so call-time variables merge."""
         return PortkeyChatBinding(bound=self, kwargs=rename_bound_variables(kwargs), config={})
 
-    def _request(
-        self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Keyword arguments for the core client's ``complete`` / ``stream``."""
-        kwargs.pop("stream", None)
-        kwargs.pop("stream_usage", None)  # a bound option of ours, not a hyperparameter
-        options = self._pop_call_options(kwargs)
-        request = self._route(messages, stop, kwargs)
-        if options is not None:
-            request["options"] = options
-        return request
+    def _dict_input(self, inputs: Any) -> dict[str, Any] | None:
+        return marked_variables(inputs)
 
-    def _route(
-        self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
-        call_variables = kwargs.pop("variables", None)
-        bound_variables = kwargs.pop(BOUND_VARIABLES, None)
-        if stop is not None:
-            kwargs["stop"] = stop
-        marked = marked_variables(messages)
-        if self.full_prompt_id is None:
-            return direct_call(
-                self,
-                {"messages": messages_to_dicts(messages)},
-                params=kwargs,
-                variables_given=bool(marked is not None or call_variables or bound_variables),
-            )
-        return prompt_call(
-            self,
-            input_variables=self._variables_of(messages),
-            bound_variables=bound_variables,
-            call_variables=call_variables,
-            params=kwargs,
-        )
+    def _direct_target(self, inputs: Any) -> dict[str, Any]:
+        return {"messages": messages_to_dicts(inputs)}
 
     def _stream_request(
         self,

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
-import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import ContextVar
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -18,15 +15,12 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableBinding
 
-from .._call import direct_call, prompt_call
 from .._errors import PortkeyError
 from .._response import Completion
-from ._base import PENDING, PendingCall, PortkeyLangChainBase, run_name_of
+from ._base import PortkeyLangChainBase
 from ._chunks import TextChunks, hook_metadata
 from ._errors import raise_langchain_error
 from ._input import (
-    BOUND_VARIABLES,
-    VariablesPromptValue,
     openai_variables,
     prompt_variables,
     rename_bound_variables,
@@ -39,23 +33,6 @@ __all__ = ["PortkeyPromptLLM"]
 _MAX_CONCURRENCY = 16
 """Prompts of one ``generate`` / ``agenerate`` in flight at once (``batch`` with
 ``max_concurrency`` hands over at most that many)."""
-
-
-_CALL_VARIABLES: ContextVar[Any] = ContextVar("portkey_llm_call_variables", default=None)
-
-
-@contextlib.contextmanager
-def _call_variables(kwargs: Mapping[str, Any]) -> Iterator[None]:
-    """Expose a call's variables to ``_identifying_params`` while it is looked up."""
-    bound, call = kwargs.get(BOUND_VARIABLES), kwargs.get("variables")
-    key = None
-    if bound is not None or call is not None:
-        key = json.dumps([bound, call], sort_keys=True, default=str)
-    token = _CALL_VARIABLES.set(key)
-    try:
-        yield
-    finally:
-        _CALL_VARIABLES.reset(token)
 
 
 # no-redef: the pydantic mypy plugin clashes the ``kwargs`` field with ``**kwargs``.
@@ -111,9 +88,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         params = super()._identifying_params
         params["variables"] = self.variables
         params["input_variable"] = self.input_variable
-        call = _CALL_VARIABLES.get()
-        if call is not None:
-            params["call_variables"] = call
+        pending = self._pending()
+        if pending is not None and pending.variables_key is not None:
+            params["call_variables"] = pending.variables_key
         return params
 
     def generate(
@@ -124,13 +101,8 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         **kwargs: Any,
     ) -> LLMResult:
         """``BaseLLM.generate``, with the call's variables part of the cache key."""
-        one = prompts[0] if len(prompts) == 1 else None
-        token = PENDING.set(PendingCall(id(self), one, run_name_of(kwargs), kwargs=kwargs))
-        try:
-            with _call_variables(kwargs):
-                return super().generate(prompts, stop=stop, callbacks=callbacks, **kwargs)
-        finally:
-            PENDING.reset(token)
+        with self._starting(prompts, kwargs, cache_key=True):
+            return super().generate(prompts, stop=stop, callbacks=callbacks, **kwargs)
 
     async def agenerate(
         self,
@@ -140,13 +112,8 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         **kwargs: Any,
     ) -> LLMResult:
         """Async :meth:`generate`."""
-        one = prompts[0] if len(prompts) == 1 else None
-        token = PENDING.set(PendingCall(id(self), one, run_name_of(kwargs), kwargs=kwargs))
-        try:
-            with _call_variables(kwargs):
-                return await super().agenerate(prompts, stop=stop, callbacks=callbacks, **kwargs)
-        finally:
-            PENDING.reset(token)
+        with self._starting(prompts, kwargs, cache_key=True):
+            return await super().agenerate(prompts, stop=stop, callbacks=callbacks, **kwargs)
 
     def _dict_for_compat(self) -> dict[str, Any]:
         # BaseLLM's invocation params: during a call also the prompt's version and the
@@ -159,15 +126,8 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
             params["variables"] = self._sent_variables(pending.kwargs)
         return params
 
-    def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
-        value = (
-            VariablesPromptValue.of(model_input)
-            if isinstance(model_input, Mapping)
-            else super()._convert_input(model_input)
-        )
-        # The stream methods ask for the invocation params right after this.
-        PENDING.set(PendingCall(id(self), value.to_string()))
-        return value
+    def _prepared_input(self, value: PromptValue) -> Any:
+        return value.to_string()
 
     def _input_variables(self, inputs: Any) -> dict[str, Any]:
         marked = prompt_variables(inputs)
@@ -177,38 +137,11 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         """Bind kwargs; ``variables=`` are kept apart so call-time variables merge."""
         return PortkeyLLMBinding(bound=self, kwargs=rename_bound_variables(kwargs), config={})
 
-    def _request(
-        self, prompt: str, stop: list[str] | None, kwargs: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        params = dict(kwargs)
-        params.pop("stream", None)
-        params.pop("stream_usage", None)
-        options = self._pop_call_options(params)
-        request = self._route(prompt, stop, params)
-        if options is not None:
-            request["options"] = options
-        return request
+    def _dict_input(self, inputs: Any) -> dict[str, Any] | None:
+        return prompt_variables(inputs)
 
-    def _route(self, prompt: str, stop: list[str] | None, params: dict[str, Any]) -> dict[str, Any]:
-        call_variables = params.pop("variables", None)
-        bound_variables = params.pop(BOUND_VARIABLES, None)
-        if stop is not None:
-            params["stop"] = stop
-        marked = prompt_variables(prompt)
-        if self.full_prompt_id is None:
-            return direct_call(
-                self,
-                {"prompt": str(prompt)},
-                params=params,
-                variables_given=bool(marked is not None or call_variables or bound_variables),
-            )
-        return prompt_call(
-            self,
-            input_variables=self._variables_of(prompt),
-            bound_variables=bound_variables,
-            call_variables=call_variables,
-            params=params,
-        )
+    def _direct_target(self, inputs: Any) -> dict[str, Any]:
+        return {"prompt": str(inputs)}
 
     def _generations(self, completion: Completion) -> tuple[list[Generation], dict[str, Any]]:
         metadata = portkey_metadata(completion.portkey, self.prompt_ref)
@@ -246,7 +179,7 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None,
         kwargs: Mapping[str, Any],
     ) -> Completion:
-        request = self._request(prompt, stop, kwargs)
+        request = self._request(prompt, stop, dict(kwargs))
         if run_manager is not None:
             call_options(self, run_manager, request, self._run_name())
         try:
@@ -300,7 +233,7 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         limit = asyncio.Semaphore(_MAX_CONCURRENCY)
 
         async def one(prompt: str, manager: AsyncCallbackManagerForLLMRun | None) -> Completion:
-            request = self._request(prompt, stop, kwargs)
+            request = self._request(prompt, stop, dict(kwargs))
             if manager is not None:
                 call_options(self, manager, request, self._run_name())
             async with limit:
@@ -320,7 +253,7 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         self, prompt: str, stop: list[str] | None, kwargs: Mapping[str, Any]
     ) -> dict[str, Any]:
         return self._with_stream_usage(
-            self._request(prompt, stop, kwargs), kwargs.get("stream_usage")
+            self._request(prompt, stop, dict(kwargs)), kwargs.get("stream_usage")
         )
 
     def _stream(
