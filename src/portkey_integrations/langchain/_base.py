@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, Field, model_validator
 
+from .._adapters.calls import direct_call, prompt_call, prompt_variables
 from .._adapters.settings import PortkeySettings
-from .._call import direct_call, prompt_call, prompt_variables
+from .._call import Call
 from .._client import DEFAULT_TIMEOUT
 from .._options import RequestOptions
 from ._input import BOUND_VARIABLES, VariablesPromptValue
@@ -211,11 +212,10 @@ class PortkeyLangChainBase(PortkeySettings):
             options = RequestOptions(trace_id=trace_id).merged(options)
         return options
 
-    def _request(
-        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
-        """The core client's keywords for one call (``kwargs`` is consumed): the prompt
-        route with the merged variables, or the direct route with the input as body."""
+    def _build_call(self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any]) -> Call:
+        """The :class:`~portkey_integrations._call.Call` of one model call (``kwargs``
+        is consumed): the prompt route with the merged variables, or the direct route
+        with the input as the body."""
         kwargs.pop("stream", None)
         kwargs.pop("stream_usage", None)  # a bound option of ours, not a hyperparameter
         options = self._pop_call_options(kwargs)
@@ -225,20 +225,21 @@ class PortkeyLangChainBase(PortkeySettings):
             kwargs["stop"] = stop
         if self.full_prompt_id is None:
             given = self._dict_input(inputs) is not None or call_variables or bound_variables
-            request = direct_call(
-                self, self._direct_target(inputs), params=kwargs, variables_given=bool(given)
-            )
-        else:
-            request = prompt_call(
+            return direct_call(
                 self,
-                input_variables=self._variables_of(inputs),
-                bound_variables=bound_variables,
-                call_variables=call_variables,
+                self._direct_target(inputs),
                 params=kwargs,
+                variables_given=bool(given),
+                options=options,
             )
-        if options is not None:
-            request["options"] = options
-        return request
+        return prompt_call(
+            self,
+            input_variables=self._variables_of(inputs),
+            bound_variables=bound_variables,
+            call_variables=call_variables,
+            params=kwargs,
+            options=options,
+        )
 
     def with_listeners(self, **listeners: Any) -> Any:
         """``Runnable.with_listeners``, with the caller's input (a dict of variables)
@@ -253,15 +254,17 @@ class PortkeyLangChainBase(PortkeySettings):
 
         return alistening(self, **listeners)  # type: ignore[arg-type]
 
-    def _with_stream_usage(
-        self, request: dict[str, Any], stream_usage: bool | None
-    ) -> dict[str, Any]:
-        """Ask for the usage chunk unless the call or the model said otherwise."""
+    def _build_stream_call(
+        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any], stream_usage: bool | None
+    ) -> Call:
+        """:meth:`_build_call` for a stream, asking for the usage chunk unless the call or
+        the model said otherwise."""
+        call = self._build_call(inputs, stop, kwargs)
         if stream_usage is None:
             stream_usage = self.stream_usage
-        if stream_usage and "stream_options" not in request:
-            request["stream_options"] = {"include_usage": True}
-        return request
+        if stream_usage and "stream_options" not in call.params:
+            return call.with_params({"stream_options": {"include_usage": True}})
+        return call
 
 
 def run_name_of(kwargs: Mapping[str, Any]) -> str | None:

@@ -16,6 +16,7 @@ callback, which runs inline just before, leaves the run's ids in :data:`MODEL_RU
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from contextvars import ContextVar
@@ -26,7 +27,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.tracers.context import register_configure_hook
 
 from .._adapters.tracing import merge_metadata, trace_options
-from .._options import RequestOptions
+from .._call import Call
 
 __all__ = ["MODEL_RUN", "ModelRun", "RootRun", "call_options", "install", "run_ids"]
 
@@ -186,14 +187,12 @@ def run_ids(run_manager: Any) -> tuple[str, str, str | None, str | None]:
     )
 
 
-def call_options(
-    model: Any, run_manager: Any, request: dict[str, Any], run_name: str | None = None
-) -> dict[str, Any]:
-    """Add the trace options of one call to ``request`` (the client's keywords).
+def call_options(model: Any, run_manager: Any, call: Call, run_name: str | None = None) -> Call:
+    """``call`` with the trace options of its run (span, parent span, run metadata).
 
-    A trace id bound or passed per call (already in ``request["options"]``) or set on
-    the model wins over the run's. The run's metadata joins the model's
-    ``portkey_metadata``, which wins on a clash.
+    A trace id bound or passed per call (already in ``call.options``) or set on the
+    model wins over the run's, as do any other options the call already has. The run's
+    metadata joins the model's ``portkey_metadata``, which wins on a clash.
     """
     if run_manager is not None:
         MODEL_RUN.set(None)  # a chat run's start seen earlier must not linger
@@ -202,12 +201,12 @@ def call_options(
     else:
         seen = MODEL_RUN.get()
         if seen is None:
-            return request
+            return call
         MODEL_RUN.set(None)
         trace, span, name = str(seen.trace), str(seen.run_id), seen.name
         parent = None if seen.parent_run_id is None else str(seen.parent_run_id)
         metadata = seen.metadata
-    earlier: RequestOptions | None = request.get("options")
+    earlier = call.options
     own_trace = model.trace_id is not None or (earlier is not None and earlier.trace_id)
     options = trace_options(
         trace_id=None if own_trace else trace,
@@ -216,5 +215,5 @@ def call_options(
         span_name=run_name or name or type(model).__name__,
         metadata=merge_metadata(metadata, model.portkey_metadata),
     )
-    request["options"] = options.merged(earlier) if earlier is not None else options
-    return request
+    # The call's own options win: they go over the run's, not the other way round.
+    return dataclasses.replace(call, options=options.merged(earlier))

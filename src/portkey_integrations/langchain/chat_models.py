@@ -18,6 +18,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel
 
 from .._adapters.convert import normalize_tool_choice
+from .._call import Call
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import Completion, RenderedPrompt
 from ._base import PortkeyLangChainBase
@@ -142,15 +143,6 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
     def _direct_target(self, inputs: Any) -> dict[str, Any]:
         return {"messages": messages_to_dicts(inputs)}
 
-    def _stream_request(
-        self,
-        messages: Sequence[BaseMessage],
-        stop: list[str] | None,
-        kwargs: dict[str, Any],
-        stream_usage: bool | None,
-    ) -> dict[str, Any]:
-        return self._with_stream_usage(self._request(messages, stop, kwargs), stream_usage)
-
     # -- output -----------------------------------------------------------------------
 
     def _chat_result(self, completion: Completion) -> ChatResult:
@@ -194,11 +186,11 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = call_options(
-            self, run_manager, self._request(messages, stop, kwargs), self._run_name()
+        call = call_options(
+            self, run_manager, self._build_call(messages, stop, kwargs), self._run_name()
         )
         try:
-            completion = self.client.complete(**request)
+            completion = self.client.send_call(call)
         except PortkeyError as exc:
             raise_langchain_error(exc)
         return self._chat_result(completion)
@@ -210,11 +202,11 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = call_options(
-            self, run_manager, self._request(messages, stop, kwargs), self._run_name()
+        call = call_options(
+            self, run_manager, self._build_call(messages, stop, kwargs), self._run_name()
         )
         try:
-            completion = await self.async_client.complete(**request)
+            completion = await self.async_client.send_call(call)
         except PortkeyError as exc:
             raise_langchain_error(exc)
         return self._chat_result(completion)
@@ -228,10 +220,10 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        request = self._stream_request(messages, stop, kwargs, stream_usage)
-        call_options(self, run_manager, request, self._run_name())
+        call = self._build_stream_call(messages, stop, kwargs, stream_usage)
+        call = call_options(self, run_manager, call, self._run_name())
         try:
-            stream = self.client.stream(**request)
+            stream = self.client.stream_call(call)
             with stream:
                 convert = ChatChunks(portkey_metadata(stream.portkey, self.prompt_ref))
                 for event in stream:
@@ -259,10 +251,10 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request = self._stream_request(messages, stop, kwargs, stream_usage)
-        call_options(self, run_manager, request, self._run_name())
+        call = self._build_stream_call(messages, stop, kwargs, stream_usage)
+        call = call_options(self, run_manager, call, self._run_name())
         try:
-            stream = await self.async_client.stream(**request)
+            stream = await self.async_client.stream_call(call)
             async with stream:
                 convert = ChatChunks(portkey_metadata(stream.portkey, self.prompt_ref))
                 async for event in stream:
@@ -283,11 +275,11 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
 
     # -- render -----------------------------------------------------------------------
 
-    def _render_request(self, model_input: LanguageModelInput, kwargs: dict[str, Any]) -> Any:
+    def _build_render_call(self, model_input: LanguageModelInput, kwargs: dict[str, Any]) -> Call:
         if self.full_prompt_id is None:
             raise PortkeyConfigError("render needs a prompt_id")
         messages = self._convert_input(model_input).to_messages()
-        return self._request(messages, kwargs.pop("stop", None), kwargs)
+        return self._build_call(messages, kwargs.pop("stop", None), kwargs)
 
     def render(self, input: LanguageModelInput, **kwargs: Any) -> RenderedPrompt:
         """What Portkey would send for this input: the prompt's ``/render`` result.
@@ -296,17 +288,17 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         ``invoke``; ``.messages`` holds the rendered messages, ``.params`` the merged
         parameters.
         """
-        request = self._render_request(input, kwargs)
+        call = self._build_render_call(input, kwargs)
         try:
-            return self.client.render(request.pop("prompt_id"), **request)
+            return self.client.render_call(call)
         except PortkeyError as exc:
             raise_langchain_error(exc)
 
     async def arender(self, input: LanguageModelInput, **kwargs: Any) -> RenderedPrompt:
         """Async :meth:`render`."""
-        request = self._render_request(input, kwargs)
+        call = self._build_render_call(input, kwargs)
         try:
-            return await self.async_client.render(request.pop("prompt_id"), **request)
+            return await self.async_client.render_call(call)
         except PortkeyError as exc:
             raise_langchain_error(exc)
 

@@ -179,11 +179,11 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None,
         kwargs: Mapping[str, Any],
     ) -> Completion:
-        request = self._request(prompt, stop, dict(kwargs))
+        call = self._build_call(prompt, stop, dict(kwargs))
         if run_manager is not None:
-            call_options(self, run_manager, request, self._run_name())
+            call = call_options(self, run_manager, call, self._run_name())
         try:
-            return self.client.complete(**request)
+            return self.client.send_call(call)
         except PortkeyError as exc:
             raise_langchain_error(exc)
 
@@ -233,12 +233,12 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         limit = asyncio.Semaphore(_MAX_CONCURRENCY)
 
         async def one(prompt: str, manager: AsyncCallbackManagerForLLMRun | None) -> Completion:
-            request = self._request(prompt, stop, dict(kwargs))
+            call = self._build_call(prompt, stop, dict(kwargs))
             if manager is not None:
-                call_options(self, manager, request, self._run_name())
+                call = call_options(self, manager, call, self._run_name())
             async with limit:
                 try:
-                    return await self.async_client.complete(**request)
+                    return await self.async_client.send_call(call)
                 except PortkeyError as exc:
                     raise_langchain_error(exc)
 
@@ -249,13 +249,6 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         )
         return self._result(list(completions))
 
-    def _stream_request(
-        self, prompt: str, stop: list[str] | None, kwargs: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        return self._with_stream_usage(
-            self._request(prompt, stop, dict(kwargs)), kwargs.get("stream_usage")
-        )
-
     def _stream(
         self,
         prompt: str,
@@ -263,11 +256,10 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
-        request = call_options(
-            self, run_manager, self._stream_request(prompt, stop, kwargs), self._run_name()
-        )
+        call = self._build_stream_call(prompt, stop, dict(kwargs), kwargs.get("stream_usage"))
+        call = call_options(self, run_manager, call, self._run_name())
         try:
-            stream = self.client.stream(**request)
+            stream = self.client.stream_call(call)
             with stream:
                 convert = TextChunks(self._stream_metadata(stream.portkey))
                 for event in stream:
@@ -292,11 +284,10 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
-        request = call_options(
-            self, run_manager, self._stream_request(prompt, stop, kwargs), self._run_name()
-        )
+        call = self._build_stream_call(prompt, stop, dict(kwargs), kwargs.get("stream_usage"))
+        call = call_options(self, run_manager, call, self._run_name())
         try:
-            stream = await self.async_client.stream(**request)
+            stream = await self.async_client.stream_call(call)
             async with stream:
                 convert = TextChunks(self._stream_metadata(stream.portkey))
                 async for event in stream:
