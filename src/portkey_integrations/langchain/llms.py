@@ -15,10 +15,11 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableBinding
 
+from .._adapters.tracing import hook_results_dict
 from .._errors import PortkeyError
 from .._response import Completion
 from ._base import PortkeyLangChainBase
-from ._chunks import TextChunks, hook_metadata
+from ._chunks import TextChunks
 from ._errors import raise_langchain_error
 from ._input import (
     openai_variables,
@@ -52,20 +53,62 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
     """A Portkey prompt, or Portkey's text completions route, as a LangChain LLM.
 
     With ``prompt_id`` every call runs that saved prompt (chat or text template) and
-    returns its text; a string input goes into ``input_variable`` (``"input"``) and a
-    dict input is the variables. Without ``prompt_id`` it calls ``/completions`` with
-    ``model`` and the prompt string. Several prompts (``batch``, ``generate``) run
-    concurrently.
+    returns its text; without it, ``/completions`` with ``model`` and the prompt string.
+    Several prompts (``batch``, ``generate``) run concurrently, at most 16 at once.
 
-    Example:
+    Setup:
+        ```bash
+        pip install "portkey-integrations[langchain]"
+        export PORTKEY_API_KEY="pk-..."
+        ```
+
+        ``base_url="local"`` runs against the embedded Portkey-compatible server (the
+        ``server`` extra), as every example here does.
+
+    Key init args:
+        The same as :class:`PortkeyChatModel`'s: ``prompt_id``, ``variables``,
+        ``input_variable`` (``"input"``), ``check_variables``; ``model``,
+        ``temperature``, ``max_tokens``, ``stop``, ... (body params); ``streaming``,
+        ``stream_usage``; and every client option (``api_key``, ``base_url``,
+        ``provider``, ``trace_id``, ``timeout``, ``max_retries``, ...).
+
+    Instantiate:
         ```python
         from portkey_integrations.langchain import PortkeyPromptLLM
 
-        llm = PortkeyPromptLLM(prompt_id="pp-text-complete", max_tokens=64)
+        llm = PortkeyPromptLLM(prompt_id="pp-text-complete", base_url="local", max_tokens=64)
+        ```
+
+    Invoke:
+        A string goes into ``input_variable``; a dict is the variables. Variables set on
+        the model, bound and passed per call merge, the most specific winning; every other
+        keyword is a hyperparameter.
+
+        ```python
         llm.invoke("Once upon a time")
         llm.invoke({"input": "Once upon a time"}, variables={"tone": "dry"})
         llm.batch(["a", "b", "c"])
         ```
+
+    Stream:
+        ```python
+        for token in llm.stream("Once upon a time"):
+            print(token, end="")
+        ```
+
+    Async:
+        ```python
+        await llm.ainvoke("Once upon a time")
+        async for token in llm.astream("Once upon a time"):
+            print(token, end="")
+        await llm.abatch(["a", "b", "c"])
+        ```
+
+    Output:
+        ``generate`` returns each text with ``generation_info`` holding
+        ``finish_reason``, ``portkey_trace_id``, ``prompt_id`` and ``prompt_version``;
+        ``llm_output["token_usage"]`` sums the usage of every prompt. LangChain's LLM
+        cache tells apart calls with different variables.
     """
 
     @property
@@ -147,7 +190,7 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         metadata = portkey_metadata(completion.portkey, self.prompt_ref)
         del metadata["model_provider"]
         metadata["model_name"] = completion.model
-        metadata.update(hook_metadata(completion.model_extra))
+        metadata.update(hook_results_dict(completion.model_extra))
         generations = []
         for choice in completion.choices:
             info = {"finish_reason": choice.finish_reason, "logprobs": choice.logprobs}
