@@ -124,7 +124,8 @@ class PortkeyLangChainBase(PortkeySettings):
         raise NotImplementedError
 
     def _convert_input(self, model_input: Any) -> PromptValue:
-        # A dict is the prompt's variables; the base class would reject it.
+        # A dict is the prompt's variables; the base class would reject it. A private
+        # hook: tests/trust pins that every entry point calls it, before the params.
         value = (
             VariablesPromptValue.of(model_input)
             if isinstance(model_input, Mapping)
@@ -259,12 +260,15 @@ class PortkeyLangChainBase(PortkeySettings):
     ) -> Call:
         """:meth:`_build_call` for a stream, asking for the usage chunk unless the call or
         the model said otherwise."""
-        call = self._build_call(inputs, stop, kwargs)
         if stream_usage is None:
             stream_usage = self.stream_usage
-        if stream_usage and "stream_options" not in call.params:
-            return call.with_params({"stream_options": {"include_usage": True}})
-        return call
+        if (
+            stream_usage
+            and "stream_options" not in kwargs
+            and "stream_options" not in (self.model_kwargs)
+        ):
+            kwargs["stream_options"] = {"include_usage": True}
+        return self._build_call(inputs, stop, kwargs)
 
 
 def run_name_of(kwargs: Mapping[str, Any]) -> str | None:
