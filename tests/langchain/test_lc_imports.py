@@ -65,3 +65,25 @@ def test_the_hook_can_be_turned_off_from_the_environment() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_an_unpickled_model_installs_the_hook_in_its_process() -> None:
+    import pickle
+
+    from portkey_integrations.langchain import PortkeyChatModel
+
+    pickled = pickle.dumps(PortkeyChatModel(prompt_id="pp-x"))
+    code = f"""
+import pickle
+from langchain_core.tracers.context import _configure_hooks
+hooks = len(_configure_hooks)
+model = pickle.loads({pickled!r})
+assert model.prompt_id == "pp-x"
+assert len(_configure_hooks) == hooks + 1, _configure_hooks
+print("ok")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

@@ -89,6 +89,11 @@ class PortkeyLangChainBase(PortkeySettings):
         install()
         return self
 
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        # An unpickled model (another process) is built too: it gets the hook there.
+        super().__setstate__(state)
+        install()
+
     @classmethod
     def is_lc_serializable(cls) -> bool:
         return True
