@@ -102,22 +102,25 @@ async def test_convert_input_comes_first_then_the_invocation_params(
     # and remember the input there for the invocation params (_get_invocation_params,
     # BaseLLM's _dict_for_compat), which LangChain builds without it: every entry point
     # must call the first, then the second.
-    prompt = "pp-joke" if base is PortkeyChatModel else "pp-text-complete"
+    if base is PortkeyChatModel:
+        prompt, variables = "pp-joke", {"adjective": "dry", "topic": "owls"}
+    else:
+        prompt, variables = "pp-text-complete", {"input": "owls"}
     model = _spying(base)(prompt_id=prompt, base_url=server.base_url)
     calls = model.calls
     entries = {
-        "invoke": lambda: model.invoke({"topic": "owls"}),
-        "stream": lambda: list(model.stream({"topic": "owls"})),
-        "batch": lambda: model.batch([{"topic": "owls"}]),
+        "invoke": lambda: model.invoke(variables),
+        "stream": lambda: list(model.stream(variables)),
+        "batch": lambda: model.batch([variables]),
     }
     for name, run in entries.items():
         calls.clear()
         run()
         assert calls[:2] == ["convert", "params"], name
     calls.clear()
-    await model.ainvoke({"topic": "owls"})
+    await model.ainvoke(variables)
     assert calls[:2] == ["convert", "params"], "ainvoke"
     calls.clear()
-    [_ async for _ in model.astream({"topic": "owls"})]
+    [_ async for _ in model.astream(variables)]
     assert calls[:2] == ["convert", "params"], "astream"
-    assert server.requests[-1].body["variables"]["topic"] == "owls"
+    assert server.requests[-1].body["variables"] == variables
