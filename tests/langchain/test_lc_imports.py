@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -23,6 +24,66 @@ print("ok")
 def test_import_is_lazy_and_framework_clean() -> None:
     result = subprocess.run(
         [sys.executable, "-c", CODE], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+SIDE_EFFECTS = """
+import os, sys, threading
+from langchain_core.tracers.context import _configure_hooks
+environ, hooks = dict(os.environ), list(_configure_hooks)
+import portkey_integrations.langchain as lc
+from portkey_integrations.langchain import PortkeyEmbeddings, PortkeyPromptLLM
+assert dict(os.environ) == environ, "the environment changed"
+assert _configure_hooks == hooks, "a configure hook was registered at import"
+# The first model built installs the hook, once, however many threads build at once.
+threads = [threading.Thread(target=lc.PortkeyChatModel, kwargs={"prompt_id": "pp-x"})
+           for _ in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+PortkeyPromptLLM(prompt_id="pp-x")
+assert len(_configure_hooks) == len(hooks) + 1, _configure_hooks
+assert dict(os.environ) == environ, "the environment changed"
+print("ok")
+"""
+
+
+def test_import_has_no_side_effects_and_building_installs_the_hook_once() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", SIDE_EFFECTS], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_the_hook_can_be_turned_off_from_the_environment() -> None:
+    code = SIDE_EFFECTS.replace("+ 1, _configure_hooks", ", _configure_hooks")
+    env = {**os.environ, "PORTKEY_LANGCHAIN_TRACES": "false"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_an_unpickled_model_installs_the_hook_in_its_process() -> None:
+    import pickle
+
+    from portkey_integrations.langchain import PortkeyChatModel
+
+    pickled = pickle.dumps(PortkeyChatModel(prompt_id="pp-x"))
+    code = f"""
+import pickle
+from langchain_core.tracers.context import _configure_hooks
+hooks = len(_configure_hooks)
+model = pickle.loads({pickled!r})
+assert model.prompt_id == "pp-x"
+assert len(_configure_hooks) == hooks + 1, _configure_hooks
+print("ok")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"

@@ -1,21 +1,31 @@
 """What ``PortkeyChatModel`` and ``PortkeyPromptLLM`` share beyond the core settings:
-streaming flags, LangChain serialization and identity, and request finishing."""
+streaming flags, LangChain serialization and identity, the callbacks' view of a call,
+and building the call itself (prompt route or direct route, in one place)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
-from collections.abc import Callable, Mapping
+import json
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
+from .._adapters.calls import direct_call, prompt_call, prompt_variables
 from .._adapters.settings import PortkeySettings
-from .._call import prompt_variables
+from .._call import Call
 from .._client import DEFAULT_TIMEOUT
 from .._options import RequestOptions
-from ._input import BOUND_VARIABLES
+from ._input import BOUND_VARIABLES, VariablesPromptValue
+from ._tracing import install
+
+if TYPE_CHECKING:
+    from langchain_core.prompt_values import PromptValue
+    from typing_extensions import Self
 
 __all__ = ["LC_SECRETS", "PENDING", "PendingCall", "PortkeyLangChainBase", "run_name_of"]
 
@@ -29,13 +39,22 @@ class PendingCall:
     name the variables the request will send, computed once for both.
     """
 
-    model: int
+    model: weakref.ref[Any]
+    """The model starting the call (weak: an id could be reused by a later model)."""
     inputs: Any
     run_name: str | None = None
     variables: dict[str, Any] | None = None
     kwargs: Mapping[str, Any] | None = None
+    variables_key: str | None = None
+    """The call's bound and per-call variables as JSON (the LLM's cache key needs them)."""
 
 
+# A ContextVar because LangChain forces it: ``invoke`` / ``stream`` call
+# ``_convert_input(input)`` and then ``_get_invocation_params(stop, **kwargs)`` (and, on
+# ``BaseLLM``, ``dict()`` for the cache key) without the input, before any method of ours
+# receives it; ``generate`` does the same with its batch. The callbacks' params must name
+# the variables the request sends, so the input travels from the first call to the
+# others here, in the caller's context.
 PENDING: ContextVar[PendingCall | None] = ContextVar("portkey_pending_call", default=None)
 
 LC_SECRETS = {
@@ -63,6 +82,17 @@ class PortkeyLangChainBase(PortkeySettings):
         arbitrary_types_allowed=True,
         defer_build=True,
     )
+
+    @model_validator(mode="after")
+    def _install_trace_hook(self) -> Self:
+        # The root-run hook goes in when the first model is built, not at import.
+        install()
+        return self
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        # An unpickled model (another process) is built too: it gets the hook there.
+        super().__setstate__(state)
+        install()
 
     @classmethod
     def is_lc_serializable(cls) -> bool:
@@ -94,9 +124,49 @@ class PortkeyLangChainBase(PortkeySettings):
         """The variables an input (messages or a prompt string) maps onto."""
         raise NotImplementedError
 
+    def _prepared_input(self, value: PromptValue) -> Any:
+        """A converted input as ``_generate`` / ``_stream`` receive it."""
+        raise NotImplementedError
+
+    def _convert_input(self, model_input: Any) -> PromptValue:
+        # A dict is the prompt's variables; the base class would reject it. A private
+        # hook: tests/trust pins that every entry point calls it, before the params.
+        value = (
+            VariablesPromptValue.of(model_input)
+            if isinstance(model_input, Mapping)
+            else super()._convert_input(model_input)  # type: ignore[misc]
+        )
+        # The invocation params are asked for next, without the input (see PENDING).
+        PENDING.set(PendingCall(weakref.ref(self), self._prepared_input(value)))
+        return value
+
+    def _dict_input(self, inputs: Any) -> dict[str, Any] | None:
+        """The variables of a dict input, if ``inputs`` carries one."""
+        raise NotImplementedError
+
+    def _direct_target(self, inputs: Any) -> dict[str, Any]:
+        """The input as the direct route's body: ``messages`` or ``prompt``."""
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def _starting(
+        self, batch: list[Any], kwargs: Mapping[str, Any], *, cache_key: bool = False
+    ) -> Iterator[None]:
+        """Remember the input of a ``generate`` call while LangChain prepares its run
+        (with ``cache_key``, also its variables as :attr:`PendingCall.variables_key`)."""
+        one = batch[0] if len(batch) == 1 else None
+        key = _variables_key(kwargs) if cache_key else None
+        token = PENDING.set(
+            PendingCall(weakref.ref(self), one, run_name_of(kwargs), None, kwargs, key)
+        )
+        try:
+            yield
+        finally:
+            PENDING.reset(token)
+
     def _pending(self) -> PendingCall | None:
         pending = PENDING.get()
-        return pending if pending is not None and pending.model == id(self) else None
+        return pending if pending is not None and pending.model() is self else None
 
     def _variables_of(self, inputs: Any) -> dict[str, Any]:
         """:meth:`_input_variables`, reusing what the invocation params computed."""
@@ -148,6 +218,35 @@ class PortkeyLangChainBase(PortkeySettings):
             options = RequestOptions(trace_id=trace_id).merged(options)
         return options
 
+    def _build_call(self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any]) -> Call:
+        """The :class:`~portkey_integrations._call.Call` of one model call (``kwargs``
+        is consumed): the prompt route with the merged variables, or the direct route
+        with the input as the body."""
+        kwargs.pop("stream", None)
+        kwargs.pop("stream_usage", None)  # a bound option of ours, not a hyperparameter
+        options = self._pop_call_options(kwargs)
+        call_variables = kwargs.pop("variables", None)
+        bound_variables = kwargs.pop(BOUND_VARIABLES, None)
+        if stop is not None:
+            kwargs["stop"] = stop
+        if self.full_prompt_id is None:
+            given = self._dict_input(inputs) is not None or call_variables or bound_variables
+            return direct_call(
+                self,
+                self._direct_target(inputs),
+                params=kwargs,
+                variables_given=bool(given),
+                options=options,
+            )
+        return prompt_call(
+            self,
+            input_variables=self._variables_of(inputs),
+            bound_variables=bound_variables,
+            call_variables=call_variables,
+            params=kwargs,
+            options=options,
+        )
+
     def with_listeners(self, **listeners: Any) -> Any:
         """``Runnable.with_listeners``, with the caller's input (a dict of variables)
         as the listened run's input, as ``RunnableWithMessageHistory`` needs."""
@@ -161,21 +260,33 @@ class PortkeyLangChainBase(PortkeySettings):
 
         return alistening(self, **listeners)  # type: ignore[arg-type]
 
-    def _with_stream_usage(
-        self, request: dict[str, Any], stream_usage: bool | None
-    ) -> dict[str, Any]:
-        """Ask for the usage chunk unless the call or the model said otherwise."""
+    def _build_stream_call(
+        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any], stream_usage: bool | None
+    ) -> Call:
+        """:meth:`_build_call` for a stream, asking for the usage chunk unless the call or
+        the model said otherwise."""
         if stream_usage is None:
             stream_usage = self.stream_usage
-        if stream_usage and "stream_options" not in request:
-            request["stream_options"] = {"include_usage": True}
-        return request
+        if (
+            stream_usage
+            and "stream_options" not in kwargs
+            and "stream_options" not in (self.model_kwargs)
+        ):
+            kwargs["stream_options"] = {"include_usage": True}
+        return self._build_call(inputs, stop, kwargs)
 
 
 def run_name_of(kwargs: Mapping[str, Any]) -> str | None:
     """A ``generate`` call's ``run_name`` (batches pass a list: one name per input)."""
     name = kwargs.get("run_name")
     return name if isinstance(name, str) else None
+
+
+def _variables_key(kwargs: Mapping[str, Any]) -> str | None:
+    bound, call = kwargs.get(BOUND_VARIABLES), kwargs.get("variables")
+    if bound is None and call is None:
+        return None
+    return json.dumps([bound, call], sort_keys=True, default=str)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from langchain_core.exceptions import ModelAPIError
 from langchain_core.messages import (
     AIMessage,
     BaseMessage,
@@ -20,8 +21,10 @@ from langchain_core.messages import (
     ToolCall,
 )
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.outputs import ChatGeneration, ChatResult
 
 from .._adapters.convert import parse_tool_arguments
+from .._adapters.tracing import hook_results_dict
 from .._response import (
     Completion,
     Message,
@@ -31,6 +34,8 @@ from .._response import (
 
 __all__ = [
     "ai_message",
+    "chat_result",
+    "combine_llm_outputs",
     "message_to_dict",
     "messages_to_dicts",
     "portkey_metadata",
@@ -233,3 +238,40 @@ def ai_message(
         usage_metadata=usage_metadata(completion.usage) if completion.usage else None,
     )
     return result, info
+
+
+def chat_result(completion: Completion, prompt_ref: tuple[str, str | None] | None) -> ChatResult:
+    """A completion as LangChain's ``ChatResult``: one generation per choice, with the
+    Portkey metadata, and the usage as ``llm_output``."""
+    if not completion.choices:
+        raise ModelAPIError(
+            f"Portkey returned a completion without choices (trace id "
+            f"{completion.portkey.trace_id})"
+        )
+    base = portkey_metadata(completion.portkey, prompt_ref)
+    base.update(hook_results_dict(completion.model_extra))
+    generations = []
+    for index in range(len(completion.choices)):
+        message, info = ai_message(completion, index, base)
+        generations.append(ChatGeneration(message=message, generation_info=info))
+    usage = completion.usage
+    llm_output = {
+        "token_usage": usage.model_dump(exclude_none=True) if usage is not None else {},
+        "model_name": completion.model,
+        "system_fingerprint": completion.system_fingerprint,
+    }
+    return ChatResult(generations=generations, llm_output=llm_output)
+
+
+def combine_llm_outputs(outputs: list[dict[str, Any] | None], model: str | None) -> dict[str, Any]:
+    """The ``llm_output`` of a batch: token usage summed, the first model name seen."""
+    totals: dict[str, int] = {}
+    model_name = None
+    for output in outputs:
+        if not output:
+            continue
+        model_name = model_name or output.get("model_name")
+        for key, value in (output.get("token_usage") or {}).items():
+            if isinstance(value, int):
+                totals[key] = totals.get(key, 0) + value
+    return {"token_usage": totals, "model_name": model_name or model}

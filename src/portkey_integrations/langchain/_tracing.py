@@ -3,11 +3,12 @@
 The trace id is the root run's id, which is LangSmith's trace id too. A model's run
 manager knows its own run id and its parent's, not the root's. Where a tracer is
 attached (LangSmith, ``astream_events``, listeners) its run map has the run with its
-``trace_id``. Otherwise :class:`RootRun` supplies it: a configure hook adds one to each
-root run's callbacks, children inherit that same instance, and it records the first
-run it sees (the root) and then ignores every event but a chat model's start. So a
-root run costs one small object and one callback per run start, and nothing is kept
-once the run is gone.
+``trace_id``. Otherwise :class:`RootRun` supplies it: a configure hook, installed when
+the first model is built (:func:`install`), adds a fresh one to each root run's
+callbacks, children inherit that same instance, and it records the first run it sees
+(the root) and then ignores every event but a chat model's start. So a root run costs
+one small object and one callback per run start, and nothing is kept once the run is
+gone. ``PORTKEY_LANGCHAIN_TRACES=false`` (read, never written) turns the hook off.
 
 ``BaseChatModel.stream`` gives ``_stream`` no run manager; the chat model's start
 callback, which runs inline just before, leaves the run's ids in :data:`MODEL_RUN`.
@@ -15,17 +16,20 @@ callback, which runs inline just before, leaves the run's ids in :data:`MODEL_RU
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import threading
 from contextvars import ContextVar
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.tracers.context import register_configure_hook
 
 from .._adapters.tracing import merge_metadata, trace_options
-from .._options import RequestOptions
+from .._call import Call
 
-__all__ = ["MODEL_RUN", "ModelRun", "RootRun", "call_options", "run_ids"]
+__all__ = ["MODEL_RUN", "ModelRun", "RootRun", "call_options", "install", "run_ids"]
 
 
 class ModelRun(NamedTuple):
@@ -38,6 +42,10 @@ class ModelRun(NamedTuple):
     metadata: dict[str, Any] | None
 
 
+# A ContextVar because LangChain forces it: ``BaseChatModel.stream`` / ``astream`` call
+# ``on_chat_model_start`` and then ``_stream(messages, stop, **kwargs)`` with no run
+# manager, so the run's ids reach ``_stream`` only through the start callback, which
+# runs inline in the caller's context just before.
 MODEL_RUN: ContextVar[ModelRun | None] = ContextVar("portkey_model_run", default=None)
 
 
@@ -110,22 +118,45 @@ class RootRun(BaseCallbackHandler):
         return self  # configs are deep-copied in places; the run's root is shared
 
 
-# The hook creates a RootRun for a callback manager that has none (a root run) because
-# the variable holds no handler; every child run inherits the root's instance.
-_ROOT_HOOK: ContextVar[RootRun | None] = ContextVar("portkey_root_run", default=None)
+class _FreshRootRun:
+    """Stands in for the context variable of a configure hook: every lookup is a new
+    :class:`RootRun`.
+
+    ``CallbackManager.configure`` adds ``var.get()`` to a callback manager that holds no
+    ``RootRun`` yet, which is a root run's (children inherit their parent's). LangChain's
+    other way to get a fresh handler per root is an environment variable it reads, and
+    a library must not write the environment. ``tests/trust`` pins this behaviour.
+    """
+
+    __slots__ = ()
+
+    def get(self) -> RootRun:
+        return RootRun()
+
+
 _HOOK_ENV = "PORTKEY_LANGCHAIN_TRACES"
+_OFF = frozenset({"", "0", "false", "False"})  # what LangChain's env_var_is_set reads as off
+_install_lock = threading.Lock()
+_installed = False
 
 
-def _install() -> None:
-    import os
+def install() -> None:
+    """Add the root-run hook to LangChain's configure hooks, once per process.
 
-    # LangChain creates a hook's handler only when its variable is unset and its
-    # environment variable is set; "false" turns the headers' root lookup off.
-    os.environ.setdefault(_HOOK_ENV, "true")
-    register_configure_hook(_ROOT_HOOK, True, RootRun, _HOOK_ENV)
-
-
-_install()
+    The models call this when they are built: importing the package changes nothing.
+    ``PORTKEY_LANGCHAIN_TRACES=false`` (or ``0``) leaves the hook out; nested model
+    calls then use their parent run as the trace.
+    """
+    global _installed
+    if _installed:
+        return
+    with _install_lock:
+        if _installed:
+            return
+        if os.environ.get(_HOOK_ENV, "true") not in _OFF:
+            hook = cast("ContextVar[RootRun | None]", _FreshRootRun())
+            register_configure_hook(hook, True, RootRun)
+        _installed = True
 
 
 def run_ids(run_manager: Any) -> tuple[str, str, str | None, str | None]:
@@ -156,14 +187,12 @@ def run_ids(run_manager: Any) -> tuple[str, str, str | None, str | None]:
     )
 
 
-def call_options(
-    model: Any, run_manager: Any, request: dict[str, Any], run_name: str | None = None
-) -> dict[str, Any]:
-    """Add the trace options of one call to ``request`` (the client's keywords).
+def call_options(model: Any, run_manager: Any, call: Call, run_name: str | None = None) -> Call:
+    """``call`` with the trace options of its run (span, parent span, run metadata).
 
-    A trace id bound or passed per call (already in ``request["options"]``) or set on
-    the model wins over the run's. The run's metadata joins the model's
-    ``portkey_metadata``, which wins on a clash.
+    A trace id bound or passed per call (already in ``call.options``) or set on the
+    model wins over the run's, as do any other options the call already has. The run's
+    metadata joins the model's ``portkey_metadata``, which wins on a clash.
     """
     if run_manager is not None:
         MODEL_RUN.set(None)  # a chat run's start seen earlier must not linger
@@ -172,12 +201,12 @@ def call_options(
     else:
         seen = MODEL_RUN.get()
         if seen is None:
-            return request
+            return call
         MODEL_RUN.set(None)
         trace, span, name = str(seen.trace), str(seen.run_id), seen.name
         parent = None if seen.parent_run_id is None else str(seen.parent_run_id)
         metadata = seen.metadata
-    earlier: RequestOptions | None = request.get("options")
+    earlier = call.options
     own_trace = model.trace_id is not None or (earlier is not None and earlier.trace_id)
     options = trace_options(
         trace_id=None if own_trace else trace,
@@ -186,5 +215,5 @@ def call_options(
         span_name=run_name or name or type(model).__name__,
         metadata=merge_metadata(metadata, model.portkey_metadata),
     )
-    request["options"] = options.merged(earlier) if earlier is not None else options
-    return request
+    # The call's own options win: they go over the run's, not the other way round.
+    return dataclasses.replace(call, options=options.merged(earlier))

@@ -3,36 +3,33 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.exceptions import ModelAPIError
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel
 
 from .._adapters.convert import normalize_tool_choice
-from .._call import direct_call, prompt_call
+from .._call import Call
 from .._errors import PortkeyConfigError, PortkeyError
-from .._response import Completion, RenderedPrompt
-from ._base import PENDING, PendingCall, PortkeyLangChainBase, run_name_of
-from ._chunks import ChatChunks, hook_metadata
+from .._response import RenderedPrompt
+from ._base import PortkeyLangChainBase
+from ._chunks import ChatChunks
 from ._errors import raise_langchain_error
 from ._input import (
-    BOUND_VARIABLES,
     PortkeyChatBinding,
-    VariablesPromptValue,
     marked_variables,
     openai_variables,
     rename_bound_variables,
 )
-from ._messages import ai_message, messages_to_dicts, portkey_metadata
+from ._messages import chat_result, combine_llm_outputs, messages_to_dicts, portkey_metadata
 from ._tracing import call_options
 
 if TYPE_CHECKING:
@@ -44,41 +41,105 @@ __all__ = ["PortkeyChatModel"]
 class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
     """A Portkey prompt, or Portkey's chat completions route, as a LangChain chat model.
 
-    With ``prompt_id`` every call runs that saved prompt (``/prompts/{id}/completions``);
-    without it, ``/chat/completions`` with ``model`` and the messages given. The API key
-    comes from ``PORTKEY_API_KEY``; with no key and no base URL the first call raises
-    ``PortkeyConfigError``, and ``base_url="local"`` opts into the embedded local
-    Portkey-compatible server.
+    With ``prompt_id`` every call runs that saved prompt (``/prompts/{id}/completions``)
+    and the input becomes the prompt's variables; without it, ``/chat/completions`` with
+    ``model`` and the messages given.
 
-    Inputs of a prompt call become its variables:
+    Setup:
+        ``pip install "portkey-integrations[langchain]"`` and set ``PORTKEY_API_KEY``.
+        With no key and no base URL the first call raises ``PortkeyConfigError``;
+        ``base_url="local"`` runs against the embedded Portkey-compatible server (the
+        ``server`` extra), as every example here does.
 
-    - a dict is the variables: ``model.invoke({"topic": "cats"})``;
-    - a string goes into ``input_variable`` (``"input"``);
-    - a list of messages: the last human message's text goes into ``input_variable``,
-      the messages before it into ``history_variable`` (``"chat_history"``) and those
-      after it (an agent's tool calls and results) into ``scratchpad_variable``
-      (``"agent_scratchpad"``), both as lists of OpenAI message dicts the template
-      splices into its messages; ``variables_mapper`` can replace this mapping.
+    Key init args — prompt:
+        ``prompt_id`` (with ``@version`` or ``@label``: ``"pp-joke@2"``); ``variables``
+        sent with every call; ``input_variable`` / ``history_variable`` /
+        ``scratchpad_variable``, where a string or messages go (see *Invoke*), or a
+        ``variables_mapper``; ``check_variables`` (``"warn"``) against the template.
 
-    Variables set on the model, bound with ``.bind(variables=...)`` and passed with
-    ``invoke(..., variables=...)`` merge, the most specific winning. Every other call or
-    bound keyword is a hyperparameter at the root of the request body.
+    Key init args — completion params:
+        ``model`` (overrides the prompt's saved one), ``temperature``, ``max_tokens``,
+        ``top_p``, ``stop``, ``seed``, ... and ``model_kwargs``: sent at the body's root,
+        over the prompt's saved values. ``streaming`` (stream every call) and
+        ``stream_usage`` (usage in streams, on by default).
 
-    Example:
+    Key init args — client params:
+        Every option of the core client under its name (``api_key`` from
+        ``PORTKEY_API_KEY``, ``base_url``, ``virtual_key``, ``config``, ``provider``,
+        ``trace_id``, ``portkey_metadata``, ...), ``timeout`` (alias
+        ``request_timeout``), ``connect_timeout`` and ``max_retries``.
+
+    Instantiate:
         ```python
-        from langchain_core.output_parsers import StrOutputParser
         from portkey_integrations.langchain import PortkeyChatModel
 
-        llm = PortkeyChatModel(prompt_id="pp-joke@production", temperature=0.2)
-        chain = llm | StrOutputParser()
-        chain.invoke({"topic": "otters"})
-
-        for token in chain.stream({"topic": "otters"}):
-            print(token, end="")
-
-        chat = PortkeyChatModel(model="gpt-4o-mini", provider="@openai-prod")
-        chat.bind_tools([get_weather]).invoke("What's the weather in Paris?")
+        model = PortkeyChatModel(prompt_id="pp-joke", base_url="local", temperature=0.2)
+        chat = PortkeyChatModel(model="gpt-4o-mini", provider="@openai-prod")  # no prompt
         ```
+
+    Invoke:
+        A dict is the variables; a string goes into ``input_variable``; in a list of
+        messages the last human message's text goes into ``input_variable``, the messages
+        before it into ``history_variable`` and those after it (an agent's tool calls
+        and results) into ``scratchpad_variable``, as OpenAI message dicts the template
+        splices into its messages. Variables set on the model, bound with
+        ``.bind(variables=...)`` and passed with ``invoke(..., variables=...)`` merge, the
+        most specific winning; every other keyword is a hyperparameter.
+
+        ```python
+        model.invoke({"adjective": "dry", "topic": "owls"})
+        model.bind(temperature=0).invoke({"topic": "owls"}, variables={"adjective": "wry"})
+        model.render({"adjective": "dry", "topic": "owls"})  # what Portkey would send
+        ```
+
+    Stream:
+        ```python
+        for chunk in model.stream({"adjective": "silly", "topic": "cats"}):
+            print(chunk.text, end="")
+        ```
+
+    Async:
+        ```python
+        await model.ainvoke({"adjective": "dry", "topic": "owls"})
+        async for chunk in model.astream({"adjective": "dry", "topic": "owls"}):
+            print(chunk.text, end="")
+        ```
+
+    Tool calling:
+        ```python
+        from langchain_core.tools import tool
+
+
+        @tool
+        def get_weather(city: str) -> str:
+            \"\"\"Get the weather for a city.\"\"\"
+            return "sunny"
+
+
+        assistant = PortkeyChatModel(prompt_id="pp-assistant", base_url="local")
+        reply = assistant.bind_tools([get_weather]).invoke("Weather in Lisbon?")
+        reply.tool_calls  # [{"name": "get_weather", "args": {"city": "Lisbon"}, ...}]
+        ```
+
+        ``create_agent(PortkeyChatModel(prompt_id=...), tools=[...])`` runs an agent
+        whose every turn is the saved prompt.
+
+    Structured output:
+        ```python
+        from pydantic import BaseModel
+
+
+        class Joke(BaseModel):
+            setup: str
+            punchline: str
+
+
+        model.with_structured_output(Joke).invoke({"adjective": "dry", "topic": "owls"})
+        ```
+
+        ``method="function_calling"`` (default), ``"json_schema"`` or ``"json_mode"``.
+        Replies carry ``portkey_trace_id``, ``prompt_id`` and ``prompt_version`` in
+        ``response_metadata`` and the token counts in ``usage_metadata``.
     """
 
     @property
@@ -102,16 +163,8 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
 
     # -- input ------------------------------------------------------------------------
 
-    def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
-        # A dict is the prompt's variables; the base class would reject it.
-        value = (
-            VariablesPromptValue.of(model_input)
-            if isinstance(model_input, Mapping)
-            else super()._convert_input(model_input)
-        )
-        # The stream methods ask for the invocation params right after this.
-        PENDING.set(PendingCall(id(self), value.to_messages()))
-        return value
+    def _prepared_input(self, value: PromptValue) -> Any:
+        return value.to_messages()
 
     def generate(
         self,
@@ -121,12 +174,8 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         **kwargs: Any,
     ) -> Any:
         """``BaseChatModel.generate``, its callbacks seeing the variables sent."""
-        one = messages[0] if len(messages) == 1 else None
-        token = PENDING.set(PendingCall(id(self), one, run_name_of(kwargs)))
-        try:
+        with self._starting(messages, kwargs):
             return super().generate(messages, stop=stop, callbacks=callbacks, **kwargs)
-        finally:
-            PENDING.reset(token)
 
     async def agenerate(
         self,
@@ -136,12 +185,8 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         **kwargs: Any,
     ) -> Any:
         """Async :meth:`generate`."""
-        one = messages[0] if len(messages) == 1 else None
-        token = PENDING.set(PendingCall(id(self), one, run_name_of(kwargs)))
-        try:
+        with self._starting(messages, kwargs):
             return await super().agenerate(messages, stop=stop, callbacks=callbacks, **kwargs)
-        finally:
-            PENDING.reset(token)
 
     def _input_variables(self, inputs: Any) -> dict[str, Any]:
         marked = marked_variables(inputs)
@@ -155,83 +200,14 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         """Bind kwargs; ``variables=`` are kept apart so call-time variables merge."""
         return PortkeyChatBinding(bound=self, kwargs=rename_bound_variables(kwargs), config={})
 
-    def _request(
-        self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Keyword arguments for the core client's ``complete`` / ``stream``."""
-        kwargs.pop("stream", None)
-        kwargs.pop("stream_usage", None)  # a bound option of ours, not a hyperparameter
-        options = self._pop_call_options(kwargs)
-        request = self._route(messages, stop, kwargs)
-        if options is not None:
-            request["options"] = options
-        return request
+    def _dict_input(self, inputs: Any) -> dict[str, Any] | None:
+        return marked_variables(inputs)
 
-    def _route(
-        self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
-        call_variables = kwargs.pop("variables", None)
-        bound_variables = kwargs.pop(BOUND_VARIABLES, None)
-        if stop is not None:
-            kwargs["stop"] = stop
-        marked = marked_variables(messages)
-        if self.full_prompt_id is None:
-            return direct_call(
-                self,
-                {"messages": messages_to_dicts(messages)},
-                params=kwargs,
-                variables_given=bool(marked is not None or call_variables or bound_variables),
-            )
-        return prompt_call(
-            self,
-            input_variables=self._variables_of(messages),
-            bound_variables=bound_variables,
-            call_variables=call_variables,
-            params=kwargs,
-        )
-
-    def _stream_request(
-        self,
-        messages: Sequence[BaseMessage],
-        stop: list[str] | None,
-        kwargs: dict[str, Any],
-        stream_usage: bool | None,
-    ) -> dict[str, Any]:
-        return self._with_stream_usage(self._request(messages, stop, kwargs), stream_usage)
-
-    # -- output -----------------------------------------------------------------------
-
-    def _chat_result(self, completion: Completion) -> ChatResult:
-        if not completion.choices:
-            raise ModelAPIError(
-                f"Portkey returned a completion without choices (trace id "
-                f"{completion.portkey.trace_id})"
-            )
-        base = portkey_metadata(completion.portkey, self.prompt_ref)
-        base.update(hook_metadata(completion.model_extra))
-        generations = []
-        for index in range(len(completion.choices)):
-            message, info = ai_message(completion, index, base)
-            generations.append(ChatGeneration(message=message, generation_info=info))
-        usage = completion.usage
-        llm_output = {
-            "token_usage": usage.model_dump(exclude_none=True) if usage is not None else {},
-            "model_name": completion.model,
-            "system_fingerprint": completion.system_fingerprint,
-        }
-        return ChatResult(generations=generations, llm_output=llm_output)
+    def _direct_target(self, inputs: Any) -> dict[str, Any]:
+        return {"messages": messages_to_dicts(inputs)}
 
     def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
-        totals: dict[str, int] = {}
-        model_name = None
-        for output in llm_outputs:
-            if not output:
-                continue
-            model_name = model_name or output.get("model_name")
-            for key, value in (output.get("token_usage") or {}).items():
-                if isinstance(value, int):
-                    totals[key] = totals.get(key, 0) + value
-        return {"token_usage": totals, "model_name": model_name or self.model}
+        return combine_llm_outputs(llm_outputs, self.model)
 
     # -- calls ------------------------------------------------------------------------
 
@@ -242,14 +218,14 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = call_options(
-            self, run_manager, self._request(messages, stop, kwargs), self._run_name()
+        call = call_options(
+            self, run_manager, self._build_call(messages, stop, kwargs), self._run_name()
         )
         try:
-            completion = self.client.complete(**request)
+            completion = self.client.send_call(call)
         except PortkeyError as exc:
             raise_langchain_error(exc)
-        return self._chat_result(completion)
+        return chat_result(completion, self.prompt_ref)
 
     async def _agenerate(
         self,
@@ -258,14 +234,14 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request = call_options(
-            self, run_manager, self._request(messages, stop, kwargs), self._run_name()
+        call = call_options(
+            self, run_manager, self._build_call(messages, stop, kwargs), self._run_name()
         )
         try:
-            completion = await self.async_client.complete(**request)
+            completion = await self.async_client.send_call(call)
         except PortkeyError as exc:
             raise_langchain_error(exc)
-        return self._chat_result(completion)
+        return chat_result(completion, self.prompt_ref)
 
     def _stream(
         self,
@@ -276,10 +252,10 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        request = self._stream_request(messages, stop, kwargs, stream_usage)
-        call_options(self, run_manager, request, self._run_name())
+        call = self._build_stream_call(messages, stop, kwargs, stream_usage)
+        call = call_options(self, run_manager, call, self._run_name())
         try:
-            stream = self.client.stream(**request)
+            stream = self.client.stream_call(call)
             with stream:
                 convert = ChatChunks(portkey_metadata(stream.portkey, self.prompt_ref))
                 for event in stream:
@@ -307,10 +283,10 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request = self._stream_request(messages, stop, kwargs, stream_usage)
-        call_options(self, run_manager, request, self._run_name())
+        call = self._build_stream_call(messages, stop, kwargs, stream_usage)
+        call = call_options(self, run_manager, call, self._run_name())
         try:
-            stream = await self.async_client.stream(**request)
+            stream = await self.async_client.stream_call(call)
             async with stream:
                 convert = ChatChunks(portkey_metadata(stream.portkey, self.prompt_ref))
                 async for event in stream:
@@ -331,11 +307,11 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
 
     # -- render -----------------------------------------------------------------------
 
-    def _render_request(self, model_input: LanguageModelInput, kwargs: dict[str, Any]) -> Any:
+    def _build_render_call(self, model_input: LanguageModelInput, kwargs: dict[str, Any]) -> Call:
         if self.full_prompt_id is None:
             raise PortkeyConfigError("render needs a prompt_id")
         messages = self._convert_input(model_input).to_messages()
-        return self._request(messages, kwargs.pop("stop", None), kwargs)
+        return self._build_call(messages, kwargs.pop("stop", None), kwargs)
 
     def render(self, input: LanguageModelInput, **kwargs: Any) -> RenderedPrompt:
         """What Portkey would send for this input: the prompt's ``/render`` result.
@@ -344,17 +320,17 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         ``invoke``; ``.messages`` holds the rendered messages, ``.params`` the merged
         parameters.
         """
-        request = self._render_request(input, kwargs)
+        call = self._build_render_call(input, kwargs)
         try:
-            return self.client.render(request.pop("prompt_id"), **request)
+            return self.client.render_call(call)
         except PortkeyError as exc:
             raise_langchain_error(exc)
 
     async def arender(self, input: LanguageModelInput, **kwargs: Any) -> RenderedPrompt:
         """Async :meth:`render`."""
-        request = self._render_request(input, kwargs)
+        call = self._build_render_call(input, kwargs)
         try:
-            return await self.async_client.render(request.pop("prompt_id"), **request)
+            return await self.async_client.render_call(call)
         except PortkeyError as exc:
             raise_langchain_error(exc)
 

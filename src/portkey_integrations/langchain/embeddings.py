@@ -13,17 +13,44 @@ __all__ = ["PortkeyEmbeddings"]
 
 
 class PortkeyEmbeddings(EmbeddingFields, PortkeyClientSettings, Embeddings):
-    """Embeddings through Portkey's gateway (``POST /embeddings``), as
-    ``langchain_openai.OpenAIEmbeddings`` but routed by Portkey::
+    """Portkey's ``/embeddings`` as a LangChain ``Embeddings`` model, like
+    ``langchain_openai.OpenAIEmbeddings`` but routed by Portkey.
 
+    Setup:
+        ```bash
+        pip install "portkey-integrations[langchain]"
+        export PORTKEY_API_KEY="pk-..."
+        ```
+
+    Key init args:
+        - ``model`` (``"text-embedding-3-small"``): the provider's embedding model.
+        - ``chunk_size`` (``1000``): most texts per request.
+        - ``max_concurrency`` (``4``): most requests in flight in the async methods.
+        - ``dimensions``, ``encoding_format`` (``"base64"`` is decoded), ``user``.
+        - every client option: ``api_key``, ``base_url``, ``provider``, ``config``,
+          ``timeout`` (alias ``request_timeout``), ``max_retries``, ...
+
+    Instantiate:
+        ```python
         from portkey_integrations.langchain import PortkeyEmbeddings
 
         embeddings = PortkeyEmbeddings(model="text-embedding-3-small", provider="openai")
-        vectors = embeddings.embed_documents(["first text", "second text"])
+        ```
 
-    Texts go in batches of ``chunk_size`` (one request each, in order when sync, up to
-    ``max_concurrency`` at once when async); ``encoding_format="base64"`` is decoded
-    transparently. Routing, retries, timeouts and typed errors are the core client's.
+    Embed:
+        ```python
+        vectors = embeddings.embed_documents(["first text", "second text"])
+        vector = embeddings.embed_query("a question")
+        ```
+
+    Async:
+        ```python
+        vectors = await embeddings.aembed_documents(["first text", "second text"])
+        ```
+
+    Texts go in batches of ``chunk_size`` (in order when sync, up to
+    ``max_concurrency`` at once when async). Routing, retries, timeouts and typed
+    errors are the core client's.
     """
 
     model_config = ConfigDict(

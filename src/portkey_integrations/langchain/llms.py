@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
-import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import ContextVar
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -18,15 +15,13 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableBinding
 
-from .._call import direct_call, prompt_call
+from .._adapters.tracing import hook_results_dict
 from .._errors import PortkeyError
 from .._response import Completion
-from ._base import PENDING, PendingCall, PortkeyLangChainBase, run_name_of
-from ._chunks import TextChunks, hook_metadata
+from ._base import PortkeyLangChainBase
+from ._chunks import TextChunks
 from ._errors import raise_langchain_error
 from ._input import (
-    BOUND_VARIABLES,
-    VariablesPromptValue,
     openai_variables,
     prompt_variables,
     rename_bound_variables,
@@ -39,23 +34,6 @@ __all__ = ["PortkeyPromptLLM"]
 _MAX_CONCURRENCY = 16
 """Prompts of one ``generate`` / ``agenerate`` in flight at once (``batch`` with
 ``max_concurrency`` hands over at most that many)."""
-
-
-_CALL_VARIABLES: ContextVar[Any] = ContextVar("portkey_llm_call_variables", default=None)
-
-
-@contextlib.contextmanager
-def _call_variables(kwargs: Mapping[str, Any]) -> Iterator[None]:
-    """Expose a call's variables to ``_identifying_params`` while it is looked up."""
-    bound, call = kwargs.get(BOUND_VARIABLES), kwargs.get("variables")
-    key = None
-    if bound is not None or call is not None:
-        key = json.dumps([bound, call], sort_keys=True, default=str)
-    token = _CALL_VARIABLES.set(key)
-    try:
-        yield
-    finally:
-        _CALL_VARIABLES.reset(token)
 
 
 # no-redef: the pydantic mypy plugin clashes the ``kwargs`` field with ``**kwargs``.
@@ -75,20 +53,62 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
     """A Portkey prompt, or Portkey's text completions route, as a LangChain LLM.
 
     With ``prompt_id`` every call runs that saved prompt (chat or text template) and
-    returns its text; a string input goes into ``input_variable`` (``"input"``) and a
-    dict input is the variables. Without ``prompt_id`` it calls ``/completions`` with
-    ``model`` and the prompt string. Several prompts (``batch``, ``generate``) run
-    concurrently.
+    returns its text; without it, ``/completions`` with ``model`` and the prompt string.
+    Several prompts (``batch``, ``generate``) run concurrently, at most 16 at once.
 
-    Example:
+    Setup:
+        ```bash
+        pip install "portkey-integrations[langchain]"
+        export PORTKEY_API_KEY="pk-..."
+        ```
+
+        ``base_url="local"`` runs against the embedded Portkey-compatible server (the
+        ``server`` extra), as every example here does.
+
+    Key init args:
+        The same as :class:`PortkeyChatModel`'s: ``prompt_id``, ``variables``,
+        ``input_variable`` (``"input"``), ``check_variables``; ``model``,
+        ``temperature``, ``max_tokens``, ``stop``, ... (body params); ``streaming``,
+        ``stream_usage``; and every client option (``api_key``, ``base_url``,
+        ``provider``, ``trace_id``, ``timeout``, ``max_retries``, ...).
+
+    Instantiate:
         ```python
         from portkey_integrations.langchain import PortkeyPromptLLM
 
-        llm = PortkeyPromptLLM(prompt_id="pp-text-complete", max_tokens=64)
+        llm = PortkeyPromptLLM(prompt_id="pp-text-complete", base_url="local", max_tokens=64)
+        ```
+
+    Invoke:
+        A string goes into ``input_variable``; a dict is the variables. Variables set on
+        the model, bound and passed per call merge, the most specific winning; every other
+        keyword is a hyperparameter.
+
+        ```python
         llm.invoke("Once upon a time")
         llm.invoke({"input": "Once upon a time"}, variables={"tone": "dry"})
         llm.batch(["a", "b", "c"])
         ```
+
+    Stream:
+        ```python
+        for token in llm.stream("Once upon a time"):
+            print(token, end="")
+        ```
+
+    Async:
+        ```python
+        await llm.ainvoke("Once upon a time")
+        async for token in llm.astream("Once upon a time"):
+            print(token, end="")
+        await llm.abatch(["a", "b", "c"])
+        ```
+
+    Output:
+        ``generate`` returns each text with ``generation_info`` holding
+        ``finish_reason``, ``portkey_trace_id``, ``prompt_id`` and ``prompt_version``;
+        ``llm_output["token_usage"]`` sums the usage of every prompt. LangChain's LLM
+        cache tells apart calls with different variables.
     """
 
     @property
@@ -111,9 +131,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         params = super()._identifying_params
         params["variables"] = self.variables
         params["input_variable"] = self.input_variable
-        call = _CALL_VARIABLES.get()
-        if call is not None:
-            params["call_variables"] = call
+        pending = self._pending()
+        if pending is not None and pending.variables_key is not None:
+            params["call_variables"] = pending.variables_key
         return params
 
     def generate(
@@ -124,13 +144,8 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         **kwargs: Any,
     ) -> LLMResult:
         """``BaseLLM.generate``, with the call's variables part of the cache key."""
-        one = prompts[0] if len(prompts) == 1 else None
-        token = PENDING.set(PendingCall(id(self), one, run_name_of(kwargs), kwargs=kwargs))
-        try:
-            with _call_variables(kwargs):
-                return super().generate(prompts, stop=stop, callbacks=callbacks, **kwargs)
-        finally:
-            PENDING.reset(token)
+        with self._starting(prompts, kwargs, cache_key=True):
+            return super().generate(prompts, stop=stop, callbacks=callbacks, **kwargs)
 
     async def agenerate(
         self,
@@ -140,13 +155,8 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         **kwargs: Any,
     ) -> LLMResult:
         """Async :meth:`generate`."""
-        one = prompts[0] if len(prompts) == 1 else None
-        token = PENDING.set(PendingCall(id(self), one, run_name_of(kwargs), kwargs=kwargs))
-        try:
-            with _call_variables(kwargs):
-                return await super().agenerate(prompts, stop=stop, callbacks=callbacks, **kwargs)
-        finally:
-            PENDING.reset(token)
+        with self._starting(prompts, kwargs, cache_key=True):
+            return await super().agenerate(prompts, stop=stop, callbacks=callbacks, **kwargs)
 
     def _dict_for_compat(self) -> dict[str, Any]:
         # BaseLLM's invocation params: during a call also the prompt's version and the
@@ -159,15 +169,8 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
             params["variables"] = self._sent_variables(pending.kwargs)
         return params
 
-    def _convert_input(self, model_input: LanguageModelInput) -> PromptValue:
-        value = (
-            VariablesPromptValue.of(model_input)
-            if isinstance(model_input, Mapping)
-            else super()._convert_input(model_input)
-        )
-        # The stream methods ask for the invocation params right after this.
-        PENDING.set(PendingCall(id(self), value.to_string()))
-        return value
+    def _prepared_input(self, value: PromptValue) -> Any:
+        return value.to_string()
 
     def _input_variables(self, inputs: Any) -> dict[str, Any]:
         marked = prompt_variables(inputs)
@@ -177,44 +180,17 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         """Bind kwargs; ``variables=`` are kept apart so call-time variables merge."""
         return PortkeyLLMBinding(bound=self, kwargs=rename_bound_variables(kwargs), config={})
 
-    def _request(
-        self, prompt: str, stop: list[str] | None, kwargs: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        params = dict(kwargs)
-        params.pop("stream", None)
-        params.pop("stream_usage", None)
-        options = self._pop_call_options(params)
-        request = self._route(prompt, stop, params)
-        if options is not None:
-            request["options"] = options
-        return request
+    def _dict_input(self, inputs: Any) -> dict[str, Any] | None:
+        return prompt_variables(inputs)
 
-    def _route(self, prompt: str, stop: list[str] | None, params: dict[str, Any]) -> dict[str, Any]:
-        call_variables = params.pop("variables", None)
-        bound_variables = params.pop(BOUND_VARIABLES, None)
-        if stop is not None:
-            params["stop"] = stop
-        marked = prompt_variables(prompt)
-        if self.full_prompt_id is None:
-            return direct_call(
-                self,
-                {"prompt": str(prompt)},
-                params=params,
-                variables_given=bool(marked is not None or call_variables or bound_variables),
-            )
-        return prompt_call(
-            self,
-            input_variables=self._variables_of(prompt),
-            bound_variables=bound_variables,
-            call_variables=call_variables,
-            params=params,
-        )
+    def _direct_target(self, inputs: Any) -> dict[str, Any]:
+        return {"prompt": str(inputs)}
 
     def _generations(self, completion: Completion) -> tuple[list[Generation], dict[str, Any]]:
         metadata = portkey_metadata(completion.portkey, self.prompt_ref)
         del metadata["model_provider"]
         metadata["model_name"] = completion.model
-        metadata.update(hook_metadata(completion.model_extra))
+        metadata.update(hook_results_dict(completion.model_extra))
         generations = []
         for choice in completion.choices:
             info = {"finish_reason": choice.finish_reason, "logprobs": choice.logprobs}
@@ -246,11 +222,11 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None,
         kwargs: Mapping[str, Any],
     ) -> Completion:
-        request = self._request(prompt, stop, kwargs)
+        call = self._build_call(prompt, stop, dict(kwargs))
         if run_manager is not None:
-            call_options(self, run_manager, request, self._run_name())
+            call = call_options(self, run_manager, call, self._run_name())
         try:
-            return self.client.complete(**request)
+            return self.client.send_call(call)
         except PortkeyError as exc:
             raise_langchain_error(exc)
 
@@ -300,12 +276,12 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         limit = asyncio.Semaphore(_MAX_CONCURRENCY)
 
         async def one(prompt: str, manager: AsyncCallbackManagerForLLMRun | None) -> Completion:
-            request = self._request(prompt, stop, kwargs)
+            call = self._build_call(prompt, stop, dict(kwargs))
             if manager is not None:
-                call_options(self, manager, request, self._run_name())
+                call = call_options(self, manager, call, self._run_name())
             async with limit:
                 try:
-                    return await self.async_client.complete(**request)
+                    return await self.async_client.send_call(call)
                 except PortkeyError as exc:
                     raise_langchain_error(exc)
 
@@ -316,13 +292,6 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         )
         return self._result(list(completions))
 
-    def _stream_request(
-        self, prompt: str, stop: list[str] | None, kwargs: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        return self._with_stream_usage(
-            self._request(prompt, stop, kwargs), kwargs.get("stream_usage")
-        )
-
     def _stream(
         self,
         prompt: str,
@@ -330,11 +299,10 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
-        request = call_options(
-            self, run_manager, self._stream_request(prompt, stop, kwargs), self._run_name()
-        )
+        call = self._build_stream_call(prompt, stop, dict(kwargs), kwargs.get("stream_usage"))
+        call = call_options(self, run_manager, call, self._run_name())
         try:
-            stream = self.client.stream(**request)
+            stream = self.client.stream_call(call)
             with stream:
                 convert = TextChunks(self._stream_metadata(stream.portkey))
                 for event in stream:
@@ -359,11 +327,10 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
-        request = call_options(
-            self, run_manager, self._stream_request(prompt, stop, kwargs), self._run_name()
-        )
+        call = self._build_stream_call(prompt, stop, dict(kwargs), kwargs.get("stream_usage"))
+        call = call_options(self, run_manager, call, self._run_name())
         try:
-            stream = await self.async_client.stream(**request)
+            stream = await self.async_client.stream_call(call)
             async with stream:
                 convert = TextChunks(self._stream_metadata(stream.portkey))
                 async for event in stream:
