@@ -8,7 +8,6 @@ metadata says.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +27,10 @@ from pydantic import Field
 
 from .._adapters.convert import warn_unslotted_parts
 from .._adapters.settings import PortkeySettings
+from .._adapters.tracing import hook_results_dict
 from .._call import direct_call, prompt_call
-from .._errors import PortkeyConfigError
 from .._options import SECRET_OPTIONS
 from .._response import Completion
-from ._calldata import SEEN as _SEEN
 from ._calldata import has_media as _has_media
 from ._calldata import max_tokens as _max_tokens
 from ._calldata import prompt_ref_of
@@ -54,7 +52,7 @@ from ._routing import (
     plan_template,
     recognise_formatted,
 )
-from ._tracing import StreamHooks, hook_kwargs, trace_request
+from ._tracing import StreamHooks, install_spans, trace_request
 
 if TYPE_CHECKING:
     from .._templates.cache import PromptTemplate
@@ -101,6 +99,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         # Checked before pydantic, which would wrap the error in a ValidationError.
         check_prompt_ids(data.get("prompt_ids") or {})
         super().__init__(**data)
+        install_spans()  # the first model built hooks the tracing in, never an import
 
     # -- what a call without a prompt id sends ------------------------------------------
 
@@ -112,34 +111,23 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
 
     # -- metadata ---------------------------------------------------------------------
 
-    def _saved_prompt(self) -> PromptTemplate | None:
-        """The saved version of ``prompt_id``, if readable: fetched once per process
-        through the prompt cache, but never from inside a running event loop (metadata
-        is synchronous), where only a version an earlier call fetched is used."""
+    def _seen_prompt(self) -> PromptTemplate | None:
+        """The saved version of ``prompt_id`` a call of this model already read (calls
+        read it to check variables), from the process's prompt cache; never fetched:
+        ``metadata`` does no I/O."""
         full = self.full_prompt_id
-        if full is None:
-            return None
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            return _SEEN.get((self.base_url, full))
-        try:
-            return self._remember(full, self.client._prompt_template(full))
-        except PortkeyConfigError:
-            return None  # not configured yet: the call itself says how to fix it
+        clients = self._clients
+        if full is None or clients is None:
+            return None  # no call yet: nothing was read
+        from .._templates.cache import prompt_cache  # loaded by the first call anyway
 
-    def _remember(self, ref: str, saved: PromptTemplate | None) -> PromptTemplate | None:
-        if saved is not None:
-            if len(_SEEN) > 256:
-                _SEEN.clear()
-            _SEEN[(self.base_url, ref)] = saved
-        return saved
+        # Both clients share the base URL the cache is keyed by; the async one, so that
+        # async code paths never touch the sync client.
+        return prompt_cache.peek(clients[1], full)
 
     def _model_info(self) -> tuple[str, int, int]:
         """``(model name, context window, num_output)`` of the model that will run."""
-        saved = self._saved_prompt() if self.model is None or self.max_tokens is None else None
+        saved = self._seen_prompt() if self.model is None or self.max_tokens is None else None
         model = self.model or (saved.model if saved is not None else None)
         window = self.context_window or context_window_of(model) or DEFAULT_CONTEXT_WINDOW
         limit = self.max_tokens or _max_tokens(self.model_kwargs)
@@ -155,6 +143,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
     ) -> str | None:
         """The prompt whose saved template this call needs (a local render's model, the
         check of content parts), recognising a formatted built-in template on the way."""
+        self._take_pending(kwargs)
         route = kwargs.get(TEMPLATE_ROUTE)
         if route is None and messages is None and TEMPLATE_VARIABLES not in kwargs:
             route = recognise_formatted(self, prompt)
@@ -173,9 +162,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         prompt: str = "",
     ) -> PromptTemplate | None:
         ref = self._template_ref(kwargs, messages, prompt)
-        if ref is None:
-            return None
-        return self._remember(ref, self.client._prompt_template(ref))
+        return None if ref is None else self.client._prompt_template(ref)
 
     async def _asaved_for(
         self,
@@ -184,9 +171,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         prompt: str = "",
     ) -> PromptTemplate | None:
         ref = self._template_ref(kwargs, messages, prompt)
-        if ref is None:
-            return None
-        return self._remember(ref, await self.async_client._aprompt_template(ref))
+        return None if ref is None else await self.async_client._aprompt_template(ref)
 
     def _request(
         self,
@@ -257,7 +242,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             additional_kwargs=response_kwargs(
                 completion.usage, completion.portkey, prompt_ref_of(request)
             )
-            | hook_kwargs(completion.model_extra),
+            | hook_results_dict(completion.model_extra),
         )
 
     def _completion_response(
@@ -271,7 +256,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             additional_kwargs=response_kwargs(
                 completion.usage, completion.portkey, prompt_ref_of(request)
             )
-            | hook_kwargs(completion.model_extra),
+            | hook_results_dict(completion.model_extra),
         )
 
     def _iter_chat(self, request: dict[str, Any]) -> ChatResponseGen:
@@ -323,72 +308,104 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                 hooks.see(chunk)
                 yield hooks(assemble(chunk))
 
+    # -- the eight call methods: instrumented, each delegating to its private twin ------
+
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Chat; a ``prompt_id`` turns the messages into prompt variables."""
-        saved = self._saved_for(kwargs, messages)
-        request = self._request(kwargs, stream=False, messages=messages, saved=saved)
-        return self._chat_response(self.client.complete(**request), request)
+        return self._chat(messages, **kwargs)
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         """Stream a chat; each response carries the whole message so far."""
-        saved = self._saved_for(kwargs, messages)
-        request = self._request(kwargs, stream=True, messages=messages, saved=saved)
-        return self._iter_chat(request)
+        return self._stream_chat(messages, **kwargs)
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """Complete a prompt; with a ``prompt_id`` the prompt is the input variable."""
-        saved = self._saved_for(kwargs, prompt=prompt)
-        request = self._request(
-            kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved
-        )
-        return self._completion_response(self.client.complete(**request), request)
+        return self._complete(prompt, formatted, **kwargs)
 
     @llm_completion_callback()
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
         """Stream a completion; ``text`` is cumulative, ``delta`` the new text."""
-        saved = self._saved_for(kwargs, prompt=prompt)
-        request = self._request(
-            kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved
-        )
-        return self._iter_completion(request)
+        return self._stream_complete(prompt, formatted, **kwargs)
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async :meth:`chat`, on the async client."""
-        saved = await self._asaved_for(kwargs, messages)
-        request = self._request(kwargs, stream=False, messages=messages, saved=saved)
-        return self._chat_response(await self.async_client.complete(**request), request)
+        return await self._achat(messages, **kwargs)
 
     @llm_chat_callback()
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         """Async :meth:`stream_chat`."""
-        saved = await self._asaved_for(kwargs, messages)
-        request = self._request(kwargs, stream=True, messages=messages, saved=saved)
-        return self._aiter_chat(request)
+        return await self._astream_chat(messages, **kwargs)
 
     @llm_completion_callback()
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
         """Async :meth:`complete`."""
-        saved = await self._asaved_for(kwargs, prompt=prompt)
-        request = self._request(
-            kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved
-        )
-        return self._completion_response(await self.async_client.complete(**request), request)
+        return await self._acomplete(prompt, formatted, **kwargs)
 
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
         """Async :meth:`stream_complete`."""
+        return await self._astream_complete(prompt, formatted, **kwargs)
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        saved = self._saved_for(kwargs, messages)
+        request = self._request(kwargs, stream=False, messages=messages, saved=saved)
+        return self._chat_response(self.client.complete(**request), request)
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        saved = self._saved_for(kwargs, messages)
+        request = self._request(kwargs, stream=True, messages=messages, saved=saved)
+        return self._iter_chat(request)
+
+    def _complete(self, prompt: str, formatted: bool, **kwargs: Any) -> CompletionResponse:
+        saved = self._saved_for(kwargs, prompt=prompt)
+        request = self._request(
+            kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved
+        )
+        return self._completion_response(self.client.complete(**request), request)
+
+    def _stream_complete(
+        self, prompt: str, formatted: bool, **kwargs: Any
+    ) -> CompletionResponseGen:
+        saved = self._saved_for(kwargs, prompt=prompt)
+        request = self._request(
+            kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved
+        )
+        return self._iter_completion(request)
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        saved = await self._asaved_for(kwargs, messages)
+        request = self._request(kwargs, stream=False, messages=messages, saved=saved)
+        return self._chat_response(await self.async_client.complete(**request), request)
+
+    async def _astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        saved = await self._asaved_for(kwargs, messages)
+        request = self._request(kwargs, stream=True, messages=messages, saved=saved)
+        return self._aiter_chat(request)
+
+    async def _acomplete(self, prompt: str, formatted: bool, **kwargs: Any) -> CompletionResponse:
+        saved = await self._asaved_for(kwargs, prompt=prompt)
+        request = self._request(
+            kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved
+        )
+        return self._completion_response(await self.async_client.complete(**request), request)
+
+    async def _astream_complete(
+        self, prompt: str, formatted: bool, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
         saved = await self._asaved_for(kwargs, prompt=prompt)
         request = self._request(
             kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved
