@@ -7,12 +7,12 @@ built request is sent and how long they sleep between attempts.
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import os
-from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+import sys
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 import httpx
@@ -25,15 +25,20 @@ from ._errors import (
     PortkeyConfigError,
     make_status_error,
 )
-from ._options import RequestOptions, options_from_env
+from ._options import ClientOptions, RequestOptions, options_from_env
 from ._request import Route, build_body, prompt_path
 from ._response import Completion, RenderedPrompt, ResponseInfo
 from ._retry import is_success, retry_delay, should_retry
+from ._version import __version__
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:  # pragma: no cover - Python 3.10
+    from typing_extensions import Unpack
 
 if TYPE_CHECKING:
+    from ._call import Call
     from ._templates.cache import PromptTemplate
-    from ._templates.checks import CheckMode
-from ._version import __version__
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -42,7 +47,6 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "LOCAL",
     "BaseClient",
-    "client_method",
 ]
 
 logger = logging.getLogger("portkey_integrations")
@@ -63,32 +67,31 @@ _NO_TARGET = (
 )
 
 _M = TypeVar("_M", bound=BaseModel)
-_C = TypeVar("_C", bound="BaseClient")
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
 
 
 class BaseClient:
     """Configuration and request building of both clients.
 
-    Routing options are the fields of :class:`RequestOptions`, passed as keywords
-    (``metadata=`` for ``x-portkey-metadata``); an unknown keyword raises
-    :class:`PortkeyConfigError` naming it. Options fall back to ``PORTKEY_*`` variables.
+    The options are :class:`~._options.ClientOptions`: the routing options (the fields
+    of :class:`RequestOptions`, ``metadata=`` for ``x-portkey-metadata``) and the
+    connection settings. An unknown keyword raises :class:`PortkeyConfigError` naming
+    it. Options fall back to ``PORTKEY_*`` variables.
+
+    A call is built by :meth:`_call_request` or :meth:`_render_request` from a
+    :class:`~._call.Call` and, when the call checks its variables, the prompt's saved
+    template, which the sync client fetches and the async one awaits.
     """
 
-    def __init__(
-        self,
-        *,
-        base_url: str | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        **options: Any,
-    ) -> None:
+    def __init__(self, **options: Unpack[ClientOptions]) -> None:
+        given: dict[str, Any] = dict(options)
+        base_url: str | None = given.pop("base_url", None)
+        timeout = given.pop("timeout", DEFAULT_TIMEOUT)
+        connect_timeout = given.pop("connect_timeout", DEFAULT_CONNECT_TIMEOUT)
+        max_retries = given.pop("max_retries", DEFAULT_MAX_RETRIES)
+        default_headers = given.pop("default_headers", None)
         if default_headers is not None:
-            options["extra_headers"] = default_headers
-        given = {k: v for k, v in options.items() if v is not None}
+            given["extra_headers"] = default_headers
+        given = {k: v for k, v in given.items() if v is not None}
         self.options = RequestOptions.make(**{**options_from_env(), **given})
         if not isinstance(max_retries, int) or max_retries < 0:
             raise PortkeyConfigError("max_retries must be an integer >= 0")
@@ -135,82 +138,45 @@ class BaseClient:
         url = self._base_url or self._configured_url
         return f"{type(self).__name__}(base_url={url!r}, api_key={key!r})"
 
-    def _call_request(
-        self,
-        stream: bool,
-        /,
-        *,
-        prompt_id: str | None = None,
-        messages: Sequence[Mapping[str, Any]] | None = None,
-        prompt: str | None = None,
-        variables: Mapping[str, Any] | None = None,
-        raw_variables: Collection[str] = (),
-        hyperparameters: Mapping[str, Any] | None = None,
-        options: RequestOptions | None = None,
-        check_variables: CheckMode = "off",
-        template: PromptTemplate | None = None,
-        **params: Any,
-    ) -> httpx.Request:
-        """Run a prompt (``prompt_id``), a chat (``messages``) or a text (``prompt``)
-        completion.
+    @staticmethod
+    def _template_ref(call: Call) -> str | None:
+        """The prompt whose saved template the call's variables check reads, if any.
 
-        ``variables`` fill the prompt's template (names in ``raw_variables`` go as JSON
-        values rather than strings); ``hyperparameters`` and every other keyword go at the
-        body's root; ``options`` override the client's routing headers for this call.
-        ``check_variables`` (``"warn"`` or ``"error"``) fetches the prompt's template once
-        per process and checks the variables against it before sending; with the
-        template known, variables it reads as sections, loops or dotted names go as JSON
-        values. ``stream`` returns a :class:`Stream` (``AsyncStream``) of chunks.
+        The sync client fetches it, the async one awaits it; both then build the request
+        with :meth:`_call_request` or :meth:`_render_request`.
         """
-        given = [x is not None for x in (prompt_id, messages, prompt)]
-        if sum(given) != 1:
-            raise PortkeyConfigError("pass exactly one of prompt_id, messages or prompt")
-        route: Route
-        if prompt_id is not None:
-            route, path = "prompt", prompt_path(prompt_id, "completions")
-            raw_variables = _checked(prompt_id, template, variables, raw_variables, check_variables)
-        elif messages is not None:
-            route, path = "chat", "/chat/completions"
-            params["messages"] = messages
-        else:
-            route, path = "text", "/completions"
-            params["prompt"] = prompt
-        body = build_body(
-            route,
-            params,
-            stream=stream,
-            variables=variables,
-            raw_variables=raw_variables,
-            hyperparameters=hyperparameters,
-        )
-        return self._request("POST", path, body, options, stream)
+        return call.prompt_id if call.check_variables != "off" else None
 
-    def _render_request(
-        self,
-        stream: bool,
-        prompt_id: str,
-        /,
-        *,
-        variables: Mapping[str, Any] | None = None,
-        raw_variables: Collection[str] = (),
-        hyperparameters: Mapping[str, Any] | None = None,
-        options: RequestOptions | None = None,
-        check_variables: CheckMode = "off",
-        template: PromptTemplate | None = None,
-        **params: Any,
+    def _call_request(
+        self, call: Call, template: PromptTemplate | None, *, stream: bool
     ) -> httpx.Request:
-        """Return what Portkey would send for this prompt and these variables
-        (``/prompts/{id}/render``); ``check_variables`` as for ``complete``."""
-        raw_variables = _checked(prompt_id, template, variables, raw_variables, check_variables)
+        """The request of a prompt, chat or text completion; ``template`` is the prompt's
+        saved template when the call checks its variables (``None`` skips the check)."""
+        params = call.params
+        route: Route
+        if call.prompt_id is not None:
+            route, path = "prompt", prompt_path(call.prompt_id, "completions")
+            raw = _checked(call, call.prompt_id, template)
+        elif call.messages is not None:
+            route, path, raw = "chat", "/chat/completions", call.raw_variables
+            params = {**params, "messages": call.messages}
+        else:
+            route, path, raw = "text", "/completions", call.raw_variables
+            params = {**params, "prompt": call.prompt}
+        body = build_body(route, params, stream=stream, variables=call.variables, raw_variables=raw)
+        return self._request("POST", path, body, call.options, stream)
+
+    def _render_request(self, call: Call, template: PromptTemplate | None) -> httpx.Request:
+        """The request of ``/prompts/{id}/render``: what Portkey would send for the call."""
+        if call.prompt_id is None:
+            raise PortkeyConfigError("rendering needs a prompt_id")
+        raw = _checked(call, call.prompt_id, template)
         body = build_body(
-            "render",
-            params,
-            stream=False,
-            variables=variables,
-            raw_variables=raw_variables,
-            hyperparameters=hyperparameters,
+            "render", call.params, stream=False, variables=call.variables, raw_variables=raw
         )
-        return self._request("POST", prompt_path(prompt_id, "render"), body, options, False)
+        return self._request(
+            "POST", prompt_path(call.prompt_id, "render"), body, call.options, False
+        )
 
     def _request(
         self,
@@ -333,69 +299,15 @@ def requested_prompt_id(url: httpx.URL) -> str | None:
     return None
 
 
-def client_method(
-    build: Callable[Concatenate[Any, bool, _P], httpx.Request], *, stream: bool
-) -> Callable[[Callable[[_C, httpx.Request], _T]], Callable[Concatenate[_C, _P], _T]]:
-    """Give a client method the signature and docs of its request builder.
-
-    The sync and async clients declare only how a built request is sent and parsed;
-    the arguments, their checks and the request are written once, in the builder.
-    """
-
-    checks = "check_variables" in inspect.signature(build).parameters
-
-    def decorate(run: Callable[[_C, httpx.Request], _T]) -> Callable[Concatenate[_C, _P], _T]:
-        def method(self: _C, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
-            if checks and (ref := _template_ref(args, kwargs)) is not None:
-                kwargs["template"] = self._prompt_template(ref)  # type: ignore[attr-defined]
-            return run(self, build(self, stream, *args, **kwargs))
-
-        if inspect.iscoroutinefunction(run):
-            # Keep the async client's methods real coroutine functions for introspection.
-            async def amethod(self: _C, /, *args: _P.args, **kwargs: _P.kwargs) -> Any:
-                if checks and (ref := _template_ref(args, kwargs)) is not None:
-                    kwargs["template"] = await self._aprompt_template(ref)  # type: ignore[attr-defined]
-                return await run(self, build(self, stream, *args, **kwargs))
-
-            method = amethod  # type: ignore[assignment]
-
-        params = list(inspect.signature(build).parameters.values())
-        del params[1]  # the stream flag is the method's, not the caller's
-        method.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            params, return_annotation=inspect.signature(run).return_annotation
-        )
-        method.__name__ = method.__qualname__ = run.__name__
-        method.__doc__ = build.__doc__
-        method.__module__ = run.__module__
-        return method
-
-    return decorate
-
-
-def _checked(
-    prompt_id: str,
-    template: PromptTemplate | None,
-    variables: Mapping[str, Any] | None,
-    raw: Collection[str],
-    mode: CheckMode,
-) -> Collection[str]:
-    if template is None or mode == "off":
-        return raw
+def _checked(call: Call, prompt_id: str, template: PromptTemplate | None) -> Collection[str]:
+    """The call's raw variables, after checking its variables against ``template``."""
+    if template is None or call.check_variables == "off":
+        return call.raw_variables
     from ._templates.checks import checked_raw_variables
 
-    return checked_raw_variables(prompt_id, template, variables or {}, raw, mode)
-
-
-def _template_ref(args: Sequence[Any], kwargs: Mapping[str, Any]) -> str | None:
-    """The prompt whose template a call's check needs (``render`` takes it positionally)."""
-    mode = kwargs.get("check_variables", "off")
-    ref = kwargs.get("prompt_id", args[0] if args else None)
-    if mode == "off" or ref is None or kwargs.get("template") is not None:
-        return None
-    from ._templates.checks import check_mode
-
-    check_mode(mode)
-    return ref  # type: ignore[no-any-return]
+    return checked_raw_variables(
+        prompt_id, template, call.variables, call.raw_variables, call.check_variables
+    )
 
 
 def connection_error(exc: httpx.TransportError) -> APIConnectionError:

@@ -1,20 +1,160 @@
-"""Building one call from a model's settings: a prompt call or a direct call.
+"""The typed call: what an adapter asks the core to send, and the one contract between
+them.
 
-The adapters decide the route where a reader can see it (``if model.full_prompt_id``)
-and call one of these two functions; both return the keyword arguments of the core
-client's ``complete`` / ``stream``.
+An adapter turns its framework's input into a :class:`Call` (the pure builders in
+``_adapters/calls.py`` do it from a model's settings) and hands it to a client's
+``send_call`` / ``stream_call`` / ``render_call``. The core reads the fields; nothing pops
+keys out of a dict.
+
+``prompt_call`` and ``direct_call`` here are the older dict-returning builders, kept as
+thin wrappers over the typed ones until every adapter builds a :class:`Call`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import dataclasses
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
-from ._adapters.convert import INPUT_PARTS_VARIABLE
-from ._adapters.settings import PortkeySettings
 from ._errors import PortkeyConfigError
+from ._options import RequestOptions
 
-__all__ = ["direct_call", "prompt_call", "prompt_variables"]
+if TYPE_CHECKING:
+    from ._adapters.settings import PortkeySettings
+
+__all__ = [
+    "Call",
+    "CallRoute",
+    "CheckMode",
+    "call_of",
+    "direct_call",
+    "prompt_call",
+    "prompt_variables",
+]
+
+CallRoute = Literal["prompt", "chat", "text"]
+CheckMode = Literal["warn", "error", "off"]
+
+_CHECK_MODES = ("warn", "error", "off")
+# Body keys that are a call's own fields: in ``params`` they would be sent twice or lost.
+_RESERVED = frozenset(
+    {"prompt_id", "messages", "prompt", "variables", "raw_variables", "options", "check_variables"}
+)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Call:
+    """One completion or render the core is asked to run.
+
+    Exactly one of ``prompt_id`` (``/prompts/{id}/completions``), ``messages``
+    (``/chat/completions``) or ``prompt`` (``/completions``) is set.
+    """
+
+    prompt_id: str | None = None
+    """The prompt reference, version or label included (``"pp-abc@12"``)."""
+    messages: Sequence[Mapping[str, Any]] | None = None
+    """OpenAI-format messages for the chat route."""
+    prompt: str | None = None
+    """The text for the text-completion route."""
+    variables: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """The prompt's variables (prompt route only)."""
+    raw_variables: frozenset[str] = frozenset()
+    """Variables sent as JSON values rather than strings (history a template splices)."""
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """Hyperparameters and any other key, sent at the body's root."""
+    options: RequestOptions | None = None
+    """Routing options for this call; their set fields win over the client's."""
+    check_variables: CheckMode = "off"
+    """Check the variables against the prompt's saved template before sending."""
+
+    def __post_init__(self) -> None:
+        if (self.prompt_id is not None) + (self.messages is not None) + (
+            self.prompt is not None
+        ) != 1:
+            raise PortkeyConfigError("pass exactly one of prompt_id, messages or prompt")
+        if self.check_variables not in _CHECK_MODES:
+            raise PortkeyConfigError(
+                "check_variables must be one of 'warn', 'error' or 'off', "
+                f"got {self.check_variables!r}"
+            )
+        if not _RESERVED.isdisjoint(self.params):
+            clash = sorted(_RESERVED.intersection(self.params))
+            raise PortkeyConfigError(
+                f"{', '.join(map(repr, clash))} is a field of the call, not a body parameter"
+            )
+
+    @property
+    def route(self) -> CallRoute:
+        """``"prompt"``, ``"chat"`` or ``"text"``: the route this call goes to."""
+        if self.prompt_id is not None:
+            return "prompt"
+        return "chat" if self.messages is not None else "text"
+
+    def with_options(self, options: RequestOptions | None) -> Call:
+        """This call with ``options`` layered over its own (their set fields win)."""
+        if options is None:
+            return self
+        merged = options if self.options is None else self.options.merged(options)
+        return dataclasses.replace(self, options=merged)
+
+    def with_params(self, params: Mapping[str, Any]) -> Call:
+        """This call with ``params`` added at the body's root (they win)."""
+        return dataclasses.replace(self, params={**self.params, **params}) if params else self
+
+    def with_variables(
+        self, variables: Mapping[str, Any], *, raw: frozenset[str] = frozenset()
+    ) -> Call:
+        """This call with ``variables`` added (they win); names in ``raw`` go as JSON."""
+        return dataclasses.replace(
+            self,
+            variables={**self.variables, **variables},
+            raw_variables=self.raw_variables | raw,
+        )
+
+
+def call_of(
+    *,
+    prompt_id: str | None,
+    messages: Sequence[Mapping[str, Any]] | None,
+    prompt: str | None,
+    variables: Mapping[str, Any] | None,
+    raw_variables: Collection[str],
+    hyperparameters: Mapping[str, Any] | None,
+    options: RequestOptions | None,
+    check_variables: CheckMode,
+    params: dict[str, Any],
+) -> Call:
+    """The :class:`Call` of a client method's keyword arguments (``hyperparameters``
+    and the other keywords both go at the body's root, the keywords winning)."""
+    return Call(
+        prompt_id=prompt_id,
+        messages=messages,
+        prompt=prompt,
+        variables={} if variables is None else variables,
+        raw_variables=(
+            raw_variables if isinstance(raw_variables, frozenset) else frozenset(raw_variables)
+        ),
+        params={**hyperparameters, **params} if hyperparameters else params,
+        options=options,
+        check_variables=check_variables,
+    )
+
+
+# --- the dict-returning builders, until every adapter builds a Call ----------------
+
+
+def _kwargs(call: Call) -> dict[str, Any]:
+    """The client keyword arguments a :class:`Call` stands for (the older contract)."""
+    if call.prompt_id is not None:
+        return {
+            "prompt_id": call.prompt_id,
+            "variables": dict(call.variables),
+            "raw_variables": call.raw_variables,
+            "check_variables": call.check_variables,
+            **call.params,
+        }
+    target = {"messages": call.messages} if call.messages is not None else {"prompt": call.prompt}
+    return {**call.params, **target}
 
 
 def prompt_variables(
@@ -24,11 +164,10 @@ def prompt_variables(
     call_variables: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Merge variables: model < input < bound < call, the most specific winning."""
-    variables = {**settings.variables}
-    for layer in (input_variables, bound_variables, call_variables):
-        if layer:
-            variables.update(layer)
-    return variables
+    # Imported here: the settings import the clients, which import this module.
+    from ._adapters.calls import prompt_variables as merge
+
+    return merge(settings, input_variables, bound_variables, call_variables)
 
 
 def prompt_call(
@@ -39,25 +178,23 @@ def prompt_call(
     call_variables: Mapping[str, Any] | None = None,
     params: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Client keyword arguments for a prompt-route call (``/prompts/{id}/completions``).
+    """Client keyword arguments for a prompt-route call (see
+    :func:`._adapters.calls.prompt_call`, which returns a :class:`Call`)."""
+    from ._adapters.calls import prompt_call as build
 
-    Variables merge as in :func:`prompt_variables`; the history and scratchpad
-    variables go as JSON values when they are lists (a template splices them into its
-    messages); hyperparameters are the model's overridden by ``params``.
-    """
-    variables = prompt_variables(settings, input_variables, bound_variables, call_variables)
-    raw = frozenset(
-        name
-        for name in (settings.history_variable, settings.scratchpad_variable, INPUT_PARTS_VARIABLE)
-        if name is not None and isinstance(variables.get(name), list)
+    kwargs = _kwargs(
+        build(
+            settings,
+            # A LlamaIndex template route sets its own prompt id on the dict afterwards.
+            prompt_id=settings.full_prompt_id or "-",
+            input_variables=input_variables,
+            bound_variables=bound_variables,
+            call_variables=call_variables,
+            params=params,
+        )
     )
-    return {
-        "prompt_id": settings.full_prompt_id,
-        "variables": variables,
-        "raw_variables": raw,
-        "check_variables": settings.check_variables,
-        **settings.merge_params(params),
-    }
+    kwargs["prompt_id"] = settings.full_prompt_id
+    return kwargs
 
 
 def direct_call(
@@ -67,17 +204,8 @@ def direct_call(
     params: Mapping[str, Any] | None = None,
     variables_given: bool = False,
 ) -> dict[str, Any]:
-    """Client keyword arguments for a call without a prompt id: ``target`` is
-    ``{"messages": [...]}`` (``/chat/completions``) or ``{"prompt": ...}``
-    (``/completions``), with the merged hyperparameters.
+    """Client keyword arguments for a call without a prompt id (see
+    :func:`._adapters.calls.direct_call`, which returns a :class:`Call`)."""
+    from ._adapters.calls import direct_call as build
 
-    Variables have nowhere to go there: passing any is an error, not a silent drop.
-    """
-    if variables_given or settings.variables:
-        raise PortkeyConfigError(
-            "prompt variables (a dict input or variables=...) need a prompt_id; "
-            "without one the model calls the OpenAI-compatible route"
-        )
-    request = settings.merge_params(params)
-    request.update(target)
-    return request
+    return _kwargs(build(settings, target, params=params, variables_given=variables_given))

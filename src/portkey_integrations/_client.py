@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import httpx
@@ -25,14 +26,25 @@ from ._base_client import (
     DEFAULT_TIMEOUT,
     LOCAL,
     BaseClient,
-    client_method,
 )
+from ._call import Call, CheckMode, call_of
+from ._options import ClientOptions, RequestOptions
 from ._pools import async_sender, sync_sender
 from ._response import Completion, RenderedPrompt
 from ._retry import is_success
 from ._streaming import AsyncStream, Stream
 from ._transport import aread, read
-from .resources.embeddings import EmbeddingResponse, embeddings_request, parse_embeddings
+from .resources.embeddings import (
+    EmbeddingResponse,
+    EncodingFormat,
+    embeddings_request,
+    parse_embeddings,
+)
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:  # pragma: no cover - Python 3.10
+    from typing_extensions import Unpack
 
 if TYPE_CHECKING:
     from ._templates.cache import PromptTemplate
@@ -93,8 +105,10 @@ class PortkeyClient(BaseClient):
     ``[server]`` extra).
     """
 
-    def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self, *, http_client: httpx.Client | None = None, **options: Unpack[ClientOptions]
+    ) -> None:
+        super().__init__(**options)
         self._http = http_client
 
     prompts: _Lazy[Prompts] = _Lazy("resources._faces", "Prompts")
@@ -106,22 +120,150 @@ class PortkeyClient(BaseClient):
     feedback: _Lazy[Feedback] = _Lazy("resources.feedback", "Feedback")
     """Portkey's feedback API: rate traces (create, bulk_create, update)."""
 
-    @client_method(BaseClient._call_request, stream=False)
-    def complete(self, request: httpx.Request) -> Completion:
+    def complete(
+        self,
+        *,
+        prompt_id: str | None = None,
+        messages: Sequence[Mapping[str, Any]] | None = None,
+        prompt: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (),
+        hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+        check_variables: CheckMode = "off",
+        **params: Any,
+    ) -> Completion:
+        """Run a prompt (``prompt_id``), a chat (``messages``) or a text (``prompt``)
+        completion.
+
+        ``variables`` fill the prompt's template (names in ``raw_variables`` go as JSON
+        values rather than strings); ``hyperparameters`` and every other keyword go at the
+        body's root; ``options`` override the client's routing headers for this call.
+        ``check_variables`` (``"warn"`` or ``"error"``) fetches the prompt's template once
+        per process and checks the variables against it before sending; with the
+        template known, variables it reads as sections, loops or dotted names go as JSON
+        values.
+        """
+        return self.send_call(
+            call_of(
+                prompt_id=prompt_id,
+                messages=messages,
+                prompt=prompt,
+                variables=variables,
+                raw_variables=raw_variables,
+                hyperparameters=hyperparameters,
+                options=options,
+                check_variables=check_variables,
+                params=params,
+            )
+        )
+
+    def stream(
+        self,
+        *,
+        prompt_id: str | None = None,
+        messages: Sequence[Mapping[str, Any]] | None = None,
+        prompt: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (),
+        hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+        check_variables: CheckMode = "off",
+        **params: Any,
+    ) -> Stream:
+        """:meth:`complete`, streamed: a :class:`Stream` of chunks (close it, or use it
+        as a context manager)."""
+        return self.stream_call(
+            call_of(
+                prompt_id=prompt_id,
+                messages=messages,
+                prompt=prompt,
+                variables=variables,
+                raw_variables=raw_variables,
+                hyperparameters=hyperparameters,
+                options=options,
+                check_variables=check_variables,
+                params=params,
+            )
+        )
+
+    def render(
+        self,
+        prompt_id: str,
+        *,
+        variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (),
+        hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+        check_variables: CheckMode = "off",
+        **params: Any,
+    ) -> RenderedPrompt:
+        """Return what Portkey would send for this prompt and these variables
+        (``/prompts/{id}/render``); the arguments as for :meth:`complete`."""
+        return self.render_call(
+            call_of(
+                prompt_id=prompt_id,
+                messages=None,
+                prompt=None,
+                variables=variables,
+                raw_variables=raw_variables,
+                hyperparameters=hyperparameters,
+                options=options,
+                check_variables=check_variables,
+                params=params,
+            )
+        )
+
+    def embed(
+        self,
+        input: str | Sequence[str],
+        *,
+        model: str,
+        dimensions: int | None = None,
+        encoding_format: EncodingFormat | None = None,
+        user: str | None = None,
+        options: RequestOptions | None = None,
+        **params: Any,
+    ) -> EmbeddingResponse:
+        """Embed a text or a list of texts (``/embeddings``) with ``model``.
+
+        ``dimensions`` shortens the vectors (models that support it); ``encoding_format``
+        ``"base64"`` makes the answer smaller on the wire and is decoded to floats;
+        every other keyword goes at the body's root; ``options`` override the client's
+        routing headers for this call.
+        """
+        request = embeddings_request(
+            self,
+            False,
+            input,
+            model=model,
+            dimensions=dimensions,
+            encoding_format=encoding_format,
+            user=user,
+            options=options,
+            **params,
+        )
+        return self._fetch(request, parse_embeddings)
+
+    def send_call(self, call: Call) -> Completion:
+        """Run a typed :class:`~._call.Call` and return its completion."""
+        request = self._call_request(call, self._template(call), stream=False)
         return self._parse(self._send(request, stream=False), Completion)  # type: ignore[no-any-return]
 
-    @client_method(BaseClient._call_request, stream=True)
-    def stream(self, request: httpx.Request) -> Stream:
+    def stream_call(self, call: Call) -> Stream:
+        """Run a typed :class:`~._call.Call` as a stream of chunks."""
+        request = self._call_request(call, self._template(call), stream=True)
         response = self._send(request, stream=True)
         return Stream(response, self._info(response))
 
-    @client_method(BaseClient._render_request, stream=False)
-    def render(self, request: httpx.Request) -> RenderedPrompt:
+    def render_call(self, call: Call) -> RenderedPrompt:
+        """Render a typed prompt :class:`~._call.Call` (``/prompts/{id}/render``)."""
+        request = self._render_request(call, self._template(call))
         return self._parse(self._send(request, stream=False), RenderedPrompt)  # type: ignore[no-any-return]
 
-    @client_method(embeddings_request, stream=False)
-    def embed(self, request: httpx.Request) -> EmbeddingResponse:
-        return self._fetch(request, parse_embeddings)
+    def _template(self, call: Call) -> PromptTemplate | None:
+        ref = self._template_ref(call)
+        return None if ref is None else self._prompt_template(ref)
 
     def _fetch(self, request: httpx.Request, parse: Callable[[httpx.Response], _T]) -> _T:
         """Send a non-streaming request and parse its response (the admin routes)."""
@@ -185,8 +327,10 @@ class AsyncPortkeyClient(BaseClient):
     and that pool is closed when its loop shuts down.
     """
 
-    def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self, *, http_client: httpx.AsyncClient | None = None, **options: Unpack[ClientOptions]
+    ) -> None:
+        super().__init__(**options)
         self._http = http_client
 
     prompts: _Lazy[AsyncPrompts] = _Lazy("resources._faces", "AsyncPrompts")
@@ -198,22 +342,132 @@ class AsyncPortkeyClient(BaseClient):
     feedback: _Lazy[AsyncFeedback] = _Lazy("resources.feedback", "AsyncFeedback")
     """Async :attr:`PortkeyClient.feedback`."""
 
-    @client_method(BaseClient._call_request, stream=False)
-    async def complete(self, request: httpx.Request) -> Completion:
+    async def complete(
+        self,
+        *,
+        prompt_id: str | None = None,
+        messages: Sequence[Mapping[str, Any]] | None = None,
+        prompt: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (),
+        hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+        check_variables: CheckMode = "off",
+        **params: Any,
+    ) -> Completion:
+        """Async :meth:`PortkeyClient.complete`."""
+        return await self.send_call(
+            call_of(
+                prompt_id=prompt_id,
+                messages=messages,
+                prompt=prompt,
+                variables=variables,
+                raw_variables=raw_variables,
+                hyperparameters=hyperparameters,
+                options=options,
+                check_variables=check_variables,
+                params=params,
+            )
+        )
+
+    async def stream(
+        self,
+        *,
+        prompt_id: str | None = None,
+        messages: Sequence[Mapping[str, Any]] | None = None,
+        prompt: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (),
+        hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+        check_variables: CheckMode = "off",
+        **params: Any,
+    ) -> AsyncStream:
+        """Async :meth:`PortkeyClient.stream`: an :class:`AsyncStream` of chunks."""
+        return await self.stream_call(
+            call_of(
+                prompt_id=prompt_id,
+                messages=messages,
+                prompt=prompt,
+                variables=variables,
+                raw_variables=raw_variables,
+                hyperparameters=hyperparameters,
+                options=options,
+                check_variables=check_variables,
+                params=params,
+            )
+        )
+
+    async def render(
+        self,
+        prompt_id: str,
+        *,
+        variables: Mapping[str, Any] | None = None,
+        raw_variables: Collection[str] = (),
+        hyperparameters: Mapping[str, Any] | None = None,
+        options: RequestOptions | None = None,
+        check_variables: CheckMode = "off",
+        **params: Any,
+    ) -> RenderedPrompt:
+        """Async :meth:`PortkeyClient.render`."""
+        return await self.render_call(
+            call_of(
+                prompt_id=prompt_id,
+                messages=None,
+                prompt=None,
+                variables=variables,
+                raw_variables=raw_variables,
+                hyperparameters=hyperparameters,
+                options=options,
+                check_variables=check_variables,
+                params=params,
+            )
+        )
+
+    async def embed(
+        self,
+        input: str | Sequence[str],
+        *,
+        model: str,
+        dimensions: int | None = None,
+        encoding_format: EncodingFormat | None = None,
+        user: str | None = None,
+        options: RequestOptions | None = None,
+        **params: Any,
+    ) -> EmbeddingResponse:
+        """Async :meth:`PortkeyClient.embed`."""
+        request = embeddings_request(
+            self,
+            False,
+            input,
+            model=model,
+            dimensions=dimensions,
+            encoding_format=encoding_format,
+            user=user,
+            options=options,
+            **params,
+        )
+        return await self._fetch(request, parse_embeddings)
+
+    async def send_call(self, call: Call) -> Completion:
+        """Async :meth:`PortkeyClient.send_call`."""
+        request = self._call_request(call, await self._template(call), stream=False)
         return self._parse(await self._send(request, stream=False), Completion)  # type: ignore[no-any-return]
 
-    @client_method(BaseClient._call_request, stream=True)
-    async def stream(self, request: httpx.Request) -> AsyncStream:
+    async def stream_call(self, call: Call) -> AsyncStream:
+        """Async :meth:`PortkeyClient.stream_call`."""
+        request = self._call_request(call, await self._template(call), stream=True)
         response = await self._send(request, stream=True)
         return AsyncStream(response, self._info(response))
 
-    @client_method(BaseClient._render_request, stream=False)
-    async def render(self, request: httpx.Request) -> RenderedPrompt:
+    async def render_call(self, call: Call) -> RenderedPrompt:
+        """Async :meth:`PortkeyClient.render_call`."""
+        request = self._render_request(call, await self._template(call))
         return self._parse(await self._send(request, stream=False), RenderedPrompt)  # type: ignore[no-any-return]
 
-    @client_method(embeddings_request, stream=False)
-    async def embed(self, request: httpx.Request) -> EmbeddingResponse:
-        return await self._fetch(request, parse_embeddings)
+    async def _template(self, call: Call) -> PromptTemplate | None:
+        ref = self._template_ref(call)
+        return None if ref is None else await self._aprompt_template(ref)
 
     async def _fetch(self, request: httpx.Request, parse: Callable[[httpx.Response], _T]) -> _T:
         """Async :meth:`PortkeyClient._fetch`."""

@@ -12,7 +12,7 @@ import dataclasses
 import difflib
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import SecretStr
 
@@ -20,9 +20,11 @@ from ._errors import PortkeyConfigError
 from ._request import bool_header, config_header, forward_headers_header, metadata_header
 
 __all__ = [
+    "CONNECTION_OPTIONS",
     "MODEL_FIELD_ALIASES",
     "OPTION_ENV",
     "OPTION_NAMES",
+    "ClientOptions",
     "RequestOptions",
     "options_from_env",
 ]
@@ -178,3 +180,58 @@ def unknown_option_message(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=2)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return f"unknown option {name!r}{hint}"
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`~portkey_integrations.PortkeyClient` and
+    :class:`~portkey_integrations.AsyncPortkeyClient` (besides ``http_client``).
+
+    The routing options are :class:`RequestOptions`' fields, here as the caller may pass
+    them (secrets as plain strings too); the rest configure the connection. A test holds
+    these keys, :class:`RequestOptions`' fields and the model classes' settings fields
+    together.
+    """
+
+    api_key: str | SecretStr | None
+    """Portkey API key (``x-portkey-api-key``); ``PORTKEY_API_KEY`` when not given."""
+    virtual_key: str | SecretStr | None
+    """A Portkey virtual key (``x-portkey-virtual-key``); ``PORTKEY_VIRTUAL_KEY``."""
+    config: str | Mapping[str, Any] | None
+    """A config id (``pc-...``) or an inline config dict; ``PORTKEY_CONFIG``."""
+    provider: str | None
+    """Provider slug or ``@integration`` (``x-portkey-provider``); ``PORTKEY_PROVIDER``."""
+    provider_api_key: str | SecretStr | None
+    """The provider's key, sent as ``Authorization: Bearer ...``; ``PORTKEY_PROVIDER_API_KEY``."""
+    custom_host: str | None
+    """An OpenAI-compatible host for the provider; ``PORTKEY_CUSTOM_HOST``."""
+    trace_id: str | None
+    """Portkey trace id (``x-portkey-trace-id``)."""
+    metadata: Mapping[str, str] | None
+    """Request metadata (``x-portkey-metadata``): string values of at most 128 chars."""
+    cache_force_refresh: bool | None
+    """Bypass and refresh Portkey's cache (``x-portkey-cache-force-refresh``)."""
+    cache_namespace: str | None
+    """Portkey cache namespace (``x-portkey-cache-namespace``)."""
+    gateway_timeout_ms: int | None
+    """Gateway-side timeout in milliseconds (``x-portkey-request-timeout``)."""
+    forward_headers: str | Iterable[str] | None
+    """Header names the gateway forwards to the provider (``x-portkey-forward-headers``)."""
+    strict_open_ai_compliance: bool | None
+    """``x-portkey-strict-open-ai-compliance``: ``False`` lets provider fields through."""
+    extra_headers: Mapping[str, str] | None
+    """Any other headers; ``default_headers`` is the same option under httpx's name."""
+    default_headers: Mapping[str, str] | None
+    """Any other headers sent with every request (wins over ``extra_headers``)."""
+    base_url: str | None
+    """Portkey base URL: ``PORTKEY_BASE_URL``, else ``https://api.portkey.ai/v1`` with a
+    key; ``"local"`` is the embedded local server."""
+    timeout: float | None
+    """Read timeout in seconds (``None``: no timeout)."""
+    connect_timeout: float | None
+    """Connect timeout in seconds."""
+    max_retries: int
+    """Retries on connection errors, 408, 409, 429 and 5xx."""
+
+
+CONNECTION_OPTIONS: tuple[str, ...] = ("base_url", "timeout", "connect_timeout", "max_retries")
+"""The client options that configure the connection rather than the request headers."""

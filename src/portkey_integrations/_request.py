@@ -24,6 +24,7 @@ __all__ = [
     "build_body",
     "encode_variables",
     "metadata_header",
+    "parse_prompt_ref",
     "prompt_path",
     "quote_segment",
     "to_jsonable",
@@ -33,6 +34,24 @@ Route = Literal["prompt", "render", "chat", "text"]
 
 # RFC 3986 pchar minus the few characters that proxies and frameworks treat specially.
 _SAFE_SEGMENT = "@-._~!$&'()*+,;=:"
+
+
+def parse_prompt_ref(ref: str) -> tuple[str, str | None]:
+    """Split a prompt reference into ``(id, version or label)``.
+
+    ``"pp-abc@12"`` is ``("pp-abc", "12")``, ``"pp-abc@production"`` is
+    ``("pp-abc", "production")`` and ``"pp-abc"`` (the published version) is
+    ``("pp-abc", None)``. An empty id, or nothing after ``@``, raises
+    :class:`PortkeyConfigError`.
+    """
+    if not isinstance(ref, str):
+        raise PortkeyConfigError(f"a prompt reference must be a string, not {ref!r}")
+    prompt_id, at, selector = ref.partition("@")
+    if not prompt_id.strip():
+        raise PortkeyConfigError(f"a prompt reference must be 'id' or 'id@version', not {ref!r}")
+    if at and not selector:
+        raise PortkeyConfigError(f"prompt reference {ref!r} has an empty version after '@'")
+    return prompt_id, selector or None
 
 
 def prompt_path(prompt_id: str, action: Literal["completions", "render"]) -> str:

@@ -27,6 +27,7 @@ from portkey_integrations import (
     RequestOptions,
     VariableEncodingError,
 )
+from portkey_integrations._call import Call
 from portkey_integrations._request import prompt_path
 from portkey_integrations.server import LocalPortkeyServer
 
@@ -102,9 +103,10 @@ def builder() -> Iterator[PortkeyClient]:
 
 def encode_one(client: PortkeyClient, name: Any, value: Any, raw: bool) -> Any:
     """The wire value of one variable, parsed back as strict JSON."""
-    request = client._call_request(
-        False, prompt_id="pp-x", variables={name: value}, raw_variables={name} if raw else ()
+    call = Call(
+        prompt_id="pp-x", variables={name: value}, raw_variables=frozenset({name} if raw else ())
     )
+    request = client._call_request(call, None, stream=False)
     body = json.loads(request.content.decode("utf-8"), parse_constant=_reject_constant)
     return body["variables"][name]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 
 from portkey_integrations import PortkeyClient, PortkeyConfigError
 from portkey_integrations._adapters.settings import CLIENT_FIELDS
-from portkey_integrations._options import MODEL_FIELD_ALIASES, OPTION_NAMES
+from portkey_integrations._options import MODEL_FIELD_ALIASES, OPTION_NAMES, ClientOptions
 from portkey_integrations.langchain import PortkeyChatModel as LCChat
 from portkey_integrations.langchain import PortkeyPromptLLM as LCLLM
 from portkey_integrations.langchain.embeddings import PortkeyEmbeddings
@@ -21,11 +20,8 @@ from portkey_integrations.server import LocalPortkeyServer
 
 MODELS = [LCChat, LCLLM, LIChat, LILLM]
 EMBEDDINGS = [PortkeyEmbeddings, PortkeyEmbedding]
-CONNECTION = [
-    name
-    for name in inspect.signature(PortkeyClient.__mro__[1].__init__).parameters
-    if name not in ("self", "options")
-]
+# The client options that are no routing option: base_url, default_headers, timeouts, ...
+CONNECTION = [name for name in ClientOptions.__annotations__ if name not in OPTION_NAMES]
 
 # A value for every option, and the header it must produce.
 VALUES: dict[str, tuple[Any, str, str]] = {
