@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import (
     AudioBlock,
@@ -13,16 +13,17 @@ from llama_index.core.base.llms.types import (
     MessageRole,
 )
 
+from .._request import parse_prompt_ref
+
+if TYPE_CHECKING:
+    from .._call import Call
+
 __all__ = ["has_media", "max_tokens", "prompt_ref_of"]
 
 
-def prompt_ref_of(request: Mapping[str, Any]) -> tuple[str, str | None] | None:
-    """``(prompt id, version or label)`` of the prompt a request runs, if any."""
-    full = request.get("prompt_id")
-    if not isinstance(full, str):
-        return None
-    prompt_id, _, version = full.partition("@")
-    return prompt_id, version or None
+def prompt_ref_of(call: Call) -> tuple[str, str | None] | None:
+    """``(prompt id, version or label)`` of the prompt a call runs, if any."""
+    return None if call.prompt_id is None else parse_prompt_ref(call.prompt_id)
 
 
 def max_tokens(params: Mapping[str, Any]) -> int | None:

@@ -11,6 +11,7 @@ of one query (or agent run) shares a trace and two queries get two. The instrume
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import threading
 from collections.abc import Mapping
@@ -24,8 +25,8 @@ from llama_index_instrumentation.dispatcher import active_instrument_tags
 from pydantic import PrivateAttr
 
 from .._adapters.tracing import hook_results_dict, merge_metadata, trace_options
-from .._options import RequestOptions
-from ._calldata import prompt_ref_of
+from .._call import Call
+from .._request import parse_prompt_ref
 
 __all__ = [
     "PortkeyRequestEvent",
@@ -125,23 +126,22 @@ class PortkeyRequestEvent(BaseEvent):
         return "PortkeyRequestEvent"
 
 
-def trace_request(model: Any, request: dict[str, Any]) -> dict[str, Any]:
-    """Add the current dispatch's trace options to a call's client keywords and tell
-    the instrumentation which prompt and variables it sends."""
+def trace_request(model: Any, call: Call) -> Call:
+    """``call`` with the current dispatch's trace options under its own (its options
+    win), after telling the instrumentation which prompt and variables it sends."""
     span = active_span_id.get()
-    ref = prompt_ref_of(request)
-    if ref is not None:
-        prompt_id, version = ref
+    if call.prompt_id is not None:
+        prompt_id, version = parse_prompt_ref(call.prompt_id)
         _dispatcher.event(
             PortkeyRequestEvent(
                 prompt_id=prompt_id,
                 prompt_version=version,
-                variables=dict(request.get("variables") or {}),
-                model=request.get("model"),
+                variables=dict(call.variables),
+                model=call.params.get("model"),
             )
         )
     if span is None:
-        return request
+        return call
     # A model unpickled in a fresh process was never constructed there: install now.
     root, parent = (_spans or install_spans()).lookup(span)
     tags: Mapping[str, Any] | None = active_instrument_tags.get()
@@ -152,9 +152,8 @@ def trace_request(model: Any, request: dict[str, Any]) -> dict[str, Any]:
         span_name=span_name(span),
         metadata=merge_metadata(tags, model.portkey_metadata),
     )
-    earlier: RequestOptions | None = request.get("options")
-    request["options"] = options.merged(earlier) if earlier is not None else options
-    return request
+    own = call.options
+    return dataclasses.replace(call, options=options if own is None else options.merged(own))
 
 
 class StreamHooks:

@@ -25,26 +25,25 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.prompts import BasePromptTemplate
 from pydantic import Field
 
+from .._adapters.calls import direct_call, prompt_call
 from .._adapters.convert import warn_unslotted_parts
 from .._adapters.settings import PortkeySettings
-from .._adapters.tracing import hook_results_dict
-from .._call import direct_call, prompt_call
+from .._call import Call
 from .._options import SECRET_OPTIONS
-from .._response import Completion
 from ._calldata import has_media as _has_media
 from ._calldata import max_tokens as _max_tokens
-from ._calldata import prompt_ref_of
 from ._local import local_call
-from ._messages import (
-    ChatStreamAssembler,
-    CompletionStreamAssembler,
-    chat_message_from_choice,
-    logprobs_from_choice,
-    response_kwargs,
-    to_openai_messages,
-)
+from ._messages import to_openai_messages
 from ._models import DEFAULT_NUM_OUTPUT, context_window_of
 from ._predict import TEMPLATE_VARIABLES, TemplatePassThrough
+from ._responses import (
+    aiter_chat,
+    aiter_completion,
+    chat_response,
+    completion_response,
+    iter_chat,
+    iter_completion,
+)
 from ._routing import (
     TEMPLATE_ROUTE,
     TemplateRoute,
@@ -52,7 +51,7 @@ from ._routing import (
     plan_template,
     recognise_formatted,
 )
-from ._tracing import StreamHooks, install_spans, trace_request
+from ._tracing import install_spans, trace_request
 
 if TYPE_CHECKING:
     from .._templates.cache import PromptTemplate
@@ -173,7 +172,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         ref = self._template_ref(kwargs, messages, prompt)
         return None if ref is None else await self.async_client._aprompt_template(ref)
 
-    def _request(
+    def _call(
         self,
         kwargs: dict[str, Any],
         *,
@@ -182,8 +181,9 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         prompt: str = "",
         formatted: bool = False,
         saved: PromptTemplate | None = None,
-    ) -> dict[str, Any]:
-        """Client keyword arguments for one call; ``kwargs`` is the call's own dict."""
+    ) -> Call:
+        """The typed call of one call method; ``kwargs`` is that method's own dict, from
+        which the package's keywords are taken (the rest are body parameters)."""
         call_variables = kwargs.pop("variables", None)
         template = kwargs.pop(TEMPLATE_VARIABLES, None)
         route: TemplateRoute | None = kwargs.pop(TEMPLATE_ROUTE, None)
@@ -192,23 +192,23 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         if stream and self.stream_usage:
             params.setdefault("stream_options", {"include_usage": True})
         if route is not None and route.prompt_id is None:
-            request = local_call(
+            call = local_call(
                 self, route, messages=messages, prompt=prompt, params=params, saved=saved
             )
         elif route is not None:
-            request = prompt_call(
+            call = prompt_call(
                 self,
+                prompt_id=route.prompt_id,
                 input_variables=route.variables,
                 call_variables=call_variables,
                 params={**route.structured, **params},
             )
-            request["prompt_id"] = route.prompt_id
         elif self.full_prompt_id is None:
             if messages is not None:
                 target = self._direct_messages(messages)
             else:
                 target = self._direct_prompt(prompt, formatted)
-            request = direct_call(
+            call = direct_call(
                 self,
                 target,
                 params=params,
@@ -224,89 +224,10 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                 template = self.messages_to_variables(openai)
                 if saved is not None:
                     warn_unslotted_parts(self.full_prompt_id, saved.template, template)
-            request = prompt_call(
+            call = prompt_call(
                 self, input_variables=template, call_variables=call_variables, params=params
             )
-        trace_request(self, request)
-        if options is not None:
-            earlier = request.get("options")
-            request["options"] = earlier.merged(options) if earlier is not None else options
-        return request
-
-    def _chat_response(self, completion: Completion, request: dict[str, Any]) -> ChatResponse:
-        choice = completion.choices[0] if completion.choices else None
-        return ChatResponse(
-            message=chat_message_from_choice(choice),
-            raw=completion,
-            logprobs=logprobs_from_choice(choice),
-            additional_kwargs=response_kwargs(
-                completion.usage, completion.portkey, prompt_ref_of(request)
-            )
-            | hook_results_dict(completion.model_extra),
-        )
-
-    def _completion_response(
-        self, completion: Completion, request: dict[str, Any]
-    ) -> CompletionResponse:
-        choice = completion.choices[0] if completion.choices else None
-        return CompletionResponse(
-            text=completion.content,
-            raw=completion,
-            logprobs=logprobs_from_choice(choice),
-            additional_kwargs=response_kwargs(
-                completion.usage, completion.portkey, prompt_ref_of(request)
-            )
-            | hook_results_dict(completion.model_extra),
-        )
-
-    def _iter_chat(self, request: dict[str, Any]) -> ChatResponseGen:
-        # The request is sent on first iteration, as llama_index.llms.openai does; each
-        # response is yielded as its chunk arrives, so a failure mid-stream raises only
-        # after everything received before it.
-        with self.client.stream(**request) as stream:
-            assembler = ChatStreamAssembler(stream.portkey, prompt_ref_of(request))
-            hooks = StreamHooks()
-            chunk = None
-            for chunk in stream:
-                hooks.see(chunk)
-                response = assembler.add(chunk)
-                if response is not None:
-                    yield hooks(response)
-            final = assembler.last(chunk)
-            if final is not None:
-                yield hooks(final)
-
-    async def _aiter_chat(self, request: dict[str, Any]) -> ChatResponseAsyncGen:
-        stream = await self.async_client.stream(**request)
-        async with stream:
-            assembler = ChatStreamAssembler(stream.portkey, prompt_ref_of(request))
-            hooks = StreamHooks()
-            chunk = None
-            async for chunk in stream:
-                hooks.see(chunk)
-                response = assembler.add(chunk)
-                if response is not None:
-                    yield hooks(response)
-            final = assembler.last(chunk)
-            if final is not None:
-                yield hooks(final)
-
-    def _iter_completion(self, request: dict[str, Any]) -> CompletionResponseGen:
-        with self.client.stream(**request) as stream:
-            assemble = CompletionStreamAssembler(stream.portkey, prompt_ref_of(request))
-            hooks = StreamHooks()
-            for chunk in stream:
-                hooks.see(chunk)
-                yield hooks(assemble(chunk))
-
-    async def _aiter_completion(self, request: dict[str, Any]) -> CompletionResponseAsyncGen:
-        stream = await self.async_client.stream(**request)
-        async with stream:
-            assemble = CompletionStreamAssembler(stream.portkey, prompt_ref_of(request))
-            hooks = StreamHooks()
-            async for chunk in stream:
-                hooks.see(chunk)
-                yield hooks(assemble(chunk))
+        return trace_request(self, call).with_options(options)
 
     # -- the eight call methods: instrumented, each delegating to its private twin ------
 
@@ -360,57 +281,49 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         saved = self._saved_for(kwargs, messages)
-        request = self._request(kwargs, stream=False, messages=messages, saved=saved)
-        return self._chat_response(self.client.complete(**request), request)
+        call = self._call(kwargs, stream=False, messages=messages, saved=saved)
+        return chat_response(self.client.send_call(call), call)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         saved = self._saved_for(kwargs, messages)
-        request = self._request(kwargs, stream=True, messages=messages, saved=saved)
-        return self._iter_chat(request)
+        call = self._call(kwargs, stream=True, messages=messages, saved=saved)
+        return iter_chat(self.client, call)
 
     def _complete(self, prompt: str, formatted: bool, **kwargs: Any) -> CompletionResponse:
         saved = self._saved_for(kwargs, prompt=prompt)
-        request = self._request(
-            kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved
-        )
-        return self._completion_response(self.client.complete(**request), request)
+        call = self._call(kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved)
+        return completion_response(self.client.send_call(call), call)
 
     def _stream_complete(
         self, prompt: str, formatted: bool, **kwargs: Any
     ) -> CompletionResponseGen:
         saved = self._saved_for(kwargs, prompt=prompt)
-        request = self._request(
-            kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved
-        )
-        return self._iter_completion(request)
+        call = self._call(kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved)
+        return iter_completion(self.client, call)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         saved = await self._asaved_for(kwargs, messages)
-        request = self._request(kwargs, stream=False, messages=messages, saved=saved)
-        return self._chat_response(await self.async_client.complete(**request), request)
+        call = self._call(kwargs, stream=False, messages=messages, saved=saved)
+        return chat_response(await self.async_client.send_call(call), call)
 
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         saved = await self._asaved_for(kwargs, messages)
-        request = self._request(kwargs, stream=True, messages=messages, saved=saved)
-        return self._aiter_chat(request)
+        call = self._call(kwargs, stream=True, messages=messages, saved=saved)
+        return aiter_chat(self.async_client, call)
 
     async def _acomplete(self, prompt: str, formatted: bool, **kwargs: Any) -> CompletionResponse:
         saved = await self._asaved_for(kwargs, prompt=prompt)
-        request = self._request(
-            kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved
-        )
-        return self._completion_response(await self.async_client.complete(**request), request)
+        call = self._call(kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved)
+        return completion_response(await self.async_client.send_call(call), call)
 
     async def _astream_complete(
         self, prompt: str, formatted: bool, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
         saved = await self._asaved_for(kwargs, prompt=prompt)
-        request = self._request(
-            kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved
-        )
-        return self._aiter_completion(request)
+        call = self._call(kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved)
+        return aiter_completion(self.async_client, call)
 
     def _template_kwargs(
         self, prompt: BasePromptTemplate, prompt_args: dict[str, Any]
