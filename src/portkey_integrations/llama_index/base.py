@@ -1,9 +1,13 @@
-"""What both LlamaIndex models share: request building and the eight call methods.
+"""What both LlamaIndex models share: planning a call and the eight call methods.
 
 :class:`PortkeyLLMBase` is a LlamaIndex ``LLM`` (with the template pass-through of
-:mod:`._predict`) and a :class:`PortkeySettings`. The subclasses decide only what a
-call without a ``prompt_id`` sends (chat messages or a text prompt) and what their
-metadata says.
+:mod:`._predict`) and a :class:`PortkeySettings`. Each public call method is
+instrumented by LlamaIndex's callbacks and delegates to its private twin, which plans
+one typed :class:`~portkey_integrations._call.Call` (:meth:`PortkeyLLMBase._call`: a
+template's route, the prompt route, or the model's own route) and hands it to the
+client; :mod:`._responses` turns what comes back into LlamaIndex responses. The
+subclasses decide only what a call without a ``prompt_id`` sends (chat messages or a
+text prompt) and what their metadata says.
 """
 
 from __future__ import annotations
@@ -77,22 +81,28 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             "'tree_summarize', 'condense', 'context', ...), beside prompt_id."
         ),
     )
+    """Portkey prompt ids by LlamaIndex template type, for the templates ``prompt_id``
+    does not serve (``{"refine": "pp-refine", "condense": "pp-condense"}``)."""
     context_window: int | None = Field(
         default=None,
         gt=0,
         description=(
-            "Context window in tokens; by default that of the model that runs (model=, "
-            "else the prompt's saved model) when known."
+            "Context window in tokens; by default that of model=, else of the prompt's "
+            "saved model once a call has read it, else LlamaIndex's default."
         ),
     )
+    """Tokens LlamaIndex may fill; by default the window of ``model=``, else of the
+    prompt's saved model once a call has read it, else LlamaIndex's default."""
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,
         description="Sent at the request body's root on every call (call keywords win).",
     )
+    """Body keys sent on every call, at the root (call keywords win)."""
     stream_usage: bool = Field(
         default=True,
         description="Ask for a usage chunk at the end of streams (stream_options).",
     )
+    """Ask for a usage chunk at the end of streams (``stream_options``)."""
 
     def __init__(self, **data: Any) -> None:
         # Checked before pydantic, which would wrap the error in a ValidationError.
