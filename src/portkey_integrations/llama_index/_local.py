@@ -54,8 +54,10 @@ def local_call(
     prompt: str,
     params: Mapping[str, Any],
     saved: PromptTemplate | None,
+    options: RequestOptions | None,
 ) -> Call:
-    """The call of a locally rendered template (see the module)."""
+    """The call of a locally rendered template (see the module); ``options`` are the
+    call's own, over the prompt's virtual key when that is its routing."""
     model = llm.model or (saved.model if saved is not None else None)
     if model is None:
         where = (
@@ -69,7 +71,6 @@ def local_call(
             "render it locally on that model"
         )
     body: dict[str, Any] = {}
-    options: RequestOptions | None = None
     if saved is not None:
         body.update({k: v for k, v in saved.parameters.items() if k not in _NOT_PARAMS})
     if not has_routing(llm, model):
@@ -80,7 +81,8 @@ def local_call(
                 "provider=, config= or virtual_key= on the model, save a virtual key on "
                 f"prompt {llm.full_prompt_id!r}, or map it ({_how_to_map(route)})"
             )
-        options = RequestOptions.make(virtual_key=saved.virtual_key)
+        key = RequestOptions.make(virtual_key=saved.virtual_key)
+        options = key if options is None else key.merged(options)
     body["model"] = model
     body.update(llm.merge_params(params))
     if saved is not None and saved.kind == "text":

@@ -11,7 +11,6 @@ of one query (or agent run) shares a trace and two queries get two. The instrume
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import threading
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from pydantic import PrivateAttr
 
 from .._adapters.tracing import hook_results_dict, merge_metadata, trace_options
 from .._call import Call
+from .._options import RequestOptions
 from .._request import parse_prompt_ref
 
 __all__ = [
@@ -34,7 +34,6 @@ __all__ = [
     "TraceSpans",
     "install_spans",
     "span_name",
-    "trace_request",
 ]
 
 _dispatcher = get_dispatcher(__name__)
@@ -126,22 +125,12 @@ class PortkeyRequestEvent(BaseEvent):
         return "PortkeyRequestEvent"
 
 
-def trace_request(model: Any, call: Call) -> Call:
-    """``call`` with the current dispatch's trace options under its own (its options
-    win), after telling the instrumentation which prompt and variables it sends."""
+def call_options(model: Any, given: RequestOptions | None) -> RequestOptions | None:
+    """A call's options: the current dispatch's trace context under the call's own
+    ``options=`` (``given`` wins); ``given`` alone outside any span."""
     span = active_span_id.get()
-    if call.prompt_id is not None:
-        prompt_id, version = parse_prompt_ref(call.prompt_id)
-        _dispatcher.event(
-            PortkeyRequestEvent(
-                prompt_id=prompt_id,
-                prompt_version=version,
-                variables=dict(call.variables),
-                model=call.params.get("model"),
-            )
-        )
     if span is None:
-        return call
+        return given
     # A model unpickled in a fresh process was never constructed there: install now.
     root, parent = (_spans or install_spans()).lookup(span)
     tags: Mapping[str, Any] | None = active_instrument_tags.get()
@@ -152,8 +141,21 @@ def trace_request(model: Any, call: Call) -> Call:
         span_name=span_name(span),
         metadata=merge_metadata(tags, model.portkey_metadata),
     )
-    own = call.options
-    return dataclasses.replace(call, options=options if own is None else options.merged(own))
+    return options if given is None else options.merged(given)
+
+
+def announce(call: Call) -> None:
+    """Tell the instrumentation which prompt and variables a prompt call sends."""
+    if call.prompt_id is not None:
+        prompt_id, version = parse_prompt_ref(call.prompt_id)
+        _dispatcher.event(
+            PortkeyRequestEvent(
+                prompt_id=prompt_id,
+                prompt_version=version,
+                variables=dict(call.variables),
+                model=call.params.get("model"),
+            )
+        )
 
 
 class StreamHooks:

@@ -55,7 +55,7 @@ from ._routing import (
     plan_template,
     recognise_formatted,
 )
-from ._tracing import install_spans, trace_request
+from ._tracing import announce, call_options, install_spans
 
 if TYPE_CHECKING:
     from .._templates.cache import PromptTemplate
@@ -197,13 +197,19 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         call_variables = kwargs.pop("variables", None)
         template = kwargs.pop(TEMPLATE_VARIABLES, None)
         route: TemplateRoute | None = kwargs.pop(TEMPLATE_ROUTE, None)
-        options = kwargs.pop("options", None)
+        options = call_options(self, kwargs.pop("options", None))
         params = {**self.additional_kwargs, **kwargs}
         if stream and self.stream_usage:
             params.setdefault("stream_options", {"include_usage": True})
         if route is not None and route.prompt_id is None:
             call = local_call(
-                self, route, messages=messages, prompt=prompt, params=params, saved=saved
+                self,
+                route,
+                messages=messages,
+                prompt=prompt,
+                params=params,
+                saved=saved,
+                options=options,
             )
         elif route is not None:
             call = prompt_call(
@@ -212,6 +218,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                 input_variables=route.variables,
                 call_variables=call_variables,
                 params={**route.structured, **params},
+                options=options,
             )
         elif self.full_prompt_id is None:
             if messages is not None:
@@ -223,6 +230,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                 target,
                 params=params,
                 variables_given=bool(call_variables or template is not None),
+                options=options,
             )
         else:
             if template is None:
@@ -235,9 +243,14 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                 if saved is not None:
                     warn_unslotted_parts(self.full_prompt_id, saved.template, template)
             call = prompt_call(
-                self, input_variables=template, call_variables=call_variables, params=params
+                self,
+                input_variables=template,
+                call_variables=call_variables,
+                params=params,
+                options=options,
             )
-        return trace_request(self, call).with_options(options)
+        announce(call)
+        return call
 
     # -- the eight call methods: instrumented, each delegating to its private twin ------
 
