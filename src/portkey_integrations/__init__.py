@@ -5,11 +5,17 @@ run Portkey prompts (``/prompts/{id}/completions``), render them, and call the
 OpenAI-compatible chat and text completion routes. The adapters live in
 ``portkey_integrations.langchain`` and ``portkey_integrations.llama_index``; importing
 this package imports neither framework.
+
+A call is a typed :class:`Call` (prompt reference, variables, messages, parameters,
+options) that ``send_call`` / ``stream_call`` / ``render_call`` run; ``complete``,
+``stream`` and ``render`` take the same fields as keywords.
 """
 
+from ._call import Call
 from ._client import DEFAULT_BASE_URL, AsyncPortkeyClient, PortkeyClient
 from ._errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -32,7 +38,7 @@ from ._errors import (
     TruncatedStreamError,
     VariableEncodingError,
 )
-from ._options import RequestOptions
+from ._options import ClientOptions, RequestOptions
 from ._response import (
     Choice,
     ChunkChoice,
@@ -54,6 +60,7 @@ from .resources.embeddings import Embedding, EmbeddingResponse
 __all__ = [
     "DEFAULT_BASE_URL",
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AsyncPortkeyClient",
@@ -61,8 +68,10 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BudgetExceededError",
+    "Call",
     "Choice",
     "ChunkChoice",
+    "ClientOptions",
     "Completion",
     "CompletionChunk",
     "ConflictError",

@@ -7,12 +7,13 @@ built request is sent and how long they sleep between attempts.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import sys
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from urllib.parse import unquote
 
 import httpx
@@ -20,14 +21,14 @@ from pydantic import BaseModel, SecretStr
 
 from ._errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     PortkeyConfigError,
-    make_status_error,
 )
 from ._options import ClientOptions, RequestOptions, options_from_env
 from ._request import Route, build_body, prompt_path
-from ._response import Completion, RenderedPrompt, ResponseInfo
+from ._response import Completion, RenderedPrompt, ResponseInfo, make_status_error
 from ._retry import is_success, retry_delay, should_retry
 from ._version import __version__
 
@@ -47,6 +48,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "LOCAL",
     "BaseClient",
+    "LazyResource",
 ]
 
 logger = logging.getLogger("portkey_integrations")
@@ -67,6 +69,7 @@ _NO_TARGET = (
 )
 
 _M = TypeVar("_M", bound=BaseModel)
+_R = TypeVar("_R")
 
 
 class BaseClient:
@@ -267,28 +270,53 @@ class BaseClient:
             try:
                 result = model.model_validate(extra["body"])
             except ValueError as exc:
-                raise APIStatusError(
-                    f"response envelope's body is not a valid {model.__name__}: {exc}",
-                    status_code=response.status_code,
-                    body=response.text,
-                    trace_id=response.headers.get("x-portkey-trace-id"),
-                ) from None
+                what = f"response envelope's body is not a valid {model.__name__}: {exc}"
+                raise invalid_response(response, what) from None
         result._info = self._info(response)
         return result
 
 
+class LazyResource(Generic[_R]):
+    """A resource built on first access (its module imported then, not with the core)."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name, self.attr = module, name, ""
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self.attr = attr
+
+    @overload
+    def __get__(self, client: None, owner: type) -> LazyResource[_R]: ...
+    @overload
+    def __get__(self, client: BaseClient, owner: type) -> _R: ...
+    def __get__(self, client: BaseClient | None, owner: type) -> _R | LazyResource[_R]:
+        if client is None:
+            return self
+        module = importlib.import_module(f"{__package__}.{self.module}")
+        resource: _R = getattr(module, self.name)(client)
+        client.__dict__[self.attr] = resource  # later reads skip the descriptor
+        return resource
+
+
 def parse_model(response: httpx.Response, model: type[_M]) -> _M:
     """Validate a JSON response body as ``model``; a body that does not fit raises
-    :class:`APIStatusError` (never a bare ``ValidationError``)."""
+    :class:`APIResponseValidationError` (never a bare ``ValidationError``)."""
     try:
         return model.model_validate_json(response.content)
     except ValueError as exc:
-        raise APIStatusError(
-            f"response body is not a valid {model.__name__}: {exc}",
-            status_code=response.status_code,
-            body=response.text,
-            trace_id=response.headers.get("x-portkey-trace-id"),
-        ) from None
+        what = f"response body is not a valid {model.__name__}: {exc}"
+        raise invalid_response(response, what) from None
+
+
+def invalid_response(response: httpx.Response, message: str) -> APIResponseValidationError:
+    """The error for a successful response whose body does not parse."""
+    return APIResponseValidationError(
+        message,
+        status_code=response.status_code,
+        body=response.text,
+        trace_id=response.headers.get("x-portkey-trace-id"),
+        headers=response.headers,
+    )
 
 
 def requested_prompt_id(url: httpx.URL) -> str | None:

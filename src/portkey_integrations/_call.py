@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import PortkeyConfigError
 from ._options import RequestOptions
+from ._request import parse_prompt_ref
 
 if TYPE_CHECKING:
     from ._adapters.settings import PortkeySettings
@@ -89,6 +90,12 @@ class Call:
         if self.prompt_id is not None:
             return "prompt"
         return "chat" if self.messages is not None else "text"
+
+    @property
+    def prompt_ref(self) -> tuple[str, str | None] | None:
+        """``(prompt id, version or label)`` of a prompt call (see
+        :func:`~._request.parse_prompt_ref`), ``None`` on the other routes."""
+        return None if self.prompt_id is None else parse_prompt_ref(self.prompt_id)
 
     def with_options(self, options: RequestOptions | None) -> Call:
         """This call with ``options`` layered over its own (their set fields win)."""

@@ -1,24 +1,24 @@
 """The Portkey clients: one request builder and parser, a sync and an async transport.
 
-:class:`PortkeyClient` and :class:`AsyncPortkeyClient` share everything in
-:class:`~._base_client.BaseClient`: configuration, request building, response parsing,
-error mapping and retry decisions. They differ only in how bytes are sent and how long
-they sleep. Both send through the process's shared pools (``_pools.py``) unless given an
-``http_client``, which then carries every request with all its features (auth, event
-hooks, mounts, proxies).
+:class:`PortkeyClient` (here) and :class:`AsyncPortkeyClient` (``_async_client.py``)
+share everything in :class:`~._base_client.BaseClient`: configuration, request building,
+response parsing, error mapping and retry decisions. They differ only in how bytes are
+sent and how long they sleep. Both send through the process's shared pools
+(``_pools.py``) unless given an ``http_client``, which then carries every request with
+all its features (auth, event hooks, mounts, proxies).
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 import sys
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+# The async client lives in its own module and is imported with this one.
+from ._async_client import AsyncPortkeyClient
 from ._base_client import (
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT,
@@ -26,14 +26,15 @@ from ._base_client import (
     DEFAULT_TIMEOUT,
     LOCAL,
     BaseClient,
+    LazyResource,
 )
 from ._call import Call, CheckMode, call_of
 from ._options import ClientOptions, RequestOptions
-from ._pools import async_sender, sync_sender
+from ._pools import sync_sender
 from ._response import Completion, RenderedPrompt
 from ._retry import is_success
-from ._streaming import AsyncStream, Stream
-from ._transport import aread, read
+from ._streaming import Stream
+from ._transport import send_once
 from .resources.embeddings import (
     EmbeddingResponse,
     EncodingFormat,
@@ -48,15 +49,8 @@ else:  # pragma: no cover - Python 3.10
 
 if TYPE_CHECKING:
     from ._templates.cache import PromptTemplate
-    from .resources._faces import (
-        AsyncLabels,
-        AsyncPartials,
-        AsyncPrompts,
-        Labels,
-        Partials,
-        Prompts,
-    )
-    from .resources.feedback import AsyncFeedback, Feedback
+    from .resources._faces import Labels, Partials, Prompts
+    from .resources.feedback import Feedback
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -69,29 +63,6 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-_R = TypeVar("_R")
-
-
-class _Lazy(Generic[_R]):
-    """A resource built on first access (its module imported then, not with the core)."""
-
-    def __init__(self, module: str, name: str) -> None:
-        self.module, self.name, self.attr = module, name, ""
-
-    def __set_name__(self, owner: type, attr: str) -> None:
-        self.attr = attr
-
-    @overload
-    def __get__(self, client: None, owner: type) -> _Lazy[_R]: ...
-    @overload
-    def __get__(self, client: BaseClient, owner: type) -> _R: ...
-    def __get__(self, client: BaseClient | None, owner: type) -> _R | _Lazy[_R]:
-        if client is None:
-            return self
-        module = importlib.import_module(f"{__package__}.{self.module}")
-        resource: _R = getattr(module, self.name)(client)
-        client.__dict__[self.attr] = resource  # later reads skip the descriptor
-        return resource
 
 
 class PortkeyClient(BaseClient):
@@ -111,13 +82,13 @@ class PortkeyClient(BaseClient):
         super().__init__(**options)
         self._http = http_client
 
-    prompts: _Lazy[Prompts] = _Lazy("resources._faces", "Prompts")
+    prompts: LazyResource[Prompts] = LazyResource("resources._faces", "Prompts")
     """The prompt admin API: list, retrieve, versions, create, update, publish, delete."""
-    partials: _Lazy[Partials] = _Lazy("resources._faces", "Partials")
+    partials: LazyResource[Partials] = LazyResource("resources._faces", "Partials")
     """The prompt partials admin API."""
-    labels: _Lazy[Labels] = _Lazy("resources._faces", "Labels")
+    labels: LazyResource[Labels] = LazyResource("resources._faces", "Labels")
     """The labels admin API."""
-    feedback: _Lazy[Feedback] = _Lazy("resources.feedback", "Feedback")
+    feedback: LazyResource[Feedback] = LazyResource("resources.feedback", "Feedback")
     """Portkey's feedback API: rate traces (create, bulk_create, update)."""
 
     def complete(
@@ -280,18 +251,7 @@ class PortkeyClient(BaseClient):
         attempt = 0
         while True:
             attempt += 1
-            outcome: httpx.Response | httpx.TransportError
-            try:
-                if isinstance(sender, httpx.Client):
-                    outcome = sender.send(request, stream=stream)
-                else:
-                    outcome = sender.handle_request(request)
-                    outcome.request = request
-                    if not stream:
-                        read(outcome)
-            except httpx.TransportError as exc:
-                exc.request = request  # transports raise without it; the error names the URL
-                outcome = exc
+            outcome = send_once(sender, request, stream=stream)
             delay = self._retry_or_raise(attempt, outcome)
             if delay is None:
                 break
@@ -317,202 +277,3 @@ class PortkeyClient(BaseClient):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class AsyncPortkeyClient(BaseClient):
-    """The asynchronous twin of :class:`PortkeyClient`.
-
-    One instance may be used from several event loops (``asyncio.run`` twice): each loop
-    has its own connection pool, because httpx pools are bound to the loop they run in,
-    and that pool is closed when its loop shuts down.
-    """
-
-    def __init__(
-        self, *, http_client: httpx.AsyncClient | None = None, **options: Unpack[ClientOptions]
-    ) -> None:
-        super().__init__(**options)
-        self._http = http_client
-
-    prompts: _Lazy[AsyncPrompts] = _Lazy("resources._faces", "AsyncPrompts")
-    """Async :attr:`PortkeyClient.prompts`."""
-    partials: _Lazy[AsyncPartials] = _Lazy("resources._faces", "AsyncPartials")
-    """Async :attr:`PortkeyClient.partials`."""
-    labels: _Lazy[AsyncLabels] = _Lazy("resources._faces", "AsyncLabels")
-    """Async :attr:`PortkeyClient.labels`."""
-    feedback: _Lazy[AsyncFeedback] = _Lazy("resources.feedback", "AsyncFeedback")
-    """Async :attr:`PortkeyClient.feedback`."""
-
-    async def complete(
-        self,
-        *,
-        prompt_id: str | None = None,
-        messages: Sequence[Mapping[str, Any]] | None = None,
-        prompt: str | None = None,
-        variables: Mapping[str, Any] | None = None,
-        raw_variables: Collection[str] = (),
-        hyperparameters: Mapping[str, Any] | None = None,
-        options: RequestOptions | None = None,
-        check_variables: CheckMode = "off",
-        **params: Any,
-    ) -> Completion:
-        """Async :meth:`PortkeyClient.complete`."""
-        return await self.send_call(
-            call_of(
-                prompt_id=prompt_id,
-                messages=messages,
-                prompt=prompt,
-                variables=variables,
-                raw_variables=raw_variables,
-                hyperparameters=hyperparameters,
-                options=options,
-                check_variables=check_variables,
-                params=params,
-            )
-        )
-
-    async def stream(
-        self,
-        *,
-        prompt_id: str | None = None,
-        messages: Sequence[Mapping[str, Any]] | None = None,
-        prompt: str | None = None,
-        variables: Mapping[str, Any] | None = None,
-        raw_variables: Collection[str] = (),
-        hyperparameters: Mapping[str, Any] | None = None,
-        options: RequestOptions | None = None,
-        check_variables: CheckMode = "off",
-        **params: Any,
-    ) -> AsyncStream:
-        """Async :meth:`PortkeyClient.stream`: an :class:`AsyncStream` of chunks."""
-        return await self.stream_call(
-            call_of(
-                prompt_id=prompt_id,
-                messages=messages,
-                prompt=prompt,
-                variables=variables,
-                raw_variables=raw_variables,
-                hyperparameters=hyperparameters,
-                options=options,
-                check_variables=check_variables,
-                params=params,
-            )
-        )
-
-    async def render(
-        self,
-        prompt_id: str,
-        *,
-        variables: Mapping[str, Any] | None = None,
-        raw_variables: Collection[str] = (),
-        hyperparameters: Mapping[str, Any] | None = None,
-        options: RequestOptions | None = None,
-        check_variables: CheckMode = "off",
-        **params: Any,
-    ) -> RenderedPrompt:
-        """Async :meth:`PortkeyClient.render`."""
-        return await self.render_call(
-            call_of(
-                prompt_id=prompt_id,
-                messages=None,
-                prompt=None,
-                variables=variables,
-                raw_variables=raw_variables,
-                hyperparameters=hyperparameters,
-                options=options,
-                check_variables=check_variables,
-                params=params,
-            )
-        )
-
-    async def embed(
-        self,
-        input: str | Sequence[str],
-        *,
-        model: str,
-        dimensions: int | None = None,
-        encoding_format: EncodingFormat | None = None,
-        user: str | None = None,
-        options: RequestOptions | None = None,
-        **params: Any,
-    ) -> EmbeddingResponse:
-        """Async :meth:`PortkeyClient.embed`."""
-        request = embeddings_request(
-            self,
-            False,
-            input,
-            model=model,
-            dimensions=dimensions,
-            encoding_format=encoding_format,
-            user=user,
-            options=options,
-            **params,
-        )
-        return await self._fetch(request, parse_embeddings)
-
-    async def send_call(self, call: Call) -> Completion:
-        """Async :meth:`PortkeyClient.send_call`."""
-        request = self._call_request(call, await self._template(call), stream=False)
-        return self._parse(await self._send(request, stream=False), Completion)  # type: ignore[no-any-return]
-
-    async def stream_call(self, call: Call) -> AsyncStream:
-        """Async :meth:`PortkeyClient.stream_call`."""
-        request = self._call_request(call, await self._template(call), stream=True)
-        response = await self._send(request, stream=True)
-        return AsyncStream(response, self._info(response))
-
-    async def render_call(self, call: Call) -> RenderedPrompt:
-        """Async :meth:`PortkeyClient.render_call`."""
-        request = self._render_request(call, await self._template(call))
-        return self._parse(await self._send(request, stream=False), RenderedPrompt)  # type: ignore[no-any-return]
-
-    async def _template(self, call: Call) -> PromptTemplate | None:
-        ref = self._template_ref(call)
-        return None if ref is None else await self._aprompt_template(ref)
-
-    async def _fetch(self, request: httpx.Request, parse: Callable[[httpx.Response], _T]) -> _T:
-        """Async :meth:`PortkeyClient._fetch`."""
-        return parse(await self._send(request, stream=False))
-
-    async def _aprompt_template(self, prompt_id: str) -> PromptTemplate | None:
-        from ._templates.cache import aget_template
-
-        return await aget_template(self, prompt_id)
-
-    async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
-        sender = self._http or async_sender()
-        attempt = 0
-        while True:
-            attempt += 1
-            outcome: httpx.Response | httpx.TransportError
-            try:
-                if isinstance(sender, httpx.AsyncClient):
-                    outcome = await sender.send(request, stream=stream)
-                else:
-                    outcome = await sender.handle_async_request(request)
-                    outcome.request = request
-                    if not stream:
-                        await aread(outcome)
-            except httpx.TransportError as exc:
-                exc.request = request  # transports raise without it; the error names the URL
-                outcome = exc
-            delay = self._retry_or_raise(attempt, outcome)
-            if delay is None:
-                break
-            if isinstance(outcome, httpx.Response):
-                await outcome.aclose()
-            await asyncio.sleep(delay)
-        assert isinstance(outcome, httpx.Response)
-        if not is_success(outcome.status_code):
-            await outcome.aread()
-            await outcome.aclose()
-            raise self._error(outcome)
-        return outcome
-
-    async def aclose(self) -> None:
-        """Release this client's connections (see :meth:`PortkeyClient.close`)."""
-
-    async def __aenter__(self) -> AsyncPortkeyClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

@@ -7,9 +7,11 @@ Every error the package raises is a :class:`PortkeyError`::
     │   └── VariableEncodingError   a prompt variable that cannot be sent as JSON
     ├── APIConnectionError          the server could not be reached
     │   └── APITimeoutError         connect or read timeout
+    ├── APIResponseValidationError  a 2xx response whose body is not what the route returns
     ├── APIStatusError              the server answered with an error status
     │   ├── BadRequestError                 400 (and 422)
-    │   │   ├── MissingVariableError        400 "Missing variable partials: ..."
+    │   │   ├── MissingVariableError        400 "Missing variable partials: ...", or no
+    │   │   │                               status: the variables check, before sending
     │   │   └── TemplateError               400 template and partial errors
     │   ├── AuthenticationError             401
     │   ├── PermissionDeniedError           403
@@ -25,7 +27,11 @@ Every error the package raises is a :class:`PortkeyError`::
     └── StreamError                 an error event inside a stream
         └── TruncatedStreamError    the stream ended without ``data: [DONE]``
 
-Status errors are built from both of Portkey's error shapes,
+An error raised before anything is sent carries no HTTP status: configuration errors
+have none, and a :class:`MissingVariableError` from the client's own variables check has
+``status_code=None`` (the server's has 400), so one ``except`` catches both.
+
+Status errors are built (``_response.make_status_error``) from both of Portkey's error shapes,
 ``{"status": "failure", "message": ...}`` and ``{"error": {"message": ..., "code": ...}}``,
 and from bodies that are not JSON at all (an HTML page from a proxy). The status code
 picks the class; the message may only refine it to a subclass of that class.
@@ -37,13 +43,12 @@ response headers only, without credentials or cookies.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
@@ -113,10 +118,40 @@ class APITimeoutError(APIConnectionError):
     """The connect or read timeout expired."""
 
 
+class APIResponseValidationError(PortkeyError):
+    """A successful (2xx) response whose body is not what the route returns: not JSON,
+    or JSON of another shape (a proxy's page, a gateway bug).
+
+    Attributes: ``status_code`` (the 2xx status), ``message``, ``body`` (the raw text),
+    ``trace_id`` (``x-portkey-trace-id``) and ``headers`` (the response's, names
+    lowercased, credentials and cookies left out).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any = None,
+        trace_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body
+        self.trace_id = trace_id
+        self.headers: dict[str, str] = _safe_headers(headers)
+
+    def __str__(self) -> str:
+        suffix = f" (trace id {self.trace_id})" if self.trace_id else ""
+        return f"Invalid response (status {self.status_code}) - {self.message}{suffix}"
+
+
 class APIStatusError(PortkeyError):
     """The server answered with an error status.
 
-    Attributes: ``status_code``, ``message``, ``code`` (Portkey or provider error code),
+    Attributes: ``status_code`` (``None`` only for an error raised before sending),
+    ``message``, ``code`` (Portkey or provider error code),
     ``type``, ``param``, ``trace_id`` (``x-portkey-trace-id``), ``body`` (the parsed
     JSON body, or the raw text when it was not JSON), ``headers`` (the response's, names
     lowercased, credentials and cookies left out) and ``prompt_id`` (the prompt id a
@@ -127,7 +162,7 @@ class APIStatusError(PortkeyError):
         self,
         message: str,
         *,
-        status_code: int,
+        status_code: int | None,
         body: Any = None,
         code: str | None = None,
         type: str | None = None,
@@ -148,6 +183,8 @@ class APIStatusError(PortkeyError):
 
     def __str__(self) -> str:
         suffix = f" (trace id {self.trace_id})" if self.trace_id else ""
+        if self.status_code is None:
+            return f"{self.message}{suffix}"
         return f"Error code: {self.status_code} - {self.message}{suffix}"
 
 
@@ -156,7 +193,11 @@ class BadRequestError(APIStatusError):
 
 
 class MissingVariableError(BadRequestError):
-    """A variable or partial the prompt template needs was not supplied."""
+    """A variable or partial the prompt template needs was not supplied.
+
+    ``status_code`` is 400 when the server said so, ``None`` when the client's variables
+    check (``check_variables="error"``) caught it before sending.
+    """
 
 
 class TemplateError(BadRequestError):
@@ -250,25 +291,6 @@ class TruncatedStreamError(StreamError):
     """The stream ended before ``data: [DONE]``; the chunks received are in ``chunks``."""
 
 
-_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    408: RequestTimeoutError,
-    409: ConflictError,
-    412: BudgetExceededError,
-    422: BadRequestError,
-    429: RateLimitError,
-    446: GuardrailError,
-}
-
-# The JSON parsers' messages: JavaScript's on Portkey ("Unexpected token ] in JSON at
-# position 40", "Unexpected end of JSON input", "... is not valid JSON") and Python's on
-# the local server ("Expecting value: line 1 column 2 (char 1)").
-_JSON_PARSE_ERROR = re.compile(
-    r"in JSON at position \d|end of JSON input|is not valid JSON|line \d+ column \d+ \(char \d+\)"
-)
 _SECRET_HEADERS = frozenset(
     {
         "authorization",
@@ -283,91 +305,6 @@ _SECRET_HEADERS = frozenset(
     }
 )
 
-_HTML_TAG = re.compile(r"<[^>]+>")
-_SPACES = re.compile(r"\s+")
-
-
-def parse_error_body(text: str) -> tuple[Any, str | None, dict[str, Any]]:
-    """Return ``(body, message, details)`` from an error body in any of the known shapes.
-
-    ``details`` holds ``code``, ``type`` and ``param`` when the body names them.
-    """
-    try:
-        body: Any = json.loads(text) if text else None
-    except ValueError:
-        readable = _SPACES.sub(" ", _HTML_TAG.sub(" ", text)).strip()
-        return text, (readable[:300] or None), {}
-    details: dict[str, Any] = {}
-    message: str | None = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            message = _str_or_none(error.get("message"))
-            for key in ("code", "type", "param"):
-                if error.get(key) is not None:
-                    details[key] = str(error[key])
-        elif isinstance(error, str):
-            message = error
-        if body.get("message") is not None:
-            message = message or str(body["message"])
-        message = message or _str_or_none(body.get("html-message") or body.get("detail"))
-    elif isinstance(body, str):
-        message = body
-    return body, message, details
-
-
-def make_status_error(
-    status_code: int,
-    text: str,
-    headers: Mapping[str, str] | None = None,
-    *,
-    prompt_id: str | None = None,
-) -> APIStatusError:
-    """Build the typed error for an error response.
-
-    ``headers`` are the response's. ``prompt_id`` is the id a prompt route asked for: a
-    404 there is a :class:`PromptNotFoundError` naming it, and every error keeps it.
-    """
-    body, message, details = parse_error_body(text)
-    message = message or f"HTTP {status_code}"
-    cls = status_error_class(status_code, message, prompt_id=prompt_id)
-    if cls is PromptNotFoundError and prompt_id is not None:
-        message = f"prompt {prompt_id!r} not found: {message}"
-    trace_id = headers.get("x-portkey-trace-id") if headers is not None else None
-    return cls(
-        message,
-        status_code=status_code,
-        body=body,
-        trace_id=trace_id,
-        headers=headers,
-        prompt_id=prompt_id,
-        **details,
-    )
-
-
-def status_error_class(
-    status_code: int, message: str, *, prompt_id: str | None = None
-) -> type[APIStatusError]:
-    """The class for an error status: the status's class, or a subclass of it that the
-    route (``prompt_id``) or the message narrows it to. The message never changes the
-    branch of the tree: a 500 stays an :class:`InternalServerError` whatever it says."""
-    cls = _STATUS_CLASSES.get(status_code)
-    if cls is None:
-        cls = InternalServerError if status_code >= 500 else APIStatusError
-    lowered = message.lower()
-    if cls is NotFoundError:
-        # Off prompt routes (admin routes, older callers) the message is all there is.
-        if prompt_id is not None or "prompt" in lowered:
-            return PromptNotFoundError
-    elif cls is BadRequestError:
-        if lowered.startswith("missing variable"):
-            return MissingVariableError
-        if "template" in lowered or "partial" in lowered:
-            return TemplateError
-    elif status_code == 500 and prompt_id is not None and _JSON_PARSE_ERROR.search(message):
-        return TemplateRenderError
-    return cls
-
 
 def _safe_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     # Response headers only reach here, but a proxy may echo request headers back:
@@ -379,30 +316,3 @@ def _safe_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
         for name, value in ((k.lower(), v) for k, v in headers.items())
         if name not in _SECRET_HEADERS
     }
-
-
-def make_stream_error(data: Any, trace_id: str | None, chunks: list[Any]) -> StreamError:
-    """Build the error for an ``event: error`` or ``data: {"error": ...}`` stream event."""
-    message: str | None = None
-    code: str | None = None
-    if isinstance(data, dict):
-        error = data.get("error", data)
-        if isinstance(error, dict):
-            message = _str_or_none(error.get("message"))
-            code = _str_or_none(error.get("code"))
-        elif error is not None:
-            message = str(error)
-        message = message or _str_or_none(data.get("message"))
-    elif data:
-        message = str(data)
-    return StreamError(
-        f"error event in stream: {message or 'unknown error'}",
-        body=data,
-        code=code,
-        trace_id=trace_id,
-        chunks=chunks,
-    )
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)

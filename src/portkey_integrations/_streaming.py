@@ -14,13 +14,8 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource, ServerSentEvent
 
-from ._errors import (
-    APITimeoutError,
-    StreamError,
-    TruncatedStreamError,
-    make_stream_error,
-)
-from ._response import CompletionChunk, ResponseInfo
+from ._errors import APITimeoutError, StreamError, TruncatedStreamError
+from ._response import CompletionChunk, ResponseInfo, make_stream_error
 
 __all__ = ["AsyncStream", "Stream"]
 

@@ -1,4 +1,5 @@
-"""Transport details of the clients: how our own pools send, and when they must not."""
+"""Transport details of the clients: one attempt at sending, how our own pools send, and
+when they must not."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["NoCookieJar", "aread", "proxies_configured", "read"]
+__all__ = ["NoCookieJar", "aread", "asend_once", "proxies_configured", "read", "send_once"]
 
 
 class NoCookieJar(http.cookiejar.CookieJar):
@@ -41,3 +42,38 @@ async def aread(response: httpx.Response) -> None:
     except BaseException:
         await response.aclose()
         raise
+
+
+def send_once(
+    sender: httpx.BaseTransport | httpx.Client, request: httpx.Request, *, stream: bool
+) -> httpx.Response | httpx.TransportError:
+    """One attempt: the response (its body read unless ``stream``), or the transport
+    error it failed with; the client's retry decision takes either."""
+    try:
+        if isinstance(sender, httpx.Client):
+            return sender.send(request, stream=stream)
+        response = sender.handle_request(request)
+        response.request = request
+        if not stream:
+            read(response)
+        return response
+    except httpx.TransportError as exc:
+        exc.request = request  # transports raise without it; the error names the URL
+        return exc
+
+
+async def asend_once(
+    sender: httpx.AsyncBaseTransport | httpx.AsyncClient, request: httpx.Request, *, stream: bool
+) -> httpx.Response | httpx.TransportError:
+    """Async :func:`send_once`."""
+    try:
+        if isinstance(sender, httpx.AsyncClient):
+            return await sender.send(request, stream=stream)
+        response = await sender.handle_async_request(request)
+        response.request = request
+        if not stream:
+            await aread(response)
+        return response
+    except httpx.TransportError as exc:
+        exc.request = request
+        return exc

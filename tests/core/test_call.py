@@ -175,6 +175,8 @@ def test_checked_call_fails_before_sending(
             asyncio.run(faces[1].send_call(call))
     assert len(server.requests) == before
     assert caught.value.code == "missing_variable"
+    assert caught.value.status_code is None  # raised before anything was sent
+    assert not str(caught.value).startswith("Error code")
 
 
 def test_render_call_needs_a_prompt(client: PortkeyClient) -> None:
@@ -212,6 +214,9 @@ def test_check_mode_is_checked() -> None:
 def test_derived_copies() -> None:
     call = Call(prompt_id="pp-x", variables={"a": 1}, params={"seed": 1}, options=TRACE)
     assert call.route == "prompt"
+    assert call.prompt_ref == ("pp-x", None)
+    assert Call(prompt_id="pp-x@prod").prompt_ref == ("pp-x", "prod")
+    assert Call(prompt="a").prompt_ref is None
     assert Call(messages=[]).route == "chat" and Call(prompt="").route == "text"
     assert call.with_options(None) is call
     assert call.with_params({}) is call

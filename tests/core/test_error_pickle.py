@@ -107,6 +107,7 @@ FACTORIES: dict[str, Factory] = {
     ),
     "APIConnectionError": connection_error,
     "APITimeoutError": failing(fault={"kind": "stall", "delay": 5}, timeout=0.2),
+    "APIResponseValidationError": failing(fault={"kind": "non_json", "status": 200}),
     "APIStatusError": status(418),
     "BadRequestError": failing(
         lambda c: c.complete(prompt_id="pp-joke", variables={}, temperature=7)
@@ -196,6 +197,9 @@ def test_real_errors_carry_their_fields(server: LocalPortkeyServer) -> None:
     assert isinstance(truncated, pk.TruncatedStreamError) and len(truncated.chunks) == 2
     offline = FACTORIES["APIConnectionError"](server)
     assert isinstance(offline, pk.APIConnectionError)
+    invalid = FACTORIES["APIResponseValidationError"](server)
+    assert isinstance(invalid, pk.APIResponseValidationError) and invalid.status_code == 200
+    assert invalid.trace_id and "<html>" in invalid.body
     variable = FACTORIES["VariableEncodingError"](server)
     assert isinstance(variable, pk.VariableEncodingError) and variable.variable == "topic"
 

@@ -3,8 +3,10 @@ and URL they name, and the secrets they never hold."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import pickle
+import re
 import socket
 import traceback
 from collections.abc import Callable
@@ -15,6 +17,7 @@ import pytest
 
 from portkey_integrations import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     AsyncPortkeyClient,
     AuthenticationError,
@@ -32,9 +35,10 @@ from portkey_integrations import (
     RateLimitError,
     RequestTimeoutError,
     TemplateError,
+    _errors,
 )
-from portkey_integrations._errors import (
-    TemplateRenderError,
+from portkey_integrations._errors import TemplateRenderError
+from portkey_integrations._response import (
     make_status_error,
     make_stream_error,
     status_error_class,
@@ -400,3 +404,31 @@ def test_errors_never_show_the_keys(server: LocalPortkeyServer) -> None:
     status_errors = [e for e in errors if isinstance(e, APIStatusError)]
     assert all(e.headers.get("x-portkey-trace-id") == e.trace_id for e in status_errors)
     assert status_errors[3].headers["retry-after"] == "1"
+
+
+# --- a 2xx body that does not parse -------------------------------------------------------
+
+
+@pytest.mark.parametrize("face", ["sync", "async"])
+def test_a_2xx_body_that_does_not_parse_is_a_response_validation_error(
+    face: str, server: LocalPortkeyServer
+) -> None:
+    server.add_fault(Fault(kind="non_json", status=200))
+    kwargs: dict[str, Any] = {"base_url": server.base_url, "api_key": "pk", "max_retries": 0}
+    with pytest.raises(APIResponseValidationError, match="not a valid Completion") as info:
+        if face == "sync":
+            PortkeyClient(**kwargs).complete(prompt_id="pp-joke", variables={"topic": "t"})
+        else:
+            call = AsyncPortkeyClient(**kwargs).complete(prompt_id="pp-joke", variables={})
+            asyncio.run(call)
+    error = info.value
+    assert not isinstance(error, APIStatusError)  # the server reported no error
+    assert error.status_code == 200 and "<html>" in error.body
+    assert error.trace_id and error.trace_id in str(error)
+    assert "x-portkey-api-key" not in error.headers
+    assert server.requests[-1].prompt_id == "pp-joke"  # it was sent; the answer was bad
+
+
+def test_the_module_docstring_draws_every_class() -> None:
+    drawn = re.findall(r"(?m)^[ │├└─]+(\w+)", _errors.__doc__ or "")
+    assert set(drawn) >= set(_errors.__all__)

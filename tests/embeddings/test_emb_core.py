@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from portkey_integrations import (
+    APIResponseValidationError,
     APIStatusError,
     AsyncPortkeyClient,
     AuthenticationError,
@@ -143,8 +144,8 @@ def test_response_is_ordered_by_index_with_usage_and_trace_id() -> None:
     "content",
     [b"<html>bad gateway</html>", b'{"data": [{"index": 0, "embedding": "!!"}]}'],
 )
-def test_a_body_that_is_no_embedding_list_is_an_api_status_error(content: bytes) -> None:
-    with pytest.raises(APIStatusError, match="not a valid EmbeddingResponse"):
+def test_a_body_that_is_no_embedding_list_is_a_response_validation_error(content: bytes) -> None:
+    with pytest.raises(APIResponseValidationError, match="not a valid EmbeddingResponse"):
         parse_embeddings(httpx.Response(200, content=content))
 
 

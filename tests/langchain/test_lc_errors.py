@@ -158,6 +158,7 @@ def test_missing_prompt_id_for_render(server: LocalPortkeyServer) -> None:
 CATEGORY: dict[str, type[ModelError]] = {
     "APIConnectionError": ModelConnectionError,
     "APITimeoutError": ModelTimeoutError,
+    "APIResponseValidationError": ModelAPIError,
     "APIStatusError": ModelError,
     "BadRequestError": ModelInvalidRequestError,
     "MissingVariableError": ModelInvalidRequestError,
@@ -206,6 +207,8 @@ def sample(cls: type[core.PortkeyError]) -> core.PortkeyError:
         )
     elif issubclass(cls, core.APIConnectionError):
         error = cls("unreachable", url="http://127.0.0.1:9/v1/chat/completions")
+    elif issubclass(cls, core.APIResponseValidationError):
+        error = cls("no JSON", status_code=200, body="<html>", trace_id="t", headers={"a": "b"})
     elif issubclass(cls, core.StreamError):
         error = cls("broke", body={"error": "x"}, code="s1", trace_id="trace-2", chunks=[1, 2])
     else:

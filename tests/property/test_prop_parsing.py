@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portkey_integrations import (
+    APIResponseValidationError,
     APIStatusError,
     Completion,
     PortkeyClient,
@@ -76,7 +77,8 @@ def check(client: PortkeyClient, body: bytes, model: type[Any]) -> None:
     try:
         result = parse(client, body, model)
     except PortkeyError as exc:
-        assert isinstance(exc, APIStatusError) and exc.trace_id == "t-1"
+        assert isinstance(exc, APIResponseValidationError) and exc.trace_id == "t-1"
+        assert exc.status_code == 200
         return
     assert isinstance(result, model)
     assert result.portkey.trace_id == "t-1"
@@ -123,6 +125,8 @@ def test_over_http_any_body_is_a_completion_or_a_package_error(
         except PortkeyError as exc:
             if status >= 400:
                 assert isinstance(exc, APIStatusError) and exc.status_code == status
+            else:
+                assert isinstance(exc, APIResponseValidationError) and exc.status_code == status
             return
     assert status < 400
     assert isinstance(result.content, str)

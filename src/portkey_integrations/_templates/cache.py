@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import httpx
 
 from .._base_client import BaseClient
-from .._errors import APIStatusError, PortkeyConfigError, PortkeyError
+from .._errors import (
+    APIResponseValidationError,
+    APIStatusError,
+    PortkeyConfigError,
+    PortkeyError,
+)
 from ..resources._faces import run_async, run_sync
 from ..resources._models import Prompt
 from ..resources.partials import retrieve_partial
@@ -114,7 +119,7 @@ def template_steps(client: BaseClient, ref: str) -> Steps[PromptTemplate]:
             continue  # a pinned partial version costs a listing; the check can do without
         try:
             partial = yield from retrieve_partial(client, name)
-        except APIStatusError:
+        except (APIStatusError, APIResponseValidationError):
             continue
         if partial.string is not None:
             partials[name] = partial.string

@@ -96,7 +96,8 @@ def checked_raw_variables(
             f"not send; they would render as empty text (sent: {sorted(variables)})"
         )
         if mode == "error":
-            raise MissingVariableError(message, status_code=400, code="missing_variable")
+            # Nothing was sent, so there is no HTTP status to report.
+            raise MissingVariableError(message, status_code=None, code="missing_variable")
         warnings.warn(message, PromptVariablesWarning, stacklevel=_stacklevel())
     if mode != "off" and not info.whole_view and not info.dynamic_partials:
         known = set(info.names)

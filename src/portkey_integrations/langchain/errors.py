@@ -10,6 +10,7 @@ with the same attributes::
     core class              LangChain class (this module)      also a
     APIConnectionError      APIConnectionError                 ModelConnectionError
     APITimeoutError         APITimeoutError                    ModelTimeoutError
+    APIResponseValidationError  APIResponseValidationError     ModelAPIError
     APIStatusError          APIStatusError (other statuses)    ModelError
     BadRequestError         BadRequestError                    ModelInvalidRequestError
     MissingVariableError    MissingVariableError               ModelInvalidRequestError
@@ -53,6 +54,7 @@ from .. import _errors as core
 
 __all__ = [
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
@@ -80,6 +82,11 @@ class APIConnectionError(core.APIConnectionError, ModelConnectionError):
 
 class APITimeoutError(core.APITimeoutError, ModelTimeoutError):
     """The connect or read timeout expired, classified as a LangChain model error."""
+
+
+class APIResponseValidationError(core.APIResponseValidationError, ModelAPIError):
+    """A 2xx response whose body does not parse, classified as a retryable LangChain API
+    error (a proxy's page or a gateway fault may not repeat)."""
 
 
 class APIStatusError(core.APIStatusError, ModelError):
