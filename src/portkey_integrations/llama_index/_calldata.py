@@ -1,9 +1,9 @@
-"""Small facts about one call: the prompt it runs, its max tokens, its media."""
+"""Small facts about one call: its max tokens, its media."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llama_index.core.base.llms.types import (
     AudioBlock,
@@ -13,17 +13,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
 )
 
-from .._request import parse_prompt_ref
-
-if TYPE_CHECKING:
-    from .._call import Call
-
-__all__ = ["has_media", "max_tokens", "prompt_ref_of"]
-
-
-def prompt_ref_of(call: Call) -> tuple[str, str | None] | None:
-    """``(prompt id, version or label)`` of the prompt a call runs, if any."""
-    return None if call.prompt_id is None else parse_prompt_ref(call.prompt_id)
+__all__ = ["has_media", "max_tokens"]
 
 
 def max_tokens(params: Mapping[str, Any]) -> int | None:

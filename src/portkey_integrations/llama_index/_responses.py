@@ -22,7 +22,6 @@ from llama_index.core.base.llms.types import (
 
 from .._adapters.tracing import hook_results_dict
 from .._response import Completion
-from ._calldata import prompt_ref_of
 from ._messages import (
     ChatStreamAssembler,
     CompletionStreamAssembler,
@@ -53,7 +52,7 @@ def chat_response(completion: Completion, call: Call) -> ChatResponse:
         message=chat_message_from_choice(choice),
         raw=completion,
         logprobs=logprobs_from_choice(choice),
-        additional_kwargs=response_kwargs(completion.usage, completion.portkey, prompt_ref_of(call))
+        additional_kwargs=response_kwargs(completion.usage, completion.portkey, call.prompt_ref)
         | hook_results_dict(completion.model_extra),
     )
 
@@ -65,7 +64,7 @@ def completion_response(completion: Completion, call: Call) -> CompletionRespons
         text=completion.content,
         raw=completion,
         logprobs=logprobs_from_choice(choice),
-        additional_kwargs=response_kwargs(completion.usage, completion.portkey, prompt_ref_of(call))
+        additional_kwargs=response_kwargs(completion.usage, completion.portkey, call.prompt_ref)
         | hook_results_dict(completion.model_extra),
     )
 
@@ -73,7 +72,7 @@ def completion_response(completion: Completion, call: Call) -> CompletionRespons
 def iter_chat(client: PortkeyClient, call: Call) -> ChatResponseGen:
     """Stream ``call``: each response carries the whole message so far."""
     with client.stream_call(call) as stream:
-        assembler = ChatStreamAssembler(stream.portkey, prompt_ref_of(call))
+        assembler = ChatStreamAssembler(stream.portkey, call.prompt_ref)
         hooks = StreamHooks()
         chunk = None
         for chunk in stream:
@@ -90,7 +89,7 @@ async def aiter_chat(client: AsyncPortkeyClient, call: Call) -> ChatResponseAsyn
     """Async :func:`iter_chat`."""
     stream = await client.stream_call(call)
     async with stream:
-        assembler = ChatStreamAssembler(stream.portkey, prompt_ref_of(call))
+        assembler = ChatStreamAssembler(stream.portkey, call.prompt_ref)
         hooks = StreamHooks()
         chunk = None
         async for chunk in stream:
@@ -106,7 +105,7 @@ async def aiter_chat(client: AsyncPortkeyClient, call: Call) -> ChatResponseAsyn
 def iter_completion(client: PortkeyClient, call: Call) -> CompletionResponseGen:
     """Stream ``call``: ``text`` is cumulative, ``delta`` the new text."""
     with client.stream_call(call) as stream:
-        assemble = CompletionStreamAssembler(stream.portkey, prompt_ref_of(call))
+        assemble = CompletionStreamAssembler(stream.portkey, call.prompt_ref)
         hooks = StreamHooks()
         for chunk in stream:
             hooks.see(chunk)
@@ -117,7 +116,7 @@ async def aiter_completion(client: AsyncPortkeyClient, call: Call) -> Completion
     """Async :func:`iter_completion`."""
     stream = await client.stream_call(call)
     async with stream:
-        assemble = CompletionStreamAssembler(stream.portkey, prompt_ref_of(call))
+        assemble = CompletionStreamAssembler(stream.portkey, call.prompt_ref)
         hooks = StreamHooks()
         async for chunk in stream:
             hooks.see(chunk)

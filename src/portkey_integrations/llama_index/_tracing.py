@@ -26,7 +26,6 @@ from pydantic import PrivateAttr
 from .._adapters.tracing import hook_results_dict, merge_metadata, trace_options
 from .._call import Call
 from .._options import RequestOptions
-from .._request import parse_prompt_ref
 
 __all__ = [
     "PortkeyRequestEvent",
@@ -146,8 +145,9 @@ def call_options(model: Any, given: RequestOptions | None) -> RequestOptions | N
 
 def announce(call: Call) -> None:
     """Tell the instrumentation which prompt and variables a prompt call sends."""
-    if call.prompt_id is not None:
-        prompt_id, version = parse_prompt_ref(call.prompt_id)
+    ref = call.prompt_ref
+    if ref is not None:
+        prompt_id, version = ref
         _dispatcher.event(
             PortkeyRequestEvent(
                 prompt_id=prompt_id,
