@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from llama_index.core.instrumentation.span import BaseSpan
 from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
+from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM
 from llama_index.core.prompts import PromptTemplate
 from llama_index_instrumentation import get_dispatcher
@@ -168,3 +169,13 @@ def test_predict_signatures_are_the_ones_we_wrap(name: str) -> None:
         ("prompt", inspect.Parameter.POSITIONAL_OR_KEYWORD),
         ("prompt_args", inspect.Parameter.VAR_KEYWORD),
     ]
+
+
+@pytest.mark.parametrize("name", ["_prepare_chat_with_tools", "_validate_chat_with_tools_response"])
+def test_the_tool_hooks_we_implement_take_what_llama_index_passes(name: str) -> None:
+    # FunctionCallingLLM's extension points (as llama-index-llms-openai implements them):
+    # every parameter LlamaIndex declares is one ours accepts, under the same name.
+    theirs = inspect.signature(getattr(FunctionCallingLLM, name)).parameters
+    ours = inspect.signature(getattr(PortkeyChatModel, name)).parameters
+    assert [p for p in theirs if p not in ours] == []
+    assert all(ours[p].kind == theirs[p].kind for p in theirs)

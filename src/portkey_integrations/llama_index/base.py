@@ -151,7 +151,9 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         self, kwargs: dict[str, Any], messages: Sequence[ChatMessage] | None, prompt: str
     ) -> str | None:
         """The prompt whose saved template this call needs (a local render's model, the
-        check of content parts), recognising a formatted built-in template on the way."""
+        check of content parts). On the way, the call's template route lands in
+        ``kwargs``: the one a ``predict`` left for it, or a formatted built-in template
+        recognised in ``prompt``."""
         self._take_pending(kwargs)
         route = kwargs.get(TEMPLATE_ROUTE)
         if route is None and messages is None and TEMPLATE_VARIABLES not in kwargs:
