@@ -18,7 +18,11 @@ from .._adapters.tracing import hook_results_dict
 from .._response import CompletionChunk, DeltaToolCall
 from ._messages import usage_metadata
 
-__all__ = ["ChatChunks", "TextChunks", "chunk_message"]
+__all__ = ["ChatChunks", "TextChunks", "chunk_message", "hook_metadata"]
+
+
+hook_metadata = hook_results_dict
+"""``{"hook_results": ...}`` when a completion or chunk carries guardrail results."""
 
 
 def _tool_call_chunks(deltas: Sequence[DeltaToolCall]) -> list[ToolCallChunk]:
@@ -95,7 +99,7 @@ class ChatChunks:
     def __call__(self, event: CompletionChunk) -> ChatGenerationChunk | None:
         if event.model_extra:
             # Guardrail verdicts come in an event of their own, before the content.
-            self.metadata.update(hook_results_dict(event.model_extra))
+            self.metadata.update(hook_metadata(event.model_extra))
         message, usage, info = chunk_message(event)
         if message is None:
             if usage is not None:
@@ -142,7 +146,7 @@ class TextChunks:
 
     def __call__(self, event: CompletionChunk) -> GenerationChunk | None:
         if event.model_extra:
-            self.metadata.update(hook_results_dict(event.model_extra))
+            self.metadata.update(hook_metadata(event.model_extra))
         text = ""
         info: dict[str, Any] = {}
         if event.choices:

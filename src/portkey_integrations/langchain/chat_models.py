@@ -18,12 +18,11 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel
 
 from .._adapters.convert import normalize_tool_choice
-from .._adapters.tracing import hook_results_dict
 from .._call import direct_call, prompt_call
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import Completion, RenderedPrompt
 from ._base import PENDING, PendingCall, PortkeyLangChainBase, run_name_of
-from ._chunks import ChatChunks
+from ._chunks import ChatChunks, hook_metadata
 from ._errors import raise_langchain_error
 from ._input import (
     BOUND_VARIABLES,
@@ -209,7 +208,7 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
                 f"{completion.portkey.trace_id})"
             )
         base = portkey_metadata(completion.portkey, self.prompt_ref)
-        base.update(hook_results_dict(completion.model_extra))
+        base.update(hook_metadata(completion.model_extra))
         generations = []
         for index in range(len(completion.choices)):
             message, info = ai_message(completion, index, base)

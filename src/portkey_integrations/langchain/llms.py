@@ -18,12 +18,11 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableBinding
 
-from .._adapters.tracing import hook_results_dict
 from .._call import direct_call, prompt_call
 from .._errors import PortkeyError
 from .._response import Completion
 from ._base import PENDING, PendingCall, PortkeyLangChainBase, run_name_of
-from ._chunks import TextChunks
+from ._chunks import TextChunks, hook_metadata
 from ._errors import raise_langchain_error
 from ._input import (
     BOUND_VARIABLES,
@@ -215,7 +214,7 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         metadata = portkey_metadata(completion.portkey, self.prompt_ref)
         del metadata["model_provider"]
         metadata["model_name"] = completion.model
-        metadata.update(hook_results_dict(completion.model_extra))
+        metadata.update(hook_metadata(completion.model_extra))
         generations = []
         for choice in completion.choices:
             info = {"finish_reason": choice.finish_reason, "logprobs": choice.logprobs}
