@@ -17,6 +17,7 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, CompletionResponse
 from llama_index.core.callbacks import CallbackManager, CBEventType, LlamaDebugHandler
 from llama_index.core.callbacks.token_counting import TokenCountingHandler
+from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
@@ -167,6 +168,11 @@ class TestConformance:
         assert meta.is_function_calling_model is (case.kind == "chat")
         assert meta.model_name == (case.prompt_id or "portkey-local")
         assert meta.num_output == 256  # LlamaIndex's default room for the answer
+        if case.route == "prompt":
+            # metadata does no I/O: the saved model is known once a call has read it.
+            assert meta.context_window == DEFAULT_CONTEXT_WINDOW
+            llm.complete("hello there")
+            meta = llm.metadata
         assert meta.context_window == 128_000  # the local offline model's entry
         meta = make(max_tokens=64, context_window=32000).metadata
         assert (meta.num_output, meta.context_window) == (64, 32000)

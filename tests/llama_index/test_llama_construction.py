@@ -13,6 +13,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.tools import FunctionTool
 
 from portkey_integrations import PortkeyConfigError, RequestOptions
+from portkey_integrations._call import Call
 from portkey_integrations.llama_index import PortkeyChatModel, PortkeyPromptLLM
 
 SECRET = "sk-portkey-very-secret-123"
@@ -92,15 +93,15 @@ def test_context_window_must_be_positive() -> None:
         PortkeyChatModel(context_window=0)
 
 
-def _request(llm: Any, **kwargs: Any) -> dict[str, Any]:
+def _call(llm: Any, **kwargs: Any) -> Call:
     stream = kwargs.pop("_stream", False)
     messages = kwargs.pop("_messages", None)
     prompt = kwargs.pop("_prompt", "")
     formatted = kwargs.pop("_formatted", False)
-    request: dict[str, Any] = llm._request(
+    call: Call = llm._call(
         kwargs, stream=stream, messages=messages, prompt=prompt, formatted=formatted
     )
-    return request
+    return call
 
 
 HISTORY = [
@@ -113,24 +114,26 @@ HISTORY = [
 
 def test_chat_route_request() -> None:
     llm = PortkeyChatModel(model="m", temperature=0.3, max_tokens=9, model_kwargs={"seed": 1})
-    request = _request(llm, _messages=HISTORY, top_p=0.5, temperature=0.9)
-    assert request["messages"][-1] == {"role": "user", "content": "second"}
-    assert (request["model"], request["temperature"], request["top_p"]) == ("m", 0.9, 0.5)
-    assert (request["max_tokens"], request["seed"]) == (9, 1)
-    assert "variables" not in request
+    call = _call(llm, _messages=HISTORY, top_p=0.5, temperature=0.9)
+    assert call.messages is not None
+    assert call.messages[-1] == {"role": "user", "content": "second"}
+    params = call.params
+    assert (params["model"], params["temperature"], params["top_p"]) == ("m", 0.9, 0.5)
+    assert (params["max_tokens"], params["seed"]) == (9, 1)
+    assert call.route == "chat" and call.variables == {}
 
 
 def test_prompt_route_request_maps_messages_to_variables() -> None:
     llm = PortkeyChatModel(prompt_id="pp-a", prompt_version=4, variables={"tone": "dry", "x": 1})
-    request = _request(llm, _messages=HISTORY, variables={"x": 2}, temperature=0)
-    assert request["prompt_id"] == "pp-a@4"
-    variables = request["variables"]
+    call = _call(llm, _messages=HISTORY, variables={"x": 2}, temperature=0)
+    assert call.prompt_id == "pp-a@4"
+    variables = call.variables
     assert variables["input"] == "second"
     assert [m["content"] for m in variables["chat_history"]] == ["sys", "first", "reply"]
     assert variables["agent_scratchpad"] == []
     assert (variables["tone"], variables["x"]) == ("dry", 2)
-    assert set(request["raw_variables"]) == {"chat_history", "agent_scratchpad"}
-    assert request["temperature"] == 0
+    assert set(call.raw_variables) == {"chat_history", "agent_scratchpad"}
+    assert call.params["temperature"] == 0
 
 
 def test_prompt_route_scratchpad_holds_tool_turns() -> None:
@@ -140,7 +143,7 @@ def test_prompt_route_scratchpad_holds_tool_turns() -> None:
         ChatMessage(role="assistant", content="", additional_kwargs={"tool_calls": [call]}),
         ChatMessage(role="tool", content="3", additional_kwargs={"tool_call_id": "c1"}),
     ]
-    variables = _request(PortkeyChatModel(prompt_id="p"), _messages=messages)["variables"]
+    variables = _call(PortkeyChatModel(prompt_id="p"), _messages=messages).variables
     assert variables["input"] == "add"
     assert variables["agent_scratchpad"] == [
         {"role": "assistant", "content": None, "tool_calls": [call]},
@@ -150,62 +153,57 @@ def test_prompt_route_scratchpad_holds_tool_turns() -> None:
 
 def test_custom_variable_names_and_mapper() -> None:
     llm = PortkeyChatModel(prompt_id="p", input_variable="question", history_variable=None)
-    variables = _request(llm, _messages=HISTORY)["variables"]
+    variables = _call(llm, _messages=HISTORY).variables
     assert variables["question"] == "second" and "chat_history" not in variables
 
     def mapper(messages: Any) -> dict[str, Any]:
         return {"n": len(messages)}
 
-    variables = _request(
+    variables = _call(
         PortkeyChatModel(prompt_id="p", variables_mapper=mapper), _messages=HISTORY
-    )["variables"]
+    ).variables
     assert variables == {"n": 4}
 
 
 def test_template_variables_replace_message_variables() -> None:
     llm = PortkeyChatModel(prompt_id="p", variables={"tone": "dry"})
-    request = _request(llm, _messages=HISTORY, template_variables={"query_str": "q"})
-    assert request["variables"] == {"tone": "dry", "query_str": "q"}
+    call = _call(llm, _messages=HISTORY, template_variables={"query_str": "q"})
+    assert call.variables == {"tone": "dry", "query_str": "q"}
 
 
 def test_complete_on_prompt_route_uses_input_variable() -> None:
-    variables = _request(PortkeyPromptLLM(prompt_id="p"), _prompt="hello")["variables"]
+    variables = _call(PortkeyPromptLLM(prompt_id="p"), _prompt="hello").variables
     assert variables["input"] == "hello"
 
 
 def test_variables_need_a_prompt_id() -> None:
     with pytest.raises(PortkeyConfigError, match="prompt_id"):
-        _request(PortkeyChatModel(model="m"), _messages=HISTORY, variables={"a": 1})
+        _call(PortkeyChatModel(model="m"), _messages=HISTORY, variables={"a": 1})
     with pytest.raises(PortkeyConfigError, match="prompt_id"):
-        _request(PortkeyChatModel(model="m"), _prompt="x", template_variables={"a": 1})
+        _call(PortkeyChatModel(model="m"), _prompt="x", template_variables={"a": 1})
 
 
 def test_stream_requests_usage_unless_disabled() -> None:
-    assert _request(PortkeyChatModel(model="m"), _messages=HISTORY, _stream=True)[
+    assert _call(PortkeyChatModel(model="m"), _messages=HISTORY, _stream=True).params[
         "stream_options"
     ] == {"include_usage": True}
-    request = _request(
-        PortkeyChatModel(model="m", stream_usage=False), _messages=HISTORY, _stream=True
-    )
-    assert "stream_options" not in request
-    assert "stream_options" not in _request(PortkeyChatModel(model="m"), _messages=HISTORY)
+    call = _call(PortkeyChatModel(model="m", stream_usage=False), _messages=HISTORY, _stream=True)
+    assert "stream_options" not in call.params
+    assert "stream_options" not in _call(PortkeyChatModel(model="m"), _messages=HISTORY).params
 
 
 def test_options_pass_per_call() -> None:
     options = RequestOptions(trace_id="t-9")
-    assert (
-        _request(PortkeyChatModel(model="m"), _messages=HISTORY, options=options)["options"]
-        is options
-    )
+    assert _call(PortkeyChatModel(model="m"), _messages=HISTORY, options=options).options is options
 
 
 def test_prompt_llm_text_route() -> None:
     llm = PortkeyPromptLLM(model="m", completion_to_prompt=lambda p: f"Q: {p}\nA:")
-    assert _request(llm, _prompt="hi")["prompt"] == "Q: hi\nA:"
-    assert _request(llm, _prompt="hi", _formatted=True)["prompt"] == "hi"
-    prompt = _request(llm, _messages=HISTORY[1:2])["prompt"]
-    assert "first" in prompt
-    assert "messages" not in _request(llm, _prompt="hi")
+    assert _call(llm, _prompt="hi").prompt == "Q: hi\nA:"
+    assert _call(llm, _prompt="hi", _formatted=True).prompt == "hi"
+    prompt = _call(llm, _messages=HISTORY[1:2]).prompt
+    assert prompt is not None and "first" in prompt
+    assert _call(llm, _prompt="hi").messages is None
 
 
 def test_prepare_chat_with_tools() -> None:

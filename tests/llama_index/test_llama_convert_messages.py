@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
+    DocumentBlock,
     ImageBlock,
     MessageRole,
     TextBlock,
@@ -325,3 +327,22 @@ def test_tool_selections_without_calls() -> None:
     bad = _response([], tool_calls=[{"id": "x", "type": "retrieval"}])
     with pytest.raises(ValueError, match="unsupported tool call type"):
         tool_selections(bad)
+
+
+@pytest.mark.parametrize(
+    ("block", "mimetype"),
+    [
+        (DocumentBlock(data=b"%PDF-1.4 tiny", title="r.pdf"), "application/pdf"),
+        (DocumentBlock(data=b"plain words", document_mimetype="text/plain"), "text/plain"),
+    ],
+)
+def test_documents_become_file_parts(block: DocumentBlock, mimetype: str) -> None:
+    raw = block.resolve_document().read()
+    [part] = to_openai_message(ChatMessage(role="user", blocks=[block]))["content"]
+    assert part == {
+        "type": "file",
+        "file": {
+            "filename": block.title,
+            "file_data": f"data:{mimetype};base64,{base64.b64encode(raw).decode()}",
+        },
+    }

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.base.llms.types import ChatMessage, ImageBlock, TextBlock
+from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.prompts.default_prompts import DEFAULT_REFINE_PROMPT
@@ -24,6 +25,7 @@ MINI = {
     "model": "gpt-4o-mini",
     "template": [{"role": "user", "content": "{{context_str}}\nQ: {{query_str}}"}],
 }
+MINI_VARIABLES = {"context_str": "Entries expire.", "query_str": "Why?"}
 
 
 class Person(BaseModel):
@@ -135,12 +137,31 @@ def test_context_window_comes_from_the_model_that_runs(
 ) -> None:
     if MINI["id"] not in set(server.store.ids()):
         server.store.load_data(MINI)
-    assert chat_model(prompt_id=MINI["id"]).metadata.context_window == 128_000  # saved model
+    llm = chat_model(prompt_id=MINI["id"])
+    llm.chat([ChatMessage(role="user", content="hi")], template_variables=MINI_VARIABLES)
+    assert llm.metadata.context_window == 128_000  # the saved model, read by the call
     assert chat_model(model="gpt-4").metadata.context_window == 8_192
     assert chat_model(model="gpt-4o-2024-08-06").metadata.context_window == 128_000
     assert chat_model(model="someones-own-model").metadata.context_window == 3_900
     assert chat_model(model="gpt-4", context_window=999).metadata.context_window == 999
     assert chat_model(model="gpt-4", max_tokens=50).metadata.num_output == 50
+
+
+def test_metadata_sends_no_request(
+    chat_model: Callable[..., PortkeyChatModel], server: LocalPortkeyServer
+) -> None:
+    if MINI["id"] not in set(server.store.ids()):
+        server.store.load_data(MINI)
+    server.reset()
+    llm = chat_model(prompt_id=MINI["id"])
+    meta = llm.metadata
+    assert (server.requests, server.admin_requests) == ([], [])
+    # Nothing read yet: LlamaIndex's default, until a call reads the saved model.
+    assert (meta.context_window, meta.model_name) == (DEFAULT_CONTEXT_WINDOW, MINI["id"])
+    llm.chat([ChatMessage(role="user", content="hi")], template_variables=MINI_VARIABLES)
+    sent = len(server.requests) + len(server.admin_requests)
+    assert llm.metadata.context_window == 128_000
+    assert len(server.requests) + len(server.admin_requests) == sent
 
 
 def test_a_top_5_query_makes_one_call(

@@ -236,6 +236,16 @@ class PromptCache:
     def _failed(ref: str, exc: BaseException) -> None:
         logger.debug("prompt template %r not fetched (%s: %s)", ref, type(exc).__name__, exc)
 
+    def peek(self, client: BaseClient, ref: str) -> PromptTemplate | None:
+        """The template last fetched for ``ref``, even past its TTL; never fetches.
+
+        For what must not do I/O (a LlamaIndex model's ``metadata``): the version an
+        earlier call read, or ``None`` when none did.
+        """
+        key = self._key(client, ref)
+        entry = self._entries.get(key) if key is not None else None
+        return entry[1] if entry is not None else None
+
     # --- the two transports -------------------------------------------------------
 
     def get(self, client: PortkeyClient, ref: str) -> PromptTemplate | None:

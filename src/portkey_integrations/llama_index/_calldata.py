@@ -1,10 +1,9 @@
-"""Small facts about one call: the prompt it runs, its max tokens, its media, the saved
-prompts seen so far."""
+"""Small facts about one call: its max tokens, its media."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llama_index.core.base.llms.types import (
     AudioBlock,
@@ -14,23 +13,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
 )
 
-if TYPE_CHECKING:
-    from .._templates.cache import PromptTemplate
-
-__all__ = ["SEEN", "has_media", "max_tokens", "prompt_ref_of"]
-
-SEEN: dict[tuple[str | None, str], PromptTemplate] = {}
-"""Saved prompts calls have fetched, by (base URL, prompt ref): what ``metadata`` uses
-inside an event loop, where it must not block on a fetch."""
-
-
-def prompt_ref_of(request: Mapping[str, Any]) -> tuple[str, str | None] | None:
-    """``(prompt id, version or label)`` of the prompt a request runs, if any."""
-    full = request.get("prompt_id")
-    if not isinstance(full, str):
-        return None
-    prompt_id, _, version = full.partition("@")
-    return prompt_id, version or None
+__all__ = ["has_media", "max_tokens"]
 
 
 def max_tokens(params: Mapping[str, Any]) -> int | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.base.llms.generic_utils import messages_to_prompt
 from llama_index.core.base.llms.types import ChatMessage
 
+from .._call import Call
 from .._errors import PortkeyConfigError
 from .._options import RequestOptions
 from ._messages import to_openai_messages
@@ -53,8 +54,10 @@ def local_call(
     prompt: str,
     params: Mapping[str, Any],
     saved: PromptTemplate | None,
-) -> dict[str, Any]:
-    """Client keyword arguments for a locally rendered template (see the module)."""
+    options: RequestOptions | None,
+) -> Call:
+    """The call of a locally rendered template (see the module); ``options`` are the
+    call's own, over the prompt's virtual key when that is its routing."""
     model = llm.model or (saved.model if saved is not None else None)
     if model is None:
         where = (
@@ -67,10 +70,9 @@ def local_call(
             f"{where}: map it to a prompt ({_how_to_map(route)}) or pass model=... to "
             "render it locally on that model"
         )
-    request: dict[str, Any] = {}
-    options: RequestOptions | None = None
+    body: dict[str, Any] = {}
     if saved is not None:
-        request.update({k: v for k, v in saved.parameters.items() if k not in _NOT_PARAMS})
+        body.update({k: v for k, v in saved.parameters.items() if k not in _NOT_PARAMS})
     if not has_routing(llm, model):
         if saved is None or not saved.virtual_key:
             raise PortkeyConfigError(
@@ -79,18 +81,16 @@ def local_call(
                 "provider=, config= or virtual_key= on the model, save a virtual key on "
                 f"prompt {llm.full_prompt_id!r}, or map it ({_how_to_map(route)})"
             )
-        options = RequestOptions.make(virtual_key=saved.virtual_key)
-    request["model"] = model
-    request.update(llm.merge_params(params))
+        key = RequestOptions.make(virtual_key=saved.virtual_key)
+        options = key if options is None else key.merged(options)
+    body["model"] = model
+    body.update(llm.merge_params(params))
     if saved is not None and saved.kind == "text":
         text = messages_to_prompt(messages) if messages is not None else prompt
-        request["prompt"] = text
-    else:
-        request["messages"] = (
-            to_openai_messages(messages)
-            if messages is not None
-            else [{"role": "user", "content": prompt}]
-        )
-    if options is not None:
-        request["options"] = options
-    return request
+        return Call(prompt=text, params=body, options=options)
+    openai = (
+        to_openai_messages(messages)
+        if messages is not None
+        else [{"role": "user", "content": prompt}]
+    )
+    return Call(messages=openai, params=body, options=options)

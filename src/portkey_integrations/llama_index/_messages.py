@@ -149,9 +149,10 @@ def _media_part(block: ImageBlock | AudioBlock | DocumentBlock) -> dict[str, Any
     if isinstance(block, AudioBlock):
         data = block.resolve_audio(as_base64=True).read().decode("utf-8")
         return {"type": "input_audio", "input_audio": {"data": data, "format": block.format}}
-    buffer = block.resolve_document()
-    b64 = block._get_b64_string(buffer)
-    mimetype = block._guess_mimetype() or "application/pdf"
+    # Public API only: LlamaIndex guesses the type when the block is built, and
+    # inline_url() is the document as a base64 data URL.
+    mimetype = block.document_mimetype or "application/pdf"
+    b64 = block.inline_url().partition(";base64,")[2]
     return {
         "type": "file",
         "file": {"filename": block.title, "file_data": f"data:{mimetype};base64,{b64}"},

@@ -2,45 +2,67 @@
 
 LlamaIndex's query engines and synthesizers call ``llm.predict(template, **args)``; the
 base ``LLM`` formats the template locally and sends the text. With a Portkey prompt the
-template's variables are what the prompt needs, so these overrides keep LlamaIndex's
-flow (events, callbacks, output parsers, programs) and hand the template's route
-(which prompt, which variables: see :mod:`._routing`) to ``chat`` / ``complete`` under
-a private keyword. The locally formatted messages still go to the callbacks, for
-observability, and are what a template no prompt serves sends.
+template's variables are what the prompt needs, so these overrides work out the
+template's route (which prompt, which variables: see :mod:`._routing`) and then run
+LlamaIndex's own method through ``super()``, which keeps its events, callbacks and
+output parsing. The route reaches the ``chat`` / ``complete`` call that method makes:
+
+- ``predict`` / ``stream`` (and async) call ``self.chat(messages)`` with no way to add a
+  keyword, so the route waits in :data:`_PENDING` for this model's next call method,
+  which takes it (once) before it builds its request;
+- the structured methods pass ``llm_kwargs`` on to ``chat`` / ``complete``, so the route
+  goes there under a private keyword.
+
+The locally formatted messages still go to the callbacks, for observability, and are
+what a template no prompt serves sends.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
-from typing import Any
+from collections.abc import AsyncGenerator, Callable, Generator, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
-from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
-from llama_index.core.instrumentation.events.llm import LLMPredictEndEvent, LLMPredictStartEvent
-from llama_index.core.llms.llm import (
-    LLM,
-    astream_chat_response_to_tokens,
-    astream_completion_response_to_tokens,
-    stream_chat_response_to_tokens,
-    stream_completion_response_to_tokens,
-)
+from llama_index.core.llms.llm import LLM
 from llama_index.core.prompts import BasePromptTemplate, PromptTemplate
 from llama_index.core.types import Model, TokenAsyncGen, TokenGen
+from llama_index_instrumentation.dispatcher import DISPATCHER_SPAN_DECORATED_ATTR
 from pydantic import BaseModel
 
 __all__ = ["TEMPLATE_VARIABLES", "TemplatePassThrough"]
 
-dispatcher = get_dispatcher(__name__)
-
 TEMPLATE_VARIABLES = "template_variables"
 """Call keyword: variables that replace the ones derived from the messages or prompt
 (``predict`` and ``structured_predict`` send a template's variables this way)."""
+
+_PENDING: ContextVar[tuple[int, dict[str, Any]] | None] = ContextVar(
+    "portkey_llama_index_pending_route", default=None
+)
+"""``(id of the model, call keywords)`` a ``predict`` hands to the call it makes next.
+
+A ContextVar because ``LLM.predict`` calls ``self.chat(messages)`` with nothing else:
+it is set only around ``super().predict(...)``, in this thread or task alone."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _one_span(method: _F) -> _F:
+    """Mark an override that only wraps ``super()``'s method as already instrumented.
+
+    LlamaIndex's ``DispatcherSpanMixin`` opens a span around every override of a span
+    method; ``super()``'s own span already covers this call, so a second one would nest
+    ``predict`` inside ``predict`` for every handler (and cost a span per call).
+    """
+    setattr(method, DISPATCHER_SPAN_DECORATED_ATTR, True)
+    return method
 
 
 class TemplatePassThrough(LLM):
     """An ``LLM`` whose prompt-template entry points pass the template's variables on.
 
     Subclasses say which variables to send (:meth:`_template_kwargs`, empty for none);
-    with none, every method behaves exactly as LlamaIndex's own.
+    with none, every method is LlamaIndex's own.
     """
 
     def _template_kwargs(
@@ -48,65 +70,52 @@ class TemplatePassThrough(LLM):
     ) -> dict[str, Any]:
         return {}
 
+    @contextmanager
+    def _routed(self, prompt: BasePromptTemplate, prompt_args: dict[str, Any]) -> Iterator[None]:
+        """Hand the template's route to the call ``super()``'s method makes inside."""
+        extra = self._template_kwargs(prompt, prompt_args)
+        if not extra:
+            yield
+            return
+        token = _PENDING.set((id(self), extra))
+        try:
+            yield
+        finally:
+            _PENDING.reset(token)
+
+    def _take_pending(self, kwargs: dict[str, Any]) -> None:
+        """Add the route a ``predict`` of this model left for this call (then gone)."""
+        pending = _PENDING.get()
+        if pending is not None and pending[0] == id(self):
+            _PENDING.set(None)
+            for key, value in pending[1].items():
+                kwargs.setdefault(key, value)
+
+    @_one_span
     def predict(self, prompt: BasePromptTemplate, **prompt_args: Any) -> str:
         """Predict; with a ``prompt_id`` the template's variables go to the prompt."""
-        dispatcher.event(LLMPredictStartEvent(template=prompt, template_args=prompt_args))
-        self._log_template_data(prompt, **prompt_args)
-        extra = self._template_kwargs(prompt, prompt_args)
-        if self.metadata.is_chat_model:
-            messages = self._get_messages(prompt, **prompt_args)
-            output = self.chat(messages, **extra).message.content or ""
-        else:
-            formatted = self._get_prompt(prompt, **prompt_args)
-            output = self.complete(formatted, formatted=True, **extra).text
-        parsed = self._parse_output(output)
-        dispatcher.event(LLMPredictEndEvent(output=parsed))
-        return parsed
+        with self._routed(prompt, prompt_args):
+            return super().predict(prompt, **prompt_args)
 
+    @_one_span
     async def apredict(self, prompt: BasePromptTemplate, **prompt_args: Any) -> str:
         """Async :meth:`predict`."""
-        dispatcher.event(LLMPredictStartEvent(template=prompt, template_args=prompt_args))
-        self._log_template_data(prompt, **prompt_args)
-        extra = self._template_kwargs(prompt, prompt_args)
-        if self.metadata.is_chat_model:
-            messages = self._get_messages(prompt, **prompt_args)
-            output = (await self.achat(messages, **extra)).message.content or ""
-        else:
-            formatted = self._get_prompt(prompt, **prompt_args)
-            output = (await self.acomplete(formatted, formatted=True, **extra)).text
-        parsed = self._parse_output(output)
-        dispatcher.event(LLMPredictEndEvent(output=parsed))
-        return parsed
+        with self._routed(prompt, prompt_args):
+            return await super().apredict(prompt, **prompt_args)
 
+    @_one_span
     def stream(self, prompt: BasePromptTemplate, **prompt_args: Any) -> TokenGen:
         """Stream tokens; with a ``prompt_id`` the template's variables go to the prompt."""
-        self._log_template_data(prompt, **prompt_args)
-        dispatcher.event(LLMPredictStartEvent(template=prompt, template_args=prompt_args))
-        if prompt.output_parser is not None or self.output_parser is not None:
-            raise NotImplementedError("Output parser is not supported for streaming.")
-        extra = self._template_kwargs(prompt, prompt_args)
-        if self.metadata.is_chat_model:
-            messages = self._get_messages(prompt, **prompt_args)
-            return stream_chat_response_to_tokens(self.stream_chat(messages, **extra))
-        formatted = self._get_prompt(prompt, **prompt_args)
-        return stream_completion_response_to_tokens(
-            self.stream_complete(formatted, formatted=True, **extra)
-        )
+        # stream_chat / stream_complete build their request before returning the
+        # generator, so the route is taken inside this block.
+        with self._routed(prompt, prompt_args):
+            return super().stream(prompt, **prompt_args)
 
+    @_one_span
     async def astream(self, prompt: BasePromptTemplate, **prompt_args: Any) -> TokenAsyncGen:
         """Async :meth:`stream`."""
-        self._log_template_data(prompt, **prompt_args)
-        dispatcher.event(LLMPredictStartEvent(template=prompt, template_args=prompt_args))
-        if prompt.output_parser is not None or self.output_parser is not None:
-            raise NotImplementedError("Output parser is not supported for streaming.")
-        extra = self._template_kwargs(prompt, prompt_args)
-        if self.metadata.is_chat_model:
-            messages = self._get_messages(prompt, **prompt_args)
-            return await astream_chat_response_to_tokens(await self.astream_chat(messages, **extra))
-        formatted = self._get_prompt(prompt, **prompt_args)
-        return await astream_completion_response_to_tokens(
-            await self.astream_complete(formatted, formatted=True, **extra)
-        )
+        with self._routed(prompt, prompt_args):
+            return await super().astream(prompt, **prompt_args)
 
     def _structured_template_kwargs(
         self, output_cls: type[BaseModel], extra: dict[str, Any]
@@ -126,6 +135,7 @@ class TemplatePassThrough(LLM):
         extra = self._template_kwargs(prompt, prompt_args)
         return {**(llm_kwargs or {}), **self._structured_template_kwargs(output_cls, extra)}
 
+    @_one_span
     def structured_predict(
         self,
         output_cls: type[Model],
@@ -140,6 +150,7 @@ class TemplatePassThrough(LLM):
         )
         return result
 
+    @_one_span
     async def astructured_predict(
         self,
         output_cls: type[Model],
@@ -154,6 +165,7 @@ class TemplatePassThrough(LLM):
         )
         return result
 
+    @_one_span
     def stream_structured_predict(
         self,
         output_cls: type[Model],
@@ -167,6 +179,7 @@ class TemplatePassThrough(LLM):
             output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
         )
 
+    @_one_span
     async def astream_structured_predict(
         self,
         output_cls: type[Model],

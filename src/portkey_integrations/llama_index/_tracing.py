@@ -1,8 +1,9 @@
 """LlamaIndex dispatches as Portkey traces, through ``llama_index.core.instrumentation``.
 
 Every instrumented method runs in a span whose id is in ``active_span_id``. One span
-handler on the root dispatcher (:class:`TraceSpans`) remembers, for each open span, its
-parent and the root span of its dispatch. An LLM call sends the root span as the trace
+handler on the root dispatcher (:class:`TraceSpans`, added by :func:`install_spans` when
+the first model is built, never on import) remembers, for each open span, its parent
+and the root span of its dispatch. An LLM call sends the root span as the trace
 id, its own span as the span id and its parent as the parent span id, so every LLM call
 of one query (or agent run) shares a trace and two queries get two. The instrument tags
 (``instrument_tags({...})``) are the dispatch's metadata.
@@ -11,6 +12,7 @@ of one query (or agent run) shares a trace and two queries get two. The instrume
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,16 +24,15 @@ from llama_index_instrumentation.dispatcher import active_instrument_tags
 from pydantic import PrivateAttr
 
 from .._adapters.tracing import hook_results_dict, merge_metadata, trace_options
+from .._call import Call
 from .._options import RequestOptions
-from ._calldata import prompt_ref_of
 
 __all__ = [
     "PortkeyRequestEvent",
     "StreamHooks",
     "TraceSpans",
-    "hook_kwargs",
+    "install_spans",
     "span_name",
-    "trace_request",
 ]
 
 _dispatcher = get_dispatcher(__name__)
@@ -80,17 +81,28 @@ class TraceSpans(BaseSpanHandler[BaseSpan]):
         return None
 
 
-def _install() -> TraceSpans:
-    root = get_dispatcher()
-    for handler in root.span_handlers:
-        if isinstance(handler, TraceSpans):
-            return handler
-    handler = TraceSpans()
-    root.add_span_handler(handler)
-    return handler
+_spans: TraceSpans | None = None
+_install_lock = threading.Lock()
 
 
-SPANS = _install()
+def install_spans() -> TraceSpans:
+    """The root dispatcher's :class:`TraceSpans`, added on the first call only.
+
+    Called by every model's constructor: after the first, a read of a global.
+    """
+    global _spans
+    if _spans is not None:
+        return _spans
+    with _install_lock:
+        if _spans is None:
+            root = get_dispatcher()
+            # A handler an earlier import of this module added (a reload) is reused.
+            found = [h for h in root.span_handlers if isinstance(h, TraceSpans)]
+            handler = found[0] if found else TraceSpans()
+            if not found:
+                root.add_span_handler(handler)
+            _spans = handler
+    return _spans
 
 
 def span_name(span_id: str) -> str:
@@ -112,24 +124,14 @@ class PortkeyRequestEvent(BaseEvent):
         return "PortkeyRequestEvent"
 
 
-def trace_request(model: Any, request: dict[str, Any]) -> dict[str, Any]:
-    """Add the current dispatch's trace options to a call's client keywords and tell
-    the instrumentation which prompt and variables it sends."""
+def call_options(model: Any, given: RequestOptions | None) -> RequestOptions | None:
+    """A call's options: the current dispatch's trace context under the call's own
+    ``options=`` (``given`` wins); ``given`` alone outside any span."""
     span = active_span_id.get()
-    ref = prompt_ref_of(request)
-    if ref is not None:
-        prompt_id, version = ref
-        _dispatcher.event(
-            PortkeyRequestEvent(
-                prompt_id=prompt_id,
-                prompt_version=version,
-                variables=dict(request.get("variables") or {}),
-                model=request.get("model"),
-            )
-        )
     if span is None:
-        return request
-    root, parent = SPANS.lookup(span)
+        return given
+    # A model unpickled in a fresh process was never constructed there: install now.
+    root, parent = (_spans or install_spans()).lookup(span)
     tags: Mapping[str, Any] | None = active_instrument_tags.get()
     options = trace_options(
         trace_id=None if model.trace_id is not None else root,
@@ -138,13 +140,22 @@ def trace_request(model: Any, request: dict[str, Any]) -> dict[str, Any]:
         span_name=span_name(span),
         metadata=merge_metadata(tags, model.portkey_metadata),
     )
-    earlier: RequestOptions | None = request.get("options")
-    request["options"] = options.merged(earlier) if earlier is not None else options
-    return request
+    return options if given is None else options.merged(given)
 
 
-hook_kwargs = hook_results_dict
-"""``{"hook_results": ...}`` for a response's ``additional_kwargs``, when present."""
+def announce(call: Call) -> None:
+    """Tell the instrumentation which prompt and variables a prompt call sends."""
+    ref = call.prompt_ref
+    if ref is not None:
+        prompt_id, version = ref
+        _dispatcher.event(
+            PortkeyRequestEvent(
+                prompt_id=prompt_id,
+                prompt_version=version,
+                variables=dict(call.variables),
+                model=call.params.get("model"),
+            )
+        )
 
 
 class StreamHooks:
@@ -159,7 +170,7 @@ class StreamHooks:
         """Take the guardrail results an event carries (events may yield no response)."""
         extra = getattr(chunk, "model_extra", None)
         if extra:
-            self.hooks.update(hook_kwargs(extra))
+            self.hooks.update(hook_results_dict(extra))
 
     def __call__(self, response: Any) -> Any:
         if self.hooks:

@@ -1,14 +1,17 @@
-"""What both LlamaIndex models share: request building and the eight call methods.
+"""What both LlamaIndex models share: planning a call and the eight call methods.
 
 :class:`PortkeyLLMBase` is a LlamaIndex ``LLM`` (with the template pass-through of
-:mod:`._predict`) and a :class:`PortkeySettings`. The subclasses decide only what a
-call without a ``prompt_id`` sends (chat messages or a text prompt) and what their
-metadata says.
+:mod:`._predict`) and a :class:`PortkeySettings`. Each public call method is
+instrumented by LlamaIndex's callbacks and delegates to its private twin, which plans
+one typed :class:`~portkey_integrations._call.Call` (:meth:`PortkeyLLMBase._call`: a
+template's route, the prompt route, or the model's own route) and hands it to the
+client; :mod:`._responses` turns what comes back into LlamaIndex responses. The
+subclasses decide only what a call without a ``prompt_id`` sends (chat messages or a
+text prompt) and what their metadata says.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,27 +29,25 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.prompts import BasePromptTemplate
 from pydantic import Field
 
+from .._adapters.calls import direct_call, prompt_call
 from .._adapters.convert import warn_unslotted_parts
 from .._adapters.settings import PortkeySettings
-from .._call import direct_call, prompt_call
-from .._errors import PortkeyConfigError
+from .._call import Call
 from .._options import SECRET_OPTIONS
-from .._response import Completion
-from ._calldata import SEEN as _SEEN
 from ._calldata import has_media as _has_media
 from ._calldata import max_tokens as _max_tokens
-from ._calldata import prompt_ref_of
 from ._local import local_call
-from ._messages import (
-    ChatStreamAssembler,
-    CompletionStreamAssembler,
-    chat_message_from_choice,
-    logprobs_from_choice,
-    response_kwargs,
-    to_openai_messages,
-)
+from ._messages import to_openai_messages
 from ._models import DEFAULT_NUM_OUTPUT, context_window_of
 from ._predict import TEMPLATE_VARIABLES, TemplatePassThrough
+from ._responses import (
+    aiter_chat,
+    aiter_completion,
+    chat_response,
+    completion_response,
+    iter_chat,
+    iter_completion,
+)
 from ._routing import (
     TEMPLATE_ROUTE,
     TemplateRoute,
@@ -54,7 +55,7 @@ from ._routing import (
     plan_template,
     recognise_formatted,
 )
-from ._tracing import StreamHooks, hook_kwargs, trace_request
+from ._tracing import announce, call_options, install_spans
 
 if TYPE_CHECKING:
     from .._templates.cache import PromptTemplate
@@ -80,27 +81,34 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             "'tree_summarize', 'condense', 'context', ...), beside prompt_id."
         ),
     )
+    """Portkey prompt ids by LlamaIndex template type, for the templates ``prompt_id``
+    does not serve (``{"refine": "pp-refine", "condense": "pp-condense"}``)."""
     context_window: int | None = Field(
         default=None,
         gt=0,
         description=(
-            "Context window in tokens; by default that of the model that runs (model=, "
-            "else the prompt's saved model) when known."
+            "Context window in tokens; by default that of model=, else of the prompt's "
+            "saved model once a call has read it, else LlamaIndex's default."
         ),
     )
+    """Tokens LlamaIndex may fill; by default the window of ``model=``, else of the
+    prompt's saved model once a call has read it, else LlamaIndex's default."""
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,
         description="Sent at the request body's root on every call (call keywords win).",
     )
+    """Body keys sent on every call, at the root (call keywords win)."""
     stream_usage: bool = Field(
         default=True,
         description="Ask for a usage chunk at the end of streams (stream_options).",
     )
+    """Ask for a usage chunk at the end of streams (``stream_options``)."""
 
     def __init__(self, **data: Any) -> None:
         # Checked before pydantic, which would wrap the error in a ValidationError.
         check_prompt_ids(data.get("prompt_ids") or {})
         super().__init__(**data)
+        install_spans()  # the first model built hooks the tracing in, never an import
 
     # -- what a call without a prompt id sends ------------------------------------------
 
@@ -112,34 +120,23 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
 
     # -- metadata ---------------------------------------------------------------------
 
-    def _saved_prompt(self) -> PromptTemplate | None:
-        """The saved version of ``prompt_id``, if readable: fetched once per process
-        through the prompt cache, but never from inside a running event loop (metadata
-        is synchronous), where only a version an earlier call fetched is used."""
+    def _seen_prompt(self) -> PromptTemplate | None:
+        """The saved version of ``prompt_id`` a call of this model already read (calls
+        read it to check variables), from the process's prompt cache; never fetched:
+        ``metadata`` does no I/O."""
         full = self.full_prompt_id
-        if full is None:
-            return None
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            return _SEEN.get((self.base_url, full))
-        try:
-            return self._remember(full, self.client._prompt_template(full))
-        except PortkeyConfigError:
-            return None  # not configured yet: the call itself says how to fix it
+        clients = self._clients
+        if full is None or clients is None:
+            return None  # no call yet: nothing was read
+        from .._templates.cache import prompt_cache  # loaded by the first call anyway
 
-    def _remember(self, ref: str, saved: PromptTemplate | None) -> PromptTemplate | None:
-        if saved is not None:
-            if len(_SEEN) > 256:
-                _SEEN.clear()
-            _SEEN[(self.base_url, ref)] = saved
-        return saved
+        # Both clients share the base URL the cache is keyed by; the async one, so that
+        # async code paths never touch the sync client.
+        return prompt_cache.peek(clients[1], full)
 
     def _model_info(self) -> tuple[str, int, int]:
         """``(model name, context window, num_output)`` of the model that will run."""
-        saved = self._saved_prompt() if self.model is None or self.max_tokens is None else None
+        saved = self._seen_prompt() if self.model is None or self.max_tokens is None else None
         model = self.model or (saved.model if saved is not None else None)
         window = self.context_window or context_window_of(model) or DEFAULT_CONTEXT_WINDOW
         limit = self.max_tokens or _max_tokens(self.model_kwargs)
@@ -154,7 +151,10 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         self, kwargs: dict[str, Any], messages: Sequence[ChatMessage] | None, prompt: str
     ) -> str | None:
         """The prompt whose saved template this call needs (a local render's model, the
-        check of content parts), recognising a formatted built-in template on the way."""
+        check of content parts). On the way, the call's template route lands in
+        ``kwargs``: the one a ``predict`` left for it, or a formatted built-in template
+        recognised in ``prompt``."""
+        self._take_pending(kwargs)
         route = kwargs.get(TEMPLATE_ROUTE)
         if route is None and messages is None and TEMPLATE_VARIABLES not in kwargs:
             route = recognise_formatted(self, prompt)
@@ -173,9 +173,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         prompt: str = "",
     ) -> PromptTemplate | None:
         ref = self._template_ref(kwargs, messages, prompt)
-        if ref is None:
-            return None
-        return self._remember(ref, self.client._prompt_template(ref))
+        return None if ref is None else self.client._prompt_template(ref)
 
     async def _asaved_for(
         self,
@@ -184,11 +182,9 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         prompt: str = "",
     ) -> PromptTemplate | None:
         ref = self._template_ref(kwargs, messages, prompt)
-        if ref is None:
-            return None
-        return self._remember(ref, await self.async_client._aprompt_template(ref))
+        return None if ref is None else await self.async_client._aprompt_template(ref)
 
-    def _request(
+    def _call(
         self,
         kwargs: dict[str, Any],
         *,
@@ -197,37 +193,46 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         prompt: str = "",
         formatted: bool = False,
         saved: PromptTemplate | None = None,
-    ) -> dict[str, Any]:
-        """Client keyword arguments for one call; ``kwargs`` is the call's own dict."""
+    ) -> Call:
+        """The typed call of one call method; ``kwargs`` is that method's own dict, from
+        which the package's keywords are taken (the rest are body parameters)."""
         call_variables = kwargs.pop("variables", None)
         template = kwargs.pop(TEMPLATE_VARIABLES, None)
         route: TemplateRoute | None = kwargs.pop(TEMPLATE_ROUTE, None)
-        options = kwargs.pop("options", None)
+        options = call_options(self, kwargs.pop("options", None))
         params = {**self.additional_kwargs, **kwargs}
         if stream and self.stream_usage:
             params.setdefault("stream_options", {"include_usage": True})
         if route is not None and route.prompt_id is None:
-            request = local_call(
-                self, route, messages=messages, prompt=prompt, params=params, saved=saved
+            call = local_call(
+                self,
+                route,
+                messages=messages,
+                prompt=prompt,
+                params=params,
+                saved=saved,
+                options=options,
             )
         elif route is not None:
-            request = prompt_call(
+            call = prompt_call(
                 self,
+                prompt_id=route.prompt_id,
                 input_variables=route.variables,
                 call_variables=call_variables,
                 params={**route.structured, **params},
+                options=options,
             )
-            request["prompt_id"] = route.prompt_id
         elif self.full_prompt_id is None:
             if messages is not None:
                 target = self._direct_messages(messages)
             else:
                 target = self._direct_prompt(prompt, formatted)
-            request = direct_call(
+            call = direct_call(
                 self,
                 target,
                 params=params,
                 variables_given=bool(call_variables or template is not None),
+                options=options,
             )
         else:
             if template is None:
@@ -239,161 +244,111 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                 template = self.messages_to_variables(openai)
                 if saved is not None:
                     warn_unslotted_parts(self.full_prompt_id, saved.template, template)
-            request = prompt_call(
-                self, input_variables=template, call_variables=call_variables, params=params
+            call = prompt_call(
+                self,
+                input_variables=template,
+                call_variables=call_variables,
+                params=params,
+                options=options,
             )
-        trace_request(self, request)
-        if options is not None:
-            earlier = request.get("options")
-            request["options"] = earlier.merged(options) if earlier is not None else options
-        return request
+        announce(call)
+        return call
 
-    def _chat_response(self, completion: Completion, request: dict[str, Any]) -> ChatResponse:
-        choice = completion.choices[0] if completion.choices else None
-        return ChatResponse(
-            message=chat_message_from_choice(choice),
-            raw=completion,
-            logprobs=logprobs_from_choice(choice),
-            additional_kwargs=response_kwargs(
-                completion.usage, completion.portkey, prompt_ref_of(request)
-            )
-            | hook_kwargs(completion.model_extra),
-        )
-
-    def _completion_response(
-        self, completion: Completion, request: dict[str, Any]
-    ) -> CompletionResponse:
-        choice = completion.choices[0] if completion.choices else None
-        return CompletionResponse(
-            text=completion.content,
-            raw=completion,
-            logprobs=logprobs_from_choice(choice),
-            additional_kwargs=response_kwargs(
-                completion.usage, completion.portkey, prompt_ref_of(request)
-            )
-            | hook_kwargs(completion.model_extra),
-        )
-
-    def _iter_chat(self, request: dict[str, Any]) -> ChatResponseGen:
-        # The request is sent on first iteration, as llama_index.llms.openai does; each
-        # response is yielded as its chunk arrives, so a failure mid-stream raises only
-        # after everything received before it.
-        with self.client.stream(**request) as stream:
-            assembler = ChatStreamAssembler(stream.portkey, prompt_ref_of(request))
-            hooks = StreamHooks()
-            chunk = None
-            for chunk in stream:
-                hooks.see(chunk)
-                response = assembler.add(chunk)
-                if response is not None:
-                    yield hooks(response)
-            final = assembler.last(chunk)
-            if final is not None:
-                yield hooks(final)
-
-    async def _aiter_chat(self, request: dict[str, Any]) -> ChatResponseAsyncGen:
-        stream = await self.async_client.stream(**request)
-        async with stream:
-            assembler = ChatStreamAssembler(stream.portkey, prompt_ref_of(request))
-            hooks = StreamHooks()
-            chunk = None
-            async for chunk in stream:
-                hooks.see(chunk)
-                response = assembler.add(chunk)
-                if response is not None:
-                    yield hooks(response)
-            final = assembler.last(chunk)
-            if final is not None:
-                yield hooks(final)
-
-    def _iter_completion(self, request: dict[str, Any]) -> CompletionResponseGen:
-        with self.client.stream(**request) as stream:
-            assemble = CompletionStreamAssembler(stream.portkey, prompt_ref_of(request))
-            hooks = StreamHooks()
-            for chunk in stream:
-                hooks.see(chunk)
-                yield hooks(assemble(chunk))
-
-    async def _aiter_completion(self, request: dict[str, Any]) -> CompletionResponseAsyncGen:
-        stream = await self.async_client.stream(**request)
-        async with stream:
-            assemble = CompletionStreamAssembler(stream.portkey, prompt_ref_of(request))
-            hooks = StreamHooks()
-            async for chunk in stream:
-                hooks.see(chunk)
-                yield hooks(assemble(chunk))
+    # -- the eight call methods: instrumented, each delegating to its private twin ------
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Chat; a ``prompt_id`` turns the messages into prompt variables."""
-        saved = self._saved_for(kwargs, messages)
-        request = self._request(kwargs, stream=False, messages=messages, saved=saved)
-        return self._chat_response(self.client.complete(**request), request)
+        return self._chat(messages, **kwargs)
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         """Stream a chat; each response carries the whole message so far."""
-        saved = self._saved_for(kwargs, messages)
-        request = self._request(kwargs, stream=True, messages=messages, saved=saved)
-        return self._iter_chat(request)
+        return self._stream_chat(messages, **kwargs)
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         """Complete a prompt; with a ``prompt_id`` the prompt is the input variable."""
-        saved = self._saved_for(kwargs, prompt=prompt)
-        request = self._request(
-            kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved
-        )
-        return self._completion_response(self.client.complete(**request), request)
+        return self._complete(prompt, formatted, **kwargs)
 
     @llm_completion_callback()
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
         """Stream a completion; ``text`` is cumulative, ``delta`` the new text."""
-        saved = self._saved_for(kwargs, prompt=prompt)
-        request = self._request(
-            kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved
-        )
-        return self._iter_completion(request)
+        return self._stream_complete(prompt, formatted, **kwargs)
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Async :meth:`chat`, on the async client."""
-        saved = await self._asaved_for(kwargs, messages)
-        request = self._request(kwargs, stream=False, messages=messages, saved=saved)
-        return self._chat_response(await self.async_client.complete(**request), request)
+        return await self._achat(messages, **kwargs)
 
     @llm_chat_callback()
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         """Async :meth:`stream_chat`."""
-        saved = await self._asaved_for(kwargs, messages)
-        request = self._request(kwargs, stream=True, messages=messages, saved=saved)
-        return self._aiter_chat(request)
+        return await self._astream_chat(messages, **kwargs)
 
     @llm_completion_callback()
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
         """Async :meth:`complete`."""
-        saved = await self._asaved_for(kwargs, prompt=prompt)
-        request = self._request(
-            kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved
-        )
-        return self._completion_response(await self.async_client.complete(**request), request)
+        return await self._acomplete(prompt, formatted, **kwargs)
 
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
         """Async :meth:`stream_complete`."""
+        return await self._astream_complete(prompt, formatted, **kwargs)
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        saved = self._saved_for(kwargs, messages)
+        call = self._call(kwargs, stream=False, messages=messages, saved=saved)
+        return chat_response(self.client.send_call(call), call)
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        saved = self._saved_for(kwargs, messages)
+        call = self._call(kwargs, stream=True, messages=messages, saved=saved)
+        return iter_chat(self.client, call)
+
+    def _complete(self, prompt: str, formatted: bool, **kwargs: Any) -> CompletionResponse:
+        saved = self._saved_for(kwargs, prompt=prompt)
+        call = self._call(kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved)
+        return completion_response(self.client.send_call(call), call)
+
+    def _stream_complete(
+        self, prompt: str, formatted: bool, **kwargs: Any
+    ) -> CompletionResponseGen:
+        saved = self._saved_for(kwargs, prompt=prompt)
+        call = self._call(kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved)
+        return iter_completion(self.client, call)
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        saved = await self._asaved_for(kwargs, messages)
+        call = self._call(kwargs, stream=False, messages=messages, saved=saved)
+        return chat_response(await self.async_client.send_call(call), call)
+
+    async def _astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        saved = await self._asaved_for(kwargs, messages)
+        call = self._call(kwargs, stream=True, messages=messages, saved=saved)
+        return aiter_chat(self.async_client, call)
+
+    async def _acomplete(self, prompt: str, formatted: bool, **kwargs: Any) -> CompletionResponse:
         saved = await self._asaved_for(kwargs, prompt=prompt)
-        request = self._request(
-            kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved
-        )
-        return self._aiter_completion(request)
+        call = self._call(kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved)
+        return completion_response(await self.async_client.send_call(call), call)
+
+    async def _astream_complete(
+        self, prompt: str, formatted: bool, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        saved = await self._asaved_for(kwargs, prompt=prompt)
+        call = self._call(kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved)
+        return aiter_completion(self.async_client, call)
 
     def _template_kwargs(
         self, prompt: BasePromptTemplate, prompt_args: dict[str, Any]

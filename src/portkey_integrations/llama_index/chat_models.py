@@ -27,29 +27,121 @@ __all__ = ["PortkeyChatModel"]
 
 
 class PortkeyChatModel(PortkeyLLMBase, FunctionCallingLLM):
-    """A LlamaIndex function-calling chat model backed by Portkey.
+    """A Portkey prompt, or Portkey's chat completions route, as a LlamaIndex chat model.
 
-    With ``prompt_id`` every call runs that Portkey prompt: the last user message's
-    text becomes ``input_variable``, the messages before it ``history_variable`` and
-    the ones after it (tool calls and results) ``scratchpad_variable``. Without it,
-    calls go to Portkey's ``/chat/completions`` with ``model``. Query engines that call
-    ``predict`` send their template's variables (``context_str``, ``query_str``).
+    With ``prompt_id`` every call runs that saved prompt (``/prompts/{id}/completions``):
+    the last user message's text becomes ``input_variable``, the messages before it
+    ``history_variable`` and those after it (tool calls and results)
+    ``scratchpad_variable``. Query engines that call ``predict`` send their template's
+    variables instead (``context_str``, ``query_str``), and ``prompt_ids`` maps other
+    LlamaIndex templates (refine, condense, ...) to prompts of their own. Without a
+    ``prompt_id``, calls go to ``/chat/completions`` with ``model``.
 
-    Example::
+    Setup:
+        Install the extra and set your Portkey API key:
 
-        from llama_index.core.llms import ChatMessage
+        ```bash
+        pip install "portkey-integrations[llama-index]"
+        export PORTKEY_API_KEY="pk-..."
+        ```
+
+    Key init args (prompt):
+        - ``prompt_id``: the saved prompt (``"pp-abc"``, ``"pp-abc@12"``,
+          ``"pp-abc@production"``); ``prompt_version`` adds the version or label.
+        - ``prompt_ids``: prompts by LlamaIndex template type (``{"refine": "pp-r"}``).
+        - ``variables``: variables sent on every call (call variables win).
+        - ``check_variables``: ``"warn"`` (default), ``"error"`` or ``"off"``.
+
+    Key init args (model and routing):
+        - ``model``: the model on the chat route, or an override of the prompt's.
+        - ``temperature``, ``max_tokens``, ``top_p``, ``seed``, ... and
+          ``additional_kwargs``: sent at the body's root (call keywords win).
+        - ``context_window``: tokens LlamaIndex may fill (see ``metadata``).
+        - ``provider`` / ``virtual_key`` / ``config``: Portkey routing.
+        - ``api_key``, ``base_url``, ``timeout``, ``max_retries``: the client.
+
+    Instantiate:
+        ```python
         from portkey_integrations.llama_index import PortkeyChatModel
 
-        llm = PortkeyChatModel(prompt_id="pp-assistant", temperature=0)
-        print(llm.chat([ChatMessage(role="user", content="Hello")]).message.content)
+        llm = PortkeyChatModel(prompt_id="pp-assistant@production", temperature=0)
+        direct = PortkeyChatModel(model="gpt-4o-mini", provider="@openai-prod")
+        ```
 
-        index.as_query_engine(llm=PortkeyChatModel(prompt_id="pp-rag-qa")).query("Why?")
+    Chat:
+        ```python
+        from llama_index.core.llms import ChatMessage
+
+        response = llm.chat([ChatMessage(role="user", content="Hello")])
+        print(response.message.content)
+        print(response.additional_kwargs["prompt_id"], response.additional_kwargs["trace_id"])
+        ```
+
+    Complete:
+        ```python
+        print(llm.complete("Hello", variables={"tone": "dry"}).text)
+        ```
+
+    Stream:
+        ```python
+        for r in llm.stream_chat([ChatMessage(role="user", content="Tell me a story")]):
+            print(r.delta, end="")
+        ```
+
+    Async:
+        ```python
+        response = await llm.achat([ChatMessage(role="user", content="Hello")])
+        async for r in await llm.astream_complete("Hello"):
+            print(r.delta, end="")
+        ```
+
+    Query engines:
+        ```python
+        engine = index.as_query_engine(llm=PortkeyChatModel(prompt_id="pp-rag-qa"))
+        print(engine.query("What changed in v2?"))
+        ```
+
+    Tool calling:
+        ```python
+        from llama_index.core.tools import FunctionTool
+
+        def add(a: int, b: int) -> int:
+            '''Add two integers.'''
+            return a + b
+
+        response = direct.chat_with_tools([FunctionTool.from_defaults(add)], "What is 2 + 3?")
+        print(direct.get_tool_calls_from_response(response))
+        ```
+
+    Structured prediction:
+        ```python
+        from llama_index.core.prompts import PromptTemplate
+        from pydantic import BaseModel
+
+        class Person(BaseModel):
+            name: str
+            age: int
+
+        extract = PortkeyChatModel(prompt_id="pp-extract")  # reads {{text}}
+        person = extract.structured_predict(
+            Person, PromptTemplate("Extract the person from: {text}"), text="Ada, 36"
+        )
+        ```
+
+    Metadata:
+        ``metadata`` does no I/O. Its ``context_window`` is ``context_window=``, else
+        that of ``model=``, else that of the model saved on the prompt once a call of
+        this model has read it (calls read it to check variables), else LlamaIndex's
+        default (3900). Query engines size their prompts when they are built, so set
+        ``context_window=`` (or ``model=``) for an engine built before any call.
     """
 
     is_function_calling_model: bool = Field(
         default=True,
         description="Whether the model behind the prompt or route supports tool calling.",
     )
+    """Whether the model behind the prompt or route supports tool calling (LlamaIndex's
+    agents and structured programs choose function calling when it does)."""
 
     @classmethod
     def class_name(cls) -> str:

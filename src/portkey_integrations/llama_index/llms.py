@@ -24,22 +24,95 @@ instructions (the schema as text), for a text prompt to place."""
 
 
 class PortkeyPromptLLM(PortkeyLLMBase):
-    """A LlamaIndex completion model backed by Portkey.
+    """A Portkey prompt, or Portkey's completions route, as a LlamaIndex completion model.
 
-    With ``prompt_id`` every call runs that Portkey prompt (a text or a chat template):
+    With ``prompt_id`` every call runs that saved prompt (a text or a chat template):
     ``complete(text)`` sends ``text`` as ``input_variable``, and a query engine's
     ``predict`` sends its template's variables, so a prompt written with
     ``{{context_str}}`` and ``{{query_str}}`` answers the engine directly. Without it,
-    calls go to Portkey's ``/completions`` with ``model``.
+    calls go to ``/completions`` with ``model`` (``chat`` turns the messages into one
+    text with ``messages_to_prompt``).
 
-    Example::
+    Setup:
+        Install the extra and set your Portkey API key:
 
-        from llama_index.core import VectorStoreIndex
+        ```bash
+        pip install "portkey-integrations[llama-index]"
+        export PORTKEY_API_KEY="pk-..."
+        ```
+
+    Key init args:
+        As :class:`~portkey_integrations.llama_index.PortkeyChatModel`: ``prompt_id``,
+        ``prompt_version``, ``prompt_ids``, ``variables``, ``model``, the
+        hyperparameters, ``context_window``, the routing and client options; and
+        LlamaIndex's ``completion_to_prompt`` / ``messages_to_prompt`` for the
+        completions route.
+
+    Instantiate:
+        ```python
         from portkey_integrations.llama_index import PortkeyPromptLLM
 
         llm = PortkeyPromptLLM(prompt_id="pp-rag-qa", prompt_version="production")
+        direct = PortkeyPromptLLM(model="gpt-3.5-turbo-instruct", provider="@openai-prod")
+        ```
+
+    Complete:
+        ```python
+        response = llm.complete("What does the report conclude?")
+        print(response.text, response.additional_kwargs["prompt_version"])
+        ```
+
+    Chat:
+        ```python
+        from llama_index.core.llms import ChatMessage
+
+        print(llm.chat([ChatMessage(role="user", content="Hello")]).message.content)
+        ```
+
+    Stream:
+        ```python
+        for r in llm.stream_complete("Tell me a story"):
+            print(r.delta, end="")
+        ```
+
+    Async:
+        ```python
+        response = await llm.acomplete("Hello")
+        async for r in await llm.astream_complete("Hello"):
+            print(r.delta, end="")
+        ```
+
+    Query engines:
+        ```python
         engine = VectorStoreIndex.from_documents(docs).as_query_engine(llm=llm)
         print(engine.query("What does the report conclude?"))
+        ```
+
+    Tool calling:
+        Not a function-calling model (``metadata.is_function_calling_model`` is false):
+        use :class:`~portkey_integrations.llama_index.PortkeyChatModel` for tools.
+
+    Structured prediction:
+        On a prompt, the schema goes as ``response_format`` and LlamaIndex's JSON
+        instructions as the ``format_instructions`` variable, for a text prompt to place:
+
+        ```python
+        from llama_index.core.prompts import PromptTemplate
+        from pydantic import BaseModel
+
+        class Person(BaseModel):
+            name: str
+            age: int
+
+        extract = PortkeyPromptLLM(prompt_id="pp-extract")  # reads {{text}}
+        person = extract.structured_predict(
+            Person, PromptTemplate("Extract the person from: {text}"), text="Ada, 36"
+        )
+        ```
+
+    Metadata:
+        ``metadata`` does no I/O; ``context_window`` is known as on
+        :class:`~portkey_integrations.llama_index.PortkeyChatModel`.
     """
 
     @classmethod
