@@ -5,32 +5,23 @@ An adapter turns its framework's input into a :class:`Call` (the pure builders i
 ``_adapters/calls.py`` do it from a model's settings) and hands it to a client's
 ``send_call`` / ``stream_call`` / ``render_call``. The core reads the fields; nothing pops
 keys out of a dict.
-
-``prompt_call`` and ``direct_call`` here are the older dict-returning builders, kept as
-thin wrappers over the typed ones until every adapter builds a :class:`Call`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 from ._errors import PortkeyConfigError
 from ._options import RequestOptions
 from ._request import parse_prompt_ref
-
-if TYPE_CHECKING:
-    from ._adapters.settings import PortkeySettings
 
 __all__ = [
     "Call",
     "CallRoute",
     "CheckMode",
     "call_of",
-    "direct_call",
-    "prompt_call",
-    "prompt_variables",
 ]
 
 CallRoute = Literal["prompt", "chat", "text"]
@@ -144,74 +135,3 @@ def call_of(
         options=options,
         check_variables=check_variables,
     )
-
-
-# --- the dict-returning builders, until every adapter builds a Call ----------------
-
-
-def _kwargs(call: Call) -> dict[str, Any]:
-    """The client keyword arguments a :class:`Call` stands for (the older contract)."""
-    if call.prompt_id is not None:
-        return {
-            "prompt_id": call.prompt_id,
-            "variables": dict(call.variables),
-            "raw_variables": call.raw_variables,
-            "check_variables": call.check_variables,
-            **call.params,
-        }
-    target = {"messages": call.messages} if call.messages is not None else {"prompt": call.prompt}
-    return {**call.params, **target}
-
-
-def prompt_variables(
-    settings: PortkeySettings,
-    input_variables: Mapping[str, Any] | None = None,
-    bound_variables: Mapping[str, Any] | None = None,
-    call_variables: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Merge variables: model < input < bound < call, the most specific winning."""
-    # Imported here: the settings import the clients, which import this module.
-    from ._adapters.calls import prompt_variables as merge
-
-    return merge(settings, input_variables, bound_variables, call_variables)
-
-
-def prompt_call(
-    settings: PortkeySettings,
-    *,
-    input_variables: Mapping[str, Any] | None = None,
-    bound_variables: Mapping[str, Any] | None = None,
-    call_variables: Mapping[str, Any] | None = None,
-    params: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Client keyword arguments for a prompt-route call (see
-    :func:`._adapters.calls.prompt_call`, which returns a :class:`Call`)."""
-    from ._adapters.calls import prompt_call as build
-
-    kwargs = _kwargs(
-        build(
-            settings,
-            # A LlamaIndex template route sets its own prompt id on the dict afterwards.
-            prompt_id=settings.full_prompt_id or "-",
-            input_variables=input_variables,
-            bound_variables=bound_variables,
-            call_variables=call_variables,
-            params=params,
-        )
-    )
-    kwargs["prompt_id"] = settings.full_prompt_id
-    return kwargs
-
-
-def direct_call(
-    settings: PortkeySettings,
-    target: Mapping[str, Any],
-    *,
-    params: Mapping[str, Any] | None = None,
-    variables_given: bool = False,
-) -> dict[str, Any]:
-    """Client keyword arguments for a call without a prompt id (see
-    :func:`._adapters.calls.direct_call`, which returns a :class:`Call`)."""
-    from ._adapters.calls import direct_call as build
-
-    return _kwargs(build(settings, target, params=params, variables_given=variables_given))

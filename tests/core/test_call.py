@@ -18,8 +18,6 @@ from portkey_integrations import (
 from portkey_integrations._adapters import calls
 from portkey_integrations._adapters.settings import PortkeySettings
 from portkey_integrations._call import Call
-from portkey_integrations._call import direct_call as dict_direct_call
-from portkey_integrations._call import prompt_call as dict_prompt_call
 from portkey_integrations._request import parse_prompt_ref
 from portkey_integrations.server import LocalPortkeyServer
 from portkey_integrations.server.state import ReceivedRequest
@@ -296,19 +294,3 @@ def test_direct_call_from_settings() -> None:
     assert calls.direct_call(settings, {"prompt": "x"}).prompt == "x"
     with pytest.raises(PortkeyConfigError, match="need a prompt_id"):
         calls.direct_call(settings, {"prompt": "x"}, variables_given=True)
-
-
-def test_dict_builders_match_the_typed_ones() -> None:
-    """The dict path the adapters still use says what the typed call says."""
-    settings = _settings(prompt_id="pp-x", temperature=0.1)
-    assert dict_prompt_call(settings, input_variables={"a": 1}, params={"n": 1}) == {
-        "prompt_id": "pp-x",
-        "variables": {"a": 1},
-        "raw_variables": frozenset(),
-        "check_variables": "warn",
-        "temperature": 0.1,
-        "n": 1,
-    }
-    assert dict_prompt_call(_settings(), input_variables={"a": 1})["prompt_id"] is None
-    direct = dict_direct_call(_settings(model="m"), {"prompt": "x"}, params={"n": 1})
-    assert direct == {"model": "m", "n": 1, "prompt": "x"}
