@@ -5,6 +5,7 @@ Every error the package raises is a :class:`PortkeyError`::
     PortkeyError
     ├── PortkeyConfigError          bad input caught before any request (also a ValueError)
     │   └── VariableEncodingError   a prompt variable that cannot be sent as JSON
+    ├── PromptMappingError          framework content with no place in the prompt (no ValueError)
     ├── APIConnectionError          the server could not be reached
     │   └── APITimeoutError         connect or read timeout
     ├── APIResponseValidationError  a 2xx response whose body is not what the route returns
@@ -62,6 +63,7 @@ __all__ = [
     "PermissionDeniedError",
     "PortkeyConfigError",
     "PortkeyError",
+    "PromptMappingError",
     "PromptNotFoundError",
     "RateLimitError",
     "RequestTimeoutError",
@@ -104,6 +106,25 @@ class VariableEncodingError(PortkeyConfigError, TypeError):
     def __init__(self, name: str, reason: str) -> None:
         super().__init__(f"prompt variable {name!r} cannot be sent: {reason}")
         self.variable = name
+
+
+class PromptMappingError(PortkeyError):
+    """What the framework handed the model has no place in the prompt: a message, an
+    image, tool results or a built-in template's instructions would be lost.
+
+    Raised before sending. Deliberately neither a ``ValueError`` nor a ``TypeError``:
+    LlamaIndex's refine, structured and program paths catch those and carry on with
+    what they had, so a dropped piece would turn into a silently worse answer.
+    Attributes: ``prompt_id``, ``piece`` (what would be lost) and ``fix`` (how to keep it).
+    """
+
+    def __init__(
+        self, message: str, *, prompt_id: str | None = None, piece: str = "", fix: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.prompt_id = prompt_id
+        self.piece = piece
+        self.fix = fix
 
 
 class APIConnectionError(PortkeyError):
