@@ -132,6 +132,10 @@ FACTORIES: dict[str, Factory] = {
         ),
         {"kind": "status", "status": 404, "route": "chat_completions"},
     ),
+    # Raised by the adapters; the core only defines it.
+    "PromptMappingError": lambda server: pk.PromptMappingError(
+        "the image has no slot", prompt_id="pp-joke", piece="image", fix="add {{input_parts}}"
+    ),
     "PromptNotFoundError": failing(lambda c: c.complete(prompt_id="pp-joke@999", variables={})),
     "RequestTimeoutError": status(408),
     "ConflictError": status(409),
