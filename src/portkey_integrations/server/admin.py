@@ -22,9 +22,9 @@ from .pipeline import Incoming, Target
 from .state import ServerState, failure
 
 __all__ = [
+    "AdminCall",
     "AdminError",
     "AdminRoute",
-    "Call",
     "Operation",
     "Scopes",
     "check",
@@ -45,7 +45,7 @@ class AdminError(Exception):
 
 
 @dataclass(frozen=True)
-class Call:
+class AdminCall:
     """What an admin operation gets: path parameters, query parameters and JSON body."""
 
     params: Mapping[str, str]
@@ -57,7 +57,7 @@ class Call:
         return self.params[name]
 
 
-Operation = Callable[[ServerState, Call], Any]
+Operation = Callable[[ServerState, AdminCall], Any]
 """An admin operation: returns the JSON answer or raises :class:`AdminError`."""
 
 Scopes = tuple[str, ...]
@@ -84,7 +84,7 @@ class AdminRoute:
         """Run the method's operation; errors are Portkey's failure bodies."""
         request = incoming.request
         operation = self._method(request)[1]
-        call = Call(dict(request.path_params), dict(request.query_params), incoming.body)
+        call = AdminCall(dict(request.path_params), dict(request.query_params), incoming.body)
         try:
             # One writer at a time: operations read, change and swap whole prompts.
             with incoming.state.store.lock:

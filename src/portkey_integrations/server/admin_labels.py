@@ -13,7 +13,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from .admin import AdminError, Call, check, matches, page, require
+from .admin import AdminCall, AdminError, check, matches, page, require
 from .admin_files import relabel
 from .records import StoredLabel, now_iso
 from .state import ServerState
@@ -59,13 +59,13 @@ def _relabel_everywhere(state: ServerState, old: str, new: str | None) -> None:
             store.save(changed)
 
 
-def list_labels(state: ServerState, call: Call) -> dict[str, Any]:
+def list_labels(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``GET /labels``: filtered by ``search`` (in the name), paged."""
     found = [label for label in state.store.labels if matches(call.query.get("search"), label.name)]
     return {"total": len(found), "data": [label.to_api() for label in page(found, call.query)]}
 
 
-def create_label(state: ServerState, call: Call) -> dict[str, Any]:
+def create_label(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``POST /labels``."""
     require(call.body, "name")
     name = _name(call.body)
@@ -84,12 +84,12 @@ def create_label(state: ServerState, call: Call) -> dict[str, Any]:
     return {"id": label.id}
 
 
-def get_label(state: ServerState, call: Call) -> dict[str, Any]:
+def get_label(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``GET /labels/{id}``."""
     return _find(state, call.param("label_id")).to_api()
 
 
-def update_label(state: ServerState, call: Call) -> dict[str, Any]:
+def update_label(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``PUT /labels/{id}``: name, description, color code."""
     label = _editable(state, call.param("label_id"))
     name = _name(call.body)
@@ -111,7 +111,7 @@ def update_label(state: ServerState, call: Call) -> dict[str, Any]:
     return {}
 
 
-def delete_label(state: ServerState, call: Call) -> dict[str, Any]:
+def delete_label(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``DELETE /labels/{id}``: the label is detached from every prompt version."""
     label = _editable(state, call.param("label_id"))
     state.store.labels.remove(label.id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .admin import AdminError, Call, check, require, version_number
+from .admin import AdminCall, AdminError, check, require, version_number
 from .admin_prompts import add_version, timestamps
 from .records import StoredPrompt, StoredVersion, new_slug, now_iso
 from .state import ServerState
@@ -94,7 +94,7 @@ def _commit(state: ServerState, partial: StoredPrompt) -> None:
     state.store.save(partial)
 
 
-def list_partials(state: ServerState, call: Call) -> dict[str, Any]:
+def list_partials(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``GET /prompts/partials``, filtered by ``collection_id``."""
     collection = call.query.get("collection_id")
     found = sorted(state.store.partials(), key=lambda p: p.name.lower())
@@ -104,7 +104,7 @@ def list_partials(state: ServerState, call: Call) -> dict[str, Any]:
     return {"object": "list", "total": len(data), "data": data}
 
 
-def create_partial(state: ServerState, call: Call) -> dict[str, Any]:
+def create_partial(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``POST /prompts/partials``: a new partial whose version 1 is published."""
     body = call.body
     require(body, "name", "string")
@@ -118,13 +118,13 @@ def create_partial(state: ServerState, call: Call) -> dict[str, Any]:
     return {"id": partial.uuid, "slug": partial.id, "version_id": partial.version_id(1)}
 
 
-def get_partial(state: ServerState, call: Call) -> dict[str, Any]:
+def get_partial(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``GET /prompts/partials/{id}``: the partial with its published version."""
     partial = _find(state.store, call.param("partial_id"))
     return _detail(state.store, partial, partial.versions[partial.published or partial.latest])
 
 
-def update_partial(state: ServerState, call: Call) -> dict[str, Any]:
+def update_partial(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``PUT /prompts/partials/{id}``: ``string`` adds a version; ``name``/``status`` edit."""
     body = call.body
     partial = _find(state.store, call.param("partial_id"))
@@ -147,7 +147,7 @@ def update_partial(state: ServerState, call: Call) -> dict[str, Any]:
     return {"prompt_partial_version_id": partial.version_id(partial.latest)}
 
 
-def delete_partial(state: ServerState, call: Call) -> dict[str, Any]:
+def delete_partial(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``DELETE /prompts/partials/{id}``."""
     partial = _find(state.store, call.param("partial_id"))
     state.store.remove(partial.id, partial=True)
@@ -155,7 +155,7 @@ def delete_partial(state: ServerState, call: Call) -> dict[str, Any]:
     return {}
 
 
-def list_partial_versions(state: ServerState, call: Call) -> dict[str, Any]:
+def list_partial_versions(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``GET /prompts/partials/{id}/versions``, oldest first."""
     partial = _find(state.store, call.param("partial_id"))
     data = [
@@ -164,7 +164,7 @@ def list_partial_versions(state: ServerState, call: Call) -> dict[str, Any]:
     return {"object": "list", "total": len(data), "data": data}
 
 
-def publish_partial(state: ServerState, call: Call) -> dict[str, Any]:
+def publish_partial(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``PUT /prompts/partials/{id}/makeDefault``."""
     partial = _find(state.store, call.param("partial_id"))
     number = version_number(call.body)

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from .._templates.files import PromptFileError
-from .admin import AdminError, Call, check, matches, page, require, version_number
+from .admin import AdminCall, AdminError, check, matches, page, require, version_number
 from .admin_files import build_version
 from .records import DEFAULT_MODEL, StoredPrompt, StoredVersion, new_slug, now_iso
 from .state import ServerState
@@ -222,7 +222,7 @@ def _commit(state: ServerState, prompt: StoredPrompt) -> None:
 # --- operations ----------------------------------------------------------------
 
 
-def list_prompts(state: ServerState, call: Call) -> dict[str, Any]:
+def list_prompts(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``GET /prompts``: filtered by ``collection_id`` and ``search``, paged."""
     collection = call.query.get("collection_id")
     search = call.query.get("search")
@@ -235,7 +235,7 @@ def list_prompts(state: ServerState, call: Call) -> dict[str, Any]:
     return {"object": "list", "total": len(found), "data": data}
 
 
-def create_prompt(state: ServerState, call: Call) -> dict[str, Any]:
+def create_prompt(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``POST /prompts``: a new prompt whose version 1 is published."""
     body = call.body
     require(body, "name", "collection_id", "string", "parameters")
@@ -255,13 +255,13 @@ def create_prompt(state: ServerState, call: Call) -> dict[str, Any]:
     }
 
 
-def get_prompt(state: ServerState, call: Call) -> dict[str, Any]:
+def get_prompt(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``GET /prompts/{id}``: the prompt with its published version."""
     prompt = find_prompt(state.store, call.param("prompt_id"))
     return prompt_detail(state, prompt, prompt.versions[prompt.published or prompt.latest])
 
 
-def update_prompt(state: ServerState, call: Call) -> dict[str, Any]:
+def update_prompt(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``PUT /prompts/{id}``: metadata, and a new version when version fields are sent."""
     body = call.body
     prompt = find_prompt(state.store, call.param("prompt_id"))
@@ -297,7 +297,7 @@ def update_prompt(state: ServerState, call: Call) -> dict[str, Any]:
     }
 
 
-def delete_prompt(state: ServerState, call: Call) -> dict[str, Any]:
+def delete_prompt(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``DELETE /prompts/{id}``."""
     prompt = find_prompt(state.store, call.param("prompt_id"))
     state.store.remove(prompt.id)
@@ -305,7 +305,7 @@ def delete_prompt(state: ServerState, call: Call) -> dict[str, Any]:
     return {}
 
 
-def list_versions(state: ServerState, call: Call) -> dict[str, Any]:
+def list_versions(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``GET /prompts/{id}/versions``, oldest first."""
     prompt = find_prompt(state.store, call.param("prompt_id"))
     data = [_version_summary(state, prompt, prompt.versions[n]) for n in sorted(prompt.versions)]
@@ -319,13 +319,13 @@ def _find_version(prompt: StoredPrompt, ref: str) -> StoredVersion:
     return version
 
 
-def get_version(state: ServerState, call: Call) -> dict[str, Any]:
+def get_version(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``GET /prompts/{id}/versions/{versionId}`` (a version UUID, or its number)."""
     prompt = find_prompt(state.store, call.param("prompt_id"))
     return prompt_detail(state, prompt, _find_version(prompt, call.param("version_id")))
 
 
-def update_version(state: ServerState, call: Call) -> dict[str, Any]:
+def update_version(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``PUT /prompts/{id}/versions/{versionId}``: point the label ``label_id`` at it."""
     prompt = find_prompt(state.store, call.param("prompt_id"))
     version = _find_version(prompt, call.param("version_id"))
@@ -338,7 +338,7 @@ def update_version(state: ServerState, call: Call) -> dict[str, Any]:
     return {}
 
 
-def publish_prompt(state: ServerState, call: Call) -> dict[str, Any]:
+def publish_prompt(state: ServerState, call: AdminCall) -> dict[str, Any]:
     """``PUT /prompts/{id}/makeDefault``: the version a bare id runs."""
     prompt = find_prompt(state.store, call.param("prompt_id"))
     number = version_number(call.body)
