@@ -7,6 +7,8 @@ OpenAI-compatible chat and text completion routes. The adapters live in
 this package imports neither framework.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._client import DEFAULT_BASE_URL, AsyncPortkeyClient, PortkeyClient
 from ._errors import (
     APIConnectionError,
@@ -48,7 +50,11 @@ from ._response import (
     Usage,
 )
 from ._streaming import AsyncStream, Stream
+from ._templates.template import PortkeyTemplate, PromptRenderError
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._templates.sources import aload_template, load_template, template_from_folder
 from .resources.embeddings import Embedding, EmbeddingResponse
 
 __all__ = [
@@ -80,7 +86,9 @@ __all__ = [
     "PortkeyClient",
     "PortkeyConfigError",
     "PortkeyError",
+    "PortkeyTemplate",
     "PromptNotFoundError",
+    "PromptRenderError",
     "RateLimitError",
     "RenderedPrompt",
     "RequestOptions",
@@ -95,4 +103,16 @@ __all__ = [
     "Usage",
     "VariableEncodingError",
     "__version__",
+    "aload_template",
+    "load_template",
+    "template_from_folder",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The template loaders pull in the prompt API's modules: imported on first use.
+    if name in ("aload_template", "load_template", "template_from_folder"):
+        from ._templates import sources
+
+        return getattr(sources, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,204 @@
+"""A Portkey prompt as a LangChain prompt template, online or from a pulled folder.
+
+:func:`pull_prompt` returns a ``ChatPromptTemplate`` (chat prompts) or a
+``PromptTemplate`` (text prompts) whose formatting is Portkey's own render: partials
+resolved, quotes kept (not HTML-escaped), sections over lists, dotted names. Its
+``input_variables`` come from the template analysis and its ``metadata`` names the
+prompt and the version pulled, so a trace of ``prompt | model`` links to it::
+
+    from portkey_integrations.langchain import PortkeyChatModel, pull_prompt
+
+    prompt = pull_prompt("pp-support@production")
+    chain = prompt | PortkeyChatModel(model="gpt-4o-mini", provider="openai")
+
+When Portkey may be unreachable, keep a pulled folder as the fallback::
+
+    primary = PortkeyChatModel(prompt_id="pp-support")
+    offline = pull_prompt("pp-support", folder="prompts/")
+    chain = primary.with_fallbacks([offline | backup_model | mark_fallback(offline)])
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, overload
+
+from langchain_core.messages import AIMessage, BaseMessage, convert_to_messages
+from langchain_core.prompts import BasePromptTemplate, ChatPromptTemplate, PromptTemplate
+from langchain_core.runnables import Runnable, RunnableLambda
+from pydantic import Field, model_validator
+
+from .._adapters.templates import fallback_metadata, model_options, pull_template
+from .._templates.sources import PulledTemplate
+from .._templates.template import PortkeyTemplate
+
+__all__ = [
+    "PortkeyChatPromptTemplate",
+    "PortkeyTextPromptTemplate",
+    "mark_fallback",
+    "pull_prompt",
+]
+
+
+def _sync_metadata(prompt: BasePromptTemplate[Any], template: PortkeyTemplate) -> PortkeyTemplate:
+    # A refreshed copy may hold another version: traces should name the one that ran.
+    if prompt.metadata is not None:
+        prompt.metadata.update(template.metadata)
+    return template
+
+
+class PortkeyChatPromptTemplate(ChatPromptTemplate):
+    """A Portkey chat prompt as a ``ChatPromptTemplate``, formatted by Portkey's render.
+
+    Build it with :func:`pull_prompt`. ``messages`` is empty: the saved template (its
+    text is ``portkey_template.template``) renders to the messages on each format.
+    """
+
+    pulled: PulledTemplate = Field(exclude=True)
+    """Where the template comes from (a pulled folder, or the prompt API's cache)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def validate_input_variables(cls, values: Any) -> Any:
+        """Keep the variables given (the template analysis's): ``ChatPromptTemplate``
+        would recompute them from ``messages``, which is empty here."""
+        return values
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Not serializable: it holds a live prompt source."""
+        return False
+
+    @property
+    def portkey_template(self) -> PortkeyTemplate:
+        """The current copy of the saved prompt (the core template object)."""
+        return self.pulled.last
+
+    def format_messages(self, **kwargs: Any) -> list[BaseMessage]:
+        """The messages Portkey renders for these variables."""
+        template = _sync_metadata(self, self.pulled.current())
+        values = self._merge_partial_and_user_variables(**kwargs)
+        return convert_to_messages(template.render_messages(values))
+
+    async def aformat_messages(self, **kwargs: Any) -> list[BaseMessage]:
+        """Async :meth:`format_messages`."""
+        template = _sync_metadata(self, await self.pulled.acurrent())
+        values = self._merge_partial_and_user_variables(**kwargs)
+        return convert_to_messages(template.render_messages(values))
+
+    def pretty_repr(self, html: bool = False) -> str:
+        """The saved template text."""
+        return self.pulled.last.template
+
+
+class PortkeyTextPromptTemplate(PromptTemplate):
+    """A Portkey text prompt as a ``PromptTemplate``, formatted by Portkey's render.
+
+    Build it with :func:`pull_prompt`. ``template`` holds the saved text; formatting
+    never uses LangChain's own Mustache (which drops partials and escapes quotes).
+    """
+
+    pulled: PulledTemplate = Field(exclude=True)
+    """Where the template comes from (a pulled folder, or the prompt API's cache)."""
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Not serializable: it holds a live prompt source."""
+        return False
+
+    @property
+    def portkey_template(self) -> PortkeyTemplate:
+        """The current copy of the saved prompt (the core template object)."""
+        return self.pulled.last
+
+    def format(self, **kwargs: Any) -> str:
+        """The text Portkey renders for these variables."""
+        template = _sync_metadata(self, self.pulled.current())
+        return template.render_text(self._merge_partial_and_user_variables(**kwargs))
+
+    async def aformat(self, **kwargs: Any) -> str:
+        """Async :meth:`format`."""
+        template = _sync_metadata(self, await self.pulled.acurrent())
+        return template.render_text(self._merge_partial_and_user_variables(**kwargs))
+
+
+def template_for(pulled: PulledTemplate) -> PortkeyChatPromptTemplate | PortkeyTextPromptTemplate:
+    """The LangChain template over a pulled Portkey template."""
+    template = pulled.last
+    common: dict[str, Any] = {
+        "pulled": pulled,
+        "input_variables": list(template.input_variables),
+        "optional_variables": list(template.optional_variables),
+        "metadata": dict(template.metadata),
+    }
+    if template.kind == "chat":
+        return PortkeyChatPromptTemplate(messages=[], **common)
+    return PortkeyTextPromptTemplate(
+        template=template.template, template_format="mustache", **common
+    )
+
+
+@overload
+def pull_prompt(
+    prompt_id: str,
+    *,
+    folder: str | Path | None = ...,
+    include_model: Literal[False] = ...,
+    **client_options: Any,
+) -> PortkeyChatPromptTemplate | PortkeyTextPromptTemplate: ...
+@overload
+def pull_prompt(
+    prompt_id: str,
+    *,
+    folder: str | Path | None = ...,
+    include_model: Literal[True],
+    **client_options: Any,
+) -> Runnable[dict[str, Any], Any]: ...
+def pull_prompt(
+    prompt_id: str,
+    *,
+    folder: str | Path | None = None,
+    include_model: bool = False,
+    **client_options: Any,
+) -> PortkeyChatPromptTemplate | PortkeyTextPromptTemplate | Runnable[dict[str, Any], Any]:
+    """A Portkey prompt as a LangChain template: a ``ChatPromptTemplate`` for a chat
+    prompt, a ``PromptTemplate`` for a text one.
+
+    ``prompt_id`` is ``pp-x``, ``pp-x@3``, ``pp-x@latest`` or ``pp-x@production``.
+    With ``folder``, the prompt is read from a folder written by ``portkey-prompts pull``
+    (no network); otherwise through the prompt API with ``client_options`` (``api_key``,
+    ``base_url``, ...), cached with a TTL and refreshed in the background.
+    ``include_model=True`` returns ``prompt | model``: a :class:`PortkeyChatModel` (or
+    :class:`PortkeyPromptLLM` for text) on the direct route with the saved model and
+    hyperparameters, routed by the saved virtual key (``client_options`` win).
+    """
+    template = template_for(pull_template(prompt_id, folder, client_options))
+    if not include_model:
+        return template
+    options = model_options(template.portkey_template, client_options)
+    model: Runnable[Any, Any]
+    if isinstance(template, PortkeyChatPromptTemplate):
+        from .chat_models import PortkeyChatModel
+
+        model = PortkeyChatModel(**options)
+    else:
+        from .llms import PortkeyPromptLLM
+
+        model = PortkeyPromptLLM(**options)
+    return template | model
+
+
+def mark_fallback(prompt: BasePromptTemplate[Any]) -> Runnable[Any, Any]:
+    """A step after a fallback model: the answer's ``response_metadata`` gets the pulled
+    prompt's metadata and ``portkey_fallback: True`` (a text answer passes unchanged)."""
+    source = getattr(prompt, "pulled", None)
+
+    def mark(answer: Any) -> Any:
+        if isinstance(answer, AIMessage) and isinstance(source, PulledTemplate):
+            extra = fallback_metadata(source.last)
+            return answer.model_copy(
+                update={"response_metadata": {**answer.response_metadata, **extra}}
+            )
+        return answer
+
+    return RunnableLambda(mark, name="mark_fallback")
