@@ -74,8 +74,8 @@ def _kind(spec: Mapping[str, Any], text: str) -> Any:
 
 
 def _partials(found: Mapping[str, LocalPrompt], names: list[str]) -> dict[str, str]:
-    # Static references by their exact text; every file under its bare id too, for the
-    # partials a variable names ({{>>name}}).
+    # The static references, by their exact text (a partial named by a variable,
+    # {{>>name}}, is not known before rendering: it is left out, as online).
     out: dict[str, str] = {}
     for ref in names:
         partial_id, _, selector = ref.partition("@")
@@ -83,10 +83,6 @@ def _partials(found: Mapping[str, LocalPrompt], names: list[str]) -> dict[str, s
         number = None if local is None else _select(local, selector)
         if local is not None and number is not None:
             out[ref] = _text(local.versions[number])
-    for partial_id, local in found.items():
-        number = _select(local, "")
-        if partial_id not in out and number is not None:
-            out[partial_id] = _text(local.versions[number])
     return out
 
 
