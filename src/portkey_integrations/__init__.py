@@ -54,7 +54,13 @@ from ._templates.template import PortkeyTemplate, PromptRenderError
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._templates.sources import aload_template, load_template, template_from_folder
+    from ._templates.cache import configure_prompt_cache
+    from ._templates.sources import (
+        aload_template,
+        load_template,
+        observe_prompt_version,
+        template_from_folder,
+    )
 from .resources.embeddings import Embedding, EmbeddingResponse
 
 __all__ = [
@@ -104,15 +110,25 @@ __all__ = [
     "VariableEncodingError",
     "__version__",
     "aload_template",
+    "configure_prompt_cache",
     "load_template",
+    "observe_prompt_version",
     "template_from_folder",
 ]
+
+_TEMPLATE_LOADERS = (
+    "aload_template",
+    "configure_prompt_cache",
+    "load_template",
+    "observe_prompt_version",
+    "template_from_folder",
+)
 
 
 def __getattr__(name: str) -> Any:
     # The template loaders pull in the prompt API's modules: imported on first use.
-    if name in ("aload_template", "load_template", "template_from_folder"):
-        from ._templates import sources
+    if name in _TEMPLATE_LOADERS:
+        from ._templates import cache, sources
 
-        return getattr(sources, name)
+        return getattr(sources if hasattr(sources, name) else cache, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

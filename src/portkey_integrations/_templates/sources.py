@@ -28,6 +28,7 @@ __all__ = [
     "PulledTemplate",
     "aload_template",
     "load_template",
+    "observe_prompt_version",
     "template_from_folder",
 ]
 
@@ -48,6 +49,16 @@ async def aload_template(
 ) -> PortkeyTemplate:
     """Async :func:`load_template`."""
     return await (cache or prompt_cache).aload(client, prompt_id)
+
+
+def observe_prompt_version(
+    client: PortkeyClient | AsyncPortkeyClient | str, prompt_id: str, version: int
+) -> bool:
+    """A response showed that ``prompt_id`` (``pp-x@production``, ...) now resolves to
+    ``version``: a cached copy holding another version is refreshed on its next read.
+    Returns whether one was. ``client`` may be a base URL."""
+    base_url = client if isinstance(client, str) else client.base_url
+    return prompt_cache.observe_version(base_url, prompt_id, version)
 
 
 def _select(prompt: LocalPrompt, selector: str) -> int | None:
