@@ -50,7 +50,7 @@ from ._response import (
     Usage,
 )
 from ._streaming import AsyncStream, Stream
-from ._templates.template import PortkeyTemplate, PromptRenderError
+from ._templates.template import PortkeyTemplate
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -94,7 +94,6 @@ __all__ = [
     "PortkeyError",
     "PortkeyTemplate",
     "PromptNotFoundError",
-    "PromptRenderError",
     "RateLimitError",
     "RenderedPrompt",
     "RequestOptions",

@@ -161,6 +161,10 @@ class PulledTemplate:
     def __repr__(self) -> str:
         return f"PulledTemplate({self.last.prompt_id!r}, version={self.last.version})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Clients hold locks and pools: a pickled template keeps the copy it holds.
+        return (PulledTemplate, (self.last,))
+
     def __deepcopy__(self, memo: dict[int, Any]) -> PulledTemplate:
         # Framework templates deep-copy themselves (partial_format): the copy shares
         # this source and its clients, which hold locks and pools.

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._errors import PortkeyError
+from .._errors import PortkeyConfigError
 from .._request import encode_variables
 from .jsvalues import js_stringify, js_to_string
 from .mustache import MustacheError, render, template_details
@@ -35,8 +35,9 @@ Rendered = list[dict[str, Any]] | str
 """A rendered prompt: the messages of a chat template, the text of a text one."""
 
 
-class PromptRenderError(PortkeyError):
-    """A template that cannot be rendered offline; the message is Portkey's own."""
+class PromptRenderError(PortkeyConfigError):
+    """A template that cannot be rendered offline, found before anything is sent; the
+    message is Portkey's own."""
 
 
 def _partial_texts(
