@@ -23,7 +23,7 @@ def test_a_partial_named_by_a_variable_is_missing_offline_as_on_portkey(
         template.render()
     with pytest.raises(PromptRenderError, match="Missing prompt partials: pl-nope") as info:
         template.render(which="pl-nope")
-    assert isinstance(info.value, PortkeyConfigError)
+    assert isinstance(info.value, PortkeyConfigError) and info.value.failure == "partials"
     # The same message Portkey answers with.
     server.register("pp-tpl-dyn", DYNAMIC)
     with pytest.raises(TemplateError, match="Missing prompt partials: pl-nope"):
@@ -32,15 +32,17 @@ def test_a_partial_named_by_a_variable_is_missing_offline_as_on_portkey(
 
 def test_a_chat_template_that_renders_to_invalid_json_is_refused() -> None:
     template = PortkeyTemplate("pp-bad", '[{"role": "user", "content": {{{raw}}}}]', "chat")
-    with pytest.raises(PromptRenderError, match="not valid JSON"):
+    with pytest.raises(PromptRenderError, match="not valid JSON") as info:
         template.render(raw="not json")
+    assert info.value.failure == "json"
     assert template.render(raw='"fine"') == [{"role": "user", "content": "fine"}]
 
 
 def test_errors_and_templates_pickle(pulled: Path, server: LocalPortkeyServer) -> None:
-    error = PromptRenderError("Missing prompt partials: x")
+    error = PromptRenderError("Missing prompt partials: x", "partials")
     copied = pickle.loads(pickle.dumps(error))
     assert type(copied) is PromptRenderError and copied.message == error.message
+    assert copied.failure == "partials"
     online = lc_pull("pp-tpl-chat", base_url=server.base_url)
     restored = pickle.loads(pickle.dumps(online))
     # An unpickled online template keeps the copy it held (clients stay behind).

@@ -159,3 +159,28 @@ async def test_llama_index_async_fallback_and_primary(
     assert answer.additional_kwargs == {} and answer.text == "Echo: Why?"
     assert server.last_request is not None
     assert server.last_request.body["variables"] == CHAT.variables
+
+
+def test_llama_index_query_engine_runs_the_pulled_template(
+    server: LocalPortkeyServer, tmp_path: Path
+) -> None:
+    from llama_index.core import Document, VectorStoreIndex
+    from llama_index.core.embeddings import MockEmbedding
+
+    server.register(
+        "pp-tpl-qa",
+        [{"role": "user", "content": 'Context: {{context_str}} | Q: "{{query_str}}"'}],
+    )
+    qa, llm = li_pull("pp-tpl-qa", include_model=True, base_url=server.base_url, provider="openai")
+    index = VectorStoreIndex.from_documents(
+        [Document(text="Owls hunt at night.")], embed_model=MockEmbedding(embed_dim=8)
+    )
+    engine = index.as_query_engine(llm=llm)
+    engine.update_prompts({"response_synthesizer:text_qa_template": qa})
+    server.clear_requests()
+    engine.query("When?")
+    sent = server.last_request
+    assert sent is not None and sent.path == "/v1/chat/completions"
+    [message] = sent.body["messages"]
+    assert message["content"].startswith("Context: ") and message["content"].endswith('Q: "When?"')
+    assert "Owls hunt at night." in message["content"]

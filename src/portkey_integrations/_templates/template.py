@@ -35,9 +35,21 @@ Rendered = list[dict[str, Any]] | str
 """A rendered prompt: the messages of a chat template, the text of a text one."""
 
 
+RenderFailure = Literal["partials", "template", "json"]
+
+
 class PromptRenderError(PortkeyConfigError):
     """A template that cannot be rendered offline, found before anything is sent; the
-    message is Portkey's own."""
+    message is Portkey's own.
+
+    ``failure`` says which step failed: ``partials`` (a partial is missing; Portkey
+    answers 400), ``template`` (the renderer rejects the template; 400) or ``json`` (a
+    chat template rendered to invalid JSON; 500).
+    """
+
+    def __init__(self, message: str, failure: RenderFailure = "template") -> None:
+        super().__init__(message)
+        self.failure = failure
 
 
 def _partial_texts(
@@ -48,13 +60,13 @@ def _partial_texts(
     names: list[Any] = list(details["partials"])
     unset = [name for name in details["variablePartials"] if name not in variables]
     if unset:
-        raise PromptRenderError(f"Missing variable partials: {', '.join(unset)}")
+        raise PromptRenderError(f"Missing variable partials: {', '.join(unset)}", "partials")
     for name in details["variablePartials"]:
         if variables[name] not in names:
             names.append(variables[name])
     missing = [js_to_string(n) for n in names if not isinstance(n, str) or n not in partials]
     if missing:
-        raise PromptRenderError(f"Missing prompt partials: {', '.join(missing)}")
+        raise PromptRenderError(f"Missing prompt partials: {', '.join(missing)}", "partials")
     # Pre-rendered without partials of their own, then escaped to sit in a JSON string.
     return {name: js_stringify(render(partials[name], variables, {}))[1:-1] for name in names}
 
@@ -67,7 +79,8 @@ def render_prompt(
 ) -> Rendered:
     """Render a saved template with wire-encoded ``variables`` as Portkey's prompt routes do.
 
-    ``partials`` maps each partial reference (``pl-x``, ``pl-x@2``) to its template text.
+    ``partials`` maps each partial reference (``pl-x``, ``pl-x@2``) to its template text
+    (any ``Mapping``: the local server can pass one that looks partials up in its store).
     Returns the messages (chat) or the text. Raises :class:`PromptRenderError` with
     Portkey's message for a missing partial, a template the renderer rejects, or a chat
     template that renders to invalid JSON.
@@ -83,9 +96,11 @@ def render_prompt(
         # strict=False keeps raw newlines of string variables, as Portkey does.
         messages = json.loads(rendered, strict=False)
     except json.JSONDecodeError as exc:
-        raise PromptRenderError(f"the rendered chat template is not valid JSON: {exc}") from None
+        raise PromptRenderError(
+            f"the rendered chat template is not valid JSON: {exc}", "json"
+        ) from None
     if not isinstance(messages, list):
-        raise PromptRenderError("a chat template must render to a JSON array of messages")
+        raise PromptRenderError("a chat template must render to a JSON array of messages", "json")
     return messages
 
 
