@@ -15,6 +15,7 @@ from llama_index.core.prompts import PromptTemplate as LIText
 
 from portkey_integrations import (
     PortkeyClient,
+    PortkeyConfigError,
     PortkeyTemplate,
     load_template,
     template_from_folder,
@@ -131,9 +132,7 @@ def test_partial_format_keeps_the_portkey_render(pulled: Path) -> None:
 
 
 def test_a_missing_prompt_in_the_folder_says_so(pulled: Path) -> None:
-    from portkey_integrations._templates.files import PromptFolderError
-
-    with pytest.raises(PromptFolderError, match="pp-nope"):
+    with pytest.raises(PortkeyConfigError, match="pp-nope"):
         lc_pull("pp-nope", folder=pulled)
-    with pytest.raises(PromptFolderError, match="version '7'"):
+    with pytest.raises(PortkeyConfigError, match="version '7'"):
         li_pull("pp-tpl-chat@7", folder=pulled)

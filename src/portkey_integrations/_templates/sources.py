@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._errors import PortkeyConfigError
 from ..resources.prompts import parse_ref
 from .cache import PromptCache, prompt_cache
-from .files import LocalPrompt, PromptFolderError, load_folder
+from .files import LocalPrompt, load_folder
 from .mustache import template_details
 from .template import PortkeyTemplate
 
@@ -100,8 +101,8 @@ def _partials(found: Mapping[str, LocalPrompt], names: list[str]) -> dict[str, s
 def template_from_folder(folder: str | Path, prompt_id: str) -> PortkeyTemplate:
     """The version ``prompt_id`` names, read from a folder of prompt files (no network).
 
-    Raises :class:`~portkey_integrations._templates.files.PromptFolderError` when the
-    folder or the prompt or version is not there.
+    Raises :class:`~portkey_integrations.PortkeyConfigError` (the prompt-file reader's
+    error for a folder or file it cannot use) when the prompt or version is not there.
     """
     wanted, selector = parse_ref(prompt_id)
     files = load_folder(folder)
@@ -109,10 +110,10 @@ def template_from_folder(folder: str | Path, prompt_id: str) -> PortkeyTemplate:
     found = {p.id: p for p in files if p.partial} | {p.id: p for p in files if not p.partial}
     local = found.get(wanted)
     if local is None or local.partial:
-        raise PromptFolderError(folder, f"no prompt file with id {wanted!r}")
+        raise PortkeyConfigError(f"{folder}: no prompt file with id {wanted!r}")
     number = _select(local, selector)
     if number is None:
-        raise PromptFolderError(local.path, f"no version {selector!r} of {wanted!r}")
+        raise PortkeyConfigError(f"{local.path}: no version {selector!r} of {wanted!r}")
     spec = local.versions[number]
     text = _text(spec)
     names = template_details(text)["partials"]
