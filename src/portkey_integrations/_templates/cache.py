@@ -1,24 +1,20 @@
 """A per-process cache of saved prompt templates: for checks before a call and for templates.
 
-:func:`get_template` (and :func:`aget_template`) fetch a prompt's version through the
-admin API once per (base URL, prompt id, version reference) and share one fetch among
-every thread and task asking at the same time. The fetch is short (2 s per request, no
-retries) and never raises: a missing scope, an unknown id, a server without the admin
-routes or a network failure gives ``None``, logged at debug level and remembered for a
-shorter TTL (30 s), so a check that cannot be made costs one quick request now and then.
-:meth:`PromptCache.load` is the same read, raising the fetch's error instead.
+:func:`get_template` (:func:`aget_template`) fetches a prompt version once per (base URL,
+prompt id, version reference), one fetch shared by every thread and task asking at once.
+The fetch is short (2 s per request, no retries) and never raises: a failure (missing
+scope, unknown id, no admin routes, network) gives ``None``, logged at debug level and
+remembered for 30 s. :meth:`PromptCache.load` raises the fetch's error instead.
 
 Freshness:
 
 - **TTL** (5 minutes): a template is served from memory until then.
 - **Stale-while-revalidate** (``stale_ttl``, 1 hour for the process cache): after the
-  TTL, the stale copy is still served, at once, while one background refresh runs (a
-  thread for the sync client, a task for the async one). A refresh that fails keeps the
-  last good copy and tries again after ``miss_ttl``. Past the stale window, a read waits
-  for a fetch as on first use.
-- **Version change**: :meth:`PromptCache.observe_version` is told that a response showed
-  a reference now resolves to another version (a label moved, a version was published);
-  the copy is then stale at once and refreshed as above.
+  TTL the stale copy is still served, at once, while one background refresh runs (a
+  thread for the sync client, a task for the async one). A failed refresh keeps the last
+  good copy and tries again after ``miss_ttl``; past the window a read waits for a fetch.
+- **Version change**: :meth:`PromptCache.observe_version` hears that a response showed a
+  reference now resolves to another version; the copy is then stale and refreshed as above.
 
 Times come from an injectable ``clock`` (``time.monotonic``), so tests need no sleeps.
 """
@@ -38,12 +34,10 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import httpx
 
 from .._base_client import BaseClient
-from .._errors import APIStatusError, PortkeyConfigError, PortkeyError
+from .._errors import PortkeyConfigError, PortkeyError
 from ..resources._faces import run_async, run_sync
-from ..resources._models import Prompt
-from ..resources.partials import partial_versions, retrieve_partial
-from ..resources.prompts import Steps, parse_ref, resolve_prompt
-from .analysis import split_partial_ref
+from ..resources.prompts import parse_ref
+from .fetch import MAX_PARTIALS, template_steps
 from .template import PortkeyTemplate
 
 if TYPE_CHECKING:
@@ -64,8 +58,6 @@ DEFAULT_TTL = 300.0
 DEFAULT_MISS_TTL = 30.0
 DEFAULT_STALE_TTL = 3600.0
 DEFAULT_FETCH_TIMEOUT = 2.0
-MAX_PARTIALS = 8
-"""Partials fetched per template; a template naming more gets the first ones only."""
 
 PromptTemplate = PortkeyTemplate
 """The cached template (the name the variables check has always used)."""
@@ -73,56 +65,6 @@ PromptTemplate = PortkeyTemplate
 _C = TypeVar("_C", bound=BaseClient)
 _Key = tuple[str, str, str]
 _Outcome = tuple["PromptTemplate | None", "BaseException | None"]
-
-
-def _template_of(
-    ref: str, prompt: Prompt, partials: dict[str, str], names: list[str]
-) -> PromptTemplate:
-    return PromptTemplate(
-        prompt_id=ref,
-        template=prompt.string or "",
-        kind=prompt.kind,
-        model=prompt.model,
-        parameters=dict(prompt.parameters or {}),
-        tools=prompt.tools,
-        version=prompt.prompt_version,
-        virtual_key=prompt.virtual_key,
-        partials=partials,
-        unresolved_partials=tuple(n for n in names if n not in partials),
-    )
-
-
-def _partial_text(client: BaseClient, ref: str) -> Steps[str | None]:
-    partial_id, selector = split_partial_ref(ref)
-    if selector is None:
-        partial = yield from retrieve_partial(client, partial_id)
-        return partial.string
-    if selector != "latest" and not (selector.isdigit() and selector.isascii()):
-        return None  # a partial pinned by label: not resolved
-    versions = (yield from partial_versions(client, partial_id)).data
-    if selector == "latest":
-        chosen = max(versions, key=lambda v: v.version, default=None)
-    else:
-        chosen = next((v for v in versions if v.version == int(selector)), None)
-    return None if chosen is None else chosen.string
-
-
-def template_steps(client: BaseClient, ref: str) -> Steps[PromptTemplate]:
-    """The requests that read one prompt version and its partials (written once for
-    both clients)."""
-    prompt: Prompt = yield from resolve_prompt(client, ref)
-    # The renderer's own tokens: a partial inside a comment is none, one after a
-    # set-delimiter tag is one.
-    names = list(prompt.template_info.partials)
-    partials: dict[str, str] = {}
-    for name in names[:MAX_PARTIALS]:
-        try:
-            text = yield from _partial_text(client, name)
-        except APIStatusError:
-            continue
-        if text is not None:
-            partials[name] = text
-    return _template_of(ref, prompt, partials, names)
 
 
 @dataclass
@@ -182,7 +124,7 @@ class PromptCache:
         self._flights: dict[_Key, _Flight] = {}
         self._lock = threading.Lock()
         self._refreshes: set[threading.Thread] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[_Outcome]] = set()
 
     def __repr__(self) -> str:
         return (
@@ -337,6 +279,9 @@ class PromptCache:
                 return flight.outcome
             # A task of this thread's own loop is fetching: waiting would block it.
             return self._fetch_sync(client, ref)
+        return self._fetch_and_finish(client, ref, key)
+
+    def _fetch_and_finish(self, client: PortkeyClient, ref: str, key: _Key) -> _Outcome:
         outcome: _Outcome = (None, None)
         remember = False  # an interrupted fetch is no verdict on the prompt (as in aget)
         try:
@@ -356,13 +301,9 @@ class PromptCache:
         thread.start()
 
     def _refresh(self, client: PortkeyClient, ref: str, key: _Key) -> None:
-        outcome: _Outcome = (None, None)
-        remember = False
         try:
-            outcome = self._fetch_sync(client, ref)
-            remember = True
+            self._fetch_and_finish(client, ref, key)
         finally:
-            self._finish(key, *outcome, remember=remember)
             with self._lock:
                 self._refreshes.discard(threading.current_thread())
 
@@ -394,7 +335,7 @@ class PromptCache:
                 found.futures.append(future)
         if state in ("hit", "revalidate"):
             if state == "revalidate":
-                task = asyncio.get_running_loop().create_task(self._arefresh(client, ref, key))
+                task = asyncio.get_running_loop().create_task(self._afetch(client, ref, key))
                 with self._lock:
                     self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
@@ -402,9 +343,6 @@ class PromptCache:
         if state == "wait":
             return await future
         return await self._afetch(client, ref, key)
-
-    async def _arefresh(self, client: AsyncPortkeyClient, ref: str, key: _Key) -> None:
-        await self._afetch(client, ref, key)
 
     async def _afetch(self, client: AsyncPortkeyClient, ref: str, key: _Key) -> _Outcome:
         outcome: _Outcome = (None, None)
