@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from portkey_integrations import PortkeyClient, PortkeyConfigError, PortkeyTemplate, TemplateError
+from portkey_integrations import (
+    PortkeyClient,
+    PortkeyConfigError,
+    PortkeyTemplate,
+    TemplateError,
+    TemplateRenderError,
+)
 from portkey_integrations._templates.template import PromptRenderError
 from portkey_integrations.langchain import pull_prompt as lc_pull
 from portkey_integrations.server import LocalPortkeyServer
@@ -30,11 +36,18 @@ def test_a_partial_named_by_a_variable_is_missing_offline_as_on_portkey(
         PortkeyClient(base_url=server.base_url).render("pp-tpl-dyn", variables={"which": "pl-nope"})
 
 
-def test_a_chat_template_that_renders_to_invalid_json_is_refused() -> None:
+def test_a_chat_template_that_renders_to_invalid_json_is_refused(
+    server: LocalPortkeyServer,
+) -> None:
     template = PortkeyTemplate("pp-bad", '[{"role": "user", "content": {{{raw}}}}]', "chat")
-    with pytest.raises(PromptRenderError, match="not valid JSON") as info:
+    with pytest.raises(PromptRenderError, match="Expecting value") as info:
         template.render(raw="not json")
     assert info.value.failure == "json"
+    # Portkey answers the same message (a 500 on its prompt routes).
+    server.register("pp-tpl-bad", '[{"role": "user", "content": {{{raw}}}}]')
+    with pytest.raises(TemplateRenderError) as online:
+        PortkeyClient(base_url=server.base_url).render("pp-tpl-bad", variables={"raw": "not json"})
+    assert online.value.message == info.value.message
     assert template.render(raw='"fine"') == [{"role": "user", "content": "fine"}]
 
 

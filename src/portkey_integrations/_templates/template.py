@@ -96,9 +96,7 @@ def render_prompt(
         # strict=False keeps raw newlines of string variables, as Portkey does.
         messages = json.loads(rendered, strict=False)
     except json.JSONDecodeError as exc:
-        raise PromptRenderError(
-            f"the rendered chat template is not valid JSON: {exc}", "json"
-        ) from None
+        raise PromptRenderError(str(exc), "json") from None  # Portkey's message, as is
     if not isinstance(messages, list):
         raise PromptRenderError("a chat template must render to a JSON array of messages", "json")
     return messages
