@@ -136,3 +136,16 @@ def test_a_missing_prompt_in_the_folder_says_so(pulled: Path) -> None:
         lc_pull("pp-nope", folder=pulled)
     with pytest.raises(PortkeyConfigError, match="version '7'"):
         li_pull("pp-tpl-chat@7", folder=pulled)
+
+
+def test_langchain_messages_as_a_variable_splice_as_portkey_receives_them(
+    client: PortkeyClient, pulled: Path
+) -> None:
+    # A history of LangChain messages goes as the OpenAI dicts the chat model sends.
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    case = next(c for c in CASES if c.id == "pp-tpl-history")
+    history = [HumanMessage('Say "hi"'), AIMessage("hi")]
+    prompt = lc_pull(case.id, folder=pulled)
+    messages = prompt.invoke({"history": history, "input": "and now?"}).to_messages()
+    assert messages == convert_to_messages(reference(client, case))

@@ -31,6 +31,7 @@ from pydantic import Field, model_validator
 from .._adapters.templates import fallback_metadata, model_options, pull_template
 from .._templates.sources import PulledTemplate
 from .._templates.template import PortkeyTemplate
+from ._input import openai_variables
 
 __all__ = [
     "PortkeyChatPromptTemplate",
@@ -77,13 +78,13 @@ class PortkeyChatPromptTemplate(ChatPromptTemplate):
     def format_messages(self, **kwargs: Any) -> list[BaseMessage]:
         """The messages Portkey renders for these variables."""
         template = _sync_metadata(self, self.pulled.current())
-        values = self._merge_partial_and_user_variables(**kwargs)
+        values = openai_variables(self._merge_partial_and_user_variables(**kwargs))
         return convert_to_messages(template.render_messages(values))
 
     async def aformat_messages(self, **kwargs: Any) -> list[BaseMessage]:
         """Async :meth:`format_messages`."""
         template = _sync_metadata(self, await self.pulled.acurrent())
-        values = self._merge_partial_and_user_variables(**kwargs)
+        values = openai_variables(self._merge_partial_and_user_variables(**kwargs))
         return convert_to_messages(template.render_messages(values))
 
     def pretty_repr(self, html: bool = False) -> str:
@@ -114,12 +115,14 @@ class PortkeyTextPromptTemplate(PromptTemplate):
     def format(self, **kwargs: Any) -> str:
         """The text Portkey renders for these variables."""
         template = _sync_metadata(self, self.pulled.current())
-        return template.render_text(self._merge_partial_and_user_variables(**kwargs))
+        values = openai_variables(self._merge_partial_and_user_variables(**kwargs))
+        return template.render_text(values)
 
     async def aformat(self, **kwargs: Any) -> str:
         """Async :meth:`format`."""
         template = _sync_metadata(self, await self.pulled.acurrent())
-        return template.render_text(self._merge_partial_and_user_variables(**kwargs))
+        values = openai_variables(self._merge_partial_and_user_variables(**kwargs))
+        return template.render_text(values)
 
 
 def template_for(pulled: PulledTemplate) -> PortkeyChatPromptTemplate | PortkeyTextPromptTemplate:
