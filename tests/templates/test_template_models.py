@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +30,7 @@ SAVED = {
         {
             "template": [{"role": "user", "content": "Route {{x}}"}],
             "model": "gpt-tpl",
-            "parameters": {"temperature": 0.3, "max_tokens": 20},
+            "parameters": {"temperature": 0.3, "max_tokens": 20, "logit_bias": {"50256": -100}},
             "virtual_key": "vk-tpl-saved",
         }
     ],
@@ -53,7 +54,9 @@ def routed(server: LocalPortkeyServer) -> Iterator[LocalPortkeyServer]:
 def test_langchain_include_model_runs_the_saved_model_routed_by_its_virtual_key(
     routed: LocalPortkeyServer,
 ) -> None:
-    chain = lc_pull("pp-tpl-routed", include_model=True, base_url=routed.base_url)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a saved hyperparameter that is no field: no warning
+        chain = lc_pull("pp-tpl-routed", include_model=True, base_url=routed.base_url)
     answer = chain.invoke({"x": "me"})
     assert isinstance(answer, AIMessage)
     sent = routed.last_request
@@ -61,6 +64,7 @@ def test_langchain_include_model_runs_the_saved_model_routed_by_its_virtual_key(
     assert sent.headers["x-portkey-virtual-key"] == "vk-tpl-saved"
     assert sent.body["model"] == "gpt-tpl" and sent.body["temperature"] == 0.3
     assert sent.body["max_completion_tokens"] == 20
+    assert sent.body["logit_bias"] == {"50256": -100}
     assert sent.body["messages"] == [{"role": "user", "content": "Route me"}]
 
 
@@ -78,13 +82,16 @@ def test_langchain_include_model_for_a_text_prompt_uses_completions(
 def test_llama_index_include_model_returns_the_template_and_the_saved_llm(
     routed: LocalPortkeyServer,
 ) -> None:
-    pulled = li_pull("pp-tpl-routed", include_model=True, base_url=routed.base_url)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pulled = li_pull("pp-tpl-routed", include_model=True, base_url=routed.base_url)
     assert isinstance(pulled, PulledPrompt)
     template, llm = pulled
     assert llm.predict(template, x="you") == "Echo: Route you"
     sent = routed.last_request
     assert sent is not None and sent.headers["x-portkey-virtual-key"] == "vk-tpl-saved"
     assert sent.body["model"] == "gpt-tpl" and sent.body["temperature"] == 0.3
+    assert sent.body["logit_bias"] == {"50256": -100}
     assert sent.body["messages"] == [{"role": "user", "content": "Route you"}]
 
 

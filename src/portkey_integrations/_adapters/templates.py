@@ -7,15 +7,17 @@ model, parameters and virtual key into a direct-route model's keyword arguments.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from .._templates.sources import PulledTemplate, load_template, template_from_folder
 from .._templates.template import PortkeyTemplate
 from .settings import PortkeyClientSettings
 
-__all__ = ["fallback_metadata", "model_options", "pull_template"]
+__all__ = ["fallback_metadata", "field_names", "model_options", "pull_template"]
 
 
 def pull_template(
@@ -29,14 +31,28 @@ def pull_template(
     return PulledTemplate(first, settings.client, settings.async_client)
 
 
-def model_options(template: PortkeyTemplate, client_options: Mapping[str, Any]) -> dict[str, Any]:
-    """A direct-route model's keywords: the saved model and hyperparameters, routed by
-    the saved virtual key unless the caller passed one; the caller's options win."""
-    options = {k: v for k, v in template.model_params().items() if k != "tools"}
+def model_options(
+    template: PortkeyTemplate, client_options: Mapping[str, Any], fields: Collection[str]
+) -> dict[str, Any]:
+    """A direct-route model's keywords: the saved model and hyperparameters (those that
+    are no field of the model class, ``fields``, in ``model_kwargs``), routed by the
+    saved virtual key unless the caller passed one; the caller's options win."""
+    saved = {k: v for k, v in template.model_params().items() if k != "tools"}
+    options = {k: v for k, v in saved.items() if k in fields}
+    extra = {k: v for k, v in saved.items() if k not in fields}
+    if extra:
+        options["model_kwargs"] = extra
     if template.virtual_key and "virtual_key" not in client_options:
         options["virtual_key"] = template.virtual_key
     options.update(client_options)
     return options
+
+
+def field_names(model_class: type[BaseModel]) -> set[str]:
+    """The keywords a pydantic model class takes: its field names and aliases."""
+    names = set(model_class.model_fields)
+    names.update(f.alias for f in model_class.model_fields.values() if f.alias)
+    return names
 
 
 def fallback_metadata(template: PortkeyTemplate) -> dict[str, Any]:

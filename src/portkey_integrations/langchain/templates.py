@@ -28,7 +28,12 @@ from langchain_core.prompts import BasePromptTemplate, ChatPromptTemplate, Promp
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import Field, model_validator
 
-from .._adapters.templates import fallback_metadata, model_options, pull_template
+from .._adapters.templates import (
+    fallback_metadata,
+    field_names,
+    model_options,
+    pull_template,
+)
 from .._templates.sources import PulledTemplate
 from .._templates.template import PortkeyTemplate
 from ._input import openai_variables
@@ -178,16 +183,20 @@ def pull_prompt(
     template = template_for(pull_template(prompt_id, folder, client_options))
     if not include_model:
         return template
-    options = model_options(template.portkey_template, client_options)
+    saved = template.portkey_template
     model: Runnable[Any, Any]
     if isinstance(template, PortkeyChatPromptTemplate):
         from .chat_models import PortkeyChatModel
 
-        model = PortkeyChatModel(**options)
+        model = PortkeyChatModel(
+            **model_options(saved, client_options, field_names(PortkeyChatModel))
+        )
     else:
         from .llms import PortkeyPromptLLM
 
-        model = PortkeyPromptLLM(**options)
+        model = PortkeyPromptLLM(
+            **model_options(saved, client_options, field_names(PortkeyPromptLLM))
+        )
     return template | model
 
 

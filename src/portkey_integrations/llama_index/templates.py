@@ -31,7 +31,12 @@ from llama_index.core.llms import LLM
 from llama_index.core.prompts import ChatPromptTemplate, PromptTemplate
 from pydantic import PrivateAttr
 
-from .._adapters.templates import fallback_metadata, model_options, pull_template
+from .._adapters.templates import (
+    fallback_metadata,
+    field_names,
+    model_options,
+    pull_template,
+)
 from .._errors import APIConnectionError
 from .._templates.sources import PulledTemplate
 from .._templates.template import PortkeyTemplate
@@ -175,16 +180,20 @@ def pull_prompt(
     template = template_for(pull_template(prompt_id, folder, client_options))
     if not include_model:
         return template
-    options = model_options(template.portkey_template, client_options)
+    saved = template.portkey_template
     llm: LLM
     if isinstance(template, PortkeyChatPromptTemplate):
         from .chat_models import PortkeyChatModel
 
-        llm = PortkeyChatModel(**options)
+        llm = PortkeyChatModel(
+            **model_options(saved, client_options, field_names(PortkeyChatModel))
+        )
     else:
         from .llms import PortkeyPromptLLM
 
-        llm = PortkeyPromptLLM(**options)
+        llm = PortkeyPromptLLM(
+            **model_options(saved, client_options, field_names(PortkeyPromptLLM))
+        )
     return PulledPrompt(template, llm)
 
 
