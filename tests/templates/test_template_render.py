@@ -149,3 +149,19 @@ def test_langchain_messages_as_a_variable_splice_as_portkey_receives_them(
     prompt = lc_pull(case.id, folder=pulled)
     messages = prompt.invoke({"history": history, "input": "and now?"}).to_messages()
     assert messages == convert_to_messages(reference(client, case))
+
+
+def test_a_langchain_chat_template_composes_with_other_messages(
+    client: PortkeyClient, pulled: Path
+) -> None:
+    from langchain_core.prompts import MessagesPlaceholder
+
+    case = next(c for c in CASES if c.id == "pp-tpl-chat")
+    combined = lc_pull(case.id, folder=pulled) + MessagesPlaceholder("history") + [("human", "{q}")]
+    assert sorted(combined.input_variables) == ["history", "name", "q", "question"]
+    messages = combined.invoke({**case.variables, "history": [("ai", "hi")], "q": "More?"})
+    expected = convert_to_messages(reference(client, case))
+    assert messages.to_messages() == [
+        *expected,
+        *convert_to_messages([("ai", "hi"), ("human", "More?")]),
+    ]

@@ -25,8 +25,9 @@ from typing import Any, Literal, overload
 
 from langchain_core.messages import AIMessage, BaseMessage, convert_to_messages
 from langchain_core.prompts import BasePromptTemplate, ChatPromptTemplate, PromptTemplate
+from langchain_core.prompts.message import BaseMessagePromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from .._adapters.templates import (
     fallback_metadata,
@@ -40,6 +41,7 @@ from ._input import openai_variables
 
 __all__ = [
     "PortkeyChatPromptTemplate",
+    "PortkeyMessages",
     "PortkeyTextPromptTemplate",
     "mark_fallback",
     "pull_prompt",
@@ -53,11 +55,48 @@ def _sync_metadata(prompt: BasePromptTemplate[Any], template: PortkeyTemplate) -
     return template
 
 
+def _rendered(template: PortkeyTemplate, values: dict[str, Any]) -> list[BaseMessage]:
+    # Messages as variables go as the chat model sends them: OpenAI message dicts.
+    return convert_to_messages(template.render_messages(openai_variables(values)))
+
+
+class PortkeyMessages(BaseMessagePromptTemplate):
+    """The messages of a Portkey chat prompt as one message prompt, rendered by Portkey's
+    render; it composes like any other (``pull_prompt(...) + ("human", "{more}")``)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    pulled: PulledTemplate = Field(exclude=True)
+    """Where the template comes from (a pulled folder, or the prompt API's cache)."""
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Not serializable: it holds a live prompt source."""
+        return False
+
+    @property
+    def input_variables(self) -> list[str]:
+        """The variables read outside every section (the template analysis's)."""
+        return list(self.pulled.last.input_variables)
+
+    def format_messages(self, **kwargs: Any) -> list[BaseMessage]:
+        """The messages Portkey renders for these variables."""
+        return _rendered(self.pulled.current(), kwargs)
+
+    async def aformat_messages(self, **kwargs: Any) -> list[BaseMessage]:
+        """Async :meth:`format_messages`."""
+        return _rendered(await self.pulled.acurrent(), kwargs)
+
+    def pretty_repr(self, html: bool = False) -> str:
+        """The saved template text."""
+        return self.pulled.last.template
+
+
 class PortkeyChatPromptTemplate(ChatPromptTemplate):
     """A Portkey chat prompt as a ``ChatPromptTemplate``, formatted by Portkey's render.
 
-    Build it with :func:`pull_prompt`. ``messages`` is empty: the saved template (its
-    text is ``portkey_template.template``) renders to the messages on each format.
+    Build it with :func:`pull_prompt`. ``messages`` holds one :class:`PortkeyMessages`,
+    which renders the saved template (``portkey_template.template``) on each format.
     """
 
     pulled: PulledTemplate = Field(exclude=True)
@@ -66,8 +105,7 @@ class PortkeyChatPromptTemplate(ChatPromptTemplate):
     @model_validator(mode="before")
     @classmethod
     def validate_input_variables(cls, values: Any) -> Any:
-        """Keep the variables given (the template analysis's): ``ChatPromptTemplate``
-        would recompute them from ``messages``, which is empty here."""
+        """Keep the variables given (the template analysis's, optional ones apart)."""
         return values
 
     @classmethod
@@ -82,19 +120,13 @@ class PortkeyChatPromptTemplate(ChatPromptTemplate):
 
     def format_messages(self, **kwargs: Any) -> list[BaseMessage]:
         """The messages Portkey renders for these variables."""
-        template = _sync_metadata(self, self.pulled.current())
-        values = openai_variables(self._merge_partial_and_user_variables(**kwargs))
-        return convert_to_messages(template.render_messages(values))
+        _sync_metadata(self, self.pulled.current())
+        return super().format_messages(**kwargs)
 
     async def aformat_messages(self, **kwargs: Any) -> list[BaseMessage]:
         """Async :meth:`format_messages`."""
-        template = _sync_metadata(self, await self.pulled.acurrent())
-        values = openai_variables(self._merge_partial_and_user_variables(**kwargs))
-        return convert_to_messages(template.render_messages(values))
-
-    def pretty_repr(self, html: bool = False) -> str:
-        """The saved template text."""
-        return self.pulled.last.template
+        _sync_metadata(self, await self.pulled.acurrent())
+        return await super().aformat_messages(**kwargs)
 
 
 class PortkeyTextPromptTemplate(PromptTemplate):
@@ -120,14 +152,16 @@ class PortkeyTextPromptTemplate(PromptTemplate):
     def format(self, **kwargs: Any) -> str:
         """The text Portkey renders for these variables."""
         template = _sync_metadata(self, self.pulled.current())
-        values = openai_variables(self._merge_partial_and_user_variables(**kwargs))
-        return template.render_text(values)
+        return template.render_text(
+            openai_variables(self._merge_partial_and_user_variables(**kwargs))
+        )
 
     async def aformat(self, **kwargs: Any) -> str:
         """Async :meth:`format`."""
         template = _sync_metadata(self, await self.pulled.acurrent())
-        values = openai_variables(self._merge_partial_and_user_variables(**kwargs))
-        return template.render_text(values)
+        return template.render_text(
+            openai_variables(self._merge_partial_and_user_variables(**kwargs))
+        )
 
 
 def template_for(pulled: PulledTemplate) -> PortkeyChatPromptTemplate | PortkeyTextPromptTemplate:
@@ -140,7 +174,7 @@ def template_for(pulled: PulledTemplate) -> PortkeyChatPromptTemplate | PortkeyT
         "metadata": dict(template.metadata),
     }
     if template.kind == "chat":
-        return PortkeyChatPromptTemplate(messages=[], **common)
+        return PortkeyChatPromptTemplate(messages=[PortkeyMessages(pulled=pulled)], **common)
     return PortkeyTextPromptTemplate(
         template=template.template, template_format="mustache", **common
     )
