@@ -165,3 +165,17 @@ def test_a_langchain_chat_template_composes_with_other_messages(
         *expected,
         *convert_to_messages([("ai", "hi"), ("human", "More?")]),
     ]
+
+
+async def test_async_load_renders_as_portkey(
+    server: LocalPortkeyServer, client: PortkeyClient
+) -> None:
+    from portkey_integrations import AsyncPortkeyClient, aload_template
+
+    case = next(c for c in CASES if c.id == "pp-tpl-partial")
+    template = await aload_template(AsyncPortkeyClient(base_url=server.base_url), case.id)
+    assert template.partials == {
+        "pl-tpl-tone": 'Be {{tone}}, "always".',
+        "pl-tpl-sign@1": "sign as {{who}}",
+    }
+    assert template.render(case.variables) == reference(client, case)
