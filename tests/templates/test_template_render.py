@@ -107,6 +107,9 @@ def test_variables_come_from_the_template_analysis(pulled: Path) -> None:
     lc = lc_pull("pp-tpl-partial", folder=pulled)
     # Read outside every section, partials included: LangChain requires them.
     assert sorted(lc.input_variables) == ["question", "tone", "who"]
+    text = lc_pull("pp-tpl-partial-text", folder=pulled)
+    assert sorted(text.input_variables) == ["question", "tone"]
+    assert sorted(text.input_schema.model_json_schema()["required"]) == ["question", "tone"]
     sections = lc_pull("pp-tpl-sections", folder=pulled)
     # Names inside a section are lookups that may fall back to the root: optional too.
     assert sections.input_variables == []

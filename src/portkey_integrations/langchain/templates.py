@@ -26,8 +26,8 @@ from typing import Any, Literal, overload
 from langchain_core.messages import AIMessage, BaseMessage, convert_to_messages
 from langchain_core.prompts import BasePromptTemplate, ChatPromptTemplate, PromptTemplate
 from langchain_core.prompts.message import BaseMessagePromptTemplate
-from langchain_core.runnables import Runnable, RunnableLambda
-from pydantic import ConfigDict, Field, model_validator
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .._adapters.templates import (
     fallback_metadata,
@@ -138,6 +138,18 @@ class PortkeyTextPromptTemplate(PromptTemplate):
 
     pulled: PulledTemplate = Field(exclude=True)
     """Where the template comes from (a pulled folder, or the prompt API's cache)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def pre_init_validation(cls, values: Any) -> Any:
+        """Keep the variables given (the template analysis's): ``PromptTemplate`` would
+        recompute them with LangChain's Mustache, which knows nothing of partials."""
+        return values
+
+    def get_input_schema(self, config: RunnableConfig | None = None) -> type[BaseModel]:
+        """The schema of ``input_variables`` and ``optional_variables``, as for any
+        template (not LangChain's Mustache schema of the text)."""
+        return BasePromptTemplate.get_input_schema(self, config)
 
     @classmethod
     def is_lc_serializable(cls) -> bool:
