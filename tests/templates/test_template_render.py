@@ -182,3 +182,11 @@ async def test_async_load_renders_as_portkey(
         "pl-tpl-sign@1": "sign as {{who}}",
     }
     assert template.render(case.variables) == reference(client, case)
+
+
+def test_llama_index_function_and_variable_mappings_apply_before_the_render(pulled: Path) -> None:
+    li = li_pull("pp-tpl-chat", folder=pulled)
+    li.function_mappings = {"name": lambda **values: values["who"].upper()}
+    li.template_var_mappings = {"q": "question"}
+    messages = li.format_messages(who="ann", q="Why?")
+    assert [m.content for m in messages] == ["You are ANN.", "Why?"]

@@ -28,7 +28,7 @@ from typing import Any, Literal, NamedTuple, overload
 from llama_index.core.base.llms.base import BaseLLM
 from llama_index.core.base.llms.types import ChatMessage, CompletionResponse
 from llama_index.core.llms import LLM
-from llama_index.core.prompts import ChatPromptTemplate, PromptTemplate
+from llama_index.core.prompts import BasePromptTemplate, ChatPromptTemplate, PromptTemplate
 from pydantic import PrivateAttr
 
 from .._adapters.templates import (
@@ -56,11 +56,14 @@ def _message(data: dict[str, Any]) -> ChatMessage:
     return ChatMessage(role=data.get("role", "user"), content=data.get("content"), **extra)
 
 
-def _values(prompt: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-    # Bound values, function mappings and variable mappings, as LlamaIndex's format does.
+def _values(prompt: BasePromptTemplate, kwargs: dict[str, Any]) -> dict[str, Any]:
+    # As LlamaIndex's own format: bound values, then function mappings (computed from
+    # those values), then variable mappings.
     values: dict[str, Any] = {**prompt.kwargs, **kwargs}
-    mapped: dict[str, Any] = prompt._map_all_vars(values)
-    return mapped
+    functions = prompt.function_mappings or {}
+    values.update({name: fn(**values) for name, fn in functions.items()})
+    mappings = prompt.template_var_mappings or {}
+    return {mappings.get(name, name): value for name, value in values.items()}
 
 
 class _Pulled:
