@@ -32,6 +32,21 @@ class Case:
 
 
 HISTORY = [{"role": "user", "content": 'Say "hi"'}, {"role": "assistant", "content": "hi"}]
+TOOL_HISTORY = [
+    {"role": "user", "content": "Weather?"},
+    {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'},
+            }
+        ],
+    },
+    {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+]
 
 CASES = [
     Case(
@@ -93,6 +108,25 @@ CASES = [
         "pp-tpl-unicode",
         [{"role": "user", "content": "Grüße, {{name}} 👋 — {{city}}"}],
         {"name": "Zoë 日本", "city": "Zürich"},
+    ),
+    Case(
+        "pp-tpl-parts",
+        [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Look at {{what}}"},
+                    {"type": "image_url", "image_url": {"url": "{{url}}", "detail": "low"}},
+                ],
+            }
+        ],
+        {"what": "the owl", "url": "https://example.org/owl.png"},
+    ),
+    Case(
+        "pp-tpl-tools",
+        '[{{#history}}{{{.}}}, {{/history}}{"role": "user", "content": "{{input}}"}]',
+        {"history": TOOL_HISTORY, "input": "thanks"},
+        "chat",
     ),
     Case(
         "pp-tpl-history",

@@ -21,7 +21,9 @@ from portkey_integrations import (
     template_from_folder,
 )
 from portkey_integrations.langchain import pull_prompt as lc_pull
+from portkey_integrations.langchain._messages import messages_to_dicts
 from portkey_integrations.llama_index import pull_prompt as li_pull
+from portkey_integrations.llama_index import to_openai_messages
 from portkey_integrations.server import LocalPortkeyServer
 
 from .conftest import CASES, Case, reference
@@ -63,6 +65,8 @@ def test_langchain_template_renders_as_portkey(
     else:
         assert isinstance(prompt, LCChat)
         assert value.to_messages() == convert_to_messages(expected)
+        # As the chat model sends them: the rendered messages, parts and tool calls included.
+        assert messages_to_dicts(value.to_messages()) == expected
     assert prompt.metadata is not None
     assert prompt.metadata["portkey_prompt_id"] == case.id
     assert prompt.metadata["portkey_prompt_version"] == 1
@@ -95,10 +99,8 @@ def test_llama_index_template_renders_as_portkey(
         assert prompt.format(**case.variables) == expected
     else:
         assert isinstance(prompt, LIChat)
-        messages = prompt.format_messages(**case.variables)
-        assert [(m.role.value, m.content) for m in messages] == [
-            (m["role"], m["content"]) for m in expected
-        ]
+        # As the models send them: the rendered messages, parts and tool calls included.
+        assert to_openai_messages(prompt.format_messages(**case.variables)) == expected
     assert prompt.metadata["portkey_prompt_version"] == 1
     assert prompt.metadata["portkey_prompt_source"] == source
 

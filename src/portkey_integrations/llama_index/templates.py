@@ -21,12 +21,18 @@ connection error a backup model answers with the template from a pulled folder.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, overload
 
 from llama_index.core.base.llms.base import BaseLLM
-from llama_index.core.base.llms.types import ChatMessage, CompletionResponse
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    CompletionResponse,
+    ImageBlock,
+    TextBlock,
+)
 from llama_index.core.llms import LLM
 from llama_index.core.prompts import BasePromptTemplate, ChatPromptTemplate, PromptTemplate
 from pydantic import PrivateAttr
@@ -51,9 +57,28 @@ __all__ = [
 ]
 
 
+def _block(part: Any) -> TextBlock | ImageBlock:
+    if isinstance(part, dict) and part.get("type") == "image_url":
+        image = part.get("image_url")
+        url, detail = (
+            (image.get("url"), image.get("detail")) if isinstance(image, dict) else (image, None)
+        )
+        return ImageBlock(url=url, detail=detail)
+    if isinstance(part, dict) and isinstance(part.get("text"), str):
+        return TextBlock(text=part["text"])
+    return TextBlock(text=json.dumps(part, ensure_ascii=False))
+
+
 def _message(data: dict[str, Any]) -> ChatMessage:
+    """An OpenAI message dict, as Portkey renders it, as a LlamaIndex ``ChatMessage``:
+    content parts become blocks, the other keys (``tool_calls``, ``tool_call_id``,
+    ``name``) ``additional_kwargs``, where the models read them back."""
     extra = {k: v for k, v in data.items() if k not in ("role", "content")}
-    return ChatMessage(role=data.get("role", "user"), content=data.get("content"), **extra)
+    role, content = data.get("role", "user"), data.get("content")
+    if isinstance(content, list):
+        blocks: list[Any] = [_block(part) for part in content]
+        return ChatMessage(role=role, blocks=blocks, additional_kwargs=extra)
+    return ChatMessage(role=role, content=content, additional_kwargs=extra)
 
 
 def _values(prompt: BasePromptTemplate, kwargs: dict[str, Any]) -> dict[str, Any]:
