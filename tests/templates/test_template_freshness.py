@@ -196,3 +196,17 @@ def test_version_change_under_swr_is_refreshed_in_the_background(
     assert load_template(client, fresh_id, cache=cache).version == 1  # stale, served
     cache.join(10)
     assert load_template(client, fresh_id, cache=cache).version == 2
+
+
+def test_peek_never_fetches_and_sees_a_stale_copy(
+    server: LocalPortkeyServer, fresh_id: str
+) -> None:
+    clock = Clock()
+    cache = PromptCache(ttl=60, clock=clock)
+    client = PortkeyClient(base_url=server.base_url)
+    assert cache.peek(client, fresh_id) is None
+    assert _fetches(server, fresh_id) == 0
+    first = cache.load(client, fresh_id)
+    clock.now += 3600
+    assert cache.peek(client, fresh_id) is first
+    assert _fetches(server, fresh_id) == 1

@@ -251,6 +251,13 @@ class PromptCache:
     def _failed(ref: str, exc: BaseException) -> None:
         logger.debug("prompt template %r not fetched (%s: %s)", ref, type(exc).__name__, exc)
 
+    def peek(self, client: BaseClient, ref: str) -> PromptTemplate | None:
+        """The template last fetched for ``ref``, even past its TTL, or ``None``; never
+        fetches: for what must not do I/O (a LlamaIndex model's ``metadata``)."""
+        key = self._key(client, ref)
+        entry = None if isinstance(key, PortkeyError) else self._entries.get(key)
+        return entry.value if entry is not None else None
+
     # --- the two transports -------------------------------------------------------
 
     def get(self, client: PortkeyClient, ref: str) -> PromptTemplate | None:
@@ -392,13 +399,13 @@ def configure_prompt_cache(
     stale_ttl: float | None = None,
 ) -> None:
     """Change the process cache's TTLs (seconds), stale window or per-request fetch timeout."""
-    given = (
-        ("ttl", ttl),
-        ("miss_ttl", miss_ttl),
-        ("fetch_timeout", fetch_timeout),
-        ("stale_ttl", stale_ttl),
-    )
-    for name, value in given:
+    given = {
+        "ttl": ttl,
+        "miss_ttl": miss_ttl,
+        "fetch_timeout": fetch_timeout,
+        "stale_ttl": stale_ttl,
+    }
+    for name, value in given.items():
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise PortkeyConfigError(f"{name} must be a number of seconds >= 0, not {value!r}")
