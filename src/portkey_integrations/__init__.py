@@ -11,6 +11,8 @@ options) that ``send_call`` / ``stream_call`` / ``render_call`` run; ``complete`
 ``stream`` and ``render`` take the same fields as keywords.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._call import Call
 from ._client import DEFAULT_BASE_URL, AsyncPortkeyClient, PortkeyClient
 from ._errors import (
@@ -55,7 +57,17 @@ from ._response import (
     Usage,
 )
 from ._streaming import AsyncStream, Stream
+from ._templates.template import PortkeyTemplate
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._templates.cache import configure_prompt_cache
+    from ._templates.sources import (
+        aload_template,
+        load_template,
+        observe_prompt_version,
+        template_from_folder,
+    )
 from .resources.embeddings import Embedding, EmbeddingResponse
 
 __all__ = [
@@ -90,6 +102,7 @@ __all__ = [
     "PortkeyClient",
     "PortkeyConfigError",
     "PortkeyError",
+    "PortkeyTemplate",
     "PromptMappingError",
     "PromptNotFoundError",
     "RateLimitError",
@@ -106,4 +119,26 @@ __all__ = [
     "Usage",
     "VariableEncodingError",
     "__version__",
+    "aload_template",
+    "configure_prompt_cache",
+    "load_template",
+    "observe_prompt_version",
+    "template_from_folder",
 ]
+
+_TEMPLATE_LOADERS = (
+    "aload_template",
+    "configure_prompt_cache",
+    "load_template",
+    "observe_prompt_version",
+    "template_from_folder",
+)
+
+
+def __getattr__(name: str) -> Any:
+    # The template loaders pull in the prompt API's modules: imported on first use.
+    if name in _TEMPLATE_LOADERS:
+        from ._templates import cache, sources
+
+        return getattr(sources if hasattr(sources, name) else cache, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,12 +1,22 @@
-"""A per-process cache of saved prompt templates, for checks made before a call.
+"""A per-process cache of saved prompt templates: for checks before a call and for templates.
 
-:func:`get_template` (and :func:`aget_template`) fetch a prompt's version through the
-admin API once per (base URL, prompt id, version reference), keep it for a TTL
-(5 minutes by default) and share one fetch among every thread and task asking at the
-same time. The fetch is short (2 s per request, no retries) and never raises: a
-missing scope, an unknown id, a server without the admin routes or a network failure
-gives ``None``, logged at debug level and remembered for a shorter TTL (30 s), so a
-check that cannot be made costs one quick request now and then, not one per call.
+:func:`get_template` (:func:`aget_template`) fetches a prompt version once per (base URL,
+prompt id, version reference), one fetch shared by every thread and task asking at once.
+The fetch is short (2 s per request, no retries) and never raises: a failure (missing
+scope, unknown id, no admin routes, network) gives ``None``, logged at debug level and
+remembered for 30 s. :meth:`PromptCache.load` raises the fetch's error instead.
+
+Freshness:
+
+- **TTL** (5 minutes): a template is served from memory until then.
+- **Stale-while-revalidate** (``stale_ttl``, 1 hour for the process cache): after the
+  TTL the stale copy is still served, at once, while one background refresh runs (a
+  thread for the sync client, a task for the async one). A failed refresh keeps the last
+  good copy and tries again after ``miss_ttl``; past the window a read waits for a fetch.
+- **Version change**: :meth:`PromptCache.observe_version` hears that a response showed a
+  reference now resolves to another version; the copy is then stale and refreshed as above.
+
+Times come from an injectable ``clock`` (``time.monotonic``), so tests need no sleeps.
 """
 
 from __future__ import annotations
@@ -17,27 +27,21 @@ import copy
 import logging
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 
 from .._base_client import BaseClient
-from .._errors import (
-    APIResponseValidationError,
-    APIStatusError,
-    PortkeyConfigError,
-    PortkeyError,
-)
-from ..resources._models import Prompt
+from .._errors import PortkeyConfigError, PortkeyError
 from ..resources._steps import run_async, run_sync
-from ..resources.partials import retrieve_partial
-from ..resources.prompts import Steps, parse_ref, resolve_prompt
+from ..resources.prompts import parse_ref
+from .fetch import MAX_PARTIALS, template_steps
+from .template import PortkeyTemplate
 
 if TYPE_CHECKING:
     from .._client import AsyncPortkeyClient, PortkeyClient
-    from .analysis import TemplateInfo
 
 __all__ = [
     "PromptCache",
@@ -52,78 +56,24 @@ logger = logging.getLogger("portkey_integrations")
 
 DEFAULT_TTL = 300.0
 DEFAULT_MISS_TTL = 30.0
+DEFAULT_STALE_TTL = 3600.0
 DEFAULT_FETCH_TIMEOUT = 2.0
-MAX_PARTIALS = 8
-"""Partials fetched per template; a template naming more gets the first ones only."""
+
+PromptTemplate = PortkeyTemplate
+"""The cached template (the name the variables check has always used)."""
 
 _C = TypeVar("_C", bound=BaseClient)
+_Key = tuple[str, str, str]
+_Outcome = tuple["PromptTemplate | None", "BaseException | None"]
 
 
-@dataclass(frozen=True)
-class PromptTemplate:
-    """What a saved prompt version holds, for checking variables before a call."""
-
-    prompt_id: str
-    """The reference asked for (``pp-x``, ``pp-x@2``, ``pp-x@production``)."""
-    template: str
-    """The template text: a JSON messages array (chat) or plain text, with Mustache tags."""
-    kind: Literal["chat", "text"]
-    model: str | None = None
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    """The saved hyperparameters (``temperature``, ``max_tokens``, ...)."""
-    tools: list[Any] | None = None
-    version: int | None = None
-    virtual_key: str | None = None
-    partials: Mapping[str, str] = field(default_factory=dict)
-    """The text of each partial the template names statically (``{{>pp-part}}``) that
-    could be fetched, by the name used in the template."""
-    unresolved_partials: tuple[str, ...] = ()
-    """Partials named in the template whose text was not fetched."""
-
-    @property
-    def info(self) -> TemplateInfo | None:
-        """What the template and its fetched partials read (``None`` if it cannot be
-        analysed); see :class:`~portkey_integrations._templates.analysis.TemplateInfo`."""
-        from .checks import template_info
-
-        return template_info(self)
-
-
-def _template_of(
-    ref: str, prompt: Prompt, partials: dict[str, str], names: list[str]
-) -> PromptTemplate:
-    return PromptTemplate(
-        prompt_id=ref,
-        template=prompt.string or "",
-        kind=prompt.kind,
-        model=prompt.model,
-        parameters=dict(prompt.parameters or {}),
-        tools=prompt.tools,
-        version=prompt.prompt_version,
-        virtual_key=prompt.virtual_key,
-        partials=partials,
-        unresolved_partials=tuple(n for n in names if n not in partials),
-    )
-
-
-def template_steps(client: BaseClient, ref: str) -> Steps[PromptTemplate]:
-    """The requests that read one prompt version and its partials (written once for
-    both clients)."""
-    prompt: Prompt = yield from resolve_prompt(client, ref)
-    # The renderer's own tokens: a partial inside a comment is none, one after a
-    # set-delimiter tag is one.
-    names = list(prompt.template_info.partials)
-    partials: dict[str, str] = {}
-    for name in names[:MAX_PARTIALS]:
-        if "@" in name:
-            continue  # a pinned partial version costs a listing; the check can do without
-        try:
-            partial = yield from retrieve_partial(client, name)
-        except (APIStatusError, APIResponseValidationError):
-            continue
-        if partial.string is not None:
-            partials[name] = partial.string
-    return _template_of(ref, prompt, partials, names)
+@dataclass
+class _Entry:
+    value: PromptTemplate | None
+    error: BaseException | None
+    fresh_until: float
+    stale_until: float
+    """The value may be served, while one refresh runs, until then."""
 
 
 class _Flight:
@@ -131,22 +81,27 @@ class _Flight:
 
     def __init__(self) -> None:
         self.done = threading.Event()
-        self.result: PromptTemplate | None = None
+        self.outcome: _Outcome = (None, None)
         self.waiters = 0
         self.thread = threading.get_ident()
-        self.futures: list[asyncio.Future[PromptTemplate | None]] = []
+        self.futures: list[asyncio.Future[_Outcome]] = []
 
 
-def _resolve_future(future: asyncio.Future[PromptTemplate | None], value: Any) -> None:
+def _resolve_future(future: asyncio.Future[_Outcome], value: _Outcome) -> None:
     if not future.done():
         future.set_result(value)
+
+
+_State = Literal["hit", "revalidate", "wait", "fetch"]
 
 
 class PromptCache:
     """Prompt templates by (base URL, id, version reference), with single-flight fetches.
 
-    ``ttl``: seconds a fetched template is kept; ``miss_ttl``: seconds a failed fetch is
-    remembered; ``fetch_timeout``: the timeout of each request of a fetch.
+    ``ttl``: seconds a fetched template is fresh; ``stale_ttl``: seconds after that it
+    is still served while one background refresh runs (0: wait for the refetch);
+    ``miss_ttl``: seconds a failed fetch is remembered; ``fetch_timeout``: the timeout
+    of each request of a fetch; ``clock``: the time source (seconds, monotonic).
     """
 
     def __init__(
@@ -156,18 +111,25 @@ class PromptCache:
         miss_ttl: float = DEFAULT_MISS_TTL,
         fetch_timeout: float = DEFAULT_FETCH_TIMEOUT,
         max_entries: int = 1024,
+        stale_ttl: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ttl = ttl
         self.miss_ttl = miss_ttl
         self.fetch_timeout = fetch_timeout
         self.max_entries = max_entries
-        self._entries: dict[tuple[str, str, str], tuple[float, PromptTemplate | None]] = {}
-        self._flights: dict[tuple[str, str, str], _Flight] = {}
+        self.stale_ttl = stale_ttl
+        self.clock = clock
+        self._entries: dict[_Key, _Entry] = {}
+        self._flights: dict[_Key, _Flight] = {}
         self._lock = threading.Lock()
+        self._refreshes: set[threading.Thread] = set()
+        self._tasks: set[asyncio.Task[_Outcome]] = set()
 
     def __repr__(self) -> str:
         return (
-            f"PromptCache(ttl={self.ttl}, miss_ttl={self.miss_ttl}, entries={len(self._entries)})"
+            f"PromptCache(ttl={self.ttl}, stale_ttl={self.stale_ttl}, "
+            f"miss_ttl={self.miss_ttl}, entries={len(self._entries)})"
         )
 
     def clear(self) -> None:
@@ -175,29 +137,63 @@ class PromptCache:
         with self._lock:
             self._entries.clear()
 
+    def observe_version(self, base_url: str, ref: str, version: int) -> bool:
+        """A response showed that ``ref`` now resolves to ``version``: when the cached
+        copy holds another one, make it stale so the next read refreshes it. Returns
+        whether it did."""
+        key = self._key(base_url, ref)
+        with self._lock:
+            entry = None if isinstance(key, PortkeyError) else self._entries.get(key)
+            if entry is None or entry.value is None or entry.value.version == version:
+                return False
+            now = self.clock()
+            entry.fresh_until = float("-inf")
+            entry.stale_until = min(entry.stale_until, now + self.stale_ttl)
+            return True
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the background refreshes of sync reads (tests, shutdown)."""
+        with self._lock:
+            threads = list(self._refreshes)
+        for thread in threads:
+            thread.join(timeout)
+
+    async def ajoin(self) -> None:
+        """Wait for the background refreshes of async reads."""
+        with self._lock:
+            tasks = list(self._tasks)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     # --- the shared logic ---------------------------------------------------------
 
-    def _key(self, client: BaseClient, ref: str) -> tuple[str, str, str] | None:
+    def _key(self, client: BaseClient | str, ref: str) -> _Key | PortkeyError:
         try:
+            base_url = client if isinstance(client, str) else client.base_url
             prompt_id, selector = parse_ref(ref)
-            return (client.base_url, prompt_id, selector)
+            return (base_url, prompt_id, selector)
         except PortkeyError as exc:
             logger.debug("prompt template %r not checked: %s", ref, exc)
-            return None
+            return exc
 
-    def _begin(self, key: tuple[str, str, str]) -> tuple[bool, Any]:
-        """``(True, value)`` from the cache, else ``(False, flight)`` with ``flight``
-        ``None`` when this caller must fetch (a new flight is then registered)."""
-        now = time.monotonic()
+    def _begin(self, key: _Key) -> tuple[_State, Any]:
+        """What a read does: ``hit`` (the entry), ``revalidate`` (serve the stale entry
+        and refresh it in the background; the flight is registered), ``wait`` (on the
+        flight) or ``fetch`` (a new flight is registered)."""
+        now = self.clock()
         entry = self._entries.get(key)
-        if entry is not None and entry[0] > now:
-            return True, entry[1]
         flight = self._flights.get(key)
+        if entry is not None and entry.fresh_until > now:
+            return "hit", entry
+        if entry is not None and entry.value is not None and entry.stale_until > now:
+            if flight is not None:
+                return "hit", entry  # one refresh is already running
+            self._flights[key] = _Flight()
+            return "revalidate", entry
         if flight is None:
             self._flights[key] = _Flight()
-        else:
-            flight.waiters += 1
-        return False, flight
+            return "fetch", None
+        flight.waiters += 1
+        return "wait", flight
 
     def _probe(self, client: _C) -> _C:
         # The same configuration and transport, but quick and without retries: the
@@ -207,27 +203,46 @@ class PromptCache:
         probe._timeout_ext = {"timeout": httpx.Timeout(self.fetch_timeout).as_dict()}
         return probe
 
+    def _entry_for(self, key: _Key, value: PromptTemplate | None, error: Any) -> _Entry:
+        now = self.clock()
+        previous = self._entries.get(key)
+        if value is not None:
+            return _Entry(value, None, now + self.ttl, now + self.ttl + self.stale_ttl)
+        if previous is not None and previous.value is not None and previous.stale_until > now:
+            # A failed refresh keeps serving the last good copy; try again later.
+            return _Entry(previous.value, None, now + self.miss_ttl, previous.stale_until)
+        return _Entry(None, error, now + self.miss_ttl, now + self.miss_ttl)
+
     def _finish(
-        self, key: tuple[str, str, str], value: PromptTemplate | None, *, remember: bool = True
-    ) -> None:
+        self,
+        key: _Key,
+        value: PromptTemplate | None,
+        error: BaseException | None = None,
+        *,
+        remember: bool = True,
+    ) -> _Outcome:
+        outcome: _Outcome = (value, error)
         with self._lock:
             flight = self._flights.pop(key, None)
             if remember:
-                ttl = self.ttl if value is not None else self.miss_ttl
-                if len(self._entries) >= self.max_entries:
+                entry = self._entry_for(key, value, error)
+                if len(self._entries) >= self.max_entries and key not in self._entries:
                     self._evict()
-                self._entries[key] = (time.monotonic() + ttl, value)
-        if flight is None:
-            return
-        flight.result = value
-        flight.done.set()
-        for future in flight.futures:
-            with contextlib.suppress(RuntimeError):  # a waiter's loop already closed
-                future.get_loop().call_soon_threadsafe(_resolve_future, future, value)
+                self._entries[key] = entry
+                outcome = (entry.value, entry.error)
+        if flight is not None:
+            flight.outcome = outcome
+            flight.done.set()
+            for future in flight.futures:
+                with contextlib.suppress(RuntimeError):  # a waiter's loop already closed
+                    future.get_loop().call_soon_threadsafe(_resolve_future, future, outcome)
+        return outcome
 
     def _evict(self) -> None:
-        now = time.monotonic()
-        for key in [k for k, (expires, _) in self._entries.items() if expires <= now]:
+        now = self.clock()
+        for key in [
+            k for k, e in self._entries.items() if max(e.fresh_until, e.stale_until) <= now
+        ]:
             del self._entries[key]
         while len(self._entries) >= self.max_entries:
             del self._entries[next(iter(self._entries))]
@@ -237,83 +252,132 @@ class PromptCache:
         logger.debug("prompt template %r not fetched (%s: %s)", ref, type(exc).__name__, exc)
 
     def peek(self, client: BaseClient, ref: str) -> PromptTemplate | None:
-        """The template last fetched for ``ref``, even past its TTL; never fetches.
-
-        For what must not do I/O (a LlamaIndex model's ``metadata``): the version an
-        earlier call read, or ``None`` when none did.
-        """
+        """The template last fetched for ``ref``, even past its TTL, or ``None``; never
+        fetches: for what must not do I/O (a LlamaIndex model's ``metadata``)."""
         key = self._key(client, ref)
-        entry = self._entries.get(key) if key is not None else None
-        return entry[1] if entry is not None else None
+        entry = None if isinstance(key, PortkeyError) else self._entries.get(key)
+        return entry.value if entry is not None else None
 
     # --- the two transports -------------------------------------------------------
 
     def get(self, client: PortkeyClient, ref: str) -> PromptTemplate | None:
         """The template ``ref`` names, or ``None`` when it cannot be had (never raises)."""
+        return self._read(client, ref)[0]
+
+    def load(self, client: PortkeyClient, ref: str) -> PromptTemplate:
+        """The template ``ref`` names; raises the fetch's error when it cannot be had."""
+        value, error = self._read(client, ref)
+        return _loaded(ref, value, error)
+
+    def _read(self, client: PortkeyClient, ref: str) -> _Outcome:
         key = self._key(client, ref)
-        if key is None:
-            return None
+        if isinstance(key, PortkeyError):
+            return None, key
         with self._lock:
-            cached, value = self._begin(key)
-        if cached:
-            return value  # type: ignore[no-any-return]
-        if value is not None:
-            flight: _Flight = value
+            state, found = self._begin(key)
+        if state in ("hit", "revalidate"):
+            if state == "revalidate":
+                self._spawn(client, ref, key)
+            return found.value, found.error
+        if state == "wait":
+            flight: _Flight = found
             if flight.thread != threading.get_ident():
                 flight.done.wait(self.fetch_timeout * (MAX_PARTIALS + 4))
-                return flight.result
+                return flight.outcome
             # A task of this thread's own loop is fetching: waiting would block it.
             return self._fetch_sync(client, ref)
-        result: PromptTemplate | None = None
+        return self._fetch_and_finish(client, ref, key)
+
+    def _fetch_and_finish(self, client: PortkeyClient, ref: str, key: _Key) -> _Outcome:
+        outcome: _Outcome = (None, None)
         remember = False  # an interrupted fetch is no verdict on the prompt (as in aget)
         try:
-            result = self._fetch_sync(client, ref)
+            outcome = self._fetch_sync(client, ref)
             remember = True
         finally:
-            self._finish(key, result, remember=remember)
-        return result
+            outcome = self._finish(key, *outcome, remember=remember)
+        return outcome
 
-    def _fetch_sync(self, client: PortkeyClient, ref: str) -> PromptTemplate | None:
+    def _spawn(self, client: PortkeyClient, ref: str, key: _Key) -> None:
+        thread = threading.Thread(
+            target=self._refresh, args=(client, ref, key), name=f"portkey-refresh:{ref}"
+        )
+        thread.daemon = True
+        with self._lock:
+            self._refreshes.add(thread)
+        thread.start()
+
+    def _refresh(self, client: PortkeyClient, ref: str, key: _Key) -> None:
+        try:
+            self._fetch_and_finish(client, ref, key)
+        finally:
+            with self._lock:
+                self._refreshes.discard(threading.current_thread())
+
+    def _fetch_sync(self, client: PortkeyClient, ref: str) -> _Outcome:
         try:
             probe = self._probe(client)
-            return run_sync(probe, template_steps(probe, ref))
+            return run_sync(probe, template_steps(probe, ref)), None
         except Exception as exc:
             self._failed(ref, exc)
-            return None
+            return None, exc
 
     async def aget(self, client: AsyncPortkeyClient, ref: str) -> PromptTemplate | None:
         """Async :meth:`get`: tasks share one fetch with each other and with threads."""
+        return (await self._aread(client, ref))[0]
+
+    async def aload(self, client: AsyncPortkeyClient, ref: str) -> PromptTemplate:
+        """Async :meth:`load`."""
+        value, error = await self._aread(client, ref)
+        return _loaded(ref, value, error)
+
+    async def _aread(self, client: AsyncPortkeyClient, ref: str) -> _Outcome:
         key = self._key(client, ref)
-        if key is None:
-            return None
+        if isinstance(key, PortkeyError):
+            return None, key
         with self._lock:
-            cached, value = self._begin(key)
-            if not cached and value is not None:
-                future: asyncio.Future[PromptTemplate | None] = (
-                    asyncio.get_running_loop().create_future()
-                )
-                value.futures.append(future)
-        if cached:
-            return value  # type: ignore[no-any-return]
-        if value is not None:
+            state, found = self._begin(key)
+            if state == "wait":
+                future: asyncio.Future[_Outcome] = asyncio.get_running_loop().create_future()
+                found.futures.append(future)
+        if state in ("hit", "revalidate"):
+            if state == "revalidate":
+                task = asyncio.get_running_loop().create_task(self._afetch(client, ref, key))
+                with self._lock:
+                    self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            return found.value, found.error
+        if state == "wait":
             return await future
-        result: PromptTemplate | None = None
+        return await self._afetch(client, ref, key)
+
+    async def _afetch(self, client: AsyncPortkeyClient, ref: str, key: _Key) -> _Outcome:
+        outcome: _Outcome = (None, None)
         remember = True
         try:
             probe = self._probe(client)
-            result = await run_async(probe, template_steps(probe, ref))
+            outcome = (await run_async(probe, template_steps(probe, ref)), None)
         except asyncio.CancelledError:
             remember = False  # not a verdict on the prompt: let the next caller fetch
             raise
         except Exception as exc:
             self._failed(ref, exc)
+            outcome = (None, exc)
         finally:
-            self._finish(key, result, remember=remember)
-        return result
+            outcome = self._finish(key, *outcome, remember=remember)
+        return outcome
 
 
-prompt_cache = PromptCache()
-"""The process-wide cache the model classes use."""
+def _loaded(ref: str, value: PromptTemplate | None, error: BaseException | None) -> PromptTemplate:
+    if value is not None:
+        return value
+    if error is not None:
+        raise error
+    raise PortkeyConfigError(f"prompt {ref!r} could not be fetched")
+
+
+prompt_cache = PromptCache(stale_ttl=DEFAULT_STALE_TTL)
+"""The process-wide cache the model classes and the pulled templates use."""
 
 
 def get_template(client: PortkeyClient, prompt_id: str) -> PromptTemplate | None:
@@ -332,9 +396,16 @@ def configure_prompt_cache(
     ttl: float | None = None,
     miss_ttl: float | None = None,
     fetch_timeout: float | None = None,
+    stale_ttl: float | None = None,
 ) -> None:
-    """Change the process cache's TTLs (seconds) or per-request fetch timeout."""
-    for name, value in (("ttl", ttl), ("miss_ttl", miss_ttl), ("fetch_timeout", fetch_timeout)):
+    """Change the process cache's TTLs (seconds), stale window or per-request fetch timeout."""
+    given = {
+        "ttl": ttl,
+        "miss_ttl": miss_ttl,
+        "fetch_timeout": fetch_timeout,
+        "stale_ttl": stale_ttl,
+    }
+    for name, value in given.items():
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise PortkeyConfigError(f"{name} must be a number of seconds >= 0, not {value!r}")

@@ -13,12 +13,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .chat_models import PortkeyChatModel
+from .templates import pull_prompt
 
 if TYPE_CHECKING:
     from .embeddings import PortkeyEmbeddings
     from .llms import PortkeyPromptLLM
 
-__all__ = ["PortkeyChatModel", "PortkeyEmbeddings", "PortkeyPromptLLM"]
+__all__ = ["PortkeyChatModel", "PortkeyEmbeddings", "PortkeyPromptLLM", "pull_prompt"]
 
 
 def __getattr__(name: str) -> Any:

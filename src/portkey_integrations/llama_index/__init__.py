@@ -29,6 +29,7 @@ from .base import TEMPLATE_VARIABLES, PortkeyLLMBase
 from .chat_models import PortkeyChatModel
 from .embedding import PortkeyEmbedding
 from .llms import PortkeyPromptLLM
+from .templates import pull_prompt
 
 __all__ = [
     "TEMPLATE_VARIABLES",
@@ -36,6 +37,7 @@ __all__ = [
     "PortkeyEmbedding",
     "PortkeyLLMBase",
     "PortkeyPromptLLM",
+    "pull_prompt",
     "template_variables",
     "to_openai_message",
     "to_openai_messages",
