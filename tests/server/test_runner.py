@@ -128,6 +128,7 @@ def test_fixtures_reset_between_tests_part_two(portkey_local: LocalPortkeyServer
     assert "pp-kept" in portkey_local.store
 
 
+@pytest.mark.slow  # a nested pytest run
 def test_pytest_plugin_in_a_users_project(tmp_path: Path) -> None:
     (tmp_path / "conftest.py").write_text(
         'pytest_plugins = ["portkey_integrations.testing"]\n', encoding="utf-8"

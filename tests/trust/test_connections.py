@@ -26,6 +26,7 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+@pytest.mark.slow  # 200 event loops
 def test_repeated_asyncio_run_does_not_grow(server: LocalPortkeyServer) -> None:
     model = PortkeyChatModel(prompt_id="pp-joke", base_url=server.base_url, variables=DRY)
 
@@ -44,6 +45,7 @@ def test_repeated_asyncio_run_does_not_grow(server: LocalPortkeyServer) -> None:
 
 
 def test_short_lived_models_leave_no_unclosed_sockets(server: LocalPortkeyServer) -> None:
+    gc.collect()  # what earlier tests left (LlamaIndex's chat store) is not this test's
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
         for i in range(20):
@@ -60,6 +62,7 @@ def test_configured_calls_share_one_pool(server: LocalPortkeyServer) -> None:
     model = PortkeyChatModel(
         prompt_id="pp-joke", base_url=server.base_url, variables=DRY
     ).configurable_fields(temperature=ConfigurableField(id="temperature"))
+    gc.collect()  # what earlier tests left is not this test's
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
         for i in range(30):
