@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,8 @@ CHAT = '[{"role": "user", "content": "Hello {{name}}"}]'
 
 
 @pytest.fixture
-def local(tmp_path: Path) -> Iterator[LocalPortkeyServer]:
-    with LocalPortkeyServer(prompts_dir=tmp_path) as server:
-        yield server
+def local(tmp_path: Path, make_server: Callable[..., LocalPortkeyServer]) -> LocalPortkeyServer:
+    return make_server(prompts_dir=tmp_path)
 
 
 @pytest.fixture
