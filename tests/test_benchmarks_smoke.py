@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a full quick benchmark run in a subprocess (~40-60 s)
+
 REPO = Path(__file__).resolve().parent.parent
 PEERS = ("langchain_openai", "llama_index.llms.openai", "portkey_ai")
 

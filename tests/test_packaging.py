@@ -141,6 +141,7 @@ print("imported")
 """
 
 
+@pytest.mark.slow  # fresh interpreters
 def test_package_and_adapters_import_with_the_benchmark_peers_missing() -> None:
     for module in ("langchain_core", "llama_index.core"):
         importlib.import_module(module)  # the adapters' own frameworks are here

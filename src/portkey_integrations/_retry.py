@@ -7,12 +7,38 @@ import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
-__all__ = ["is_success", "retry_delay", "should_retry"]
+__all__ = [
+    "initial_retry_delay",
+    "is_success",
+    "retry_delay",
+    "set_initial_retry_delay",
+    "should_retry",
+]
 
+# The backoff before the first retry, in seconds. Read on every retry, so a test run can
+# lower it through portkey_integrations.testing.fast_retries() (set_initial_retry_delay).
 _INITIAL_RETRY_DELAY = 0.5
 _MAX_RETRY_DELAY = 8.0
 _MAX_RETRY_AFTER = 60.0
 _RETRY_STATUSES = frozenset({408, 409, 429})
+
+
+def initial_retry_delay() -> float:
+    """The backoff before the first retry, in seconds (later ones double it, up to a cap)."""
+    return _INITIAL_RETRY_DELAY
+
+
+def set_initial_retry_delay(seconds: float) -> float:
+    """Set the backoff before the first retry and return the previous value.
+
+    The public face is :func:`portkey_integrations.testing.fast_retries`; ``Retry-After``
+    headers still win over this backoff.
+    """
+    global _INITIAL_RETRY_DELAY
+    if not seconds >= 0:  # also refuses NaN
+        raise ValueError(f"the retry delay must be a number of seconds >= 0, got {seconds!r}")
+    previous, _INITIAL_RETRY_DELAY = _INITIAL_RETRY_DELAY, float(seconds)
+    return previous
 
 
 def is_success(status: int) -> bool:

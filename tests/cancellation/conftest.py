@@ -44,12 +44,6 @@ def sockets_to(port: int) -> int:
 
 
 @pytest.fixture
-def server(portkey_local: LocalPortkeyServer) -> LocalPortkeyServer:
-    """The reset local server."""
-    return portkey_local
-
-
-@pytest.fixture
 def open_sockets(server: LocalPortkeyServer) -> Callable[[], int]:
     """Count this process's open connections to the server."""
     return lambda: sockets_to(server.port)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any
 
 import pytest
 
@@ -13,25 +14,21 @@ CHAT_TEMPLATE = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("portkey_integrations._retry._INITIAL_RETRY_DELAY", 0.001)
-
-
-@pytest.fixture
-def server(portkey_local: LocalPortkeyServer) -> LocalPortkeyServer:
-    store = portkey_local.store
-    if "pp-core" not in {p for p in store.ids()}:
-        store.register("pp-core", template=CHAT_TEMPLATE, model="portkey-local")
-        store.register(
-            "pp-core",
-            template=[{"role": "user", "content": "v2 {{question}}"}],
-            model="portkey-local",
-            publish=False,
-            labels=("staging",),
-        )
-        store.register("pp-core-text", template="Complete: {{question}}", model="portkey-local")
-    return portkey_local
+@pytest.fixture(scope="session")
+def server_prompts() -> Mapping[str, Mapping[str, Any] | Sequence[Mapping[str, Any]]]:
+    """The core tests' prompts: a chat prompt with an unpublished labelled v2, a text one."""
+    return {
+        "pp-core": [
+            {"template": CHAT_TEMPLATE, "model": "portkey-local"},
+            {
+                "template": [{"role": "user", "content": "v2 {{question}}"}],
+                "model": "portkey-local",
+                "publish": False,
+                "labels": ("staging",),
+            },
+        ],
+        "pp-core-text": {"template": "Complete: {{question}}", "model": "portkey-local"},
+    }
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -26,18 +26,18 @@ CHAT = '[{"role": "user", "content": "Hi {{name}}"}]'
 
 
 @pytest.fixture
-def admin() -> Iterator[LocalPortkeyServer]:
+def admin(make_server: Callable[..., LocalPortkeyServer]) -> LocalPortkeyServer:
     """A fresh server per test: these tests create and delete prompts."""
-    with LocalPortkeyServer(api_keys={"pk-read": {"prompts.read"}}) as server:
-        server.register("pp-admin", CHAT, parameters={"temperature": 0.1})
-        server.register(
-            "pp-admin",
-            '[{"role": "user", "content": "v2 {{name}}"}]',
-            parameters={"temperature": 0.2},
-            publish=False,
-            labels=("staging",),
-        )
-        yield server
+    server = make_server(api_keys={"pk-read": {"prompts.read"}})
+    server.register("pp-admin", CHAT, parameters={"temperature": 0.1})
+    server.register(
+        "pp-admin",
+        '[{"role": "user", "content": "v2 {{name}}"}]',
+        parameters={"temperature": 0.2},
+        publish=False,
+        labels=("staging",),
+    )
+    return server
 
 
 @pytest.fixture

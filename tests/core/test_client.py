@@ -417,6 +417,7 @@ def count_connects() -> Iterator[list[int]]:
         backend.connect_tcp = original
 
 
+@pytest.mark.slow  # 500 streams
 def test_sequential_streams_reuse_connections(server: LocalPortkeyServer) -> None:
     client = PortkeyClient(base_url=server.base_url, api_key=SECRET)
     with count_connects() as connects:

@@ -215,6 +215,7 @@ def rate_limited_call(base_url: str) -> None:
     )
 
 
+@pytest.mark.slow  # a child process
 def test_an_error_raised_in_a_child_process_keeps_its_class_and_fields(
     server: LocalPortkeyServer,
 ) -> None:

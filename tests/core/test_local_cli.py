@@ -39,6 +39,7 @@ def _run_without(blocked: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a fresh interpreter each
 @pytest.mark.parametrize("blocked", ["starlette", "uvicorn", "starlette,uvicorn"])
 def test_missing_server_extra_prints_one_line_and_exits_1(blocked: str) -> None:
     result = _run_without(blocked, "serve", "--port", "0")
@@ -49,6 +50,7 @@ def test_missing_server_extra_prints_one_line_and_exits_1(blocked: str) -> None:
     assert result.stdout == ""
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_other_import_errors_are_not_mistaken_for_the_missing_extra() -> None:
     # A broken module of the package itself is a bug: it must surface with its traceback.
     result = _run_without("portkey_integrations.server.store", "prompts")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,22 +19,20 @@ VARIABLES = {"name": "Ann", "q": "why?", "tone": "kind", "adjective": "dry", "to
 
 
 @pytest.fixture
-def remote() -> Iterator[LocalPortkeyServer]:
-    with LocalPortkeyServer(
-        api_keys={"pk-read": {"prompts.read", "labels.read", "partials.read"}}
-    ) as server:
-        server.store.load_data(
-            {"id": "pl-tone", "partial": True, "versions": [{"template": "Be {{tone}}."}]}
-        )
-        server.register(
-            "pp-greet",
-            '[{"role": "system", "content": "{{>pl-tone}}"}, {"role": "user", "content": "Hi {{name}}"}]',
-            parameters={"temperature": 0.5},
-        )
-        server.register("pp-greet", "Hello {{name}}", model="gpt-x", publish=False)
-        Labels(PortkeyClient(base_url=server.base_url)).create(name="canary")
-        server.register("pp-greet", "Hey {{name}}", publish=False, labels=("canary",))
-        yield server
+def remote(make_server: Callable[..., LocalPortkeyServer]) -> LocalPortkeyServer:
+    server = make_server(api_keys={"pk-read": {"prompts.read", "labels.read", "partials.read"}})
+    server.store.load_data(
+        {"id": "pl-tone", "partial": True, "versions": [{"template": "Be {{tone}}."}]}
+    )
+    server.register(
+        "pp-greet",
+        '[{"role": "system", "content": "{{>pl-tone}}"}, {"role": "user", "content": "Hi {{name}}"}]',
+        parameters={"temperature": 0.5},
+    )
+    server.register("pp-greet", "Hello {{name}}", model="gpt-x", publish=False)
+    Labels(PortkeyClient(base_url=server.base_url)).create(name="canary")
+    server.register("pp-greet", "Hey {{name}}", publish=False, labels=("canary",))
+    return server
 
 
 def run(server: LocalPortkeyServer, *argv: str) -> tuple[int, str, str]:

@@ -314,6 +314,7 @@ templates = st.lists(
 ).map("".join)
 
 
+@pytest.mark.slow  # a heavy property run
 @settings(max_examples=300, deadline=None)
 @given(template=templates, chat=st.booleans())
 def test_analysis_never_raises_and_names_come_from_the_text(template: str, chat: bool) -> None:
@@ -325,6 +326,7 @@ def test_analysis_never_raises_and_names_come_from_the_text(template: str, chat:
     assert not set(info.json_valued) & set(info.string_valued)
 
 
+@pytest.mark.slow  # a heavy property run
 @settings(max_examples=200, deadline=None)
 @given(template=templates)
 def test_generated_templates_agree_with_the_renderer_property(template: str) -> None:

@@ -127,6 +127,7 @@ def runs(
         }
 
 
+@pytest.mark.slow  # each block in its own interpreter
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
 def test_block_runs(
     block: Block, runs: dict[str, Future[subprocess.CompletedProcess[str]]]
@@ -178,6 +179,7 @@ def test_readme_first_screen_has_the_two_commands_and_the_opt_in() -> None:
     assert 'base_url="local"' in first and "PORTKEY_BASE_URL=local" in first
 
 
+@pytest.mark.slow  # a whole mkdocs build
 def test_mkdocs_site_builds_strictly(tmp_path: Path) -> None:
     # Broken links and anchors, pages missing from the nav, docstrings the API reference
     # cannot render: ``--strict`` turns each into a failure (not with ``-q``, which hides

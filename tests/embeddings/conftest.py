@@ -1,9 +1,9 @@
-"""Fixtures for the embedding tests: the reset local server and fast retries."""
+"""Fixtures for the embedding tests: a shared server without Portkey's routing rule."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -14,21 +14,11 @@ SECRET = "pk-emb-secret-0123456789"
 PROVIDER_SECRET = "sk-emb-provider-9876543210"
 
 
-@pytest.fixture(autouse=True)
-def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Retries back off for real otherwise; the tests only care that they happen.
-    monkeypatch.setattr("portkey_integrations._retry._INITIAL_RETRY_DELAY", 0.001)
-
-
-@pytest.fixture
-def server(portkey_local: LocalPortkeyServer) -> Iterator[LocalPortkeyServer]:
-    """The reset local server, here without Portkey's routing rule: these tests are about
-    embeddings; ``test_emb_routing.py`` holds the rule itself."""
-    portkey_local.state.require_routing = False
-    try:
-        yield portkey_local
-    finally:
-        portkey_local.state.require_routing = True
+@pytest.fixture(scope="session")
+def server_options() -> Mapping[str, Any]:
+    """``server`` here answers without Portkey's routing rule: these tests are about
+    embeddings; ``test_emb_routing.py`` holds the rule itself (on ``portkey_local``)."""
+    return {"require_routing": False}
 
 
 def embedding_requests(server: LocalPortkeyServer) -> list[dict[str, Any]]:

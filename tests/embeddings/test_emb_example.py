@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # runs the example in a subprocess
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "embeddings_rag.py"
 
 

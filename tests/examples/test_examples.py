@@ -138,6 +138,7 @@ def test_every_example_has_expectations() -> None:
     assert [name for name in EXPECTED if f"`examples/{name}`" not in readme] == []
 
 
+@pytest.mark.slow  # each example in its own interpreter
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_runs_offline(
     name: str, runs: dict[tuple[str, str], Future[subprocess.CompletedProcess[str]]]
@@ -158,6 +159,7 @@ def test_example_runs_offline(
     assert ours == [], done.stderr
 
 
+@pytest.mark.slow  # each example in its own interpreter
 @pytest.mark.parametrize("name", UNREACHABLE_CHECKED)
 def test_example_fails_loudly_when_portkey_is_unreachable(
     name: str, runs: dict[tuple[str, str], Future[subprocess.CompletedProcess[str]]]

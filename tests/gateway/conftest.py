@@ -14,7 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -84,24 +84,16 @@ def gateway_url() -> Iterator[str]:
                 process.wait(timeout=5)
 
 
-@pytest.fixture(autouse=True)
-def _fast_client_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The client's own retries are not under test here; the gateway's are.
-    monkeypatch.setattr("portkey_integrations._retry._INITIAL_RETRY_DELAY", 0.001)
-
-
 @pytest.fixture(scope="session")
-def _provider_server() -> Iterator[LocalPortkeyServer]:
+def server_options() -> Mapping[str, Any]:
     # A provider behind the gateway gets no Portkey routing headers: it must not ask.
-    with LocalPortkeyServer(require_routing=False) as server:
-        yield server
+    return {"require_routing": False}
 
 
 @pytest.fixture
-def upstream(_provider_server: LocalPortkeyServer) -> LocalPortkeyServer:
+def upstream(server: LocalPortkeyServer) -> LocalPortkeyServer:
     """A reset local server standing in for the gateway's upstream provider."""
-    _provider_server.reset()
-    return _provider_server
+    return server
 
 
 @pytest.fixture

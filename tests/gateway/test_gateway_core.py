@@ -19,6 +19,8 @@ from portkey_integrations import (
 )
 from portkey_integrations.server import Fault, LocalPortkeyServer
 
+pytestmark = pytest.mark.slow  # a Node gateway process, and its own retry backoff
+
 QUESTION = [{"role": "user", "content": "how are the owls"}]
 ANSWER = "Echo: how are the owls"
 RETRY_503 = {"retry": {"attempts": 1, "on_status_codes": [503]}}

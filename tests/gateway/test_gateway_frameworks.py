@@ -18,6 +18,8 @@ from portkey_integrations import langchain as lc
 from portkey_integrations import llama_index as li
 from portkey_integrations.server import Fault, LocalPortkeyServer
 
+pytestmark = pytest.mark.slow  # a Node gateway process, and its own retry backoff
+
 ANSWER = "Echo: how are the owls"
 RETRY_503 = {"retry": {"attempts": 1, "on_status_codes": [503]}}
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import pytest
 
 from portkey_integrations.langchain import PortkeyChatModel
@@ -20,41 +23,33 @@ AGENT_PROMPT = "pp-lc-agent"
 TOPIC_PROMPT = "pp-lc-topic"
 
 
-def register_prompts(server: LocalPortkeyServer) -> None:
-    """Register this suite's prompts once per server (the store outlives resets)."""
-    store = server.store
-    if AGENT_PROMPT in set(store.ids()):
-        return
-    store.register(AGENT_PROMPT, template=AGENT_TEMPLATE, model="portkey-local")
-    store.register(
-        TOPIC_PROMPT,
-        template=[
-            {"role": "system", "content": "Style: {{style}}. Audience: {{audience}}."},
-            {"role": "user", "content": "Talk about {{topic}}."},
+@pytest.fixture(scope="session")
+def server_prompts() -> Mapping[str, Mapping[str, Any] | Sequence[Mapping[str, Any]]]:
+    """The agent prompt, and a topic prompt with an unpublished labelled v2."""
+    return {
+        AGENT_PROMPT: {"template": AGENT_TEMPLATE, "model": "portkey-local"},
+        TOPIC_PROMPT: [
+            {
+                "template": [
+                    # Optional variables: most tests send only the topic.
+                    {
+                        "role": "system",
+                        "content": "{{#style}}Style: {{style}}. {{/style}}"
+                        "{{#audience}}Audience: {{audience}}.{{/audience}}",
+                    },
+                    {"role": "user", "content": "Talk about {{topic}}."},
+                ],
+                "model": "portkey-local",
+                "parameters": {"temperature": 0.3},
+            },
+            {
+                "template": [{"role": "user", "content": "v2 about {{topic}}"}],
+                "model": "portkey-local",
+                "publish": False,
+                "labels": ("staging",),
+            },
         ],
-        model="portkey-local",
-        parameters={"temperature": 0.3},
-    )
-    store.register(
-        TOPIC_PROMPT,
-        template=[{"role": "user", "content": "v2 about {{topic}}"}],
-        model="portkey-local",
-        publish=False,
-        labels=("staging",),
-    )
-
-
-@pytest.fixture
-def server(portkey_local: LocalPortkeyServer) -> LocalPortkeyServer:
-    """The reset local server, with this suite's prompts registered."""
-    register_prompts(portkey_local)
-    return portkey_local
-
-
-@pytest.fixture(autouse=True)
-def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Retries back off for real otherwise; the tests only care that they happen.
-    monkeypatch.setattr("portkey_integrations._retry._INITIAL_RETRY_DELAY", 0.001)
+    }
 
 
 @pytest.fixture

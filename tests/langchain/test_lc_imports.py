@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 CODE = """
 import sys
 import portkey_integrations.langchain as lc
@@ -21,6 +23,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_import_is_lazy_and_framework_clean() -> None:
     result = subprocess.run(
         [sys.executable, "-c", CODE], capture_output=True, text=True, check=False

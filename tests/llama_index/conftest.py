@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -38,11 +38,6 @@ PROMPTS: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("portkey_integrations._retry._INITIAL_RETRY_DELAY", 0.001)
-
-
 @pytest.fixture(autouse=True, scope="session")
 def _no_default_openai() -> None:
     # LlamaIndex falls back to OpenAI embeddings when none is given; make that
@@ -56,15 +51,10 @@ def secret() -> str:
     return SECRET
 
 
-@pytest.fixture
-def server(portkey_local: LocalPortkeyServer) -> LocalPortkeyServer:
-    """The local server, reset, with this suite's prompts registered once."""
-    store = portkey_local.store
-    known = set(store.ids())
-    for prompt_id, spec in PROMPTS.items():
-        if prompt_id not in known:
-            store.register(prompt_id, **spec)
-    return portkey_local
+@pytest.fixture(scope="session")
+def server_prompts() -> Mapping[str, Mapping[str, Any]]:
+    """This suite's prompts on ``server``."""
+    return PROMPTS
 
 
 @pytest.fixture

@@ -98,6 +98,10 @@ def make(
     def build(**kwargs: Any) -> PortkeyLLMBase:
         if case.route == "prompt":
             kwargs.setdefault("prompt_id", case.prompt_id)
+            if case.kind == "text":
+                # pp-text-complete reads {{input}} only: a chat's history is dropped on
+                # purpose here (the variables check has its own tests).
+                kwargs.setdefault("check_variables", "off")
         else:
             kwargs.setdefault("model", "portkey-local")
         factory = chat_model if case.kind == "chat" else prompt_llm

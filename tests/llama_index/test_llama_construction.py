@@ -246,6 +246,7 @@ def test_no_tools_sends_no_tool_keys_and_strict_marks_schemas() -> None:
     assert kwargs["tools"][0]["function"]["strict"] is True
 
 
+@pytest.mark.slow  # fresh interpreters
 @pytest.mark.parametrize("module", ["portkey_integrations", "portkey_integrations.langchain"])
 def test_llama_index_is_not_imported_by_other_modules(module: str) -> None:
     code = (

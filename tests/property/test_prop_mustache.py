@@ -61,6 +61,7 @@ def python_result(template: str, view: Any, parts: dict[str, str] | None) -> dic
         return {"error": str(exc)}
 
 
+@pytest.mark.slow  # a heavy property run
 @settings(max_examples=300, deadline=None, database=None)
 @given(template=templates, view=views, parts=partials)
 def test_any_template_renders_or_raises_mustache_error(
@@ -86,6 +87,7 @@ def run_node(cases: list[dict[str, Any]]) -> list[dict[str, str]]:
     return results
 
 
+@pytest.mark.slow  # a heavy property run, through Node
 def test_generated_templates_render_as_the_npm_package() -> None:
     # Hypothesis generates the cases, Node renders them all in one process: one Node
     # start per example would cost seconds. Mismatches are listed with their inputs.

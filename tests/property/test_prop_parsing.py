@@ -89,6 +89,7 @@ def check(client: PortkeyClient, body: bytes, model: type[Any]) -> None:
             assert isinstance(choice.content, str)
 
 
+@pytest.mark.slow  # a heavy property run
 @MANY
 @given(shape=shapes, model=st.sampled_from([Completion, RenderedPrompt]))
 def test_any_json_parses_or_is_a_package_error(

@@ -117,6 +117,7 @@ def assert_names(exc: PortkeyError, name: Any) -> None:
     assert repr(name) in str(exc)
 
 
+@pytest.mark.slow  # a heavy property run
 @MANY
 @given(name=names, value=values, raw=st.booleans())
 def test_any_variable_encodes_or_raises_naming_it(
@@ -135,6 +136,7 @@ def test_any_variable_encodes_or_raises_naming_it(
         json.loads(sent, parse_constant=_reject_constant)
 
 
+@pytest.mark.slow  # a heavy property run
 @MANY
 @given(name=st.integers() | st.none() | st.tuples(st.integers()), value=values)
 def test_a_non_string_variable_name_is_a_package_error(
@@ -201,6 +203,7 @@ TRICKY_IDS = [
 ]
 
 
+@pytest.mark.slow  # a heavy property run
 @MANY
 @given(prompt_id=prompt_ids)
 def test_a_prompt_id_is_always_one_path_segment(prompt_id: str) -> None:

@@ -13,6 +13,7 @@ import itertools
 import json
 from typing import Any, Protocol
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -147,6 +148,7 @@ async def read_async(server: ScriptedServer) -> tuple[list[Any], BaseException |
     return delivered, None
 
 
+@pytest.mark.slow  # a heavy property run
 @FEW
 @given(stream=streams(), cuts=st.lists(st.integers(0, 10_000), max_size=40))
 def test_any_split_of_any_events_gives_the_same_chunks(

@@ -22,12 +22,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.import_plugin("portkey_integrations.testing")
 
 
-@pytest.fixture
-def server(portkey_local: LocalPortkeyServer) -> LocalPortkeyServer:
-    """The session's local server, reset (faults and request log cleared)."""
-    return portkey_local
-
-
 @pytest.fixture(scope="session")
 def _session_client(portkey_server: LocalPortkeyServer) -> Iterator[httpx.Client]:
     with httpx.Client(

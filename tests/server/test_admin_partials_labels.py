@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +16,9 @@ from .conftest import SSL_CONTEXT
 
 
 @pytest.fixture
-def http(tmp_path: Path) -> Iterator[httpx.Client]:
-    with (
-        LocalPortkeyServer(prompts_dir=tmp_path) as server,
-        httpx.Client(base_url=server.base_url, timeout=5.0, verify=SSL_CONTEXT) as client,
-    ):
+def http(tmp_path: Path, make_server: Callable[..., LocalPortkeyServer]) -> Iterator[httpx.Client]:
+    server = make_server(prompts_dir=tmp_path)
+    with httpx.Client(base_url=server.base_url, timeout=5.0, verify=SSL_CONTEXT) as client:
         yield client
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,8 @@ CHAT = '[{"role": "user", "content": "Hello {{name}}"}]'
 
 
 @pytest.fixture
-def local(tmp_path: Path) -> Iterator[LocalPortkeyServer]:
-    with LocalPortkeyServer(prompts_dir=tmp_path) as server:
-        yield server
+def local(tmp_path: Path, make_server: Callable[..., LocalPortkeyServer]) -> LocalPortkeyServer:
+    return make_server(prompts_dir=tmp_path)
 
 
 @pytest.fixture
@@ -218,7 +217,8 @@ def test_delete(http: httpx.Client) -> None:
         ("PUT", "/prompts/pp-nope", {"name": "x"}),
         ("DELETE", "/prompts/pp-nope", None),
         ("GET", "/prompts/pp-nope/versions", None),
-        ("GET", "/prompts/pp-joke/versions/" + str(uuid.uuid4()), None),
+        # A fixed unknown UUID: test ids must be the same in every pytest-xdist worker.
+        ("GET", "/prompts/pp-joke/versions/6f1d2c3b-0000-4000-8000-000000000404", None),
         ("PUT", "/prompts/pp-nope/makeDefault", {"version": 1}),
         ("GET", "/prompts/pp-joke@2", None),
     ],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,8 @@ KEYS = {
 
 
 @pytest.fixture(scope="module")
-def scoped() -> Iterator[LocalPortkeyServer]:
-    with LocalPortkeyServer(api_keys=KEYS) as server:
-        yield server
+def scoped(server_factory: Callable[..., LocalPortkeyServer]) -> LocalPortkeyServer:
+    return server_factory(api_keys=KEYS)
 
 
 def call(server: LocalPortkeyServer, key: str, method: str, path: str, body: Any = None) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,8 @@ CHAT = '[{"role": "user", "content": "Hi {{name}}"}]'
 
 
 @pytest.fixture
-def local(tmp_path: Path) -> Iterator[LocalPortkeyServer]:
-    with LocalPortkeyServer(prompts_dir=tmp_path, api_keys={"pk-read": {"prompts.read"}}) as server:
-        yield server
+def local(tmp_path: Path, make_server: Callable[..., LocalPortkeyServer]) -> LocalPortkeyServer:
+    return make_server(prompts_dir=tmp_path, api_keys={"pk-read": {"prompts.read"}})
 
 
 @pytest.fixture

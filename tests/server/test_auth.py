@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -17,9 +17,8 @@ INVALID = {"status": "failure", "message": "Portkey Error: Invalid API Key. Erro
 
 
 @pytest.fixture(scope="module")
-def keyed() -> Iterator[LocalPortkeyServer]:
-    with LocalPortkeyServer(api_key=KEY) as server:
-        yield server
+def keyed(server_factory: Callable[..., LocalPortkeyServer]) -> LocalPortkeyServer:
+    return server_factory(api_key=KEY)
 
 
 @pytest.fixture(scope="module")

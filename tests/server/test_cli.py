@@ -102,6 +102,7 @@ def test_port_in_use(portkey_server: object, capsys: pytest.CaptureFixture[str])
     assert "cannot listen" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # runs the CLIs in subprocesses
 def test_help_texts_carry_examples() -> None:
     for argv in (["--help"], ["serve", "--help"]):
         out = subprocess.run([*CLI, *argv], capture_output=True, text=True, timeout=60)

@@ -128,6 +128,7 @@ def test_fixtures_reset_between_tests_part_two(portkey_local: LocalPortkeyServer
     assert "pp-kept" in portkey_local.store
 
 
+@pytest.mark.slow  # a nested pytest run
 def test_pytest_plugin_in_a_users_project(tmp_path: Path) -> None:
     (tmp_path / "conftest.py").write_text(
         'pytest_plugins = ["portkey_integrations.testing"]\n', encoding="utf-8"
@@ -151,7 +152,9 @@ def test_it(portkey_local, portkey_base_url, portkey_env):
     )
     # Only the plugin under test: other installed plugins would slow this down
     # and could import frameworks themselves.
-    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    # PYTEST_ADDOPTS may name other plugins' options (CI passes -n 2 to pytest-xdist).
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
         capture_output=True,

@@ -6,7 +6,7 @@ The upstream here is the session's local server itself (its offline model).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -18,9 +18,10 @@ from .helpers import chat, chunks, content_of, sse_events
 
 
 @pytest.fixture(scope="module")
-def gateway(portkey_server: LocalPortkeyServer) -> Iterator[LocalPortkeyServer]:
-    with LocalPortkeyServer(upstream=portkey_server.base_url) as server:
-        yield server
+def gateway(
+    portkey_server: LocalPortkeyServer, server_factory: Callable[..., LocalPortkeyServer]
+) -> LocalPortkeyServer:
+    return server_factory(upstream=portkey_server.base_url)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
+import pytest
 from llama_index.core.llms import ChatMessage
 
 from portkey_integrations import (
@@ -30,6 +31,8 @@ from portkey_integrations import (
 from portkey_integrations import langchain as lc
 from portkey_integrations import llama_index as li
 from portkey_integrations.server import Fault, LocalPortkeyServer
+
+pytestmark = pytest.mark.slow  # thousands of calls, by design
 
 PROMPT = "pp-soak"
 # A dict input is the prompt's variables; LangChain's input type does not list dicts.

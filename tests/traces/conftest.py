@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 
 from portkey_integrations.server import LocalPortkeyServer
@@ -16,17 +19,10 @@ AGENT_TEMPLATE = (
 SECRET = "pk-trace-secret-0123456789"
 
 
-@pytest.fixture
-def server(portkey_local: LocalPortkeyServer) -> LocalPortkeyServer:
-    """The reset local server, with the agent prompt registered once."""
-    if AGENT_PROMPT not in set(portkey_local.store.ids()):
-        portkey_local.store.register(AGENT_PROMPT, template=AGENT_TEMPLATE, model="portkey-local")
-    return portkey_local
-
-
-@pytest.fixture(autouse=True)
-def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("portkey_integrations._retry._INITIAL_RETRY_DELAY", 0.001)
+@pytest.fixture(scope="session")
+def server_prompts() -> Mapping[str, Mapping[str, Any]]:
+    """The agent prompt."""
+    return {AGENT_PROMPT: {"template": AGENT_TEMPLATE, "model": "portkey-local"}}
 
 
 def trace_headers(server: LocalPortkeyServer) -> list[dict[str, str]]:

@@ -36,7 +36,7 @@ def test_run_manager_reaches_generate(server: LocalPortkeyServer) -> None:
             tokens.append(token)
 
     model = PortkeyChatModel(prompt_id="pp-joke", base_url=server.base_url, streaming=True)
-    reply = model.invoke({"topic": "owls"}, config={"callbacks": [Tokens()]})
+    reply = model.invoke({"topic": "owls", "adjective": "dry"}, config={"callbacks": [Tokens()]})
     assert "".join(tokens) == reply.content and "owls" in reply.content
 
 
