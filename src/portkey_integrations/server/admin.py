@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from .pipeline import Incoming, Target
+from .responses import SafeJSONResponse
 from .state import ServerState, failure
 
 __all__ = [
@@ -91,7 +91,7 @@ class AdminRoute:
                 result = operation(incoming.state, call)
         except AdminError as exc:
             return failure(exc.status, exc.message, [])
-        return JSONResponse(result)
+        return SafeJSONResponse(result)
 
 
 # --- request checks shared by the operations -----------------------------------
