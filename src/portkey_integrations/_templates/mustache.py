@@ -11,13 +11,24 @@ Values follow JavaScript's rules (truthiness, number formatting, key order).
 from __future__ import annotations
 
 import re
+import time
+from bisect import bisect_right
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any
 
 from .._errors import PortkeyError
 from .jsvalues import has_property, js_get, js_stringify, js_to_string, primitive_has_own, truthy
 
-__all__ = ["MustacheError", "Token", "parse", "render", "template_details"]
+__all__ = [
+    "MustacheError",
+    "RenderBudget",
+    "RenderLimitError",
+    "Token",
+    "parse",
+    "render",
+    "template_details",
+]
 
 # JavaScript's \s differs from Python's (\x1c-\x1f, \x85 and \ufeff), and the
 # parser's whitespace handling is observable in the output.
@@ -28,6 +39,7 @@ _NON_SPACE_RE = re.compile(f"[^{_JS_WS}]")
 _SPACE_SPLIT_RE = re.compile(f"{_WS}+")
 _EQUALS_RE = re.compile(f"{_WS}*=")
 _CURLY_RE = re.compile(f"{_WS}*\\}}")
+_LINE_PIECE_RE = re.compile(r"[^\n]*\n|[^\n]+")
 _TAG_RE = re.compile(r"#|\^|/|>>|>|\{|&|=|!")
 _DEFAULT_TAGS = ("{{", "}}")
 _SECTION_TYPES = ("#", "^", "/", ">", ">>")
@@ -39,6 +51,36 @@ Token = list[Any]
 
 class MustacheError(PortkeyError):
     """A template the renderer rejects; ``str()`` is JavaScript's ``${error}`` text."""
+
+
+class RenderLimitError(MustacheError):
+    """A render stopped by its :class:`RenderBudget` (a runaway template)."""
+
+
+class RenderBudget:
+    """Limits on one render: ``seconds`` of work and ``max_chars`` of output.
+
+    Checked inside the renderer's loops, so a template looping 150³ times stops
+    mid-way with :class:`RenderLimitError` instead of running to the end.
+    """
+
+    __slots__ = ("_deadline", "chars", "max_chars", "seconds", "steps")
+
+    def __init__(self, seconds: float, max_chars: int) -> None:
+        self.seconds = seconds
+        self.max_chars = max_chars
+        self.chars = 0
+        self.steps = 0
+        self._deadline = time.monotonic() + seconds
+
+    def charge(self, chars: int) -> None:
+        """Count one step writing ``chars`` characters; raise when over budget."""
+        self.chars += chars
+        self.steps += 1
+        if self.chars > self.max_chars:
+            raise RenderLimitError(f"the rendered template exceeds {self.max_chars} characters")
+        if not self.steps & 1023 and time.monotonic() > self._deadline:
+            raise RenderLimitError(f"rendering the template took over {self.seconds:g} s")
 
 
 def _compile_tags(spec: str | tuple[str, str]) -> tuple[re.Pattern[str], ...]:
@@ -68,12 +110,14 @@ def _parse(template: str) -> list[Token]:
     has_tag = False
     non_space = False
     line_has_non_space = False
-    indentation = ""
+    line_text: list[str] = []  # the current line's text so far (its indentation)
     tag_index = 0
+    count = 0  # how many tokens the fork would have made so far (one per character)
+    space_chars: list[tuple[int, int]] = []  # (fork index, length) of this line's spaces
     opening, closing, closing_curly = _compile_tags(_DEFAULT_TAGS)
 
     def strip_space() -> None:
-        nonlocal spaces, has_tag, non_space
+        nonlocal spaces, space_chars, has_tag, non_space
         if has_tag and not non_space:
             while spaces:
                 i = spaces.pop()
@@ -81,6 +125,7 @@ def _parse(template: str) -> list[Token]:
                     tokens[i] = None
         else:
             spaces = []
+        space_chars = []
         has_tag = False
         non_space = False
 
@@ -119,7 +164,7 @@ def _parse(template: str) -> list[Token]:
     def push_literal(text: str) -> None:
         # The fork re-emits an aborted tag's opening as text, one token per
         # character, and rewinds to just after it (measured from the last kept token).
-        nonlocal pos
+        nonlocal pos, count
         last = 0
         for tok in reversed(tokens):
             if tok is not None:
@@ -127,23 +172,29 @@ def _parse(template: str) -> list[Token]:
                 break
         for i, ch in enumerate(text):
             tokens.append(["text", ch, last + i, last + i + 1])
+        count += len(text)
         pos = last + len(text)
 
     while pos < end:
         start = pos
-        for ch in scan_until(opening):
-            if _NON_SPACE_RE.match(ch) is None:
+        # The fork walks text one character at a time; a line's run of text is one
+        # token here (whitespace-only runs apart, as only those are ever stripped),
+        # which keeps a large template linear and fast.
+        for match in _LINE_PIECE_RE.finditer(scan_until(opening)):
+            piece = match.group()
+            if _NON_SPACE_RE.search(piece) is None:
                 spaces.append(len(tokens))
-                indentation += ch
+                space_chars.append((count, len(piece)))
             else:
                 non_space = True
                 line_has_non_space = True
-                indentation += " "
-            tokens.append(["text", ch, start, start + 1])
-            start += 1
-            if ch == "\n":
+            line_text.append(piece)
+            tokens.append(["text", piece, start, start + len(piece)])
+            start += len(piece)
+            count += len(piece)
+            if piece[-1] == "\n":
                 strip_space()
-                indentation = ""
+                line_text = []
                 tag_index = 0
                 line_has_non_space = False
 
@@ -197,10 +248,12 @@ def _parse(template: str) -> list[Token]:
 
         token: Token
         if kind in _PARTIAL_TYPES:
+            indentation = _NON_SPACE_RE.sub(" ", "".join(line_text))
             token = [kind, value, start, pos, indentation, tag_index, line_has_non_space]
         else:
             token = [kind, value, start, pos]
         tag_index += 1
+        count += 1
         tokens.append(token)
 
         if kind in ("#", "^") and tail_index(closing) == 0:
@@ -213,12 +266,36 @@ def _parse(template: str) -> list[Token]:
         elif kind == "=":
             opening, closing, closing_curly = _compile_tags(value)
 
-    kept: list[Token | None] = [t for t in tokens if t is not None]
+    kept: list[Token] = [t for t in tokens if t is not None]
     # The fork strips the last line's spaces using indices taken before that
-    # filter, so it may drop other tokens: reproduced on purpose.
-    tokens = kept
-    strip_space()
-    return _nest(_squash(tokens))
+    # filter, so it may drop other tokens: reproduced on purpose, counting one
+    # token per character as the fork does.
+    if has_tag and not non_space and space_chars:
+        targets = sorted({i for first, n in space_chars for i in range(first, first + n)})
+        kept = _drop_chars(kept, targets)
+    return _nest(_squash(list(kept)))
+
+
+def _drop_chars(tokens: list[Token], targets: list[int]) -> list[Token]:
+    """``tokens`` without the fork's tokens at ``targets`` (a text token counts one
+    per character, a tag one)."""
+    sizes = [len(t[1]) if t[0] == "text" else 1 for t in tokens]
+    starts = [0, *accumulate(sizes)]
+    drop: dict[int, set[int]] = {}
+    for target in targets:
+        index = bisect_right(starts, target) - 1
+        if index < len(tokens):
+            drop.setdefault(index, set()).add(target - starts[index])
+    out: list[Token] = []
+    for index, token in enumerate(tokens):
+        gone = drop.get(index)
+        if gone is None:
+            out.append(token)
+        elif token[0] == "text":
+            text = "".join(ch for i, ch in enumerate(token[1]) if i not in gone)
+            if text:
+                out.append(["text", text, token[2], token[2] + len(text)])
+    return out
 
 
 def _squash(tokens: list[Token | None]) -> list[Token]:
@@ -336,10 +413,17 @@ class _Context:
         return value
 
 
-def _render_tokens(tokens: list[Token], ctx: _Context, partials: dict[str, str] | None) -> str:
+def _render_tokens(
+    tokens: list[Token],
+    ctx: _Context,
+    partials: dict[str, str] | None,
+    budget: RenderBudget | None = None,
+) -> str:
     out: list[str] = []
     for token in tokens:
         kind = token[0]
+        if budget is not None:
+            budget.charge(len(token[1]) if kind == "text" else 0)
         if kind == "text":
             out.append(token[1])
         elif kind == "name" or kind == "&":
@@ -353,6 +437,8 @@ def _render_tokens(tokens: list[Token], ctx: _Context, partials: dict[str, str] 
                     out.append(js_to_string(value))
                 else:
                     out.append(_escape(js_to_string(value)))
+            if budget is not None and out:
+                budget.charge(len(out[-1]))
         elif kind == "#":
             value = ctx.lookup(token[1])
             if not truthy(value):
@@ -360,17 +446,17 @@ def _render_tokens(tokens: list[Token], ctx: _Context, partials: dict[str, str] 
             children = token[4]
             if isinstance(value, list):
                 for item in value:
-                    out.append(_render_tokens(children, _Context(item, ctx), partials))
+                    out.append(_render_tokens(children, _Context(item, ctx), partials, budget))
             elif isinstance(value, (dict, str, int, float)) and not isinstance(value, bool):
-                out.append(_render_tokens(children, _Context(value, ctx), partials))
+                out.append(_render_tokens(children, _Context(value, ctx), partials, budget))
             else:
-                out.append(_render_tokens(children, ctx, partials))
+                out.append(_render_tokens(children, ctx, partials, budget))
         elif kind == "^":
             value = ctx.lookup(token[1])
             if not truthy(value) or value == []:
-                out.append(_render_tokens(token[4], ctx, partials))
+                out.append(_render_tokens(token[4], ctx, partials, budget))
         elif kind == ">":
-            out.append(_render_partial(token, ctx, partials))
+            out.append(_render_partial(token, ctx, partials, budget))
         elif kind == ">>":
             name = ctx.lookup(token[1])
             if isinstance(name, str):
@@ -380,11 +466,13 @@ def _render_tokens(tokens: list[Token], ctx: _Context, partials: dict[str, str] 
                     )
                 partial = partials.get(name)
                 if partial:
-                    out.append(_render_tokens(_parse_cached(partial), ctx, partials))
+                    out.append(_render_tokens(_parse_cached(partial), ctx, partials, budget))
     return "".join(out)
 
 
-def _render_partial(token: Token, ctx: _Context, partials: dict[str, str] | None) -> str:
+def _render_partial(
+    token: Token, ctx: _Context, partials: dict[str, str] | None, budget: RenderBudget | None
+) -> str:
     if partials is None:
         return ""
     value = partials.get(token[1])
@@ -398,53 +486,67 @@ def _render_partial(token: Token, ctx: _Context, partials: dict[str, str] | None
             pad + line if line and (i > 0 or not line_has_non_space) else line
             for i, line in enumerate(lines)
         )
-    return _render_tokens(_parse_cached(value), ctx, partials)
+    return _render_tokens(_parse_cached(value), ctx, partials, budget)
 
 
-def render(template: str, view: Any, partials: dict[str, str] | None = None) -> str:
-    """Render ``template`` with ``view`` and named ``partials`` exactly as the fork does."""
+def render(
+    template: str,
+    view: Any,
+    partials: dict[str, str] | None = None,
+    *,
+    budget: RenderBudget | None = None,
+) -> str:
+    """Render ``template`` with ``view`` and named ``partials`` exactly as the fork does.
+
+    With a ``budget``, a render past its time or output size raises
+    :class:`RenderLimitError`.
+    """
     try:
-        return _render_tokens(_parse_cached(template), _Context(view), partials)
+        return _render_tokens(_parse_cached(template), _Context(view), partials, budget)
     except RecursionError:
         raise MustacheError("RangeError: Maximum call stack size exceeded") from None
 
 
 def template_details(template: str) -> dict[str, list[str]]:
     """The fork's ``getTemplateDetails``: variables, partials, variablePartials, sections."""
-    details: dict[str, list[str]] = {
-        "variables": [],
-        "partials": [],
-        "variablePartials": [],
-        "sections": [],
-    }
-    section_vars: dict[str, list[str]] = {}
+    # Ordered sets (dicts) and an explicit stack: linear in the template, at any depth.
+    variables: dict[str, None] = {}
+    partials: dict[str, None] = {}
+    variable_partials: dict[str, None] = {}
+    sections: dict[str, None] = {}
+    section_vars: dict[str, dict[str, None]] = {}
 
-    def add(items: list[str], item: str) -> None:
-        if item not in items:
-            items.append(item)
+    def var(name: str) -> str:
+        return name.split(".")[0] if "." in name else name
 
-    def add_var(items: list[str], name: str) -> None:
-        add(items, name.split(".")[0] if "." in name else name)
+    stack: list[tuple[list[Token], int, str | None]] = [(_parse_cached(template), 0, None)]
+    while stack:
+        tokens, index, current = stack.pop()
+        if index >= len(tokens):
+            continue
+        stack.append((tokens, index + 1, current))
+        token = tokens[index]
+        kind, value = token[0], token[1]
+        if kind in ("&", "name"):
+            variables.setdefault(var(value))
+            if current:
+                section_vars.setdefault(current, {}).setdefault(var(value))
+        elif kind == ">":
+            partials.setdefault(value)
+        elif kind == ">>":
+            variable_partials.setdefault(value)
+        elif kind in ("#", "^"):
+            sections.setdefault(value)
+            if len(token) > 4:
+                stack.append((token[4], 0, value))
 
-    def walk(tokens: list[Token], current: str | None) -> None:
-        for token in tokens:
-            kind, value = token[0], token[1]
-            if kind in ("&", "name"):
-                add_var(details["variables"], value)
-                if current:
-                    add_var(section_vars.setdefault(current, []), value)
-            elif kind == ">":
-                add(details["partials"], value)
-            elif kind == ">>":
-                add(details["variablePartials"], value)
-            elif kind in ("#", "^"):
-                add(details["sections"], value)
-                if len(token) > 4:
-                    walk(token[4], value)
-
-    walk(_parse_cached(template), None)
-    details["variables"] = [v for v in details["variables"] if v not in details["sections"]]
+    kept = {v: None for v in variables if v not in sections}
     for names in section_vars.values():
         for name in names:
-            add(details["variables"], name)
-    return details
+            kept.setdefault(name)
+    return {
+        "variables": list(kept),
+        "partials": list(partials),
+        "variablePartials": list(variable_partials),
+        "sections": list(sections),
+    }

@@ -19,6 +19,7 @@ from typing import Any
 from .._templates.files import (
     LABELS_FILE,
     LocalPrompt,
+    PromptFileError,
     check_prompt_id,
     check_version,
     labels_file_data,
@@ -41,6 +42,7 @@ from .records import (
 )
 
 __all__ = [
+    "MAX_TEMPLATE_CHARS",
     "FileRefused",
     "PromptFiles",
     "build_version",
@@ -52,6 +54,10 @@ __all__ = [
     "safe_file_name",
     "stored_prompt",
 ]
+
+
+MAX_TEMPLATE_CHARS = 4 * 2**20
+"""The longest template the server stores (parsing is linear; this bounds memory)."""
 
 
 def infer_kind(template: Any) -> PromptKind:
@@ -70,6 +76,12 @@ def build_version(
     :meth:`~.store.PromptStore.register`'s); ``number`` ``None`` stands for 1."""
     fields = check_version(spec, 1 if number is None else number, source)
     template: str = fields.pop("template")
+    if len(template) > MAX_TEMPLATE_CHARS:
+        raise PromptFileError(
+            source,
+            f"the template has {len(template)} characters; "
+            f"the local server takes at most {MAX_TEMPLATE_CHARS}",
+        )
     kind = fields.pop("kind") or infer_kind(template)
     model = fields.pop("model") or DEFAULT_MODEL
     try:

@@ -135,6 +135,9 @@ class ServerState:
         """The bodies both logs keep, in bytes at most: the oldest entries go first."""
         self.log_body_bytes = log_body_bytes
         """A larger body is not kept (the entry says ``body_dropped``)."""
+        self.render_seconds = 5.0
+        self.render_chars = 16 * 2**20
+        """The render budget of one prompt request: seconds of work, characters out."""
         self.body_timeout = 30.0
         """Seconds a request body may take to arrive (then 408)."""
         self.allowed_hosts: set[str] = set()
