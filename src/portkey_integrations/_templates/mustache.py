@@ -209,7 +209,7 @@ def _parse(template: str) -> list[Token]:
                 shut = closing.search(s, fast.end())
                 if shut is not None:
                     start, kind = pos, fast.group(1) or "name"
-                    token = [kind, s[fast.end() : shut.start()], start, shut.end()]
+                    token: Token = [kind, s[fast.end() : shut.start()], start, shut.end()]
                     pos = shut.end()
                     has_tag = True
                     tag_index += 1
@@ -272,7 +272,6 @@ def _parse(template: str) -> list[Token]:
                 continue
             scan(closing)
 
-        token: Token
         if kind in _PARTIAL_TYPES:
             indentation = _NON_SPACE_RE.sub(" ", "".join(line_text))
             token = [kind, value, start, pos, indentation, tag_index, line_has_non_space]
