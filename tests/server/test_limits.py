@@ -131,9 +131,9 @@ def test_a_2_mb_template_parses_in_well_under_a_second(server: LocalPortkeyServe
 def test_parsing_is_linear() -> None:
     def cost(size: int) -> float:
         text = "".join(f"{{{{v{i}}}}} text\n" for i in range(size))
-        started = time.perf_counter()
+        started = time.thread_time()
         mustache.template_details(text)
-        return time.perf_counter() - started
+        return time.thread_time() - started
 
     small, large = cost(10_000), cost(40_000)
     assert large < small * 8  # 4x the template: quadratic would be 16x
