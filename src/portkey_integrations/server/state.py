@@ -145,6 +145,13 @@ class ServerState:
         self._requests: deque[ReceivedRequest] = deque(maxlen=record_limit)
         self._admin_requests: deque[ReceivedRequest] = deque(maxlen=record_limit)
         self._logged_bytes = 0
+        # Arrival numbers beside each log (same length), so the byte bound drops the
+        # oldest entry of either log first.
+        self._arrivals: dict[bool, deque[int]] = {
+            False: deque(maxlen=record_limit),
+            True: deque(maxlen=record_limit),
+        }
+        self._arrived = 0
         self._lock = threading.Lock()
 
     @property
@@ -165,20 +172,29 @@ class ServerState:
         if received.body_bytes > self.log_body_bytes:
             received = replace(received, body=None, body_dropped=True)
         with self._lock:
-            log = self._admin_requests if admin else self._requests
+            log = self._log(admin)
             if log.maxlen is not None and len(log) == log.maxlen:
                 self._logged_bytes -= _kept(log[0])
             log.append(received)
+            self._arrived += 1
+            self._arrivals[admin].append(self._arrived)
             self._logged_bytes += _kept(received)
             while self._logged_bytes > self.log_bytes and (self._requests or self._admin_requests):
-                oldest = _oldest(self._requests, self._admin_requests)
-                self._logged_bytes -= _kept(oldest.popleft())
+                first = {k: a[0] for k, a in self._arrivals.items() if a}
+                oldest = min(first, key=first.__getitem__)
+                self._arrivals[oldest].popleft()
+                self._logged_bytes -= _kept(self._log(oldest).popleft())
+
+    def _log(self, admin: bool) -> deque[ReceivedRequest]:
+        return self._admin_requests if admin else self._requests
 
     def clear_requests(self) -> None:
         """Empty both request logs."""
         with self._lock:
             self._requests.clear()
             self._admin_requests.clear()
+            for arrivals in self._arrivals.values():
+                arrivals.clear()
             self._logged_bytes = 0
 
     def add_fault(self, fault: Fault) -> Fault:
@@ -231,11 +247,6 @@ class ServerState:
 
 def _kept(received: ReceivedRequest) -> int:
     return 0 if received.body_dropped else received.body_bytes
-
-
-def _oldest(*logs: deque[ReceivedRequest]) -> deque[ReceivedRequest]:
-    # Entries carry no time: drop from the longer log (the oldest of it first).
-    return max(logs, key=len)
 
 
 def _key_of(headers: dict[str, str]) -> str | None:
