@@ -64,7 +64,8 @@ async def test_in_process_app_through_asgi_transport(tmp_path: Path) -> None:
     )
     store = PromptStore()
     store.register("pp-own", [{"role": "user", "content": "own {{x}}"}])
-    app = create_app(store=store, prompts_dir=tmp_path)
+    # The Host it will be called by is not a loopback name: the app must be told.
+    app = create_app(store=store, prompts_dir=tmp_path, allowed_hosts=["portkey.local"])
     assert get_state(app).store is store and store.ids() == ["pp-dir", "pp-own"]
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://portkey.local/v1") as client:

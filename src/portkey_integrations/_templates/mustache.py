@@ -1,283 +1,62 @@
 """Mustache rendering as Portkey's fork ``@portkey-ai/mustache`` 2.1.5 does it.
 
-This is a port of the fork's parser and writer, quirks included: malformed tags
-stay as literal text, ``{{! c}}`` and ``{{&x}}`` leave their closing ``}}``
+A port of the fork's writer (its parser is :mod:`.tokens`), quirks included:
+malformed tags stay as literal text, ``{{! c}}`` and ``{{&x}}`` leave their closing ``}}``
 behind, arrays render as their items' JSON joined by ``,``, objects as their
 JSON, and ``{{var}}`` strings get backslashes doubled and ``"`` escaped.
 Values follow JavaScript's rules (truthiness, number formatting, key order).
 ``tests/server/mustache_vectors.json`` pins the behaviour against the npm package.
+A :class:`RenderBudget` stops a runaway render (the server's guard).
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import time
 from typing import Any
 
-from .._errors import PortkeyError
 from .jsvalues import has_property, js_get, js_stringify, js_to_string, primitive_has_own, truthy
+from .tokens import MustacheError, Token, parse
 
-__all__ = ["MustacheError", "Token", "parse", "render", "template_details"]
-
-# JavaScript's \s differs from Python's (\x1c-\x1f, \x85 and \ufeff), and the
-# parser's whitespace handling is observable in the output.
-_JS_WS = "\t\n\x0b\x0c\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-_WS = f"[{_JS_WS}]"
-_WHITE_RE = re.compile(f"{_WS}*")
-_NON_SPACE_RE = re.compile(f"[^{_JS_WS}]")
-_SPACE_SPLIT_RE = re.compile(f"{_WS}+")
-_EQUALS_RE = re.compile(f"{_WS}*=")
-_CURLY_RE = re.compile(f"{_WS}*\\}}")
-_TAG_RE = re.compile(r"#|\^|/|>>|>|\{|&|=|!")
-_DEFAULT_TAGS = ("{{", "}}")
-_SECTION_TYPES = ("#", "^", "/", ">", ">>")
-_PARTIAL_TYPES = (">", ">>")
-_MAX_PARTIAL_NAME = 50
-
-Token = list[Any]
+__all__ = [
+    "MustacheError",
+    "RenderBudget",
+    "RenderLimitError",
+    "Token",
+    "parse",
+    "render",
+    "template_details",
+]
 
 
-class MustacheError(PortkeyError):
-    """A template the renderer rejects; ``str()`` is JavaScript's ``${error}`` text."""
+class RenderLimitError(MustacheError):
+    """A render stopped by its :class:`RenderBudget` (a runaway template)."""
 
 
-def _compile_tags(spec: str | tuple[str, str]) -> tuple[re.Pattern[str], ...]:
-    if isinstance(spec, str):
-        parts = _SPACE_SPLIT_RE.split(spec)[:2]
-        if len(parts) != 2:
-            raise MustacheError("Error: Invalid tags: " + ",".join(parts))
-        tags = (parts[0], parts[1])
-    else:
-        tags = spec
-    return (
-        re.compile(re.escape(tags[0]) + f"{_WS}*"),
-        re.compile(f"{_WS}*" + re.escape(tags[1])),
-        re.compile(f"{_WS}*" + re.escape("}" + tags[1])),
-    )
+class RenderBudget:
+    """Limits on one render: ``seconds`` of work and ``max_chars`` of output.
 
-
-def _parse(template: str) -> list[Token]:
-    if not template:
-        return []
-    s = template
-    end = len(s)
-    pos = 0
-    tokens: list[Token | None] = []
-    sections: list[Token] = []
-    spaces: list[int] = []
-    has_tag = False
-    non_space = False
-    line_has_non_space = False
-    indentation = ""
-    tag_index = 0
-    opening, closing, closing_curly = _compile_tags(_DEFAULT_TAGS)
-
-    def strip_space() -> None:
-        nonlocal spaces, has_tag, non_space
-        if has_tag and not non_space:
-            while spaces:
-                i = spaces.pop()
-                if i < len(tokens):
-                    tokens[i] = None
-        else:
-            spaces = []
-        has_tag = False
-        non_space = False
-
-    # Each tag looks ahead for the next opening and closing; remembering the
-    # last hit keeps a template full of unclosed tags linear, not quadratic.
-    ahead: dict[re.Pattern[str], tuple[int, int]] = {}
-
-    def next_start(pattern: re.Pattern[str]) -> int:
-        searched_from, found = ahead.get(pattern, (end + 1, -1))
-        if not searched_from <= pos or -1 < found < pos:
-            m = pattern.search(s, pos)
-            found = -1 if m is None else m.start()
-            ahead[pattern] = (pos, found)
-        return found
-
-    def tail_index(pattern: re.Pattern[str]) -> int:
-        found = next_start(pattern)
-        return -1 if found == -1 else found - pos
-
-    def scan(pattern: re.Pattern[str]) -> str:
-        nonlocal pos
-        m = pattern.match(s, pos)
-        if m is None:
-            return ""
-        pos = m.end()
-        return m.group()
-
-    def scan_until(pattern: re.Pattern[str]) -> str:
-        nonlocal pos
-        found = next_start(pattern)
-        stop = end if found == -1 else found
-        value = s[pos:stop]
-        pos = stop
-        return value
-
-    def push_literal(text: str) -> None:
-        # The fork re-emits an aborted tag's opening as text, one token per
-        # character, and rewinds to just after it (measured from the last kept token).
-        nonlocal pos
-        last = 0
-        for tok in reversed(tokens):
-            if tok is not None:
-                last = tok[3]
-                break
-        for i, ch in enumerate(text):
-            tokens.append(["text", ch, last + i, last + i + 1])
-        pos = last + len(text)
-
-    while pos < end:
-        start = pos
-        for ch in scan_until(opening):
-            if _NON_SPACE_RE.match(ch) is None:
-                spaces.append(len(tokens))
-                indentation += ch
-            else:
-                non_space = True
-                line_has_non_space = True
-                indentation += " "
-            tokens.append(["text", ch, start, start + 1])
-            start += 1
-            if ch == "\n":
-                strip_space()
-                indentation = ""
-                tag_index = 0
-                line_has_non_space = False
-
-        if not scan(opening):
-            break
-        has_tag = True
-        kind = scan(_TAG_RE) or "name"
-        scan(_WHITE_RE)
-
-        if kind == "=":
-            if tail_index(closing) == -1:
-                push_literal(_DEFAULT_TAGS[0] + "=")
-                continue
-            value = scan_until(_EQUALS_RE)
-            scan(_EQUALS_RE)
-            scan(closing)
-        elif kind == "{":
-            if tail_index(closing) == -1:
-                push_literal(_DEFAULT_TAGS[0] + "{")
-                continue
-            value = scan_until(closing_curly)
-            scan(_CURLY_RE)
-            scan(closing)
-            kind = "&"
-        elif kind in _PARTIAL_TYPES:
-            o, c = tail_index(opening), tail_index(closing)
-            if (c > -1 and o > -1 and o < c) or c > _MAX_PARTIAL_NAME:
-                continue
-            value = scan_until(closing)
-        else:
-            value = scan_until(closing)
-
-        if kind in _SECTION_TYPES:
-            o, c = tail_index(opening), tail_index(closing)
-            broken = c == -1 or (o > -1 and o < c)
-            if broken or (kind in _PARTIAL_TYPES and c > _MAX_PARTIAL_NAME):
-                push_literal(_DEFAULT_TAGS[0] + kind)
-                continue
-            if not scan(closing):
-                continue
-
-        if kind == "name":
-            o, c = tail_index(opening), tail_index(closing)
-            if -1 < o < c:
-                push_literal(_DEFAULT_TAGS[0])
-                continue
-            if c == -1:
-                push_literal(_DEFAULT_TAGS[0])
-                continue
-            scan(closing)
-
-        token: Token
-        if kind in _PARTIAL_TYPES:
-            token = [kind, value, start, pos, indentation, tag_index, line_has_non_space]
-        else:
-            token = [kind, value, start, pos]
-        tag_index += 1
-        tokens.append(token)
-
-        if kind in ("#", "^") and tail_index(closing) == 0:
-            sections.append(token)
-        elif kind == "/":
-            if sections:
-                sections.pop()
-        elif kind in ("name", "&"):
-            non_space = True
-        elif kind == "=":
-            opening, closing, closing_curly = _compile_tags(value)
-
-    kept: list[Token | None] = [t for t in tokens if t is not None]
-    # The fork strips the last line's spaces using indices taken before that
-    # filter, so it may drop other tokens: reproduced on purpose.
-    tokens = kept
-    strip_space()
-    return _nest(_squash(tokens))
-
-
-def _squash(tokens: list[Token | None]) -> list[Token]:
-    out: list[Token] = []
-    run: list[Token] = []  # consecutive text tokens, joined once
-
-    def flush() -> None:
-        if run:
-            out.append(["text", "".join(t[1] for t in run), run[0][2], run[-1][3]])
-            run.clear()
-
-    for token in tokens:
-        if token is None:
-            continue
-        if token[0] == "text":
-            run.append(token)
-        else:
-            flush()
-            out.append(token)
-    flush()
-    return out
-
-
-def _nest(tokens: list[Token]) -> list[Token]:
-    nested: list[Token] = []
-    collector = nested
-    open_sections: list[Token] = []
-    for token in tokens:
-        kind = token[0]
-        if kind in ("#", "^"):
-            collector.append(token)
-            open_sections.append(token)
-            children: list[Token] = []
-            token.append(children)
-            collector = children
-        elif kind == "/":
-            if open_sections:
-                section = open_sections.pop()
-                section.append(token[2])
-                collector = open_sections[-1][4] if open_sections else nested
-        else:
-            collector.append(token)
-    return nested
-
-
-@lru_cache(maxsize=512)
-def _parse_cached(template: str) -> list[Token]:
-    return _parse(template)
-
-
-def parse(template: str) -> list[Token]:
-    """The fork's nested token tree for ``template`` (cached: do not mutate it).
-
-    A token is ``[kind, value, start, end, ...]``; ``kind`` is ``text``, ``name``
-    (``{{x}}``), ``&`` (``{{{x}}}``, ``{{&x}}``), ``#``, ``^`` (children at index 4),
-    ``>``, ``>>``, ``!`` or ``=``. Malformed tags are ``text``. Raises
-    :class:`MustacheError` for an invalid set-delimiter tag.
+    Checked inside the renderer's loops, so a template looping 150³ times stops
+    mid-way with :class:`RenderLimitError` instead of running to the end.
     """
-    return _parse_cached(template)
+
+    __slots__ = ("_deadline", "chars", "max_chars", "seconds", "steps")
+
+    def __init__(self, seconds: float, max_chars: int) -> None:
+        self.seconds = seconds
+        self.max_chars = max_chars
+        self.chars = 0
+        self.steps = 0
+        self._deadline = time.monotonic() + seconds
+
+    def charge(self, chars: int) -> None:
+        """Count one step writing ``chars`` characters; raise when over budget."""
+        self.chars += chars
+        self.steps += 1
+        if self.chars > self.max_chars:
+            raise RenderLimitError(f"the rendered template exceeds {self.max_chars} characters")
+        if not self.steps & 1023 and time.monotonic() > self._deadline:
+            raise RenderLimitError(f"rendering the template took over {self.seconds:g} s")
 
 
 def _escape(text: str) -> str:
@@ -336,10 +115,17 @@ class _Context:
         return value
 
 
-def _render_tokens(tokens: list[Token], ctx: _Context, partials: dict[str, str] | None) -> str:
+def _render_tokens(
+    tokens: list[Token],
+    ctx: _Context,
+    partials: dict[str, str] | None,
+    budget: RenderBudget | None = None,
+) -> str:
     out: list[str] = []
     for token in tokens:
         kind = token[0]
+        if budget is not None:
+            budget.charge(len(token[1]) if kind == "text" else 0)
         if kind == "text":
             out.append(token[1])
         elif kind == "name" or kind == "&":
@@ -353,6 +139,8 @@ def _render_tokens(tokens: list[Token], ctx: _Context, partials: dict[str, str] 
                     out.append(js_to_string(value))
                 else:
                     out.append(_escape(js_to_string(value)))
+            if budget is not None and out:
+                budget.charge(len(out[-1]))
         elif kind == "#":
             value = ctx.lookup(token[1])
             if not truthy(value):
@@ -360,17 +148,17 @@ def _render_tokens(tokens: list[Token], ctx: _Context, partials: dict[str, str] 
             children = token[4]
             if isinstance(value, list):
                 for item in value:
-                    out.append(_render_tokens(children, _Context(item, ctx), partials))
+                    out.append(_render_tokens(children, _Context(item, ctx), partials, budget))
             elif isinstance(value, (dict, str, int, float)) and not isinstance(value, bool):
-                out.append(_render_tokens(children, _Context(value, ctx), partials))
+                out.append(_render_tokens(children, _Context(value, ctx), partials, budget))
             else:
-                out.append(_render_tokens(children, ctx, partials))
+                out.append(_render_tokens(children, ctx, partials, budget))
         elif kind == "^":
             value = ctx.lookup(token[1])
             if not truthy(value) or value == []:
-                out.append(_render_tokens(token[4], ctx, partials))
+                out.append(_render_tokens(token[4], ctx, partials, budget))
         elif kind == ">":
-            out.append(_render_partial(token, ctx, partials))
+            out.append(_render_partial(token, ctx, partials, budget))
         elif kind == ">>":
             name = ctx.lookup(token[1])
             if isinstance(name, str):
@@ -380,11 +168,13 @@ def _render_tokens(tokens: list[Token], ctx: _Context, partials: dict[str, str] 
                     )
                 partial = partials.get(name)
                 if partial:
-                    out.append(_render_tokens(_parse_cached(partial), ctx, partials))
+                    out.append(_render_tokens(parse(partial), ctx, partials, budget))
     return "".join(out)
 
 
-def _render_partial(token: Token, ctx: _Context, partials: dict[str, str] | None) -> str:
+def _render_partial(
+    token: Token, ctx: _Context, partials: dict[str, str] | None, budget: RenderBudget | None
+) -> str:
     if partials is None:
         return ""
     value = partials.get(token[1])
@@ -398,53 +188,67 @@ def _render_partial(token: Token, ctx: _Context, partials: dict[str, str] | None
             pad + line if line and (i > 0 or not line_has_non_space) else line
             for i, line in enumerate(lines)
         )
-    return _render_tokens(_parse_cached(value), ctx, partials)
+    return _render_tokens(parse(value), ctx, partials, budget)
 
 
-def render(template: str, view: Any, partials: dict[str, str] | None = None) -> str:
-    """Render ``template`` with ``view`` and named ``partials`` exactly as the fork does."""
+def render(
+    template: str,
+    view: Any,
+    partials: dict[str, str] | None = None,
+    *,
+    budget: RenderBudget | None = None,
+) -> str:
+    """Render ``template`` with ``view`` and named ``partials`` exactly as the fork does.
+
+    With a ``budget``, a render past its time or output size raises
+    :class:`RenderLimitError`.
+    """
     try:
-        return _render_tokens(_parse_cached(template), _Context(view), partials)
+        return _render_tokens(parse(template), _Context(view), partials, budget)
     except RecursionError:
         raise MustacheError("RangeError: Maximum call stack size exceeded") from None
 
 
 def template_details(template: str) -> dict[str, list[str]]:
     """The fork's ``getTemplateDetails``: variables, partials, variablePartials, sections."""
-    details: dict[str, list[str]] = {
-        "variables": [],
-        "partials": [],
-        "variablePartials": [],
-        "sections": [],
-    }
-    section_vars: dict[str, list[str]] = {}
+    # Ordered sets (dicts) and an explicit stack: linear in the template, at any depth.
+    variables: dict[str, None] = {}
+    partials: dict[str, None] = {}
+    variable_partials: dict[str, None] = {}
+    sections: dict[str, None] = {}
+    section_vars: dict[str, dict[str, None]] = {}
 
-    def add(items: list[str], item: str) -> None:
-        if item not in items:
-            items.append(item)
+    def var(name: str) -> str:
+        return name.split(".")[0] if "." in name else name
 
-    def add_var(items: list[str], name: str) -> None:
-        add(items, name.split(".")[0] if "." in name else name)
+    stack: list[tuple[list[Token], int, str | None]] = [(parse(template), 0, None)]
+    while stack:
+        tokens, index, current = stack.pop()
+        if index >= len(tokens):
+            continue
+        stack.append((tokens, index + 1, current))
+        token = tokens[index]
+        kind, value = token[0], token[1]
+        if kind in ("&", "name"):
+            variables.setdefault(var(value))
+            if current:
+                section_vars.setdefault(current, {}).setdefault(var(value))
+        elif kind == ">":
+            partials.setdefault(value)
+        elif kind == ">>":
+            variable_partials.setdefault(value)
+        elif kind in ("#", "^"):
+            sections.setdefault(value)
+            if len(token) > 4:
+                stack.append((token[4], 0, value))
 
-    def walk(tokens: list[Token], current: str | None) -> None:
-        for token in tokens:
-            kind, value = token[0], token[1]
-            if kind in ("&", "name"):
-                add_var(details["variables"], value)
-                if current:
-                    add_var(section_vars.setdefault(current, []), value)
-            elif kind == ">":
-                add(details["partials"], value)
-            elif kind == ">>":
-                add(details["variablePartials"], value)
-            elif kind in ("#", "^"):
-                add(details["sections"], value)
-                if len(token) > 4:
-                    walk(token[4], value)
-
-    walk(_parse_cached(template), None)
-    details["variables"] = [v for v in details["variables"] if v not in details["sections"]]
+    kept = {v: None for v in variables if v not in sections}
     for names in section_vars.values():
         for name in names:
-            add(details["variables"], name)
-    return details
+            kept.setdefault(name)
+    return {
+        "variables": list(kept),
+        "partials": list(partials),
+        "variablePartials": list(variable_partials),
+        "sections": list(sections),
+    }

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp
 
+from .admin_files import FileRefused
 from .pipeline import Incoming, Target
+from .responses import SafeJSONResponse
 from .state import ServerState, failure
 
 __all__ = [
@@ -85,13 +86,25 @@ class AdminRoute:
         request = incoming.request
         operation = self._method(request)[1]
         call = AdminCall(dict(request.path_params), dict(request.query_params), incoming.body)
+        store = incoming.state.store
+        writes = request.method not in ("GET", "HEAD")
         try:
             # One writer at a time: operations read, change and swap whole prompts.
-            with incoming.state.store.lock:
-                result = operation(incoming.state, call)
+            with store.lock:
+                saved = store.snapshot() if writes and store.files is not None else None
+                try:
+                    if writes:
+                        store.check_files()
+                    result = operation(incoming.state, call)
+                except FileRefused:
+                    if saved is not None:
+                        store.restore(saved)
+                    raise
         except AdminError as exc:
             return failure(exc.status, exc.message, [])
-        return JSONResponse(result)
+        except FileRefused as exc:
+            return failure(exc.status, exc.message, [])
+        return SafeJSONResponse(result)
 
 
 # --- request checks shared by the operations -----------------------------------

@@ -8,6 +8,8 @@ template implies, its variables and partials, default ids, and the labels regist
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
@@ -17,6 +19,7 @@ from typing import Any
 from .._templates.files import (
     LABELS_FILE,
     LocalPrompt,
+    PromptFileError,
     check_prompt_id,
     check_version,
     labels_file_data,
@@ -39,6 +42,8 @@ from .records import (
 )
 
 __all__ = [
+    "MAX_TEMPLATE_CHARS",
+    "FileRefused",
     "PromptFiles",
     "build_version",
     "infer_kind",
@@ -46,8 +51,13 @@ __all__ = [
     "parse_prompt_data",
     "prompt_to_data",
     "relabel",
+    "safe_file_name",
     "stored_prompt",
 ]
+
+
+MAX_TEMPLATE_CHARS = 4 * 2**20
+"""The longest template the server stores (parsing is linear; this bounds memory)."""
 
 
 def infer_kind(template: Any) -> PromptKind:
@@ -66,6 +76,12 @@ def build_version(
     :meth:`~.store.PromptStore.register`'s); ``number`` ``None`` stands for 1."""
     fields = check_version(spec, 1 if number is None else number, source)
     template: str = fields.pop("template")
+    if len(template) > MAX_TEMPLATE_CHARS:
+        raise PromptFileError(
+            source,
+            f"the template has {len(template)} characters; "
+            f"the local server takes at most {MAX_TEMPLATE_CHARS}",
+        )
     kind = fields.pop("kind") or infer_kind(template)
     model = fields.pop("model") or DEFAULT_MODEL
     try:
@@ -180,31 +196,109 @@ def relabel(prompt: StoredPrompt, old: str, new: str | None) -> StoredPrompt:
     return replace(prompt, labels=labels)
 
 
+class FileRefused(Exception):
+    """A write the server refuses: a file edited by hand since it was read, or a path
+    outside the prompts folder. ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
+_UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+Fingerprint = tuple[int, int, str]
+
+
+def safe_file_name(prompt_id: str) -> str:
+    """A file name for a prompt id: the id itself when it is a plain name, else a
+    sanitised stem plus a hash of the id (``../../x`` -> ``x-3f2a9c1b.json``)."""
+    if _SAFE_NAME.fullmatch(prompt_id) and not prompt_id.endswith("."):
+        return f"{prompt_id}.json"
+    stem = _UNSAFE_CHARS.sub("-", prompt_id).strip(".-_")[:80] or "prompt"
+    digest = hashlib.sha256(prompt_id.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{stem}-{digest}.json"
+
+
+def _fingerprint(path: Path) -> Fingerprint | None:
+    try:
+        info = path.lstat()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+    return info.st_mtime_ns, info.st_size, digest
+
+
+def _changed(path: Path, known: Fingerprint | None) -> bool:
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return known is not None
+    if known is None:
+        return True
+    if (info.st_mtime_ns, info.st_size) == known[:2]:
+        return False
+    # Touched: changed only if the bytes differ.
+    return hashlib.sha256(path.read_bytes()).hexdigest() != known[2]
+
+
 class PromptFiles:
-    """Writes a store's changes back to a folder of prompt files."""
+    """Writes a store's changes back to a folder of prompt files.
+
+    Every write stays in the folder (names are sanitised, the resolved path is checked,
+    symlinks are never written through), and never replaces a file changed on disk
+    since the server read or wrote it: that is a :class:`FileRefused` (409).
+    """
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise ValueError(f"{self.folder}: not a folder of prompt files")
+        self._root = self.folder.resolve()
+        self._seen: dict[Path, Fingerprint | None] = {}
         self._lock = threading.Lock()
 
     def path_for(self, slug: str, source: Path | None) -> Path:
         """The file a prompt is written to: the one it came from, if in this folder."""
-        if source is not None and source.parent.resolve() == self.folder.resolve():
+        if source is not None and source.parent.resolve() == self._root:
             return source
-        return self.folder / f"{slug}.json"
+        return self.folder / safe_file_name(slug)
+
+    def remember(self, path: Path) -> None:
+        """Record a file as the server knows it (at load, after a write)."""
+        self._seen[path] = _fingerprint(path)
+
+    def _check(self, path: Path) -> None:
+        if path.parent.resolve() != self._root or path.is_symlink():
+            raise FileRefused(400, f"{path}: refused, not a plain file of {self.folder}")
+        changed = _changed(path, self._seen[path]) if path in self._seen else path.exists()
+        if changed:
+            raise FileRefused(
+                409,
+                f"{path} changed on disk since the server read it; restart the server "
+                "(or undo the edit) before changing it over the admin API",
+            )
+
+    def check_all(self) -> None:
+        """:class:`FileRefused` naming the first known file edited by hand."""
+        with self._lock:
+            for path in list(self._seen):
+                self._check(path)
 
     def write(self, path: Path, data: Any) -> None:
         """Write ``data`` atomically as the CLI does: sorted keys, a template's own kept."""
         with self._lock:
+            self._check(path)
             write_json(path, data)
+            self.remember(path)
 
     def delete(self, path: Path) -> None:
         """Remove a prompt file of this folder, if present."""
         with self._lock:
-            if path.parent.resolve() == self.folder.resolve():
-                path.unlink(missing_ok=True)
+            self._check(path)
+            path.unlink(missing_ok=True)
+            self._seen[path] = None
 
     def write_labels(self, labels: LabelRegistry) -> None:
         """Write the custom labels to ``_labels.json`` (removed when there are none)."""

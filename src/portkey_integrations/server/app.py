@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -31,8 +32,9 @@ from .pipeline import (
     Locate,
     Policy,
     Target,
+    foreign,
 )
-from .state import ReceivedRequest, ServerState
+from .state import ReceivedRequest, ServerState, headers_of
 from .store import PromptStore, bundled_prompts_dir
 
 __all__ = ["ReceivedRequest", "ServerState", "create_app", "get_state"]
@@ -45,6 +47,9 @@ def get_state(app: Starlette) -> ServerState:
 
 
 async def _health(request: Request) -> Response:
+    refused = foreign(get_state(request.app), headers_of(request))
+    if refused is not None:
+        return JSONResponse({"status": "failure", "message": refused}, status_code=403)
     return JSONResponse({"status": "ok"})
 
 
@@ -77,6 +82,7 @@ def create_app(
     api_key: str | None = None,
     upstream: str | None = None,
     include_bundled: bool = True,
+    allowed_hosts: Iterable[str] = (),
 ) -> Starlette:
     """The Portkey-compatible ASGI app.
 
@@ -84,6 +90,9 @@ def create_app(
     when ``include_bundled``); prompt files of ``prompts_dir`` are added to it.
     With ``api_key``, requests must carry it. With ``upstream`` (an
     OpenAI-compatible base URL), completions go there instead of the offline model.
+    Requests must name the server in ``Host`` as ``127.0.0.1``, ``localhost`` or
+    ``[::1]``, or one of ``allowed_hosts`` (DNS rebinding: see
+    ``docs/errors-and-guarantees.md``).
     """
     if store is None:
         store = PromptStore()
@@ -92,6 +101,7 @@ def create_app(
     if prompts_dir is not None:
         store.load_dir(prompts_dir)
     state = ServerState(store, api_key=api_key, upstream=upstream)
+    state.allowed_hosts.update(allowed_hosts)
 
     def route(
         path: str,

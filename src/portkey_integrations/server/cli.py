@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--api-key", metavar="KEY", help="require this Portkey API key on every request"
     )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="accept this Host header besides 127.0.0.1, localhost and [::1] (repeatable)",
+    )
     serve.add_argument("--no-bundled", action="store_true", help="do not serve the bundled prompts")
     serve.add_argument(
         "--write",
@@ -90,6 +97,7 @@ def _serve(args: argparse.Namespace) -> int:
         api_key=args.api_key,
         upstream=args.upstream,
         include_bundled=not args.no_bundled,
+        allowed_hosts=[*args.allow_host, *([] if args.host in ("0.0.0.0", "::") else [args.host])],
     )
     if args.write:
         get_state(app).store.write_to(args.prompts)

@@ -6,12 +6,16 @@ answers from the offline model (:mod:`.model`), or from the upstream in upstream
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.types import ASGIApp
 
+from .._templates.mustache import RenderBudget
 from . import model
 from .pipeline import Incoming, Target
 from .prompting import ServerError, build_prompt_request
@@ -21,6 +25,7 @@ from .validation import ModelError, validate
 
 __all__ = [
     "CHAT",
+    "PROMPT_VERSION_HEADER",
     "TEXT",
     "chat_completions",
     "complete",
@@ -76,14 +81,26 @@ def prompt_target(request: Request) -> Target | None:
     return Target(route=route, prompt_id=prompt_id)
 
 
+PROMPT_VERSION_HEADER = "x-portkey-prompt-version"
+"""The response header naming the version number that ran (the local server's own)."""
+
+
 async def prompt_route(incoming: Incoming) -> ASGIApp:
-    """``POST /v1/prompts/{id}/completions`` and ``/render``: render, then complete."""
-    target, headers = incoming.target, incoming.reply_headers
+    """``POST /v1/prompts/{id}/completions`` and ``/render``: render, then complete.
+
+    The render runs in a worker thread under the server's render budget, so a
+    runaway template neither blocks other requests nor runs for ever.
+    """
+    target, headers, state = incoming.target, incoming.reply_headers, incoming.state
     assert target.prompt_id is not None
+    budget = RenderBudget(state.render_seconds, state.render_chars)
+    build = partial(build_prompt_request, state.store, target.prompt_id, incoming.body, budget)
     try:
-        version, built = build_prompt_request(incoming.state.store, target.prompt_id, incoming.body)
+        version, built = await anyio.to_thread.run_sync(build)
     except ServerError as exc:
         return json_out(exc.status, exc.body(), headers)
+    headers = [*headers, (PROMPT_VERSION_HEADER.encode(), str(version.version).encode())]
     if target.route == "prompt_render":
         return json_out(200, {"success": True, "data": built}, headers, incoming.fault)
-    return await complete(incoming, built, chat=version.kind == "chat")
+    ran = replace(incoming, reply_headers=headers)
+    return await complete(ran, built, chat=version.kind == "chat")

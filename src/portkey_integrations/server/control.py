@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from .faults import Fault
 from .pipeline import Incoming
+from .responses import SafeJSONResponse
 from .state import failure
 from .store import PromptStore
 
@@ -43,21 +42,22 @@ async def control(incoming: Incoming) -> ASGIApp:
             state.clear_faults()
         if what in ("requests", "reset"):
             state.clear_requests()
-        return JSONResponse({"ok": True})
+        return SafeJSONResponse({"ok": True})
     if method == "GET":
         if what == "faults":
-            return JSONResponse({"faults": [f.to_dict() for f in state.faults.list()]})
-        return JSONResponse(
+            return SafeJSONResponse({"faults": [f.to_dict() for f in state.faults.list()]})
+        return SafeJSONResponse(
             {
-                "requests": [asdict(r) for r in state.requests],
-                "admin_requests": [asdict(r) for r in state.admin_requests],
+                # Redacted: anyone who may read the log must not learn the keys from it.
+                "requests": [r.shown() for r in state.requests],
+                "admin_requests": [r.shown() for r in state.admin_requests],
             }
         )
     try:
         if what == "faults":
             fault = state.add_fault(Fault.from_dict(body))
-            return JSONResponse({"fault": fault.to_dict()}, status_code=201)
-        return JSONResponse(_register(state.store, body), status_code=201)
+            return SafeJSONResponse({"fault": fault.to_dict()}, status_code=201)
+        return SafeJSONResponse(_register(state.store, body), status_code=201)
     except (TypeError, ValueError) as exc:
         return failure(400, str(exc), [])
 
@@ -68,7 +68,7 @@ def _api_keys(incoming: Incoming) -> ASGIApp:
     state = incoming.state
     if incoming.request.method == "DELETE":
         state.set_api_keys({})
-        return JSONResponse({"ok": True})
+        return SafeJSONResponse({"ok": True})
     keys = incoming.body.get("keys")
     if not isinstance(keys, dict) or not all(isinstance(v, list) for v in keys.values()):
         return failure(400, 'expected {"keys": {key: [scope, ...]}}', [])
@@ -76,7 +76,7 @@ def _api_keys(incoming: Incoming) -> ASGIApp:
         state.set_api_keys(keys)
     except ValueError as exc:
         return failure(400, str(exc), [])
-    return JSONResponse({"ok": True, "keys": len(keys)})
+    return SafeJSONResponse({"ok": True, "keys": len(keys)})
 
 
 def _register(store: PromptStore, body: dict[str, Any]) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from .pipeline import Incoming
+from .responses import SafeJSONResponse
 from .state import failure
 
 __all__ = ["feedback_control", "feedback_endpoint"]
@@ -62,8 +62,8 @@ async def feedback_endpoint(incoming: Incoming) -> ASGIApp:
     return _saved([store.add(_fields(item)) for item in items], "saved")
 
 
-def _saved(ids: list[str], what: str) -> JSONResponse:
-    return JSONResponse(
+def _saved(ids: list[str], what: str) -> SafeJSONResponse:
+    return SafeJSONResponse(
         {"status": "success", "message": f"feedback {what} successfully", "feedback_ids": ids}
     )
 
@@ -73,5 +73,5 @@ async def feedback_control(incoming: Incoming) -> ASGIApp:
     store = incoming.state.feedback
     if incoming.request.method == "DELETE":
         store.clear()
-        return JSONResponse({"ok": True})
-    return JSONResponse({"feedback": store.list()})
+        return SafeJSONResponse({"ok": True})
+    return SafeJSONResponse({"feedback": store.list()})

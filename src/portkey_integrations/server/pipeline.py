@@ -20,16 +20,19 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .faults import Fault, parse_fault_header
+from .guard import host_allowed, is_loopback_address, origin_allowed
 from .responses import Headers, html_error, json_out
 from .state import (
     FORBIDDEN,
     INVALID_KEY,
+    BodyTimeout,
     ReceivedRequest,
     ServerState,
+    decode_body,
     failure,
     headers_of,
     raw_path,
-    read_body,
+    read_raw,
 )
 
 __all__ = [
@@ -47,6 +50,7 @@ __all__ = [
     "Locate",
     "Policy",
     "Target",
+    "foreign",
     "portkey_headers",
     "routed",
     "serve",
@@ -69,20 +73,24 @@ class Policy:
     """Refuse a call that names no target (provider, config, virtual key, ``@model``)."""
     list_body: bool = False
     """Accept a JSON array as the body (the bulk feedback form)."""
+    control: bool = False
+    """A ``/_local`` route: only the server's own key, or (no key set) only loopback."""
+    json_only: bool = False
+    """A body must say ``Content-Type: application/json`` (no cross-origin simple request)."""
 
 
 GATEWAY = Policy("requests", gateway=True, check_routing=True)
 """``/chat/completions``, ``/completions``, ``/embeddings``."""
 PROMPT = Policy("requests", gateway=True)
 """``/prompts/{id}/completions`` and ``/render``: the prompt names the target."""
-ADMIN = Policy("admin")
+ADMIN = Policy("admin", json_only=True)
 """The admin API (prompts, partials, labels): its own log, so a client's template
 lookups do not mix with the completions a test counts."""
 FEEDBACK_BULK = Policy("requests", list_body=True)
 """``POST /feedback``: one feedback object or a list."""
 FEEDBACK = Policy("requests")
 """``PUT /feedback/{id}``."""
-CONTROL = Policy(None)
+CONTROL = Policy(None, control=True, json_only=True)
 """The ``/_local/...`` routes that drive the server."""
 
 
@@ -208,24 +216,67 @@ def _reply_headers(state: ServerState, policy: Policy, headers: dict[str, str]) 
     return portkey_headers(headers, provider)
 
 
+def foreign(state: ServerState, headers: dict[str, str]) -> str | None:
+    """Why a request may come from a web page rather than a local program, else ``None``.
+
+    Every route checks it: a page that rebinds its name to 127.0.0.1 still sends its
+    own ``Host``, and a cross-origin page sends its ``Origin``.
+    """
+    if not host_allowed(headers.get("host"), state.allowed_hosts):
+        return "Forbidden: the Host header does not name this server (127.0.0.1, localhost, [::1])"
+    if not origin_allowed(headers.get("origin"), state.allowed_hosts):
+        return "Forbidden: cross-origin requests are refused"
+    if headers.get("sec-fetch-site") == "cross-site":
+        return "Forbidden: cross-site requests are refused"
+    return None
+
+
+def _control_refusal(
+    state: ServerState, request: Request, headers: dict[str, str]
+) -> ASGIApp | None:
+    # With a key, only that key drives the server; without one, only this machine
+    # does. A scoped key never does: it would grant itself more (api-keys, prompts).
+    if state.is_scoped(headers):
+        return failure(403, FORBIDDEN, [])
+    if state.api_key is not None:
+        return None if state.is_admin(headers) else failure(401, INVALID_KEY, [])
+    client = request.scope.get("client")
+    if not is_loopback_address(client[0] if client else None):
+        return failure(403, "Forbidden: /_local routes answer only on loopback", [])
+    return None
+
+
 async def serve(
     state: ServerState, request: Request, policy: Policy, target: Target, handler: Handler
 ) -> ASGIApp:
     """Run the pipeline for one request, then ``handler`` if the request got through."""
     headers = headers_of(request)
-    body, body_error = await read_body(request)
+    refused = foreign(state, headers)
+    if refused is not None:
+        return failure(403, refused, [])
+    try:
+        raw = await read_raw(request, state.body_timeout)
+    except BodyTimeout:
+        return failure(408, "Timed out reading the request body", [])
+    body, body_error = decode_body(raw)
     if policy.list_body and isinstance(body, list):
         body_error = None
     if policy.log is not None:
         received = ReceivedRequest(
-            request.method, raw_path(request), headers, body, target.prompt_id
+            request.method, raw_path(request), headers, body, target.prompt_id, len(raw)
         )
         state.record(received, admin=policy.log == "admin")
     reply = _reply_headers(state, policy, headers)
     if not state.authorized(headers):
         return failure(401, INVALID_KEY, reply)
+    if policy.control:
+        refusal = _control_refusal(state, request, headers)
+        if refusal is not None:
+            return refusal
     if target.scopes and not any(state.allows(headers, scope) for scope in target.scopes):
         return failure(403, FORBIDDEN, reply)
+    if policy.json_only and raw and not _is_json(headers):
+        return failure(415, "Content-Type must be application/json", reply)
     if body_error is not None:
         return failure(400, body_error, reply)
     if policy.check_routing and state.require_routing and not routed(headers, body):
@@ -240,6 +291,13 @@ async def serve(
         if early is not None:
             return early
     return await handler(Incoming(state, request, target, headers, body, reply, fault))
+
+
+def _is_json(headers: dict[str, str]) -> bool:
+    kind = headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind == "application/json" or (
+        kind.startswith("application/") and kind.endswith("+json")
+    )
 
 
 class Endpoint:

@@ -47,7 +47,10 @@ def _variables(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _partials(
-    store: PromptStore, version: StoredVersion, variables: dict[str, Any]
+    store: PromptStore,
+    version: StoredVersion,
+    variables: dict[str, Any],
+    budget: mustache.RenderBudget | None,
 ) -> dict[str, str]:
     names: list[Any] = list(version.partials)
     missing_variable = []
@@ -72,25 +75,33 @@ def _partials(
     # Partials are pre-rendered without partials of their own, then escaped to
     # sit inside a JSON string, as Portkey does.
     return {
-        name: js_stringify(mustache.render(template, variables, {}))[1:-1]
+        name: js_stringify(mustache.render(template, variables, {}, budget=budget))[1:-1]
         for name, template in found.items()
     }
 
 
 def build_prompt_request(
-    store: PromptStore, prompt_ref: str, body: dict[str, Any]
+    store: PromptStore,
+    prompt_ref: str,
+    body: dict[str, Any],
+    budget: mustache.RenderBudget | None = None,
 ) -> tuple[StoredVersion, dict[str, Any]]:
     """The prompt version and the completion request Portkey would send for it.
 
-    Raises :class:`ServerError` with Portkey's status and message.
+    Raises :class:`ServerError` with Portkey's status and message; a render past
+    ``budget`` is a 422 that says which limit it hit.
     """
     version = store.resolve(prompt_ref)
     if version is None:
         raise ServerError(404, "Invalid prompt id")
     variables = _variables(body)
-    partials = _partials(store, version, variables)
     try:
-        rendered = mustache.render(version.template, variables, partials)
+        partials = _partials(store, version, variables, budget)
+        rendered = mustache.render(version.template, variables, partials, budget=budget)
+    except mustache.RenderLimitError as exc:
+        raise ServerError(
+            422, f"Template render stopped by the local server's render budget: {exc}"
+        ) from None
     except mustache.MustacheError as exc:
         raise ServerError(400, f"Error in parsing prompt template: {exc}") from None
     request = version.parameters_object()

@@ -255,6 +255,16 @@ class LabelRegistry:
         with self._lock:
             self._labels.pop(label_id, None)
 
+    def snapshot(self) -> dict[str, StoredLabel]:
+        """A copy of the labels, for :meth:`restore`."""
+        with self._lock:
+            return dict(self._labels)
+
+    def restore(self, labels: Mapping[str, StoredLabel]) -> None:
+        """Put back a :meth:`snapshot`."""
+        with self._lock:
+            self._labels = dict(labels)
+
     def custom(self) -> list[StoredLabel]:
         """The labels that are not system labels, by name."""
         return [label for label in self if not label.is_universal]

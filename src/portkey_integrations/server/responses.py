@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
+from starlette.responses import JSONResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from .faults import HTML_BODY, MID_STREAM, Fault
@@ -17,6 +18,7 @@ __all__ = [
     "EventStream",
     "Headers",
     "JSONOut",
+    "SafeJSONResponse",
     "encode_event",
     "encode_json",
     "html_error",
@@ -36,9 +38,27 @@ class AbortConnection(Exception):
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
+_ASCII_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
+
+
 def encode_json(obj: Any) -> bytes:
-    """Compact JSON bytes (one shared encoder: building one per call costs more than encoding)."""
-    return _ENCODER.encode(obj).encode()
+    """Compact JSON bytes (one shared encoder: building one per call costs more than encoding).
+
+    A lone surrogate (a ``\\ud800`` escape in a prompt file) cannot be UTF-8: such a
+    value goes out ``\\u``-escaped, which is still valid JSON, instead of failing.
+    """
+    text = _ENCODER.encode(obj)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _ASCII_ENCODER.encode(obj).encode()
+
+
+class SafeJSONResponse(JSONResponse):
+    """Starlette's JSON response, encoded by :func:`encode_json` (never fails on a surrogate)."""
+
+    def render(self, content: Any) -> bytes:
+        return encode_json(content)
 
 
 def encode_event(obj: Any) -> bytes:

@@ -8,6 +8,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -19,10 +20,13 @@ from .faults import Fault
 from .responses import AbortConnection
 from .state import ApiKeys
 from .store import PromptStore
+from .timeouts import HEADER_TIMEOUT, KEEP_ALIVE_TIMEOUT, MAX_HEADER_BYTES, timed_protocol
 
 __all__ = ["LocalPortkeyServer", "bind_socket", "quiet_aborts", "uvicorn_server"]
 
 _START_TIMEOUT = 10.0
+# Bound to every interface: the Host a client uses is not known in advance.
+_WILDCARDS = ("0.0.0.0", "::", "")
 
 
 class _DropAborts(logging.Filter):
@@ -62,12 +66,24 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def uvicorn_server(
-    app: Any, *, log_level: str = "warning", access_log: bool = False
+    app: Any,
+    *,
+    log_level: str = "warning",
+    access_log: bool = False,
+    header_timeout: float = HEADER_TIMEOUT,
 ) -> uvicorn.Server:
-    """A uvicorn server for ``app`` that leaves the process's logging set-up alone."""
+    """A uvicorn server for ``app`` that leaves the process's logging set-up alone.
+
+    Reads time out: headers after ``header_timeout`` seconds, idle keep-alive
+    connections after :data:`~.timeouts.KEEP_ALIVE_TIMEOUT`, headers over
+    :data:`~.timeouts.MAX_HEADER_BYTES` get a 400.
+    """
     quiet_aborts()
     config = uvicorn.Config(
         app,
+        http=timed_protocol(header_timeout),
+        timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         log_config=None,
         log_level=log_level,
         access_log=access_log,
@@ -86,7 +102,9 @@ class LocalPortkeyServer:
     ``api_keys`` maps keys to their admin scopes (``{"pk-read": {"prompts.read"}}``);
     with ``writable=True`` admin changes are written back to ``prompts_dir``;
     ``require_routing=False`` lets it stand in for a provider behind a gateway, answering
-    ``/chat/completions`` without Portkey routing headers.
+    ``/chat/completions`` without Portkey routing headers. Reads time out after
+    ``header_timeout`` (headers) and ``body_timeout`` (body) seconds; the request log
+    keeps at most ``log_bytes`` of bodies, and no body over ``log_body_bytes``.
     """
 
     def __init__(
@@ -104,6 +122,11 @@ class LocalPortkeyServer:
         api_keys: ApiKeys | None = None,
         writable: bool = False,
         require_routing: bool = True,
+        allowed_hosts: Iterable[str] = (),
+        header_timeout: float = HEADER_TIMEOUT,
+        body_timeout: float = 30.0,
+        log_bytes: int = 64 * 2**20,
+        log_body_bytes: int = 2**20,
     ) -> None:
         if writable and prompts_dir is None:
             raise ValueError("writable=True needs prompts_dir: the folder to write to")
@@ -113,8 +136,13 @@ class LocalPortkeyServer:
             api_key=api_key,
             upstream=upstream,
             include_bundled=include_bundled,
+            allowed_hosts=[*allowed_hosts, *([] if host in _WILDCARDS else [host])],
         )
         self.state: ServerState = get_state(self.app)
+        self.state.body_timeout = body_timeout
+        self.state.log_bytes = log_bytes
+        self.state.log_body_bytes = log_body_bytes
+        self._header_timeout = header_timeout
         # False: act as a plain OpenAI-compatible provider (an upstream behind a gateway),
         # which needs no Portkey routing headers.
         self.state.require_routing = require_routing
@@ -147,7 +175,10 @@ class LocalPortkeyServer:
             sock = bind_socket(self.host, self.port)
             self.port = sock.getsockname()[1]
             server = uvicorn_server(
-                self.app, log_level=self._log_level, access_log=self._access_log
+                self.app,
+                log_level=self._log_level,
+                access_log=self._access_log,
+                header_timeout=self._header_timeout,
             )
             thread = threading.Thread(
                 target=self._serve,

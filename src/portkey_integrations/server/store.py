@@ -203,7 +203,35 @@ class PromptStore:
 
     def write_to(self, folder: str | Path) -> None:
         """Write later :meth:`save` / :meth:`discard` / label changes to ``folder``."""
-        self.files = PromptFiles(folder)
+        files = PromptFiles(folder)
+        for path in [*self._sources.values(), files.folder / LABELS_FILE]:
+            if path.parent.resolve() == files.folder.resolve():
+                files.remember(path)
+        self.files = files
+
+    def check_files(self) -> None:
+        """Refuse (:class:`~.admin_files.FileRefused`, 409) when a file the store writes
+        to was edited by hand since it was read or written."""
+        if self.files is not None:
+            self.files.check_all()
+
+    def snapshot(self) -> tuple[dict[str, Any], ...]:
+        """What :meth:`restore` puts back: a refused write leaves the store as it was."""
+        with self.lock:
+            held = (self._prompts, self._partials, self._uuids, self._sources)
+            return (*(dict(d) for d in held), self.labels.snapshot())
+
+    def restore(self, saved: tuple[dict[str, Any], ...]) -> None:
+        """Put back a :meth:`snapshot`."""
+        with self.lock:
+            prompts, partials, uuids, sources, labels = (dict(d) for d in saved)
+            self._prompts, self._partials, self._uuids, self._sources = (
+                prompts,
+                partials,
+                uuids,
+                sources,
+            )
+            self.labels.restore(labels)
 
     def _path(self, prompt: StoredPrompt) -> Path:
         assert self.files is not None
