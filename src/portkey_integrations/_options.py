@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from ._errors import PortkeyConfigError
 from ._request import bool_header, config_header, forward_headers_header, metadata_header
+from ._secrets import mask_config, mask_headers
 
 __all__ = [
     "CONNECTION_OPTIONS",
@@ -54,7 +55,8 @@ class RequestOptions:
     """Portkey routing options; every field is optional and ``None`` means "not set".
 
     A client holds one of these; a call may pass another whose set fields win.
-    Secrets are :class:`pydantic.SecretStr`, so ``repr`` never shows them.
+    The key fields are :class:`pydantic.SecretStr`, and ``repr`` masks the secrets of
+    ``config`` and ``extra_headers`` too (see :mod:`._secrets`).
     """
 
     api_key: SecretStr | None = None
@@ -85,6 +87,14 @@ class RequestOptions:
     """``x-portkey-strict-open-ai-compliance``: ``False`` lets provider fields through."""
     extra_headers: Mapping[str, str] | None = None
     """Any other headers (``default_headers`` on clients and models)."""
+
+    def __repr__(self) -> str:
+        # Only the set fields: the others are None. Keys show as SecretStr('**********').
+        shown = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        shown["config"] = mask_config(self.config)
+        shown["extra_headers"] = mask_headers(self.extra_headers)
+        args = ", ".join(f"{k}={v!r}" for k, v in shown.items() if v is not None)
+        return f"{type(self).__name__}({args})"
 
     @classmethod
     def make(cls, **fields: Any) -> RequestOptions:
