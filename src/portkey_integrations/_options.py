@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from ._errors import PortkeyConfigError
 from ._request import bool_header, config_header, forward_headers_header, metadata_header
-from ._secrets import mask_config, mask_headers
+from ._secrets import MASK, mask_config, mask_headers
 
 __all__ = [
     "CONNECTION_OPTIONS",
@@ -46,7 +46,15 @@ def _check_header_value(name: str, value: str) -> str:
             raise PortkeyConfigError(f"option {name!r} must not contain line breaks")
     # httpx encodes header values as ASCII and would raise a bare UnicodeEncodeError.
     if not value.isascii():
-        raise PortkeyConfigError(f"option {name!r} must be ASCII, got {value!r}")
+        # The message shows the value, so a secret one shows masked.
+        shown = (mask_headers({name: value}) or {})[name]
+        raise PortkeyConfigError(f"option {name!r} must be ASCII, got {shown!r}")
+    if MASK in value:
+        # A model rebuilt from a dump (model_dump, to_dict, dumps) holds masks, not keys.
+        raise PortkeyConfigError(
+            f"header {name!r} holds a masked secret ({MASK!r}): serialized models never "
+            "keep their secrets, pass them again"
+        )
     return value
 
 

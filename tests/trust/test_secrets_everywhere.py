@@ -21,7 +21,7 @@ from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.llms import ChatMessage
 
-from portkey_integrations import PortkeyClient, RequestOptions
+from portkey_integrations import PortkeyClient, PortkeyConfigError, RequestOptions
 from portkey_integrations._secrets import (
     MASK,
     is_secret_header,
@@ -304,3 +304,42 @@ def test_a_client_repr_is_masked() -> None:
         client = PortkeyClient(base_url="http://127.0.0.1:9/v1", api_key=API_KEY, config=CONFIG)
     assert_clean(repr(client), "client repr")
     assert_clean(repr(client.options), "client options")
+
+
+# -- masks never reach the wire, and errors never show a secret ----------------------------
+
+
+@pytest.mark.parametrize("cls", [LCChat, LIChat], ids=lambda c: c.__module__.split(".")[1])
+def test_a_model_rebuilt_from_its_dump_refuses_to_send_masks(
+    cls: type, server: LocalPortkeyServer
+) -> None:
+    model = build(cls, server.base_url)
+    dumped = model.to_dict() if cls is LIChat else model.model_dump(mode="json")
+    dumped.pop("class_name", None)
+    dumped.update(api_key=API_KEY, virtual_key=None, provider_api_key=None)
+    rebuilt = cls(**dumped)
+    count = len(server.requests)
+    with pytest.raises(PortkeyConfigError, match="masked secret"):
+        if cls is LIChat:
+            rebuilt.chat([ChatMessage(role="user", content="hello")])
+        else:
+            rebuilt.invoke("hello")
+    assert len(server.requests) == count  # nothing was sent
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"api_key": "pk-secret-é-0008"},
+        {"extra_headers": {"Authorization": "Bearer secret-é-0008"}},
+    ],
+)
+def test_a_non_ascii_secret_is_refused_without_showing_it(options: dict[str, Any]) -> None:
+    with pytest.raises(PortkeyConfigError, match="ASCII") as info:
+        RequestOptions.make(**options).headers()
+    assert "0008" not in str(info.value)
+
+
+def test_a_bound_model_serializes_masked() -> None:
+    bound = build(LCChat).bind(stop=["x"])
+    assert_clean(dumps(bound), "dumps(model.bind(...))")
