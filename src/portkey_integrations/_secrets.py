@@ -58,13 +58,23 @@ def is_secret_header(name: str) -> bool:
 
 
 def mask_config(value: Any) -> Any:
-    """A copy of a config (a ``pc-...`` id, an inline dict or anything nested in one)
-    with every secret entry's value replaced by :data:`MASK`."""
+    """A copy of a config (a ``pc-...`` id, an inline dict or JSON text, or anything
+    nested in one) with every secret entry's value replaced by :data:`MASK`."""
     if isinstance(value, Mapping):
         return {k: MASK if is_secret_name(k) else mask_config(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [mask_config(item) for item in value]
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        return _mask_json(value)
     return value
+
+
+def _mask_json(text: str) -> str:
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return MASK  # not JSON after all: show nothing of it
+    return json.dumps(mask_config(parsed), separators=(",", ":"))
 
 
 def mask_headers(headers: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -78,11 +88,8 @@ def mask_headers(headers: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def _mask_header(name: str, value: Any) -> Any:
     if is_secret_header(name):
         return MASK
-    if name.lower() == _CONFIG_HEADER and isinstance(value, str) and value.startswith("{"):
-        try:
-            return json.dumps(mask_config(json.loads(value)), separators=(",", ":"))
-        except ValueError:
-            return MASK
+    if name.lower() == _CONFIG_HEADER:
+        return mask_config(value)
     return value
 
 

@@ -281,6 +281,14 @@ def test_mask_config_walks_dicts_and_lists_and_leaves_ids() -> None:
     assert mask_config(CONFIG) != CONFIG and CONFIG["api_key"] == CONFIG_KEY  # a copy
 
 
+def test_a_config_given_as_json_text_is_masked() -> None:
+    masked = mask_config(json.dumps(CONFIG))
+    assert json.loads(masked)["targets"][1]["api_key"] == MASK
+    assert json.loads(masked)["strategy"] == {"mode": "fallback"}
+    assert mask_config('{"api_key": "sk-broken') == MASK
+    assert_clean(repr(LCChat(base_url="http://127.0.0.1:9/v1", config=json.dumps(CONFIG))), "repr")
+
+
 def test_an_inline_config_header_is_masked_as_a_config() -> None:
     raw = {"x-portkey-config": json.dumps(CONFIG)}
     masked = mask_headers(raw)
