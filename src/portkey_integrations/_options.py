@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from ._errors import PortkeyConfigError
 from ._request import bool_header, config_header, forward_headers_header, metadata_header
-from ._secrets import MASK, mask_config, mask_headers
+from ._secrets import MASK, is_secret_header, mask_config, mask_headers
 
 __all__ = [
     "CONNECTION_OPTIONS",
@@ -49,7 +49,7 @@ def _check_header_value(name: str, value: str) -> str:
         # The message shows the value, so a secret one shows masked.
         shown = (mask_headers({name: value}) or {})[name]
         raise PortkeyConfigError(f"option {name!r} must be ASCII, got {shown!r}")
-    if MASK in value:
+    if MASK in value and (is_secret_header(name) or name == "x-portkey-config"):
         # A model rebuilt from a dump (model_dump, to_dict, dumps) holds masks, not keys.
         raise PortkeyConfigError(
             f"header {name!r} holds a masked secret ({MASK!r}): serialized models never "
