@@ -30,6 +30,7 @@ from ._options import ClientOptions, RequestOptions, options_from_env
 from ._request import Route, build_body, prompt_path
 from ._response import Completion, RenderedPrompt, ResponseInfo, make_status_error
 from ._retry import is_success, retry_delay, should_retry
+from ._secrets import scrub_transport_error
 from ._version import __version__
 
 if sys.version_info >= (3, 11):
@@ -339,7 +340,13 @@ def _checked(call: Call, prompt_id: str, template: PromptTemplate | None) -> Col
 
 
 def connection_error(exc: httpx.TransportError) -> APIConnectionError:
-    """The package's error for a transport failure, naming the URL it tried."""
+    """The package's error for a transport failure, naming the URL it tried.
+
+    Callers chain it ``from exc``: the cause keeps its text and type, but its
+    ``request`` is swapped for a copy with the credentials masked, so a traceback or an
+    error reporter walking ``__cause__`` never finds a key.
+    """
+    scrub_transport_error(exc)
     try:
         url: str | None = str(exc.request.url.copy_with(userinfo=b""))
     except RuntimeError:

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from ._errors import PortkeyConfigError
 from ._request import bool_header, config_header, forward_headers_header, metadata_header
+from ._secrets import MASK, is_secret_header, mask_config, mask_headers
 
 __all__ = [
     "CONNECTION_OPTIONS",
@@ -45,7 +46,15 @@ def _check_header_value(name: str, value: str) -> str:
             raise PortkeyConfigError(f"option {name!r} must not contain line breaks")
     # httpx encodes header values as ASCII and would raise a bare UnicodeEncodeError.
     if not value.isascii():
-        raise PortkeyConfigError(f"option {name!r} must be ASCII, got {value!r}")
+        # The message shows the value, so a secret one shows masked.
+        shown = (mask_headers({name: value}) or {})[name]
+        raise PortkeyConfigError(f"option {name!r} must be ASCII, got {shown!r}")
+    if MASK in value and (is_secret_header(name) or name == "x-portkey-config"):
+        # A model rebuilt from a dump (model_dump, to_dict, dumps) holds masks, not keys.
+        raise PortkeyConfigError(
+            f"header {name!r} holds a masked secret ({MASK!r}): serialized models never "
+            "keep their secrets, pass them again"
+        )
     return value
 
 
@@ -54,7 +63,8 @@ class RequestOptions:
     """Portkey routing options; every field is optional and ``None`` means "not set".
 
     A client holds one of these; a call may pass another whose set fields win.
-    Secrets are :class:`pydantic.SecretStr`, so ``repr`` never shows them.
+    The key fields are :class:`pydantic.SecretStr`, and ``repr`` masks the secrets of
+    ``config`` and ``extra_headers`` too (see :mod:`._secrets`).
     """
 
     api_key: SecretStr | None = None
@@ -85,6 +95,14 @@ class RequestOptions:
     """``x-portkey-strict-open-ai-compliance``: ``False`` lets provider fields through."""
     extra_headers: Mapping[str, str] | None = None
     """Any other headers (``default_headers`` on clients and models)."""
+
+    def __repr__(self) -> str:
+        # Only the set fields: the others are None. Keys show as SecretStr('**********').
+        shown = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        shown["config"] = mask_config(self.config)
+        shown["extra_headers"] = mask_headers(self.extra_headers)
+        args = ", ".join(f"{k}={v!r}" for k, v in shown.items() if v is not None)
+        return f"{type(self).__name__}({args})"
 
     @classmethod
     def make(cls, **fields: Any) -> RequestOptions:

@@ -16,6 +16,7 @@ from httpx_sse import EventSource, ServerSentEvent
 
 from ._errors import APITimeoutError, StreamError, TruncatedStreamError
 from ._response import CompletionChunk, ResponseInfo, make_stream_error
+from ._secrets import scrub_transport_error
 
 __all__ = ["AsyncStream", "Stream"]
 
@@ -71,7 +72,7 @@ class _Decoder:
         """Map transport failures to stream errors, and a clean end without [DONE] to
         :class:`TruncatedStreamError`, after every chunk that arrived was delivered."""
         if isinstance(exc, httpx.TransportError):
-            raise self.broken(exc) from exc
+            raise self.broken(exc) from scrub_transport_error(exc)
         if kind is None and not self.done:
             raise TruncatedStreamError(
                 f"stream ended without [DONE] after {len(self.raw)} chunks",

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
 
 from .._client import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -29,7 +29,9 @@ from .._client import (
 )
 from .._errors import PortkeyConfigError
 from .._options import MODEL_FIELD_ALIASES, OPTION_NAMES, ClientOptions
+from .._secrets import mask_config, mask_headers
 from .convert import conversation_variables
+from .openai_keywords import translate_openai_keywords
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -149,6 +151,23 @@ class PortkeyClientSettings(BaseModel):
     def __init__(self, **data: Any) -> None:
         # Every concrete subclass has model_kwargs (PortkeySettings, the embeddings).
         super().__init__(**_route_unknown_keywords(type(self), data))
+
+    # -- secrets: masked on every surface, sent as given ---------------------------------
+
+    @field_serializer("config", "default_headers", when_used="always")
+    def _masked(self, value: Any, info: Any) -> Any:
+        # model_dump(_json), LlamaIndex's to_dict / to_json and its events' model_dict:
+        # the secrets a config or a header carries show as '**********', as the keys do.
+        return mask_headers(value) if info.field_name == "default_headers" else mask_config(value)
+
+    def __repr_args__(self) -> Any:
+        # repr / str (and LangChain's repr of an unserializable model).
+        for name, value in super().__repr_args__():
+            if name == "config":
+                value = mask_config(value)
+            elif name == "default_headers":
+                value = mask_headers(value)
+            yield name, value
 
     def __getstate__(self) -> dict[Any, Any]:
         # Clients and their lock stay behind: a pickled model (multiprocessing, Ray,
@@ -311,7 +330,10 @@ def _route_unknown_keywords(cls: type[BaseModel], data: dict[str, Any]) -> dict[
     unknown = [key for key in data if key not in known]
     if not unknown:
         return data
-    data = dict(data)
+    # ChatOpenAI's own keywords: renamed to their Portkey field, merged or refused.
+    data, unknown = translate_openai_keywords(cls.__name__, known, data, unknown)
+    if not unknown:
+        return data
     extra = dict(data.get("model_kwargs") or {})
     for key in unknown:
         close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)

@@ -11,7 +11,7 @@ import json
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -20,10 +20,12 @@ from .._adapters.settings import PortkeySettings
 from .._call import Call
 from .._client import DEFAULT_TIMEOUT
 from .._options import RequestOptions
+from .._secrets import mask_config, mask_headers
 from ._input import BOUND_VARIABLES, VariablesPromptValue
 from ._tracing import install
 
 if TYPE_CHECKING:
+    from langchain_core.load.serializable import SerializedConstructor, SerializedNotImplemented
     from langchain_core.prompt_values import PromptValue
     from typing_extensions import Self
 
@@ -105,6 +107,24 @@ class PortkeyLangChainBase(PortkeySettings):
     @property
     def lc_secrets(self) -> dict[str, str]:
         return dict(LC_SECRETS)
+
+    def to_json(self) -> SerializedConstructor | SerializedNotImplemented:
+        """LangChain's serialized model (``dumpd`` / ``dumps``, what tracers upload).
+
+        ``lc_secrets`` turns the three key fields into secret markers; the secrets
+        inside ``config`` and ``default_headers`` show as ``'**********'`` (LangChain
+        revives markers only at the top level): a loaded model needs them again.
+        """
+        serialized: dict[str, Any] = super().to_json()  # type: ignore[misc]
+        kwargs = serialized.get("kwargs")
+        if isinstance(kwargs, dict) and ("config" in kwargs or "default_headers" in kwargs):
+            kwargs = dict(kwargs)
+            if "config" in kwargs:
+                kwargs["config"] = mask_config(kwargs["config"])
+            if "default_headers" in kwargs:
+                kwargs["default_headers"] = mask_headers(kwargs["default_headers"])
+            serialized["kwargs"] = kwargs
+        return cast("SerializedConstructor", serialized)
 
     @property
     def lc_attributes(self) -> dict[str, Any]:
