@@ -235,3 +235,13 @@ def pool_exhausted(exc: httpx.PoolTimeout, request: httpx.Request, own: bool) ->
         )
     message = f"no free connection for {url}{within}: connection pool exhausted; {how}"
     return APITimeoutError(message, url=url)
+
+
+def open_async_pools() -> int:
+    """How many event loops hold pools (for tests)."""
+    return len(_async)
+
+
+def open_sync_pools() -> int:
+    """How many origins have a sync pool (for tests)."""
+    return len(_sync)
