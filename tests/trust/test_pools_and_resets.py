@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from portkey_integrations import (
@@ -181,3 +182,39 @@ def test_a_reset_after_a_chunk_is_typed_and_never_repeated(
     assert len(delivered) == 2
     assert info.value.chunks == delivered  # what arrived, each once
     assert len(server.requests) == 1  # never retried once a chunk was out
+
+
+def test_past_the_origin_bound_only_idle_pools_are_closed() -> None:
+    from portkey_integrations._pools import MAX_ORIGINS, Origin, _evict
+
+    class Busy(httpx.HTTPTransport):
+        """A pool with a request on one of its connections."""
+
+        @property
+        def _pool(self) -> Any:  # type: ignore[override]
+            class Connection:
+                def is_idle(self) -> bool:
+                    return False
+
+                def is_closed(self) -> bool:
+                    return False
+
+            return type("Pool", (), {"connections": [Connection()]})()
+
+        @_pool.setter
+        def _pool(self, value: Any) -> None:
+            pass
+
+    pools: dict[Origin, httpx.HTTPTransport] = {(b"http", b"busy", 1): Busy()}
+    for port in range(MAX_ORIGINS + 1):
+        pools[(b"http", b"idle", port)] = httpx.HTTPTransport()
+    evicted = _evict(pools)
+    assert len(pools) == MAX_ORIGINS
+    assert (b"http", b"busy", 1) in pools  # the oldest, but busy: kept
+    assert [o for o in [(b"http", b"idle", 0), (b"http", b"idle", 1)] if o not in pools] == [
+        (b"http", b"idle", 0),
+        (b"http", b"idle", 1),
+    ]
+    assert len(evicted) == 2
+    for sender in evicted:
+        sender.close()
