@@ -4,8 +4,10 @@ when they must not.
 A streamed attempt counts as sent only once its first event has arrived: the body is
 read up to the end of that event before the attempt returns (:func:`first_event`), so a
 connection that drops after the headers but before any chunk is a failed attempt the
-client retries like any other connection error. Nothing was delivered, so a retry
-cannot repeat text. From the first event on, a failure is the stream's to raise.
+client retries like any other connection error: nothing was delivered, so a retry
+cannot repeat text. From the first event on, a failure is the stream's to raise. A
+stream the server ends cleanly before any event is no connection error: it raises
+``TruncatedStreamError``.
 """
 
 from __future__ import annotations
@@ -91,12 +93,11 @@ def send_stream_once(
     head: list[bytes] = []
     rest = iter(cast(httpx.SyncByteStream, outcome.stream))
     try:
+        # A clean end before any event stays the stream's to report (truncated).
         for chunk in rest:
             head.append(chunk)
             if first_event(head, outcome):
                 break
-        else:
-            raise _ended(head)
     except httpx.TransportError as exc:
         outcome.close()
         exc.request = request
@@ -132,12 +133,11 @@ async def asend_stream_once(
     head: list[bytes] = []
     rest = outcome.stream.__aiter__()  # type: ignore[union-attr]
     try:
+        # A clean end before any event stays the stream's to report (truncated).
         async for chunk in rest:
             head.append(chunk)
             if first_event(head, outcome):
                 break
-        else:
-            raise _ended(head)
     except httpx.TransportError as exc:
         await outcome.aclose()
         exc.request = request
@@ -153,13 +153,6 @@ def first_event(head: list[bytes], response: httpx.Response) -> bool:
         return True
     data = b"".join(head) if len(head) > 1 else head[0]
     return b"\n\n" in data or b"\r\n\r\n" in data or b"\r\r" in data
-
-
-def _ended(head: list[bytes]) -> httpx.RemoteProtocolError:
-    # A 2xx stream always has at least [DONE]: ending before a whole event means the
-    # connection was closed under it, with nothing delivered.
-    got = sum(len(chunk) for chunk in head)
-    return httpx.RemoteProtocolError(f"stream closed before its first event ({got} bytes)")
 
 
 class _Replay(httpx.SyncByteStream):
