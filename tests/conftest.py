@@ -43,6 +43,7 @@ def _no_portkey_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "PORTKEY_PROVIDER",
         "PORTKEY_CUSTOM_HOST",
         "PORTKEY_PROVIDER_API_KEY",
+        "PORTKEY_MAX_CONNECTIONS",
     ):
         monkeypatch.delenv(name, raising=False)
 

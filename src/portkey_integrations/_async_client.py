@@ -14,11 +14,11 @@ import httpx
 from ._base_client import BaseClient, LazyResource
 from ._call import Call, CheckMode, call_of
 from ._options import ClientOptions, RequestOptions
-from ._pools import async_sender
+from ._pools import async_sender, origin_of, pool_exhausted
 from ._response import Completion, RenderedPrompt
 from ._retry import is_success
 from ._streaming import AsyncStream
-from ._transport import asend_once
+from ._transport import asend_once, asend_stream_once
 from .resources.embeddings import (
     EmbeddingResponse,
     EncodingFormat,
@@ -203,11 +203,18 @@ class AsyncPortkeyClient(BaseClient):
         return await aget_template(self, prompt_id)
 
     async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
-        sender = self._http or async_sender()
+        sender = self._http or async_sender(origin_of(request.url))
         attempt = 0
         while True:
             attempt += 1
-            outcome = await asend_once(sender, request, stream=stream)
+            outcome = (
+                await asend_stream_once(sender, request)
+                if stream
+                else await asend_once(sender, request, stream=False)
+            )
+            if isinstance(outcome, httpx.PoolTimeout):
+                # Waiting again would not free a connection: say what is full, at once.
+                raise pool_exhausted(outcome, request, own=self._http is None) from None
             delay = self._retry_or_raise(attempt, outcome)
             if delay is None:
                 break

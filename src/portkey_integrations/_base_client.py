@@ -59,6 +59,9 @@ LOCAL = "local"
 """``base_url="local"`` (or ``PORTKEY_BASE_URL=local``): the embedded local server."""
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_POOL_TIMEOUT = 30.0
+"""Longest wait for a free pooled connection (never longer than the read timeout): a full
+pool says so long before a read would time out."""
 DEFAULT_MAX_RETRIES = 2
 _USER_AGENT = f"portkey-integrations/{__version__}"
 
@@ -100,7 +103,8 @@ class BaseClient:
         if not isinstance(max_retries, int) or max_retries < 0:
             raise PortkeyConfigError("max_retries must be an integer >= 0")
         self.max_retries = max_retries
-        self.timeout = httpx.Timeout(timeout, connect=connect_timeout)
+        pool = None if timeout is None else min(timeout, DEFAULT_POOL_TIMEOUT)
+        self.timeout = httpx.Timeout(timeout, connect=connect_timeout, pool=pool)
         self._timeout_ext = {"timeout": self.timeout.as_dict()}
         self._urls: dict[str, httpx.URL] = {}
         self._headers = httpx.Headers(

@@ -3,8 +3,8 @@
 :class:`PortkeyClient` (here) and :class:`AsyncPortkeyClient` (``_async_client.py``)
 share everything in :class:`~._base_client.BaseClient`: configuration, request building,
 response parsing, error mapping and retry decisions. They differ only in how bytes are
-sent and how long they sleep. Both send through the process's shared pools
-(``_pools.py``) unless given an ``http_client``, which then carries every request with
+sent and how long they sleep. Both send through the process's pools, one per origin
+(``_pools.py``), unless given an ``http_client``, which then carries every request with
 all its features (auth, event hooks, mounts, proxies).
 """
 
@@ -30,11 +30,11 @@ from ._base_client import (
 )
 from ._call import Call, CheckMode, call_of
 from ._options import ClientOptions, RequestOptions
-from ._pools import sync_sender
+from ._pools import origin_of, pool_exhausted, sync_sender
 from ._response import Completion, RenderedPrompt
 from ._retry import is_success
 from ._streaming import Stream
-from ._transport import send_once
+from ._transport import send_once, send_stream_once
 from .resources.embeddings import (
     EmbeddingResponse,
     EncodingFormat,
@@ -249,11 +249,18 @@ class PortkeyClient(BaseClient):
         return get_template(self, prompt_id)
 
     def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
-        sender = self._http or sync_sender()
+        sender = self._http or sync_sender(origin_of(request.url))
         attempt = 0
         while True:
             attempt += 1
-            outcome = send_once(sender, request, stream=stream)
+            outcome = (
+                send_stream_once(sender, request)
+                if stream
+                else send_once(sender, request, stream=False)
+            )
+            if isinstance(outcome, httpx.PoolTimeout):
+                # Waiting again would not free a connection: say what is full, at once.
+                raise pool_exhausted(outcome, request, own=self._http is None) from None
             delay = self._retry_or_raise(attempt, outcome)
             if delay is None:
                 break
@@ -270,7 +277,7 @@ class PortkeyClient(BaseClient):
     def close(self) -> None:
         """Release this client's connections.
 
-        The shared pool stays open for other clients; a given ``http_client`` is the
+        The origin's shared pool stays open for other clients; a given ``http_client`` is the
         caller's to close.
         """
 

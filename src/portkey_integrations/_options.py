@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypedDict
 
@@ -39,16 +40,37 @@ def _secret(value: str | SecretStr | None) -> SecretStr | None:
     return SecretStr(value)
 
 
+# RFC 9110 token: what HTTP allows in a header name.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Control characters other than tab, which HTTP forbids in a header value.
+_BAD_VALUE_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _check_header_value(name: str, value: str) -> str:
-    # A CR or LF in a header name or value would let an option inject headers of its own.
-    for text in (name, value):
-        if "\r" in text or "\n" in text or "\x00" in text:
-            raise PortkeyConfigError(f"option {name!r} must not contain line breaks")
+    # Checked once, when the options are built: a bad name or value would otherwise fail
+    # at send time as a UnicodeEncodeError, or as a protocol error that looks like (and
+    # is retried as) a network failure.
+    if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+        raise PortkeyConfigError(
+            f"header name {name!r} is not a valid HTTP header name (ASCII letters, digits "
+            "and !#$%&'*+-.^_`|~ only; no spaces, colons or line breaks)"
+        )
+    if not isinstance(value, str):
+        raise PortkeyConfigError(
+            f"header {name!r} must have a string value, got {type(value).__name__}"
+        )
+    # A CR or LF in a value would let an option inject headers of its own.
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise PortkeyConfigError(f"option {name!r} must not contain line breaks")
+    if _BAD_VALUE_CHAR.search(value):
+        raise PortkeyConfigError(f"option {name!r} must not contain control characters")
     # httpx encodes header values as ASCII and would raise a bare UnicodeEncodeError.
     if not value.isascii():
-        # The message shows the value, so a secret one shows masked.
-        shown = (mask_headers({name: value}) or {})[name]
-        raise PortkeyConfigError(f"option {name!r} must be ASCII, got {shown!r}")
+        # The value is not shown: it may be a credential.
+        bad = next(i for i, c in enumerate(value) if not c.isascii())
+        raise PortkeyConfigError(
+            f"option {name!r} must be ASCII (a non-ASCII character at position {bad})"
+        )
     if MASK in value and (is_secret_header(name) or name == "x-portkey-config"):
         # A model rebuilt from a dump (model_dump, to_dict, dumps) holds masks, not keys.
         raise PortkeyConfigError(

@@ -32,6 +32,8 @@ __all__ = [
 
 Route = Literal["prompt", "render", "chat", "text"]
 
+# Ints shorter than this always convert to text; longer ones are tried (digit limit).
+_CHECK_INT_BITS = 4000
 # RFC 3986 pchar minus the few characters that proxies and frameworks treat specially.
 _SAFE_SEGMENT = "@-._~!$&'()*+,;=:"
 
@@ -117,7 +119,12 @@ def encode_variables(
         if not isinstance(name, str):
             raise PortkeyConfigError(f"prompt variable names must be strings, got {name!r}")
         try:
-            if value is None or isinstance(value, (int, bool)):
+            if value is None or isinstance(value, bool):
+                out[name] = value
+            elif isinstance(value, int):
+                # Beyond Python's digit limit (4,300) an int cannot be written as JSON.
+                if value.bit_length() > _CHECK_INT_BITS:
+                    str(value)
                 out[name] = value
             elif isinstance(value, str):
                 out[name] = _utf8(value)
@@ -130,7 +137,10 @@ def encode_variables(
                 # allow_nan=False: NaN and Infinity are not JSON; Portkey rejects them.
                 text = _utf8(json.dumps(jsonable, ensure_ascii=False, allow_nan=False))
                 out[name] = jsonable if name in raw else text
-        except (TypeError, ValueError, RecursionError) as exc:
+        except RecursionError:
+            reason = "it is nested too deeply or contains itself (a circular reference)"
+            raise VariableEncodingError(name, reason) from None
+        except (TypeError, ValueError) as exc:
             raise VariableEncodingError(name, str(exc)) from None
     return out
 

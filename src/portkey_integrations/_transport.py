@@ -1,15 +1,35 @@
 """Transport details of the clients: one attempt at sending, how our own pools send, and
-when they must not."""
+when they must not.
+
+A streamed attempt counts as sent only once its first event has arrived: the body is
+read up to the end of that event before the attempt returns (:func:`first_event`), so a
+connection that drops after the headers but before any chunk is a failed attempt the
+client retries like any other connection error: nothing was delivered, so a retry
+cannot repeat text. From the first event on, a failure is the stream's to raise. A
+stream the server ends cleanly before any event is no connection error: it raises
+``TruncatedStreamError``.
+"""
 
 from __future__ import annotations
 
 import http.cookiejar
 import urllib.request
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, cast
 
 import httpx
 
-__all__ = ["NoCookieJar", "aread", "asend_once", "proxies_configured", "read", "send_once"]
+from ._retry import is_success
+
+__all__ = [
+    "NoCookieJar",
+    "aread",
+    "asend_once",
+    "first_event",
+    "proxies_configured",
+    "read",
+    "send_once",
+]
 
 
 class NoCookieJar(http.cookiejar.CookieJar):
@@ -62,6 +82,30 @@ def send_once(
         return exc
 
 
+def send_stream_once(
+    sender: httpx.BaseTransport | httpx.Client, request: httpx.Request
+) -> httpx.Response | httpx.TransportError:
+    """One streamed attempt: :func:`send_once`, then the body up to its first event
+    (:func:`first_event`); a failure before that event is the attempt's."""
+    outcome = send_once(sender, request, stream=True)
+    if isinstance(outcome, httpx.TransportError) or not is_success(outcome.status_code):
+        return outcome
+    head: list[bytes] = []
+    rest = iter(cast(httpx.SyncByteStream, outcome.stream))
+    try:
+        # A clean end before any event stays the stream's to report (truncated).
+        for chunk in rest:
+            head.append(chunk)
+            if first_event(head, outcome):
+                break
+    except httpx.TransportError as exc:
+        outcome.close()
+        exc.request = request
+        return exc
+    outcome.stream = _Replay(head, rest, outcome.stream)
+    return outcome
+
+
 async def asend_once(
     sender: httpx.AsyncBaseTransport | httpx.AsyncClient, request: httpx.Request, *, stream: bool
 ) -> httpx.Response | httpx.TransportError:
@@ -77,3 +121,67 @@ async def asend_once(
     except httpx.TransportError as exc:
         exc.request = request
         return exc
+
+
+async def asend_stream_once(
+    sender: httpx.AsyncBaseTransport | httpx.AsyncClient, request: httpx.Request
+) -> httpx.Response | httpx.TransportError:
+    """Async :func:`send_stream_once`."""
+    outcome = await asend_once(sender, request, stream=True)
+    if isinstance(outcome, httpx.TransportError) or not is_success(outcome.status_code):
+        return outcome
+    head: list[bytes] = []
+    rest = outcome.stream.__aiter__()  # type: ignore[union-attr]
+    try:
+        # A clean end before any event stays the stream's to report (truncated).
+        async for chunk in rest:
+            head.append(chunk)
+            if first_event(head, outcome):
+                break
+    except httpx.TransportError as exc:
+        await outcome.aclose()
+        exc.request = request
+        return exc
+    outcome.stream = _AsyncReplay(head, rest, outcome.stream)
+    return outcome
+
+
+def first_event(head: list[bytes], response: httpx.Response) -> bool:
+    """Whether the raw bytes read so far hold a whole server-sent event (an empty line
+    ends one). A compressed body cannot be scanned: its first bytes are enough."""
+    if "content-encoding" in response.headers:
+        return True
+    data = b"".join(head) if len(head) > 1 else head[0]
+    return b"\n\n" in data or b"\r\n\r\n" in data or b"\r\r" in data
+
+
+class _Replay(httpx.SyncByteStream):
+    """A response body whose first bytes were read ahead: those, then the rest."""
+
+    def __init__(self, head: list[bytes], rest: Iterator[bytes], inner: Any) -> None:
+        self.head, self.rest, self.inner = head, rest, inner
+
+    def __iter__(self) -> Iterator[bytes]:
+        head, self.head = self.head, []
+        yield from head
+        yield from self.rest
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _AsyncReplay(httpx.AsyncByteStream):
+    """Async :class:`_Replay`."""
+
+    def __init__(self, head: list[bytes], rest: AsyncIterator[bytes], inner: Any) -> None:
+        self.head, self.rest, self.inner = head, rest, inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        head, self.head = self.head, []
+        for chunk in head:
+            yield chunk
+        async for chunk in self.rest:
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

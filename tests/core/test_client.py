@@ -30,7 +30,7 @@ from portkey_integrations import (
     StreamError,
     TruncatedStreamError,
 )
-from portkey_integrations._pools import sync_sender
+from portkey_integrations._pools import origin_of, sync_sender
 from portkey_integrations.server import Fault, LocalPortkeyServer
 
 SECRET = "pk-test-secret"
@@ -400,9 +400,10 @@ def test_malformed_event(api: Api, server: LocalPortkeyServer) -> None:
 
 
 @contextlib.contextmanager
-def count_connects() -> Iterator[list[int]]:
-    """Count the TCP connections the shared pool opens."""
-    backend: Any = sync_sender()._pool._network_backend  # type: ignore[union-attr]
+def count_connects(base_url: str) -> Iterator[list[int]]:
+    """Count the TCP connections the shared pool of ``base_url``'s origin opens."""
+    sender = sync_sender(origin_of(httpx.URL(base_url)))
+    backend: Any = sender._pool._network_backend  # type: ignore[union-attr]
     original = backend.connect_tcp
     connects = [0]
 
@@ -420,7 +421,7 @@ def count_connects() -> Iterator[list[int]]:
 @pytest.mark.slow  # 500 streams
 def test_sequential_streams_reuse_connections(server: LocalPortkeyServer) -> None:
     client = PortkeyClient(base_url=server.base_url, api_key=SECRET)
-    with count_connects() as connects:
+    with count_connects(server.base_url) as connects:
         for _ in range(500):
             for _ in client.stream(prompt_id="pp-core", variables={"question": "a b c"}):
                 pass

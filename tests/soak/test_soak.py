@@ -22,6 +22,7 @@ import pytest
 from llama_index.core.llms import ChatMessage
 
 from portkey_integrations import (
+    APIConnectionError,
     APIStatusError,
     AsyncPortkeyClient,
     PortkeyClient,
@@ -201,6 +202,14 @@ def check(op: Op, fault: Fault | None, outcome: Outcome, events: list[str]) -> N
     if not broken and (not failing or op.retries > 0):
         assert error is None, f"{op.name} with {fault}: {error!r}"
         assert text == full, op.name
+        return
+    if fault is not None and fault.kind == "abort" and not fault.after_chunks:
+        # A reset before the first chunk delivered nothing: it is a failed connection,
+        # retried when the call may retry.
+        if op.retries > 0:
+            assert error is None and text == full, f"{op.name} with {fault}: {error!r}"
+        else:
+            assert isinstance(error, APIConnectionError) and text == "", f"{op.name}: {error!r}"
         return
     assert error is not None, f"{op.name} with {fault} did not fail"
     if failing:

@@ -28,6 +28,7 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableBinding
 from pydantic import ConfigDict
 
+from .._request import encode_variables
 from ._messages import messages_to_dicts
 
 __all__ = [
@@ -48,7 +49,13 @@ BOUND_VARIABLES = "bound_variables"
 
 
 def _as_text(variables: Mapping[str, Any]) -> str:
-    return json.dumps(variables, ensure_ascii=False, default=str)
+    try:
+        return json.dumps(variables, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        # LangChain asks for this text before the model runs: a value the core could not
+        # send either (a huge int, a cycle, deep nesting) gets the core's typed error.
+        encode_variables(variables)
+        raise
 
 
 class _VariablesText(str):
