@@ -141,7 +141,8 @@ def test_framework_streams_are_retried_before_their_first_chunk(
     lc = PortkeyChatModel(prompt_id="pp-joke", base_url=server.base_url)
     assert "".join(str(c.content) for c in lc.stream(VARIABLES)) == expected
     server.add_fault(Fault(kind="abort", after_chunks=0))
-    li = LIChat(prompt_id="pp-joke", base_url=server.base_url)
+    # The text goes to {{input}}, which pp-joke never reads: this test is about retries.
+    li = LIChat(prompt_id="pp-joke", base_url=server.base_url, check_variables="off")
     deltas = [r.delta or "" for r in li.stream_complete("owls", variables=VARIABLES)]
     assert "".join(deltas) == expected
     assert len(server.requests) == 4
