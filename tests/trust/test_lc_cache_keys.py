@@ -50,13 +50,14 @@ def test_bound_and_model_variables_are_part_of_the_key(
     cache: InMemoryCache, server: LocalPortkeyServer
 ) -> None:
     base = PortkeyChatModel(prompt_id="pp-joke", base_url=server.base_url)
-    one = base.bind(variables={"topic": "owls"}).invoke("x").content
-    two = base.bind(variables={"topic": "kites"}).invoke("x").content
+    # An empty dict input: pp-joke has no slot for a text (it would not reach the model).
+    one = base.bind(variables={"topic": "owls"}).invoke({}).content
+    two = base.bind(variables={"topic": "kites"}).invoke({}).content
     three = (
         PortkeyChatModel(
             prompt_id="pp-joke", base_url=server.base_url, variables={"topic": "moles"}
         )
-        .invoke("x")
+        .invoke({})
         .content
     )
     assert "owls" in one and "kites" in two and "moles" in three
@@ -67,6 +68,6 @@ def test_llm_cache_keys_follow_variables_too(
     cache: InMemoryCache, server: LocalPortkeyServer
 ) -> None:
     llm = PortkeyPromptLLM(prompt_id="pp-joke", base_url=server.base_url)
-    assert "owls" in llm.invoke("x", variables={"topic": "owls"})
-    assert "kites" in llm.invoke("x", variables={"topic": "kites"})
+    assert "owls" in llm.invoke({}, variables={"topic": "owls"})
+    assert "kites" in llm.invoke({}, variables={"topic": "kites"})
     assert len(server.requests) == 2

@@ -42,7 +42,6 @@ __all__ = [
     "conversation_pieces",
     "enforce_mapping",
     "lost_pieces",
-    "mapped_pieces",
     "message_list_pieces",
     "template_slots",
     "text_pieces",
@@ -181,15 +180,6 @@ def message_list_pieces(variables: Mapping[str, Any], names: Iterable[str]) -> l
             what = f"the {n} message{'s' if n > 1 else ''} in {name!r}"
             pieces.append(Piece(what, (name,), _splice(name, after=False)))
     return pieces
-
-
-def mapped_pieces(variables: Mapping[str, Any]) -> list[Piece]:
-    """The pieces of a ``variables_mapper``'s result: each variable that holds something."""
-    return [
-        Piece(f"the variable {name!r} from variables_mapper", (name,), _tag(name))
-        for name, value in variables.items()
-        if value not in (None, "", [], {})
-    ]
 
 
 @functools.lru_cache(maxsize=256)

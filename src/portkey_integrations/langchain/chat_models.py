@@ -17,7 +17,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel
 
 from .._adapters.convert import normalize_tool_choice
-from .._adapters.mapping import conversation_pieces, mapped_pieces
+from .._adapters.mapping import conversation_pieces
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import RenderedPrompt
 from ._base import MappedInput, PortkeyLangChainBase, dict_input
@@ -194,7 +194,9 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         messages = messages_to_dicts(inputs)
         variables = self.messages_to_variables(messages)
         if self.variables_mapper is not None:
-            return MappedInput(variables, mapped_pieces(variables))
+            # The caller's own mapping: its variables are checked as the caller's own
+            # (a warning for one the template never reads), not as framework pieces.
+            return MappedInput(variables, [])
         pieces = conversation_pieces(
             messages,
             input_variable=self.input_variable,
