@@ -92,7 +92,12 @@ async def test_an_agent_without_a_scratchpad_slot_stops_async(
 ) -> None:
     with pytest.raises(pk.PromptMappingError, match=NO_PAD):
         await build(model(server, NO_PAD)).ainvoke(QUESTION, {"recursion_limit": 50})
-    assert len(prompt_requests(server, NO_PAD)) == 1
+    with pytest.raises(pk.PromptMappingError, match="tool calls and tool results"):
+        async for _ in build(model(server, NO_PAD)).astream(QUESTION, stream_mode="messages"):
+            pass
+    with pytest.raises(pk.PromptMappingError, match="tool calls and tool results"):
+        list(build(model(server, NO_PAD)).stream(QUESTION))
+    assert len(prompt_requests(server, NO_PAD)) == 3  # one first call per run, no second
 
 
 @pytest.mark.parametrize("build", AGENTS.values(), ids=AGENTS.keys())

@@ -85,6 +85,16 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         ``.bind(variables=...)`` and passed with ``invoke(..., variables=...)`` merge, the
         most specific winning; every other keyword is a hyperparameter.
 
+        Nothing LangChain hands the model is dropped: before sending, each piece (the
+        text, its images and other parts, the system message, earlier turns, an agent's
+        tool calls and results, message lists such as ``RunnableWithMessageHistory``'s)
+        must have a slot in the saved template, or the call raises
+        ``PromptMappingError`` naming the piece and the slot to add (an agent stops at
+        the call that would lose the tool results instead of looping).
+        ``check_variables="warn"`` accepts such a loss with a warning; ``"off"`` checks
+        nothing. When the template cannot be read (a key without ``prompts.read``),
+        every piece but the text raises the same way each time.
+
         ```python
         model.invoke({"adjective": "dry", "topic": "owls"})
         model.bind(temperature=0).invoke({"topic": "owls"}, variables={"adjective": "wry"})

@@ -67,7 +67,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
 
     Key init args:
         The same as :class:`PortkeyChatModel`'s: ``prompt_id``, ``variables``,
-        ``input_variable`` (``"input"``), ``check_variables``; ``model``,
+        ``input_variable`` (``"input"``), ``check_variables`` (the prompt text and any
+        message list of a dict input need a slot in the template, else
+        ``PromptMappingError`` before sending: see :class:`PortkeyChatModel`); ``model``,
         ``temperature``, ``max_tokens``, ``stop``, ... (body params); ``streaming``,
         ``stream_usage``; and every client option (``api_key``, ``base_url``,
         ``provider``, ``trace_id``, ``timeout``, ``max_retries``, ...).
