@@ -92,10 +92,11 @@ def _splice(name: str, *, after: bool) -> str:
     return form.replace("NAME", name)
 
 
-_PARTS_SLOT = (
-    '"content": {{#NAME.0}}[{{{NAME}}}]{{/NAME.0}}{{^NAME}}"{{input}}"{{/NAME}}'
-    " as the user message's content"
-).replace("NAME", INPUT_PARTS_VARIABLE)
+def _parts_slot(input_variable: str) -> str:
+    # The bundled pp-assistant-vision's: the parts when there are any, else the text.
+    form = '"content": {{#NAME.0}}[{{{NAME}}}]{{/NAME.0}}{{^NAME}}"{{TEXT}}"{{/NAME}}'
+    text = form.replace("NAME", INPUT_PARTS_VARIABLE).replace("TEXT", input_variable)
+    return text + " as the user message's content"
 
 
 def _tag(name: str) -> str:
@@ -131,7 +132,7 @@ def conversation_pieces(
             others = [str(p.get("type")) for p in parts if p.get("type", "text") != "text"]
             plural = "s" if len(others) > 1 else ""
             what = f"the {', '.join(sorted(set(others)))} part{plural} of the user message"
-            pieces.append(Piece(what, (INPUT_PARTS_VARIABLE,), _PARTS_SLOT))
+            pieces.append(Piece(what, (INPUT_PARTS_VARIABLE,), _parts_slot(input_variable)))
         before, after = messages[:last], messages[last + 1 :]
     else:
         before, after = messages, []

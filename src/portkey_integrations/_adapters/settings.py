@@ -251,12 +251,13 @@ class PortkeySettings(PortkeyClientSettings):
     """Compare each call with the prompt's saved template (fetched once per process
     through the prompt API) before sending.
 
-    Content the framework hands the model (the system message, earlier turns, an agent's
-    tool calls and results, images and other parts, framework-added message lists) must
-    reach it: with the default (``None``) or ``"error"``, a piece the template has no
-    slot for raises ``PromptMappingError`` naming it, the prompt and the slot to add, as
-    does any such piece when the template cannot be read. ``"warn"`` accepts the loss
-    knowingly: a ``PromptVariablesWarning`` instead.
+    Content the framework hands the model (the user's text, the system message, earlier
+    turns, an agent's tool calls and results, images and other parts, framework-added
+    message lists) must reach it: with the default (``None``) or ``"error"``, a piece the
+    template has no slot for raises ``PromptMappingError`` naming it, the prompt and the
+    slot to add. When the template cannot be read (a key without ``prompts.read``), the
+    text still goes to ``input_variable`` and every other piece raises, the same way on
+    every call. ``"warn"`` accepts a loss knowingly: a ``PromptVariablesWarning`` instead.
 
     Your own variables: one the template reads but the call does not send warns
     (``"error"``: raises ``MissingVariableError``), one it never reads warns.
