@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import lc_mapping_support
 import pytest
 
+from portkey_integrations._templates.cache import prompt_cache
 from portkey_integrations.langchain import PortkeyChatModel
 from portkey_integrations.server import LocalPortkeyServer
 
@@ -50,6 +52,18 @@ def server_prompts() -> Mapping[str, Mapping[str, Any] | Sequence[Mapping[str, A
             },
         ],
     }
+
+
+@pytest.fixture
+def fresh_templates(server: LocalPortkeyServer) -> Iterator[LocalPortkeyServer]:
+    """The server, with the process's template cache emptied before and after (a
+    template cached under one test's key must not answer for another's) and the scoped
+    keys removed after; the mapping-rule prompts registered."""
+    lc_mapping_support.register(server)
+    prompt_cache.clear()
+    yield server
+    server.set_api_keys({})
+    prompt_cache.clear()
 
 
 @pytest.fixture

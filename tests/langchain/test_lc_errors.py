@@ -176,6 +176,7 @@ CATEGORY: dict[str, type[ModelError]] = {
     "TemplateRenderError": ModelInvalidRequestError,
     "StreamError": ModelAPIError,
     "TruncatedStreamError": ModelAPIError,
+    "PromptMappingError": ModelInvalidRequestError,
 }
 
 
@@ -212,6 +213,8 @@ def sample(cls: type[core.PortkeyError]) -> core.PortkeyError:
         error = cls("unreachable", url="http://127.0.0.1:9/v1/chat/completions")
     elif issubclass(cls, core.APIResponseValidationError):
         error = cls("no JSON", status_code=200, body="<html>", trace_id="t", headers={"a": "b"})
+    elif issubclass(cls, core.PromptMappingError):
+        error = cls("no slot", prompt_id="pp-x", piece="the image", fix="add {{input_parts}}")
     elif issubclass(cls, core.StreamError):
         error = cls("broke", body={"error": "x"}, code="s1", trace_id="trace-2", chunks=[1, 2])
     else:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import warnings
 
+import pytest
 from langchain_core.messages import HumanMessage
 
+from portkey_integrations import PromptMappingError
 from portkey_integrations.langchain import PortkeyChatModel
 from portkey_integrations.server import LocalPortkeyServer
 
@@ -36,10 +38,22 @@ def test_text_only_messages_keep_the_plain_input(server: LocalPortkeyServer) -> 
     assert sent["input"] == "just text" and "input_parts" not in sent
 
 
-def test_a_prompt_without_a_slot_for_the_parts_warns(server: LocalPortkeyServer) -> None:
+def test_a_prompt_without_a_slot_for_the_parts_raises(server: LocalPortkeyServer) -> None:
     model = PortkeyChatModel(prompt_id="pp-assistant", base_url=server.base_url)
+    with pytest.raises(PromptMappingError, match="image_url part") as caught:
+        model.invoke([image_message()])
+    assert caught.value.prompt_id == "pp-assistant" and "input_parts" in caught.value.fix
+    assert not server.requests  # failed before sending
+
+
+def test_a_prompt_without_a_slot_for_the_parts_warns_when_told(
+    server: LocalPortkeyServer,
+) -> None:
+    model = PortkeyChatModel(
+        prompt_id="pp-assistant", base_url=server.base_url, check_variables="warn"
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.invoke([image_message()])
-    assert any("input_parts" in str(w.message) for w in caught)
+    assert any("image_url part" in str(w.message) for w in caught)
     assert server.requests[-1].variables["input"] == "What is in this picture?"

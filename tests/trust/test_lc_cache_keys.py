@@ -49,10 +49,10 @@ def test_models_differing_only_in_mapper_do_not_share_entries(
 def test_bound_and_model_variables_are_part_of_the_key(
     cache: InMemoryCache, server: LocalPortkeyServer
 ) -> None:
-    # The string input fills {{input}}, which pp-joke never reads: the check is not the point.
-    base = PortkeyChatModel(prompt_id="pp-joke", base_url=server.base_url, check_variables="off")
-    one = base.bind(variables={"topic": "owls"}).invoke("x").content
-    two = base.bind(variables={"topic": "kites"}).invoke("x").content
+    base = PortkeyChatModel(prompt_id="pp-joke", base_url=server.base_url)
+    # An empty dict input: pp-joke has no slot for a text (it would not reach the model).
+    one = base.bind(variables={"topic": "owls"}).invoke({}).content
+    two = base.bind(variables={"topic": "kites"}).invoke({}).content
     three = (
         PortkeyChatModel(
             prompt_id="pp-joke",
@@ -60,7 +60,7 @@ def test_bound_and_model_variables_are_part_of_the_key(
             variables={"topic": "moles"},
             check_variables="off",
         )
-        .invoke("x")
+        .invoke({})
         .content
     )
     assert "owls" in one and "kites" in two and "moles" in three
@@ -70,7 +70,7 @@ def test_bound_and_model_variables_are_part_of_the_key(
 def test_llm_cache_keys_follow_variables_too(
     cache: InMemoryCache, server: LocalPortkeyServer
 ) -> None:
-    llm = PortkeyPromptLLM(prompt_id="pp-joke", base_url=server.base_url, check_variables="off")
-    assert "owls" in llm.invoke("x", variables={"topic": "owls"})
-    assert "kites" in llm.invoke("x", variables={"topic": "kites"})
+    llm = PortkeyPromptLLM(prompt_id="pp-joke", base_url=server.base_url)
+    assert "owls" in llm.invoke({}, variables={"topic": "owls"})
+    assert "kites" in llm.invoke({}, variables={"topic": "kites"})
     assert len(server.requests) == 2

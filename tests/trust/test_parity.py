@@ -41,6 +41,7 @@ def text(value: Any) -> Any:
 
 
 LC_INPUT = {"topic": "owls", "adjective": "dry"}
+LC_BATCH = [{"topic": topic, "adjective": "dry"} for topic in ("a", "b", "c")]
 LI_MESSAGES = [ChatMessage(role="user", content="tell me about owls")]
 
 # (name, model factory kwargs, sync call, async call)
@@ -85,10 +86,9 @@ PAIRS: list[tuple[str, type, dict[str, Any], Run, Run]] = [
     (
         "lc-llm batch",
         LCLLM,
-        # Strings fill {{input}}, which pp-joke never reads: parity is the point here.
-        {"check_variables": "off"},
-        lambda m: m.batch(["a", "b", "c"], max_concurrency=2),
-        lambda m: m.abatch(["a", "b", "c"], max_concurrency=2),
+        {},
+        lambda m: m.batch(LC_BATCH, max_concurrency=2),
+        lambda m: m.abatch(LC_BATCH, max_concurrency=2),
     ),
     ("li-chat chat", LIChat, {}, lambda m: m.chat(LI_MESSAGES), lambda m: m.achat(LI_MESSAGES)),
     (

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from langchain_core.prompts import ChatPromptTemplate
 
-from portkey_integrations import MissingVariableError, PortkeyConfigError
+from portkey_integrations import MissingVariableError, PortkeyConfigError, PromptMappingError
 from portkey_integrations._templates.checks import PromptVariablesWarning
 from portkey_integrations.langchain import PortkeyChatModel as LCChat
 from portkey_integrations.langchain import PortkeyPromptLLM as LCLLM
@@ -27,6 +27,15 @@ def call(model: Any, text: str) -> Any:
     return model.complete(text)
 
 
+def call_without_slot(model: Any, text: str) -> Any:
+    """A call whose input pp-joke has no slot for: LangChain models send it as a dict
+    key of the caller's own (a text would be framework content, refused before the
+    variables check)."""
+    if isinstance(model, (LCChat, LCLLM)):
+        return model.invoke({"input": text})
+    return model.complete(text)
+
+
 def caught_messages(fn: Any) -> tuple[Any, list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -37,10 +46,14 @@ def caught_messages(fn: Any) -> tuple[Any, list[str]]:
 def test_a_chat_prompt_template_missing_the_prompts_variables_warns(
     server: LocalPortkeyServer,
 ) -> None:
-    # The first-day mistake: a LangChain template in front of a Portkey prompt.
-    chain = ChatPromptTemplate.from_messages([("human", "{question}")]) | LCChat(
-        prompt_id="pp-joke", base_url=server.base_url
-    )
+    # The first-day mistake: a LangChain template in front of a Portkey prompt. The
+    # rendered text has no slot in pp-joke: an error by default, a warning when told.
+    template = ChatPromptTemplate.from_messages([("human", "{question}")])
+    with pytest.raises(PromptMappingError, match="the user message's text"):
+        (template | LCChat(prompt_id="pp-joke", base_url=server.base_url)).invoke(
+            {"question": "owls?"}
+        )
+    chain = template | LCChat(prompt_id="pp-joke", base_url=server.base_url, check_variables="warn")
     _, messages = caught_messages(lambda: chain.invoke({"question": "owls?"}))
     assert any("'adjective', 'topic'" in m and "not send" in m for m in messages)
     assert any("never reads the variable(s) 'input'" in m for m in messages)
@@ -52,7 +65,7 @@ def test_error_mode_raises_before_any_completion_request(
 ) -> None:
     model = cls(prompt_id="pp-joke", base_url=server.base_url, check_variables="error")
     with pytest.raises(MissingVariableError, match="'adjective', 'topic'") as info:
-        call(model, "owls")
+        call_without_slot(model, "owls")
     assert "pp-joke" in str(info.value)
     assert server.requests == []  # nothing was sent to the completion route
     assert [r.method for r in server.admin_requests] == ["GET"]  # one template fetch
@@ -123,7 +136,7 @@ async def test_async_calls_check_too(server: LocalPortkeyServer) -> None:
         await model.acomplete("owls")
     llm = LCLLM(prompt_id="pp-joke", base_url=server.base_url, check_variables="error")
     with pytest.raises(MissingVariableError):
-        await llm.ainvoke("owls")
+        await llm.ainvoke({"input": "owls"})
     assert server.requests == []
 
 

@@ -65,7 +65,7 @@ def prompt_call(
         raw_variables=raw,
         params=settings.merge_params(params),
         options=options,
-        check_variables=settings.check_variables,
+        check_variables=settings.variables_check,
     )
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "ToolCallAccumulator",
     "content_parts",
     "conversation_variables",
+    "last_user_index",
     "message_text",
     "normalize_tool_choice",
     "parse_tool_arguments",
@@ -69,11 +70,7 @@ def conversation_variables(
     OpenAI message dicts that a template splices into its messages array. A variable
     name of ``None`` drops that part.
     """
-    last_user = -1
-    for i in range(len(messages) - 1, -1, -1):
-        if messages[i].get("role") == "user":
-            last_user = i
-            break
+    last_user = last_user_index(messages)
     variables: dict[str, Any] = {}
     if last_user >= 0:
         content = messages[last_user].get("content")
@@ -90,6 +87,14 @@ def conversation_variables(
     if scratchpad_variable is not None:
         variables[scratchpad_variable] = [dict(m) for m in after]
     return variables
+
+
+def last_user_index(messages: Sequence[Mapping[str, Any]]) -> int:
+    """The index of the last user message, ``-1`` when there is none."""
+    for i in range(len(messages) - 1, -1, -1):
+        if messages[i].get("role") == "user":
+            return i
+    return -1
 
 
 def content_parts(content: Any) -> list[dict[str, Any]] | None:

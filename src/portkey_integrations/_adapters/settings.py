@@ -266,11 +266,31 @@ class PortkeySettings(PortkeyClientSettings):
     and tool results of an agent loop), as a raw list."""
     variables_mapper: VariablesMapper | None = Field(default=None, exclude=True)
     """Replaces the default mapping of OpenAI-format messages to variables."""
-    check_variables: Literal["warn", "error", "off"] = "warn"
-    """Compare each call's variables with the prompt's saved template (fetched once per
-    process through the prompt API): a variable the template reads but the call does not
-    send warns (``"error"``: raises ``MissingVariableError`` before sending), one it never
-    reads warns. When the template cannot be fetched the check is skipped."""
+    check_variables: Literal["warn", "error", "off"] | None = None
+    """Compare each call with the prompt's saved template (fetched once per process
+    through the prompt API) before sending.
+
+    Content the framework hands the model (the user's text, the system message, earlier
+    turns, an agent's tool calls and results, images and other parts, framework-added
+    message lists) must reach it: with the default (``None``) or ``"error"``, a piece the
+    template has no slot for raises ``PromptMappingError`` naming it, the prompt and the
+    slot to add. When the template cannot be read (a key without ``prompts.read``), the
+    text still goes to ``input_variable`` and every other piece raises, the same way on
+    every call. ``"warn"`` accepts a loss knowingly: a ``PromptVariablesWarning`` instead.
+
+    Your own variables: one the template reads but the call does not send warns
+    (``"error"``: raises ``MissingVariableError``), one it never reads warns.
+    ``"off"``: no check at all, and no template fetch."""
+
+    @property
+    def variables_check(self) -> Literal["warn", "error", "off"]:
+        """The core's variables check for this model's calls (the default warns)."""
+        return self.check_variables or "warn"
+
+    @property
+    def mapping_check(self) -> Literal["warn", "error", "off"]:
+        """How a framework piece with no slot in the template is met (the default raises)."""
+        return self.check_variables or "error"
 
     @property
     def full_prompt_id(self) -> str | None:

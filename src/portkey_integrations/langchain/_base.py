@@ -16,12 +16,15 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import ConfigDict, Field, model_validator
 
 from .._adapters.calls import direct_call, prompt_call, prompt_variables
+from .._adapters.mapping import Piece, enforce_mapping, message_list_pieces
 from .._adapters.settings import PortkeySettings
 from .._call import Call
 from .._client import DEFAULT_TIMEOUT
+from .._errors import PromptMappingError
 from .._options import RequestOptions
 from .._secrets import mask_config, mask_headers
-from ._input import BOUND_VARIABLES, VariablesPromptValue
+from ._errors import raise_langchain_error
+from ._input import BOUND_VARIABLES, VariablesPromptValue, message_lists, openai_variables
 from ._tracing import install
 
 if TYPE_CHECKING:
@@ -29,7 +32,26 @@ if TYPE_CHECKING:
     from langchain_core.prompt_values import PromptValue
     from typing_extensions import Self
 
-__all__ = ["LC_SECRETS", "PENDING", "PendingCall", "PortkeyLangChainBase", "run_name_of"]
+    from .._templates.cache import PromptTemplate
+
+__all__ = [
+    "LC_SECRETS",
+    "PENDING",
+    "MappedInput",
+    "PendingCall",
+    "PortkeyLangChainBase",
+    "dict_input",
+    "run_name_of",
+]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MappedInput:
+    """An input mapped onto prompt variables, with the pieces of content it carries
+    (what the mapping rule checks against the saved template before sending)."""
+
+    variables: dict[str, Any]
+    pieces: list[Piece]
 
 
 @dataclasses.dataclass(slots=True)
@@ -45,7 +67,7 @@ class PendingCall:
     """The model starting the call (weak: an id could be reused by a later model)."""
     inputs: Any
     run_name: str | None = None
-    variables: dict[str, Any] | None = None
+    mapped: MappedInput | None = None
     kwargs: Mapping[str, Any] | None = None
     variables_key: str | None = None
     """The call's bound and per-call variables as JSON (the LLM's cache key needs them)."""
@@ -140,8 +162,8 @@ class PortkeyLangChainBase(PortkeySettings):
 
     # -- tracing ------------------------------------------------------------------------
 
-    def _input_variables(self, inputs: Any) -> dict[str, Any]:
-        """The variables an input (messages or a prompt string) maps onto."""
+    def _map_input(self, inputs: Any) -> MappedInput:
+        """The variables an input (messages or a prompt string) maps onto, and its pieces."""
         raise NotImplementedError
 
     def _prepared_input(self, value: PromptValue) -> Any:
@@ -188,12 +210,12 @@ class PortkeyLangChainBase(PortkeySettings):
         pending = PENDING.get()
         return pending if pending is not None and pending.model() is self else None
 
-    def _variables_of(self, inputs: Any) -> dict[str, Any]:
-        """:meth:`_input_variables`, reusing what the invocation params computed."""
+    def _mapped_of(self, inputs: Any) -> MappedInput:
+        """:meth:`_map_input`, reusing what the invocation params computed."""
         pending = self._pending()
-        if pending is not None and pending.variables is not None and _same(pending.inputs, inputs):
-            return pending.variables
-        return self._input_variables(inputs)
+        if pending is not None and pending.mapped is not None and _same(pending.inputs, inputs):
+            return pending.mapped
+        return self._map_input(inputs)
 
     def _run_name(self) -> str | None:
         pending = self._pending()
@@ -204,9 +226,9 @@ class PortkeyLangChainBase(PortkeySettings):
         pending = self._pending()
         inputs: dict[str, Any] | None = None
         if pending is not None and pending.inputs is not None:
-            if pending.variables is None:
-                pending.variables = self._input_variables(pending.inputs)
-            inputs = pending.variables
+            if pending.mapped is None:
+                pending.mapped = self._map_input(pending.inputs)
+            inputs = pending.mapped.variables
         return prompt_variables(self, inputs, kwargs.get(BOUND_VARIABLES), kwargs.get("variables"))
 
     def _get_invocation_params(
@@ -240,8 +262,49 @@ class PortkeyLangChainBase(PortkeySettings):
 
     def _build_call(self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any]) -> Call:
         """The :class:`~portkey_integrations._call.Call` of one model call (``kwargs``
-        is consumed): the prompt route with the merged variables, or the direct route
-        with the input as the body."""
+        is consumed), after the mapping rule's check: on a prompt, every piece of the
+        input must have a slot in the saved template (read through the sync client)."""
+        call, pieces = self._plan_call(inputs, stop, kwargs)
+        ref = self._mapping_ref(call, pieces)
+        if ref is not None:
+            from .._templates.cache import get_template
+
+            self._enforce_mapping(ref, get_template(self.client, ref), pieces)
+        return call
+
+    async def _abuild_call(
+        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> Call:
+        """Async :meth:`_build_call` (the template is read through the async client)."""
+        call, pieces = self._plan_call(inputs, stop, kwargs)
+        ref = self._mapping_ref(call, pieces)
+        if ref is not None:
+            from .._templates.cache import aget_template
+
+            self._enforce_mapping(ref, await aget_template(self.async_client, ref), pieces)
+        return call
+
+    def _enforce_mapping(
+        self, ref: str, template: PromptTemplate | None, pieces: list[Piece]
+    ) -> None:
+        try:
+            enforce_mapping(ref, template, pieces, self.mapping_check)
+        except PromptMappingError as exc:
+            raise_langchain_error(exc)  # the twin: a ModelInvalidRequestError, not retried
+
+    def _mapping_ref(self, call: Call, pieces: list[Piece]) -> str | None:
+        """The prompt whose template the pieces are checked against (``None``: no check;
+        the template cache makes the read once per process, shared with the core's)."""
+        if not pieces or self.mapping_check == "off":
+            return None
+        return call.prompt_id
+
+    def _plan_call(
+        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> tuple[Call, list[Piece]]:
+        """The call (``kwargs`` consumed) and the input's pieces: the prompt route with
+        the merged variables, or the direct route with the input as the body (no pieces:
+        everything is sent as it is)."""
         kwargs.pop("stream", None)
         kwargs.pop("stream_usage", None)  # a bound option of ours, not a hyperparameter
         options = self._pop_call_options(kwargs)
@@ -251,21 +314,24 @@ class PortkeyLangChainBase(PortkeySettings):
             kwargs["stop"] = stop
         if self.full_prompt_id is None:
             given = self._dict_input(inputs) is not None or call_variables or bound_variables
-            return direct_call(
+            call = direct_call(
                 self,
                 self._direct_target(inputs),
                 params=kwargs,
                 variables_given=bool(given),
                 options=options,
             )
-        return prompt_call(
+            return call, []
+        mapped = self._mapped_of(inputs)
+        call = prompt_call(
             self,
-            input_variables=self._variables_of(inputs),
+            input_variables=mapped.variables,
             bound_variables=bound_variables,
             call_variables=call_variables,
             params=kwargs,
             options=options,
         )
+        return call, mapped.pieces
 
     def with_listeners(self, **listeners: Any) -> Any:
         """``Runnable.with_listeners``, with the caller's input (a dict of variables)
@@ -280,11 +346,9 @@ class PortkeyLangChainBase(PortkeySettings):
 
         return alistening(self, **listeners)  # type: ignore[arg-type]
 
-    def _build_stream_call(
-        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any], stream_usage: bool | None
-    ) -> Call:
-        """:meth:`_build_call` for a stream, asking for the usage chunk unless the call or
-        the model said otherwise."""
+    def _stream_kwargs(self, kwargs: dict[str, Any], stream_usage: bool | None) -> dict[str, Any]:
+        """A stream's ``kwargs``, asking for the usage chunk unless the call or the model
+        said otherwise."""
         if stream_usage is None:
             stream_usage = self.stream_usage
         if (
@@ -293,7 +357,19 @@ class PortkeyLangChainBase(PortkeySettings):
             and "stream_options" not in (self.model_kwargs)
         ):
             kwargs["stream_options"] = {"include_usage": True}
-        return self._build_call(inputs, stop, kwargs)
+        return kwargs
+
+
+def dict_input(variables: Mapping[str, Any]) -> MappedInput:
+    """A dict input: the caller's variables, message lists as OpenAI message dicts.
+
+    Lists of messages are pieces the template must read (a framework such as
+    ``RunnableWithMessageHistory`` put them there); the other keys are the caller's
+    own, checked by the core's variables check (a warning when the template never
+    reads one).
+    """
+    converted = openai_variables(variables)
+    return MappedInput(converted, message_list_pieces(converted, message_lists(variables)))
 
 
 def run_name_of(kwargs: Mapping[str, Any]) -> str | None:

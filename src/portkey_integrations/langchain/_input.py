@@ -37,6 +37,7 @@ __all__ = [
     "PortkeyChatBinding",
     "VariablesPromptValue",
     "marked_variables",
+    "message_lists",
     "openai_variables",
     "prompt_variables",
     "rename_bound_variables",
@@ -112,14 +113,21 @@ def openai_variables(variables: Mapping[str, Any]) -> dict[str, Any]:
     """Variables with lists of LangChain messages turned into OpenAI message dicts,
     so a dict input can carry ``chat_history`` as messages."""
     out = dict(variables)
-    for name, value in variables.items():
-        if (
-            isinstance(value, list)
-            and value
-            and all(isinstance(item, BaseMessage) for item in value)
-        ):
-            out[name] = messages_to_dicts(value)
+    for name in message_lists(variables):
+        out[name] = messages_to_dicts(variables[name])
     return out
+
+
+def message_lists(variables: Mapping[str, Any]) -> list[str]:
+    """The names of a dict input's values that are lists of LangChain messages (what
+    ``RunnableWithMessageHistory`` puts there): content for the model, not settings."""
+    return [
+        name
+        for name, value in variables.items()
+        if isinstance(value, list)
+        and value
+        and all(isinstance(item, BaseMessage) for item in value)
+    ]
 
 
 def rename_bound_variables(

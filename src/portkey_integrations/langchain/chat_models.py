@@ -17,16 +17,15 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel
 
 from .._adapters.convert import normalize_tool_choice
-from .._call import Call
+from .._adapters.mapping import conversation_pieces
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import RenderedPrompt
-from ._base import PortkeyLangChainBase
+from ._base import MappedInput, PortkeyLangChainBase, dict_input
 from ._chunks import ChatChunks
 from ._errors import raise_langchain_error
 from ._input import (
     PortkeyChatBinding,
     marked_variables,
-    openai_variables,
     rename_bound_variables,
 )
 from ._messages import chat_result, combine_llm_outputs, messages_to_dicts, portkey_metadata
@@ -85,6 +84,16 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         splices into its messages. Variables set on the model, bound with
         ``.bind(variables=...)`` and passed with ``invoke(..., variables=...)`` merge, the
         most specific winning; every other keyword is a hyperparameter.
+
+        Nothing LangChain hands the model is dropped: before sending, each piece (the
+        text, its images and other parts, the system message, earlier turns, an agent's
+        tool calls and results, message lists such as ``RunnableWithMessageHistory``'s)
+        must have a slot in the saved template, or the call raises
+        ``PromptMappingError`` naming the piece and the slot to add (an agent stops at
+        the call that would lose the tool results instead of looping).
+        ``check_variables="warn"`` accepts such a loss with a warning; ``"off"`` checks
+        nothing. When the template cannot be read (a key without ``prompts.read``),
+        every piece but the text raises the same way each time.
 
         ```python
         model.invoke({"adjective": "dry", "topic": "owls"})
@@ -188,11 +197,23 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         with self._starting(messages, kwargs):
             return await super().agenerate(messages, stop=stop, callbacks=callbacks, **kwargs)
 
-    def _input_variables(self, inputs: Any) -> dict[str, Any]:
+    def _map_input(self, inputs: Any) -> MappedInput:
         marked = marked_variables(inputs)
         if marked is not None:
-            return openai_variables(marked)
-        return self.messages_to_variables(messages_to_dicts(inputs))
+            return dict_input(marked)
+        messages = messages_to_dicts(inputs)
+        variables = self.messages_to_variables(messages)
+        if self.variables_mapper is not None:
+            # The caller's own mapping: its variables are checked as the caller's own
+            # (a warning for one the template never reads), not as framework pieces.
+            return MappedInput(variables, [])
+        pieces = conversation_pieces(
+            messages,
+            input_variable=self.input_variable,
+            history_variable=self.history_variable,
+            scratchpad_variable=self.scratchpad_variable,
+        )
+        return MappedInput(variables, pieces)
 
     # override: newer langchain-core types bind() with a private binding class; ours is
     # a public RunnableBinding subclass, the same at run time.
@@ -235,7 +256,7 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         call = call_options(
-            self, run_manager, self._build_call(messages, stop, kwargs), self._run_name()
+            self, run_manager, await self._abuild_call(messages, stop, kwargs), self._run_name()
         )
         try:
             completion = await self.async_client.send_call(call)
@@ -252,7 +273,7 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        call = self._build_stream_call(messages, stop, kwargs, stream_usage)
+        call = self._build_call(messages, stop, self._stream_kwargs(kwargs, stream_usage))
         call = call_options(self, run_manager, call, self._run_name())
         try:
             stream = self.client.stream_call(call)
@@ -283,7 +304,8 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        call = self._build_stream_call(messages, stop, kwargs, stream_usage)
+        kwargs = self._stream_kwargs(kwargs, stream_usage)
+        call = await self._abuild_call(messages, stop, kwargs)
         call = call_options(self, run_manager, call, self._run_name())
         try:
             stream = await self.async_client.stream_call(call)
@@ -307,11 +329,10 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
 
     # -- render -----------------------------------------------------------------------
 
-    def _build_render_call(self, model_input: LanguageModelInput, kwargs: dict[str, Any]) -> Call:
+    def _render_messages(self, model_input: LanguageModelInput) -> list[BaseMessage]:
         if self.full_prompt_id is None:
             raise PortkeyConfigError("render needs a prompt_id")
-        messages = self._convert_input(model_input).to_messages()
-        return self._build_call(messages, kwargs.pop("stop", None), kwargs)
+        return self._convert_input(model_input).to_messages()
 
     def render(self, input: LanguageModelInput, **kwargs: Any) -> RenderedPrompt:
         """What Portkey would send for this input: the prompt's ``/render`` result.
@@ -320,7 +341,8 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         ``invoke``; ``.messages`` holds the rendered messages, ``.params`` the merged
         parameters.
         """
-        call = self._build_render_call(input, kwargs)
+        messages = self._render_messages(input)
+        call = self._build_call(messages, kwargs.pop("stop", None), kwargs)
         try:
             return self.client.render_call(call)
         except PortkeyError as exc:
@@ -328,7 +350,8 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
 
     async def arender(self, input: LanguageModelInput, **kwargs: Any) -> RenderedPrompt:
         """Async :meth:`render`."""
-        call = self._build_render_call(input, kwargs)
+        messages = self._render_messages(input)
+        call = await self._abuild_call(messages, kwargs.pop("stop", None), kwargs)
         try:
             return await self.async_client.render_call(call)
         except PortkeyError as exc:

@@ -28,6 +28,7 @@ with the same attributes::
     TemplateRenderError     TemplateRenderError                ModelInvalidRequestError
     StreamError             StreamError                        ModelAPIError
     TruncatedStreamError    TruncatedStreamError               ModelAPIError
+    PromptMappingError      PromptMappingError                 ModelInvalidRequestError
 
 The classes are flat, as langchain-openai's are: a LangChain ``PromptNotFoundError`` is
 a core ``NotFoundError`` but not this module's ``NotFoundError``; catch the core class
@@ -66,6 +67,7 @@ __all__ = [
     "MissingVariableError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PromptMappingError",
     "PromptNotFoundError",
     "RateLimitError",
     "RequestTimeoutError",
@@ -159,3 +161,10 @@ class StreamError(core.StreamError, ModelAPIError):
 
 class TruncatedStreamError(core.TruncatedStreamError, ModelAPIError):
     """A stream that ended without ``[DONE]``, classified as a LangChain API error."""
+
+
+class PromptMappingError(core.PromptMappingError, ModelInvalidRequestError):
+    """Content LangChain handed the model has no slot in the prompt, raised before
+    sending. The template is at fault and a retry fails the same way, so it is
+    classified as an invalid request (not retried by agent middleware); like the core
+    class it is no ``ValueError``."""

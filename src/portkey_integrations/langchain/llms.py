@@ -15,14 +15,14 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableBinding
 
+from .._adapters.mapping import text_pieces
 from .._adapters.tracing import hook_results_dict
 from .._errors import PortkeyError
 from .._response import Completion
-from ._base import PortkeyLangChainBase
+from ._base import MappedInput, PortkeyLangChainBase, dict_input
 from ._chunks import TextChunks
 from ._errors import raise_langchain_error
 from ._input import (
-    openai_variables,
     prompt_variables,
     rename_bound_variables,
 )
@@ -67,7 +67,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
 
     Key init args:
         The same as :class:`PortkeyChatModel`'s: ``prompt_id``, ``variables``,
-        ``input_variable`` (``"input"``), ``check_variables``; ``model``,
+        ``input_variable`` (``"input"``), ``check_variables`` (the prompt text and any
+        message list of a dict input need a slot in the template, else
+        ``PromptMappingError`` before sending: see :class:`PortkeyChatModel`); ``model``,
         ``temperature``, ``max_tokens``, ``stop``, ... (body params); ``streaming``,
         ``stream_usage``; and every client option (``api_key``, ``base_url``,
         ``provider``, ``trace_id``, ``timeout``, ``max_retries``, ...).
@@ -172,9 +174,11 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
     def _prepared_input(self, value: PromptValue) -> Any:
         return value.to_string()
 
-    def _input_variables(self, inputs: Any) -> dict[str, Any]:
+    def _map_input(self, inputs: Any) -> MappedInput:
         marked = prompt_variables(inputs)
-        return openai_variables(marked) if marked is not None else {self.input_variable: inputs}
+        if marked is not None:
+            return dict_input(marked)
+        return MappedInput({self.input_variable: inputs}, text_pieces(inputs, self.input_variable))
 
     def bind(self, **kwargs: Any) -> PortkeyLLMBinding:
         """Bind kwargs; ``variables=`` are kept apart so call-time variables merge."""
@@ -276,7 +280,7 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         limit = asyncio.Semaphore(_MAX_CONCURRENCY)
 
         async def one(prompt: str, manager: AsyncCallbackManagerForLLMRun | None) -> Completion:
-            call = self._build_call(prompt, stop, dict(kwargs))
+            call = await self._abuild_call(prompt, stop, dict(kwargs))
             if manager is not None:
                 call = call_options(self, manager, call, self._run_name())
             async with limit:
@@ -299,7 +303,8 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
-        call = self._build_stream_call(prompt, stop, dict(kwargs), kwargs.get("stream_usage"))
+        call_kwargs = self._stream_kwargs(dict(kwargs), kwargs.get("stream_usage"))
+        call = self._build_call(prompt, stop, call_kwargs)
         call = call_options(self, run_manager, call, self._run_name())
         try:
             stream = self.client.stream_call(call)
@@ -327,7 +332,8 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
-        call = self._build_stream_call(prompt, stop, dict(kwargs), kwargs.get("stream_usage"))
+        call_kwargs = self._stream_kwargs(dict(kwargs), kwargs.get("stream_usage"))
+        call = await self._abuild_call(prompt, stop, call_kwargs)
         call = call_options(self, run_manager, call, self._run_name())
         try:
             stream = await self.async_client.stream_call(call)
