@@ -181,16 +181,13 @@ CATEGORY: dict[str, type[ModelError]] = {
 
 
 def concrete_core_errors() -> list[type[core.PortkeyError]]:
-    """Every class the core defines under PortkeyError, but the errors raised before
-    sending (configuration and prompt-mapping errors), which LangChain gets as they are."""
+    """Every class the core defines under PortkeyError, but configuration errors."""
     found: list[type[core.PortkeyError]] = []
     pending = list(core.PortkeyError.__subclasses__())
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
-        if cls.__module__ == core.__name__ and not issubclass(
-            cls, (core.PortkeyConfigError, core.PromptMappingError)
-        ):
+        if cls.__module__ == core.__name__ and not issubclass(cls, core.PortkeyConfigError):
             found.append(cls)
     return sorted(set(found), key=lambda c: c.__name__)
 

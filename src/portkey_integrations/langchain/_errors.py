@@ -30,9 +30,8 @@ def langchain_error_class(core_cls: type[core.PortkeyError]) -> type[core.Portke
 def to_langchain_error(exc: core.PortkeyError) -> Exception:
     """The LangChain-classified twin of a core error, with the same attributes.
 
-    Errors raised before sending (``PortkeyConfigError``, a ``ValueError``, and
-    ``PromptMappingError``) and errors that are already LangChain model errors come back
-    as they are.
+    Configuration errors (``PortkeyConfigError``, a ``ValueError``) and errors that are
+    already LangChain model errors come back as they are.
     """
     cls = None if isinstance(exc, ModelError) else langchain_error_class(type(exc))
     if cls is None:
