@@ -24,6 +24,7 @@ from portkey_integrations import (
     TemplateRenderError,
 )
 from portkey_integrations._templates.cache import prompt_cache
+from portkey_integrations._templates.checks import PromptVariablesWarning
 from portkey_integrations.langchain import PortkeyChatModel as LCChat
 from portkey_integrations.server import LocalPortkeyServer
 
@@ -136,16 +137,23 @@ def test_an_object_inside_a_json_string_fails_the_same_way_every_time(
 ) -> None:
     call = {"prompt_id": "pp-in-string", "variables": {"data": {"k": "v"}}}
     keys.reset()
-    # The template is known: refused before sending, naming the variable and the fix.
+    # The template is known, check "error": refused before sending, naming the variable
+    # and the fix.
     with pytest.raises(TemplateRenderError, match=r"'data'.*json\.dumps") as before:
-        _run(kind, FULL, keys, "complete", check_variables="warn", **call)
+        _run(kind, FULL, keys, "complete", check_variables="error", **call)
     assert before.value.status_code is None and before.value.param == "data"
     assert keys.requests == []
-    # Not known (a run-only key): the same body goes, and Portkey's render fails (500).
-    with pytest.raises(TemplateRenderError) as after:
-        _run(kind, RUN_ONLY, keys, "complete", check_variables="warn", **call)
-    assert isinstance(after.value, InternalServerError) and after.value.status_code == 500
-    assert keys.requests[-1].body["variables"] == {"data": {"k": "v"}}
+    # Check "warn": a warning, then the same body goes and Portkey's render fails (500);
+    # a run-only key (template unknown) gets the very same 500.
+    for key in (FULL, RUN_ONLY):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(TemplateRenderError) as after:
+                _run(kind, key, keys, "complete", check_variables="warn", **call)
+        assert isinstance(after.value, InternalServerError) and after.value.status_code == 500
+        assert keys.requests[-1].body["variables"] == {"data": {"k": "v"}}
+        warned = [str(w.message) for w in caught if w.category is PromptVariablesWarning]
+        assert bool(warned) is (key == FULL)
     # As text it renders: the caller says so with json.dumps.
     with warnings.catch_warnings():
         warnings.simplefilter("error")

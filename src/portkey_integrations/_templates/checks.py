@@ -82,13 +82,14 @@ def check_call_variables(
     :class:`MissingVariableError` naming it; a sent variable the template never reads
     warns. A list or object the chat template reads as ``{{x}}`` inside a JSON string
     would make Portkey's render invalid JSON (it pastes the value's JSON there
-    unescaped), so it raises :class:`TemplateRenderError` now, naming the variable, as
-    Portkey would with a 500 after sending.
+    unescaped): it warns, or with ``mode="error"`` raises :class:`TemplateRenderError`
+    naming the variable, the class Portkey's 500 raises after sending. Only
+    ``"error"`` refuses a call: a cached template may be older than the one that runs.
     """
     info = template_info(template)
     if info is None or info.error is not None or mode == "off":
         return
-    _refuse_json_in_strings(prompt_id, info, variables)
+    _json_in_strings(prompt_id, info, variables, mode)
     missing = [name for name in info.required if name not in variables]
     if missing:
         names = ", ".join(repr(n) for n in missing)
@@ -114,8 +115,8 @@ def check_call_variables(
             )
 
 
-def _refuse_json_in_strings(
-    prompt_id: str, info: TemplateInfo, variables: Mapping[str, Any]
+def _json_in_strings(
+    prompt_id: str, info: TemplateInfo, variables: Mapping[str, Any], mode: CheckMode
 ) -> None:
     # Only plain top-level reads in the template itself: inside a section the name may
     # resolve to the section's item, and Portkey escapes a partial's whole render.
@@ -133,18 +134,24 @@ def _refuse_json_in_strings(
                 and use.partial is None
                 and '"' in _pasted(value)
             ):
-                raise TemplateRenderError(
+                message = (
                     f"prompt {prompt_id!r} reads the variable {name!r} inside a JSON string "
                     f"of its chat template, and this call sends it as a "
                     f"{'list' if isinstance(value, list) else 'object'}: Portkey pastes its "
                     "JSON there unescaped and the rendered messages are no longer valid "
                     f"JSON. Send json.dumps(value) to have it as text, or read it with a "
-                    f"section ({{{{#{name}}}}}...{{{{/{name}}}}}) or dotted names",
-                    status_code=None,
-                    code="json_value_in_string",
-                    param=name,
-                    prompt_id=prompt_id,
+                    f"section ({{{{#{name}}}}}...{{{{/{name}}}}}) or dotted names"
                 )
+                if mode == "error":
+                    raise TemplateRenderError(
+                        message,
+                        status_code=None,
+                        code="json_value_in_string",
+                        param=name,
+                        prompt_id=prompt_id,
+                    )
+                warnings.warn(message, PromptVariablesWarning, stacklevel=_stacklevel())
+                break
 
 
 def _pasted(value: dict[str, Any] | list[Any]) -> str:
