@@ -115,43 +115,52 @@ def check_call_variables(
             )
 
 
+@functools.lru_cache(maxsize=512)
+def _string_slots(info: TemplateInfo) -> tuple[str, ...]:
+    """Names the chat template reads as a plain ``{{x}}`` inside a JSON string.
+
+    Only top-level reads in the template itself: inside a section the name may resolve
+    to the section's item, and Portkey escapes a partial's whole render.
+    """
+    return tuple(
+        name
+        for name, uses in info.variables.items()
+        if any(
+            use.kind == "value"
+            and use.where == "string"
+            and use.top_level
+            and not use.path
+            and not use.item
+            and use.partial is None
+            for use in uses
+        )
+    )
+
+
 def _json_in_strings(
     prompt_id: str, info: TemplateInfo, variables: Mapping[str, Any], mode: CheckMode
 ) -> None:
-    # Only plain top-level reads in the template itself: inside a section the name may
-    # resolve to the section's item, and Portkey escapes a partial's whole render.
-    for name, uses in info.variables.items():
+    for name in _string_slots(info):
         value = variables.get(name)
-        if not isinstance(value, (dict, list)):
+        if not isinstance(value, (dict, list)) or '"' not in _pasted(value):
             continue
-        for use in uses:
-            if (
-                use.kind == "value"
-                and use.where == "string"
-                and use.top_level
-                and not use.path
-                and not use.item
-                and use.partial is None
-                and '"' in _pasted(value)
-            ):
-                message = (
-                    f"prompt {prompt_id!r} reads the variable {name!r} inside a JSON string "
-                    f"of its chat template, and this call sends it as a "
-                    f"{'list' if isinstance(value, list) else 'object'}: Portkey pastes its "
-                    "JSON there unescaped and the rendered messages are no longer valid "
-                    f"JSON. Send json.dumps(value) to have it as text, or read it with a "
-                    f"section ({{{{#{name}}}}}...{{{{/{name}}}}}) or dotted names"
-                )
-                if mode == "error":
-                    raise TemplateRenderError(
-                        message,
-                        status_code=None,
-                        code="json_value_in_string",
-                        param=name,
-                        prompt_id=prompt_id,
-                    )
-                warnings.warn(message, PromptVariablesWarning, stacklevel=_stacklevel())
-                break
+        message = (
+            f"prompt {prompt_id!r} reads the variable {name!r} inside a JSON string of its "
+            f"chat template, and this call sends it as a "
+            f"{'list' if isinstance(value, list) else 'object'}: Portkey pastes its JSON "
+            "there unescaped and the rendered messages are no longer valid JSON. Send "
+            f"json.dumps(value) to have it as text, or read it with a section "
+            f"({{{{#{name}}}}}...{{{{/{name}}}}}) or dotted names"
+        )
+        if mode == "error":
+            raise TemplateRenderError(
+                message,
+                status_code=None,
+                code="json_value_in_string",
+                param=name,
+                prompt_id=prompt_id,
+            )
+        warnings.warn(message, PromptVariablesWarning, stacklevel=_stacklevel())
 
 
 def _pasted(value: dict[str, Any] | list[Any]) -> str:
