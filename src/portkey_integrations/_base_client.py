@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from urllib.parse import unquote
 
@@ -164,24 +164,23 @@ class BaseClient:
         route: Route
         if call.prompt_id is not None:
             route, path = "prompt", prompt_path(call.prompt_id, "completions")
-            raw = _checked(call, call.prompt_id, template)
         elif call.messages is not None:
-            route, path, raw = "chat", "/chat/completions", call.raw_variables
+            route, path = "chat", "/chat/completions"
             params = {**params, "messages": call.messages}
         else:
-            route, path, raw = "text", "/completions", call.raw_variables
+            route, path = "text", "/completions"
             params = {**params, "prompt": call.prompt}
-        body = build_body(route, params, stream=stream, variables=call.variables, raw_variables=raw)
+        body = build_body(route, params, stream=stream, variables=call.variables)
+        if call.prompt_id is not None:
+            _check(call, call.prompt_id, template, body["variables"])
         return self._request("POST", path, body, call.options, stream)
 
     def _render_request(self, call: Call, template: PromptTemplate | None) -> httpx.Request:
         """The request of ``/prompts/{id}/render``: what Portkey would send for the call."""
         if call.prompt_id is None:
             raise PortkeyConfigError("rendering needs a prompt_id")
-        raw = _checked(call, call.prompt_id, template)
-        body = build_body(
-            "render", call.params, stream=False, variables=call.variables, raw_variables=raw
-        )
+        body = build_body("render", call.params, stream=False, variables=call.variables)
+        _check(call, call.prompt_id, template, body["variables"])
         return self._request(
             "POST", prompt_path(call.prompt_id, "render"), body, call.options, False
         )
@@ -332,15 +331,18 @@ def requested_prompt_id(url: httpx.URL) -> str | None:
     return None
 
 
-def _checked(call: Call, prompt_id: str, template: PromptTemplate | None) -> Collection[str]:
-    """The call's raw variables, after checking its variables against ``template``."""
-    if template is None or call.check_variables == "off":
-        return call.raw_variables
-    from ._templates.checks import checked_raw_variables
+def _check(
+    call: Call, prompt_id: str, template: PromptTemplate | None, sent: Mapping[str, Any]
+) -> None:
+    """Check the variables about to be ``sent`` (already encoded) against ``template``.
 
-    return checked_raw_variables(
-        prompt_id, template, call.variables, call.raw_variables, call.check_variables
-    )
+    The check never changes what is sent: the encoding does not depend on the template.
+    """
+    if template is None or call.check_variables == "off":
+        return
+    from ._templates.checks import check_call_variables
+
+    check_call_variables(prompt_id, template, sent, call.check_variables)
 
 
 def connection_error(exc: httpx.TransportError) -> APIConnectionError:

@@ -51,7 +51,8 @@ class Call:
     variables: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """The prompt's variables (prompt route only)."""
     raw_variables: frozenset[str] = frozenset()
-    """Variables sent as JSON values rather than strings (history a template splices)."""
+    """Accepted for compatibility; changes nothing: every list and dict goes as a JSON
+    value (see :func:`~._request.encode_value`)."""
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """Hyperparameters and any other key, sent at the body's root."""
     options: RequestOptions | None = None
@@ -101,7 +102,8 @@ class Call:
     def with_variables(
         self, variables: Mapping[str, Any], *, raw: frozenset[str] = frozenset()
     ) -> Call:
-        """This call with ``variables`` added (they win); names in ``raw`` go as JSON."""
+        """This call with ``variables`` added (they win); ``raw`` is kept for
+        compatibility (the encoding does not depend on it)."""
         return dataclasses.replace(
             self,
             variables={**self.variables, **variables},

@@ -109,13 +109,14 @@ class PortkeyClient(BaseClient):
         """Run a prompt (``prompt_id``), a chat (``messages``) or a text (``prompt``)
         completion.
 
-        ``variables`` fill the prompt's template (names in ``raw_variables`` go as JSON
-        values rather than strings); ``hyperparameters`` and every other keyword go at the
-        body's root; ``options`` override the client's routing headers for this call.
-        ``check_variables`` (``"warn"`` or ``"error"``) fetches the prompt's template once
-        per process and checks the variables against it before sending; with the
-        template known, variables it reads as sections, loops or dotted names go as JSON
-        values.
+        ``variables`` fill the prompt's template, encoded by one rule whatever is known
+        of the template (:func:`~._request.encode_value`: strings as strings, lists and
+        dicts as JSON values, dates, decimals, UUIDs and enums as text;
+        ``raw_variables`` is accepted for compatibility and changes nothing);
+        ``hyperparameters`` and every other keyword go at the body's root; ``options``
+        override the client's routing headers for this call. ``check_variables``
+        (``"warn"`` or ``"error"``) fetches the prompt's template once per process and
+        checks the variables against it before sending, without changing what is sent.
         """
         return self.send_call(
             call_of(

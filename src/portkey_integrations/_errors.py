@@ -24,7 +24,8 @@ Every error the package raises is a :class:`PortkeyError`::
     │   ├── RateLimitError                  429
     │   ├── GuardrailError                  446
     │   └── InternalServerError             5xx
-    │       └── TemplateRenderError         500: a prompt rendered to invalid JSON
+    │       └── TemplateRenderError         500: a prompt rendered to invalid JSON, or no
+    │                                       status: the variables check, before sending
     └── StreamError                 an error event inside a stream
         └── TruncatedStreamError    the stream ended without ``data: [DONE]``
 
@@ -279,6 +280,8 @@ class TemplateRenderError(InternalServerError):
     Portkey parses a chat template's text after filling in the variables; a variable
     that breaks the JSON (an empty list spliced into an array, an unescaped quote in a
     raw value) makes that parse fail. Retrying the same variables fails the same way.
+    ``status_code`` is ``None`` when the client's variables check saw it coming (a list
+    or object read inside a JSON string) and refused the call before sending.
     """
 
 

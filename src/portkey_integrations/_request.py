@@ -12,7 +12,7 @@ import enum
 import json
 import math
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import PurePath
 from typing import Any, Literal
 from urllib.parse import quote
@@ -22,6 +22,7 @@ from ._errors import PortkeyConfigError, VariableEncodingError
 __all__ = [
     "Route",
     "build_body",
+    "encode_value",
     "encode_variables",
     "metadata_header",
     "parse_prompt_ref",
@@ -101,16 +102,67 @@ def to_jsonable(value: Any) -> Any:
     raise TypeError(f"object of type {type(value).__name__} is not JSON serializable")
 
 
-def encode_variables(
-    variables: Mapping[str, Any] | None, raw: Collection[str] = ()
-) -> dict[str, Any]:
-    """Encode prompt variables for the wire.
+_TEXT_SCALARS = (
+    enum.Enum,
+    datetime.date,
+    datetime.time,
+    decimal.Decimal,
+    uuid.UUID,
+    PurePath,
+)
+"""Values sent as the text LangChain's and LlamaIndex's f-strings make of them
+(``format(value, "")``): ``2024-01-02``, ``9.99``, ``Color.RED`` (a ``StrEnum`` or
+``IntEnum`` gives its value), never JSON-quoted."""
 
-    Strings go as they are (``""`` included), numbers, booleans and ``None`` as JSON.
-    Anything else is JSON-stringified, because Portkey pastes objects raw into the
-    template, which breaks a template where the value sits inside a JSON string. Names
-    in ``raw`` go as JSON values instead: chat history a template splices into its
-    messages array.
+
+def encode_value(value: Any) -> Any:
+    """One prompt variable as it goes on the wire: the rule, decided without the template.
+
+    - ``str`` as it is (``""`` included); ``None``, ``bool``, ``int`` and finite
+      ``float`` as JSON scalars (Portkey renders ``42``, ``true``; booleans drive
+      sections);
+    - ``date``/``datetime``/``time``, ``Decimal``, ``UUID``, ``Enum`` and paths as
+      plain text, the way an f-string renders them; ``bytes`` as UTF-8 text;
+    - ``dict``, ``list``, ``tuple``, ``set``, pydantic models and dataclasses as JSON
+      values (objects and arrays; inside them, values as pydantic's JSON mode gives
+      them): Portkey's sections loop over them, dotted names read into them, a chat
+      template splices them, and ``{{x}}`` renders an object as its JSON and an array
+      as its items' JSON joined by ``,``.
+
+    A JSON value read by ``{{x}}`` inside a string of a chat template breaks that
+    template's JSON on Portkey: send ``json.dumps(value)`` (a string) to have the JSON
+    as text there. Raises ``TypeError`` or ``ValueError`` for what JSON cannot carry.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, _TEXT_SCALARS):  # before str and int: a str or int Enum too
+        return _utf8(format(value, ""))
+    if isinstance(value, str):
+        return _utf8(value)
+    if isinstance(value, int):
+        # Beyond Python's digit limit (4,300) an int cannot be written as JSON.
+        if value.bit_length() > _CHECK_INT_BITS:
+            str(value)
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} is not valid JSON")
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8")
+    jsonable = to_jsonable(value)
+    # Checked now, with the variable's name at hand: NaN and Infinity are not JSON
+    # (Portkey rejects them), and a lone surrogate is not UTF-8.
+    _utf8(json.dumps(jsonable, ensure_ascii=False, allow_nan=False))
+    return jsonable
+
+
+def encode_variables(variables: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Encode prompt variables for the wire, each with :func:`encode_value`.
+
+    The same variables always give the same body, whatever is known about the
+    prompt's template. A value that cannot be sent raises
+    :class:`VariableEncodingError` naming the variable.
     """
     if not variables:
         return {}
@@ -119,24 +171,7 @@ def encode_variables(
         if not isinstance(name, str):
             raise PortkeyConfigError(f"prompt variable names must be strings, got {name!r}")
         try:
-            if value is None or isinstance(value, bool):
-                out[name] = value
-            elif isinstance(value, int):
-                # Beyond Python's digit limit (4,300) an int cannot be written as JSON.
-                if value.bit_length() > _CHECK_INT_BITS:
-                    str(value)
-                out[name] = value
-            elif isinstance(value, str):
-                out[name] = _utf8(value)
-            elif isinstance(value, float):
-                if not math.isfinite(value):
-                    raise ValueError(f"{value} is not valid JSON")
-                out[name] = value
-            else:
-                jsonable = to_jsonable(value)
-                # allow_nan=False: NaN and Infinity are not JSON; Portkey rejects them.
-                text = _utf8(json.dumps(jsonable, ensure_ascii=False, allow_nan=False))
-                out[name] = jsonable if name in raw else text
+            out[name] = encode_value(value)
         except RecursionError:
             reason = "it is nested too deeply or contains itself (a circular reference)"
             raise VariableEncodingError(name, reason) from None
@@ -158,7 +193,6 @@ def build_body(
     *,
     stream: bool,
     variables: Mapping[str, Any] | None = None,
-    raw_variables: Collection[str] = (),
     hyperparameters: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Build the JSON body for a route.
@@ -170,7 +204,7 @@ def build_body(
     """
     body: dict[str, Any] = {}
     if route in ("prompt", "render"):
-        body["variables"] = encode_variables(variables, raw_variables)
+        body["variables"] = encode_variables(variables)
     elif variables:
         raise PortkeyConfigError("variables are only sent to prompt routes; pass a prompt_id")
     if hyperparameters:

@@ -212,7 +212,7 @@ def test_body_flattening_and_passthrough(api: Api, server: LocalPortkeyServer) -
     }
 
 
-def test_object_variables_are_stringified_and_raw_ones_spliced(
+def test_lists_and_objects_go_as_json_values_and_json_text_as_a_string(
     api: Api, server: LocalPortkeyServer
 ) -> None:
     server.store.register(
@@ -222,9 +222,10 @@ def test_object_variables_are_stringified_and_raw_ones_spliced(
         model="portkey-local",
     )
     history = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "yes"}]
+    # raw_variables is accepted and changes nothing: the list goes as a JSON value anyway.
     api.complete(
         prompt_id="pp-core-history",
-        variables={"data": {"k": 'v "q"'}, "chat_history": history, "input": "now"},
+        variables={"data": json.dumps({"k": 'v "q"'}), "chat_history": history, "input": "now"},
         raw_variables={"chat_history"},
     )
     sent = server.requests[-1].body["variables"]
@@ -232,8 +233,7 @@ def test_object_variables_are_stringified_and_raw_ones_spliced(
     assert sent["chat_history"] == history
     rendered = api.render(
         "pp-core-history",
-        variables={"data": {"k": "v"}, "chat_history": history, "input": "now"},
-        raw_variables={"chat_history"},
+        variables={"data": json.dumps({"k": "v"}), "chat_history": history, "input": "now"},
     )
     assert rendered.messages is not None
     assert [m["content"] for m in rendered.messages] == [
@@ -242,6 +242,14 @@ def test_object_variables_are_stringified_and_raw_ones_spliced(
         "yes",
         "now",
     ]
+    # An object pasted inside a JSON string breaks the template on Portkey: the same body
+    # goes, and Portkey's 500 says so.
+    with pytest.raises(InternalServerError) as info:
+        api.render(
+            "pp-core-history", variables={"data": {"k": "v"}, "chat_history": [], "input": "x"}
+        )
+    assert info.value.status_code == 500
+    assert server.requests[-1].body["variables"]["data"] == {"k": "v"}
 
 
 # --- headers ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pydantic
 import pytest
 
 from portkey_integrations import PortkeyConfigError, RequestOptions, VariableEncodingError
-from portkey_integrations._request import build_body, encode_variables, prompt_path
+from portkey_integrations._request import build_body, encode_value, encode_variables, prompt_path
 
 
 @pytest.mark.parametrize(
@@ -49,6 +49,14 @@ class Color(enum.Enum):
     RED = "red"
 
 
+class Mood(str, enum.Enum):
+    CALM = "calm"
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
 @dataclasses.dataclass
 class Point:
     x: int
@@ -60,49 +68,55 @@ class User(pydantic.BaseModel):
     born: datetime.date
 
 
-def test_variables_encoding_rules() -> None:
-    encoded = encode_variables(
-        {
-            "s": "text",
-            "empty": "",
-            "i": 3,
-            "f": 1.5,
-            "b": False,
-            "none": None,
-            "d": {"a": [1, "x"]},
-            "l": [1, 2],
-            "model": User(name="Ann", born=datetime.date(2000, 1, 2)),
-            "dc": Point(1, 2),
-            "date": datetime.date(2024, 5, 6),
-            "enum": Color.RED,
-            "dec": Decimal("1.10"),
-            "uid": uuid.UUID(int=1),
-            "unicode": {"k": "é"},
-        }
-    )
-    assert encoded["s"] == "text"
-    assert encoded["empty"] == ""
-    assert encoded["i"] == 3 and encoded["f"] == 1.5 and encoded["b"] is False
-    assert encoded["none"] is None
-    assert encoded["d"] == '{"a": [1, "x"]}'
-    assert encoded["l"] == "[1, 2]"
-    assert json.loads(encoded["model"]) == {"name": "Ann", "born": "2000-01-02"}
-    assert json.loads(encoded["dc"]) == {"x": 1, "y": 2}
-    assert encoded["date"] == '"2024-05-06"'
-    assert encoded["enum"] == '"red"'
-    assert encoded["dec"] == '"1.10"'
-    assert encoded["uid"] == json.dumps(str(uuid.UUID(int=1)))
-    assert encoded["unicode"] == '{"k": "é"}'
+# (value, what goes on the wire): the one rule, decided without the template.
+ENCODING = [
+    ("text", "text"),
+    ("", ""),
+    (3, 3),
+    (1.5, 1.5),
+    (False, False),
+    (None, None),
+    # Plain text, as LangChain's and LlamaIndex's f-strings render them: never quoted.
+    (datetime.date(2024, 1, 2), "2024-01-02"),
+    (datetime.datetime(2024, 1, 2, 3, 4), "2024-01-02 03:04:00"),
+    (datetime.time(9, 30), "09:30:00"),
+    (Decimal("9.99"), "9.99"),
+    (Decimal("1.10"), "1.10"),
+    (uuid.UUID(int=1), "00000000-0000-0000-0000-000000000001"),
+    (Color.RED, "Color.RED"),
+    (Mood.CALM, f"{Mood.CALM}"),  # "Mood.CALM" on Python 3.11+, "calm" before
+    (Level.HIGH, "3"),
+    (b"bytes", "bytes"),
+    # Lists and objects: JSON values, for sections, dotted names and splices alike.
+    ({"a": [1, "x"]}, {"a": [1, "x"]}),
+    ([1, 2], [1, 2]),
+    ((1, "b"), [1, "b"]),
+    ([], []),
+    ({}, {}),
+    ({"k": "é"}, {"k": "é"}),
+    (User(name="Ann", born=datetime.date(2000, 1, 2)), {"name": "Ann", "born": "2000-01-02"}),
+    (Point(1, 2), {"x": 1, "y": 2}),
+    # Inside lists and objects, values are JSON data (pydantic's JSON mode).
+    ({"due": datetime.date(2024, 1, 2), "c": Color.RED}, {"due": "2024-01-02", "c": "red"}),
+    ([Decimal("9.99"), uuid.UUID(int=2)], ["9.99", "00000000-0000-0000-0000-000000000002"]),
+]
 
 
-def test_raw_variables_are_sent_as_json_values() -> None:
-    history = [{"role": "user", "content": "hi"}, User(name="B", born=datetime.date(2001, 1, 1))]
-    encoded = encode_variables({"chat_history": history, "other": [1]}, raw={"chat_history"})
-    assert encoded["chat_history"] == [
-        {"role": "user", "content": "hi"},
-        {"name": "B", "born": "2001-01-01"},
-    ]
-    assert encoded["other"] == "[1]"
+@pytest.mark.parametrize(("value", "wire"), ENCODING, ids=lambda v: repr(v)[:40])
+def test_one_encoding_rule(value: Any, wire: Any) -> None:
+    sent = encode_value(value)
+    assert sent == wire and type(sent) is type(wire)
+    assert encode_variables({"v": value}) == {"v": wire}
+
+
+def test_a_total_reads_as_text_not_json() -> None:
+    # The issue's own example: no quotes around the amount or the date.
+    sent = encode_variables({"total": Decimal("9.99"), "due": datetime.date(2024, 1, 2)})
+    body = build_body("prompt", {}, stream=False, variables=sent)
+    from portkey_integrations._templates.mustache import render
+
+    text = render("Total: {{total}} EUR due {{due}}", body["variables"])
+    assert text == "Total: 9.99 EUR due 2024-01-02"
 
 
 def test_unserializable_variable_names_the_variable() -> None:

@@ -108,10 +108,13 @@ def test_objects_go_as_objects_where_the_template_reads_them_so(
     assert "Hi Ann. Docs: A;B;" in reply.content
 
 
-def test_without_a_known_template_objects_are_stringified(server: LocalPortkeyServer) -> None:
+def test_without_a_known_template_objects_still_go_as_objects(
+    server: LocalPortkeyServer,
+) -> None:
     model = LCChat(prompt_id="pp-objects", base_url=server.base_url, check_variables="off")
-    model.invoke({"user": {"name": "Ann"}, "docs": []})
-    assert server.requests[-1].variables["user"] == '{"name": "Ann"}'
+    reply = model.invoke({"user": {"name": "Ann"}, "docs": [{"title": "A"}]})
+    assert server.requests[-1].variables["user"] == {"name": "Ann"}
+    assert "Hi Ann. Docs: A;" in reply.content
 
 
 def test_a_template_that_cannot_be_fetched_skips_the_check(server: LocalPortkeyServer) -> None:

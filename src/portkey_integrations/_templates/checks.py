@@ -2,9 +2,10 @@
 
 The model classes pass ``check_variables`` (``"warn"``, ``"error"`` or ``"off"``); the
 client fetches the template once through the prompt cache and this module compares it
-with the variables about to be sent. It also decides how each variable travels: a
-variable the template reads as a section, a loop, a dotted name or a splice goes as a
-JSON value; one read as ``{{x}}`` inside a string is stringified.
+with the variables about to be sent. It never changes what is sent: how each value
+travels is decided without the template (:func:`~.._request.encode_value`), so a key
+that cannot read templates sends the same body. The check only warns, or refuses a call
+before sending that Portkey would refuse or render without a variable it reads.
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ import functools
 import logging
 import sys
 import warnings
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._errors import MissingVariableError, PortkeyConfigError
+from .._errors import MissingVariableError, PortkeyConfigError, TemplateRenderError
 from .analysis import TemplateInfo, analyze_template, merge
+from .jsvalues import js_stringify
 
 if TYPE_CHECKING:
     from .cache import PromptTemplate
 
-__all__ = ["CheckMode", "PromptVariablesWarning", "check_mode", "checked_raw_variables"]
+__all__ = ["CheckMode", "PromptVariablesWarning", "check_call_variables", "check_mode"]
 
 logger = logging.getLogger("portkey_integrations")
 
@@ -71,25 +73,25 @@ def template_info(template: PromptTemplate) -> TemplateInfo | None:
         return None
 
 
-def checked_raw_variables(
-    prompt_id: str,
-    template: PromptTemplate,
-    variables: Mapping[str, Any],
-    raw: Collection[str],
-    mode: CheckMode,
-) -> frozenset[str]:
-    """Check ``variables`` against ``template`` and return the names to send as JSON.
+def check_call_variables(
+    prompt_id: str, template: PromptTemplate, variables: Mapping[str, Any], mode: CheckMode
+) -> None:
+    """Check the encoded ``variables`` of a call against ``template`` before sending.
 
     A missing variable read outside any section warns or, with ``mode="error"``, raises
     :class:`MissingVariableError` naming it; a sent variable the template never reads
-    warns. Dicts and lists the template reads as sections, loops, dotted names or
-    splices join ``raw``.
+    warns. A list or object the chat template reads as ``{{x}}`` inside a JSON string
+    would make Portkey's render invalid JSON (it pastes the value's JSON there
+    unescaped): it warns, or with ``mode="error"`` raises :class:`TemplateRenderError`
+    naming the variable, the class Portkey's 500 raises after sending. Only
+    ``"error"`` refuses a call: a cached template may be older than the one that runs.
     """
     info = template_info(template)
-    if info is None or info.error is not None:
-        return frozenset(raw)
+    if info is None or info.error is not None or mode == "off":
+        return
+    _json_in_strings(prompt_id, info, variables, mode)
     missing = [name for name in info.required if name not in variables]
-    if missing and mode != "off":
+    if missing:
         names = ", ".join(repr(n) for n in missing)
         message = (
             f"prompt {prompt_id!r} reads the variable(s) {names}, which this call does "
@@ -99,7 +101,7 @@ def checked_raw_variables(
             # Nothing was sent, so there is no HTTP status to report.
             raise MissingVariableError(message, status_code=None, code="missing_variable")
         warnings.warn(message, PromptVariablesWarning, stacklevel=_stacklevel())
-    if mode != "off" and not info.whole_view and not info.dynamic_partials:
+    if not info.whole_view and not info.dynamic_partials:
         known = set(info.names)
         # An empty conversation slot (no history yet) changes nothing: not worth a word.
         unused = [n for n, v in variables.items() if n not in known and v != []]
@@ -111,13 +113,61 @@ def checked_raw_variables(
                 PromptVariablesWarning,
                 stacklevel=_stacklevel(),
             )
-    wanted = set(info.json_valued)
-    extra = {
+
+
+@functools.lru_cache(maxsize=512)
+def _string_slots(info: TemplateInfo) -> tuple[str, ...]:
+    """Names the chat template reads as a plain ``{{x}}`` inside a JSON string.
+
+    Only top-level reads in the template itself: inside a section the name may resolve
+    to the section's item, and Portkey escapes a partial's whole render.
+    """
+    return tuple(
         name
-        for name, value in variables.items()
-        if name in wanted and isinstance(value, (dict, list, tuple))
-    }
-    return frozenset(raw) | extra if extra else frozenset(raw)
+        for name, uses in info.variables.items()
+        if any(
+            use.kind == "value"
+            and use.where == "string"
+            and use.top_level
+            and not use.path
+            and not use.item
+            and use.partial is None
+            for use in uses
+        )
+    )
+
+
+def _json_in_strings(
+    prompt_id: str, info: TemplateInfo, variables: Mapping[str, Any], mode: CheckMode
+) -> None:
+    for name in _string_slots(info):
+        value = variables.get(name)
+        if not isinstance(value, (dict, list)) or '"' not in _pasted(value):
+            continue
+        message = (
+            f"prompt {prompt_id!r} reads the variable {name!r} inside a JSON string of its "
+            f"chat template, and this call sends it as a "
+            f"{'list' if isinstance(value, list) else 'object'}: Portkey pastes its JSON "
+            "there unescaped and the rendered messages are no longer valid JSON. Send "
+            f"json.dumps(value) to have it as text, or read it with a section "
+            f"({{{{#{name}}}}}...{{{{/{name}}}}}) or dotted names"
+        )
+        if mode == "error":
+            raise TemplateRenderError(
+                message,
+                status_code=None,
+                code="json_value_in_string",
+                param=name,
+                prompt_id=prompt_id,
+            )
+        warnings.warn(message, PromptVariablesWarning, stacklevel=_stacklevel())
+
+
+def _pasted(value: dict[str, Any] | list[Any]) -> str:
+    """What Portkey's Mustache writes for ``{{x}}`` of a list or object."""
+    if isinstance(value, list):
+        return ",".join(js_stringify(item) for item in value)
+    return js_stringify(value)
 
 
 _LIBRARY_PREFIXES = (

@@ -172,11 +172,8 @@ class PortkeyTemplate:
         }
 
     def wire_variables(self, variables: Mapping[str, Any]) -> dict[str, Any]:
-        """``variables`` as the client sends them for this template."""
-        from .checks import checked_raw_variables
-
-        raw = checked_raw_variables(self.prompt_id, self, variables, (), "off")
-        return encode_variables(variables, raw)
+        """``variables`` as the client sends them (the same for every template)."""
+        return encode_variables(variables)
 
     def render(self, variables: Mapping[str, Any] | None = None, /, **more: Any) -> Rendered:
         """The messages (chat) or text Portkey would render for these variables."""

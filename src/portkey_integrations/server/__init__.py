@@ -12,11 +12,12 @@ from .._templates.files import PromptFileError
 from .app import ReceivedRequest, ServerState, create_app, get_state
 from .embedded import embedded_base_url, embedded_server
 from .faults import ROUTES, Fault, FaultKind
-from .records import StoredLabel, StoredPrompt, StoredVersion
+from .records import LOCAL_VIRTUAL_KEY, StoredLabel, StoredPrompt, StoredVersion
 from .runner import LocalPortkeyServer
 from .store import PromptStore, bundled_prompts_dir
 
 __all__ = [
+    "LOCAL_VIRTUAL_KEY",
     "ROUTES",
     "Fault",
     "FaultKind",

@@ -3,7 +3,8 @@
 It answers ``Echo: <text of the last user message>`` (plus one line per tool
 result), so a test sees which variables arrived. A token is a whitespace
 separated word. It honours max tokens, ``stop``, ``n``, ``seed``, ``logprobs``,
-tools and ``response_format``, and streams in OpenAI's chunk format.
+tools and ``response_format`` (on chat and text completions alike), and streams in
+OpenAI's chunk format.
 """
 
 from __future__ import annotations
@@ -82,6 +83,11 @@ def _reply(messages: list[Any], response_format: Any) -> str:
     text = f"Echo: {user_text}"
     for name, result in tool_results(messages):
         text += f"\n{name}: {result}"
+    return _formatted(text, user_text, response_format)
+
+
+def _formatted(text: str, user_text: str, response_format: Any) -> str:
+    """``text`` in the ``response_format`` asked for (chat and text completions alike)."""
     kind = response_format.get("type") if isinstance(response_format, dict) else None
     if kind == "json_object":
         # Keys the user quoted ("with 'setup' and 'punchline' keys") each get the echo,
@@ -306,7 +312,8 @@ def _plan_text(body: dict[str, Any]) -> list[tuple[str, _Choice]]:
     for prompt in _prompts(body):
         # Prompt routes carry max_completion_tokens even for text templates.
         limit = body.get("max_tokens", body.get("max_completion_tokens"))
-        choice = _limit(f"Echo: {prompt}", body.get("stop"), limit)
+        reply = _formatted(f"Echo: {prompt}", prompt, body.get("response_format"))
+        choice = _limit(reply, body.get("stop"), limit)
         if body.get("echo") is True:
             choice.pieces.insert(0, prompt)
         plans.extend((prompt, choice) for _ in range(n))

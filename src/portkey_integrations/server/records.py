@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_ORGANISATION",
     "DEFAULT_WORKSPACE",
+    "LOCAL_VIRTUAL_KEY",
     "SYSTEM_LABELS",
     "LabelRegistry",
     "PromptKind",
@@ -50,6 +51,10 @@ SYSTEM_LABELS = ("production", "staging", "development")
 
 PromptKind = Literal["chat", "text"]
 DEFAULT_MODEL = "portkey-local"
+LOCAL_VIRTUAL_KEY = "vk-portkey-local"
+"""The virtual key of every local prompt that saves none. Portkey prompts always carry
+the virtual key they run on; the local server accepts this one as routing, so a template
+run on a prompt's saved model routes offline exactly as it does on Portkey."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,12 @@ class StoredVersion:
     is_raw_template: bool = False
     template_metadata: dict[str, Any] | None = None
     created_at: str = ""
+
+    @property
+    def routing_key(self) -> str:
+        """The virtual key this version runs on: its own, else :data:`LOCAL_VIRTUAL_KEY`
+        (kept out of prompt files, which save only what was set)."""
+        return self.virtual_key or LOCAL_VIRTUAL_KEY
 
     def parameters_object(self) -> dict[str, Any]:
         """The saved request parameters, as Portkey stores them beside the template."""

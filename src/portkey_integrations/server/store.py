@@ -143,12 +143,14 @@ class PromptStore:
         publish: bool = True,
         labels: Iterable[str] = (),
         description: str | None = None,
+        virtual_key: str | None = None,
     ) -> int:
         """Add a version of a prompt and return its number.
 
         A list template is stored as its JSON text. ``kind`` is inferred when
         omitted. ``version`` defaults to the next number; the first version of a
-        prompt is always published, as on Portkey.
+        prompt is always published, as on Portkey. ``virtual_key`` is the one the
+        version runs on (by default the server's own, ``vk-portkey-local``).
         """
         built = build_version(
             prompt_id,
@@ -159,6 +161,7 @@ class PromptStore:
                 "tools": tools,
                 "response_format": response_format,
                 "kind": kind,
+                "virtual_key": virtual_key,
             },
             version,
             f"prompt {prompt_id!r}",

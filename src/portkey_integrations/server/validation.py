@@ -72,6 +72,15 @@ def validate(body: dict[str, Any], *, chat: bool) -> None:
         or (isinstance(stop, list) and len(stop) <= 4 and all(isinstance(s, str) for s in stop))
     ):
         raise ModelError("Invalid value for 'stop': expected a string or up to 4 strings.", "stop")
+    response_format = body.get("response_format")
+    if response_format is not None and (
+        not isinstance(response_format, dict)
+        or response_format.get("type") not in ("text", "json_object", "json_schema")
+    ):
+        raise ModelError(
+            "Invalid value for 'response_format': type must be text, json_object or json_schema.",
+            "response_format",
+        )
     if not chat:
         _integer(body, "logprobs", 0, 5)
         prompt = body.get("prompt")
@@ -119,12 +128,3 @@ def validate(body: dict[str, Any], *, chat: bool) -> None:
         raise ModelError(f"Invalid value for 'tool_choice': {choice!r}.", "tool_choice")
     elif choice == "required" and not names:
         raise ModelError("'tool_choice' is 'required' but no tools were given.", "tool_choice")
-    response_format = body.get("response_format")
-    if response_format is not None and (
-        not isinstance(response_format, dict)
-        or response_format.get("type") not in ("text", "json_object", "json_schema")
-    ):
-        raise ModelError(
-            "Invalid value for 'response_format': type must be text, json_object or json_schema.",
-            "response_format",
-        )
