@@ -14,7 +14,7 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.prompts.default_prompts import DEFAULT_REFINE_PROMPT
 from pydantic import BaseModel
 
-from portkey_integrations import BadRequestError, PortkeyConfigError
+from portkey_integrations import BadRequestError, PortkeyConfigError, PromptMappingError
 from portkey_integrations.llama_index import PortkeyChatModel, PortkeyPromptLLM
 from portkey_integrations.server import LocalPortkeyServer
 
@@ -218,7 +218,7 @@ def test_a_local_render_without_routing_is_refused_before_any_request(
 ) -> None:
     llm = chat_model(prompt_id="pp-rag-qa")  # saved model, no virtual key, no provider
     args = {"query_str": "q", "existing_answer": "a", "context_msg": "c"}
-    with pytest.raises(PortkeyConfigError, match=r"needs routing.*prompt_ids=\{'refine'"):
+    with pytest.raises(PromptMappingError, match=r"needs routing.*prompt_ids=\{'refine'"):
         llm.predict(DEFAULT_REFINE_PROMPT, **args)
     assert server.requests == []
     chat_model(prompt_id="pp-rag-qa", provider="openai").predict(DEFAULT_REFINE_PROMPT, **args)
@@ -231,6 +231,6 @@ def test_a_local_render_without_a_known_model_names_the_template(
     chat_model: Callable[..., PortkeyChatModel], server: LocalPortkeyServer
 ) -> None:
     llm = chat_model(prompt_id="pp-li-not-saved", provider="openai")
-    with pytest.raises(PortkeyConfigError, match=r"'refine' template.*prompt_ids=.*model="):
+    with pytest.raises(PromptMappingError, match=r"'refine' template.*prompt_ids=.*model="):
         llm.predict(DEFAULT_REFINE_PROMPT, query_str="q", existing_answer="a", context_msg="c")
     assert server.requests == []

@@ -36,6 +36,7 @@ from .._call import Call
 from .._options import SECRET_OPTIONS
 from ._calldata import has_media as _has_media
 from ._calldata import max_tokens as _max_tokens
+from ._conserve import fit_variables
 from ._local import local_call
 from ._messages import to_openai_messages
 from ._models import DEFAULT_NUM_OUTPUT, context_window_of
@@ -161,7 +162,9 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             if route is not None:
                 kwargs[TEMPLATE_ROUTE] = route
         if route is not None:
-            return self.full_prompt_id if route.prompt_id is None else None
+            # A local render needs the saved model; a prompt route, the slots its
+            # template has for what the route carries (read once per process).
+            return self.full_prompt_id if route.prompt_id is None else route.prompt_id
         if self.full_prompt_id is not None and messages and _has_media(messages):
             return self.full_prompt_id
         return None
@@ -217,7 +220,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             call = prompt_call(
                 self,
                 prompt_id=route.prompt_id,
-                input_variables=route.variables,
+                input_variables=fit_variables(self, route, saved),
                 call_variables=call_variables,
                 params={**route.structured, **params},
                 options=options,

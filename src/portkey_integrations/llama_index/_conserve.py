@@ -1,0 +1,96 @@
+"""Nothing LlamaIndex hands the model is dropped on a prompt route.
+
+A template routed to a Portkey prompt sends its own variables, plus what the template
+would have added around them: a chat engine's ``system_prompt`` (LlamaIndex writes it
+into the context template's system message) and an output parser's format
+instructions (``format`` appends them). Once the saved template is known, each of
+those must have a slot in it, or the call fails before sending with
+:class:`~portkey_integrations.PromptMappingError`. The one adaptation: a prompt that
+reads the model's ``input_variable`` and not ``query_str`` gets the question there (the
+default chat engine on a chat prompt). ``check_variables="warn"`` or ``"off"``, set
+explicitly, accepts a loss: it is warned about and the call goes on.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from .._errors import PromptMappingError
+from .._templates.checks import template_info
+
+if TYPE_CHECKING:
+    from .._templates.cache import PromptTemplate
+    from ._routing import TemplateRoute
+    from .base import PortkeyLLMBase
+
+__all__ = ["accepts_loss", "fit_variables", "lost"]
+
+QUESTION = "query_str"
+FORMAT_INSTRUCTIONS = "format_instructions"
+
+
+def accepts_loss(llm: PortkeyLLMBase) -> bool:
+    """Whether the user chose, explicitly, to be warned instead of stopped."""
+    return "check_variables" in llm.model_fields_set and llm.check_variables != "error"
+
+
+def lost(llm: PortkeyLLMBase, error: PromptMappingError) -> None:
+    """Raise ``error``, or warn with it when the user accepted losses."""
+    if not accepts_loss(llm):
+        raise error
+    warnings.warn(str(error), UserWarning, stacklevel=4)
+
+
+def _readable_names(saved: PromptTemplate | None) -> frozenset[str] | None:
+    """The names the saved template reads; ``None`` when that cannot be told."""
+    info = template_info(saved) if saved is not None else None
+    if info is None or info.error or info.whole_view:
+        return None
+    if info.dynamic_partials or info.missing_partials:
+        return None
+    return frozenset(info.names)
+
+
+def fit_variables(
+    llm: PortkeyLLMBase, route: TemplateRoute, saved: PromptTemplate | None
+) -> dict[str, Any]:
+    """``route``'s variables for its saved prompt (see the module)."""
+    variables = dict(route.variables)
+    reads = _readable_names(saved)
+    if reads is None or route.prompt_id is None:
+        return variables
+    inp = llm.input_variable
+    if QUESTION in variables and QUESTION not in reads and inp in reads and inp not in variables:
+        variables[inp] = variables.pop(QUESTION)
+    history = llm.history_variable
+    # A structured call's schema reaches the model as response_format: its format
+    # instructions are a courtesy for a text prompt to place, not a piece to keep.
+    optional = {FORMAT_INSTRUCTIONS} if route.structured.get("response_format") else set()
+    pieces = {**{n: f"template variable {n!r}" for n in variables}, **route.pieces}
+    for name, piece in pieces.items():
+        if name in reads or name not in variables or name in optional:
+            continue
+        if name == "system_prompt" and history is not None and history in reads:
+            # The engine's system prompt leads the conversation the prompt splices.
+            text = variables.pop(name)
+            variables[history] = [{"role": "system", "content": text}, *variables.get(history, [])]
+            continue
+        fix = (
+            f"add a {{{{{name}}}}} slot to prompt {route.prompt_id!r}, map LlamaIndex's "
+            f"{route.template_type!r} template to a prompt that has one "
+            f"(prompt_ids={{{route.template_type!r}: 'pp-...'}}), or pass "
+            "check_variables='warn' to accept the loss"
+        )
+        lost(
+            llm,
+            PromptMappingError(
+                f"{piece} of LlamaIndex's {route.template_type!r} template has no slot in "
+                f"prompt {route.prompt_id!r} and would not reach the model. Fix: {fix}",
+                prompt_id=route.prompt_id,
+                piece=piece,
+                fix=fix,
+            ),
+        )
+        variables.pop(name)
+    return variables
