@@ -98,6 +98,10 @@ def make(
     def build(**kwargs: Any) -> PortkeyLLMBase:
         if case.route == "prompt":
             kwargs.setdefault("prompt_id", case.prompt_id)
+            if case.kind == "text":
+                # pp-text-complete has no chat_history slot: the conversation's history
+                # would be lost, which a prompt-mode call only does when told to.
+                kwargs.setdefault("check_variables", "warn")
         else:
             kwargs.setdefault("model", "portkey-local")
         factory = chat_model if case.kind == "chat" else prompt_llm

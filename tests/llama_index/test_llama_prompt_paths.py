@@ -121,11 +121,15 @@ def test_an_image_in_the_last_message_reaches_the_model(
     assert rendered.messages[-1] == {"role": "user", "content": parts}
 
 
-def test_a_prompt_without_a_parts_slot_warns(
+def test_a_prompt_without_a_parts_slot_fails_or_warns_when_told(
     chat_model: Callable[..., PortkeyChatModel], server: LocalPortkeyServer
 ) -> None:
-    with pytest.warns(UserWarning, match="image_url parts.*input_parts"):
+    with pytest.raises(PromptMappingError, match=r"non-text parts.*'input_parts'") as caught:
         chat_model(prompt_id="pp-assistant").chat([_image_message()])
+    assert caught.value.prompt_id == "pp-assistant" and server.requests == []
+    llm = chat_model(prompt_id="pp-assistant", check_variables="warn")
+    with pytest.warns(UserWarning, match="image_url parts.*input_parts"):
+        llm.chat([_image_message()])
     assert "input_parts" in server.requests[-1].body["variables"]  # sent all the same
 
 

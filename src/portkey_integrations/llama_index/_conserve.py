@@ -14,8 +14,10 @@ explicitly, accepts a loss: it is warned about and the call goes on.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from .._adapters.convert import INPUT_PARTS_VARIABLE as INPUT_PARTS
 from .._errors import PromptMappingError
 from .._templates.checks import template_info
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from ._routing import TemplateRoute
     from .base import PortkeyLLMBase
 
-__all__ = ["accepts_loss", "fit_variables", "lost"]
+__all__ = ["accepts_loss", "check_conversation", "fit_variables", "lost"]
 
 QUESTION = "query_str"
 FORMAT_INSTRUCTIONS = "format_instructions"
@@ -61,7 +63,13 @@ def fit_variables(
     if reads is None or route.prompt_id is None:
         return variables
     inp = llm.input_variable
-    if QUESTION in variables and QUESTION not in reads and inp in reads and inp not in variables:
+    own = set(variables) - set(route.pieces) - {llm.history_variable}
+    if route.conversation is not None and inp in reads and not own & reads:
+        # A conversation prompt (the default chat engine on a chat prompt): the
+        # template's messages go as chat() would send them, context and all.
+        variables = dict(route.conversation)
+        route = replace(route, variables=variables, pieces={})
+    elif QUESTION in variables and QUESTION not in reads and inp in reads and inp not in variables:
         variables[inp] = variables.pop(QUESTION)
     history = llm.history_variable
     # A structured call's schema reaches the model as response_format: its format
@@ -69,8 +77,8 @@ def fit_variables(
     optional = {FORMAT_INSTRUCTIONS} if route.structured.get("response_format") else set()
     pieces = {**{n: f"template variable {n!r}" for n in variables}, **route.pieces}
     for name, piece in pieces.items():
-        if name in reads or name not in variables or name in optional:
-            continue
+        if name in reads or name in optional or variables.get(name) in (None, "", []):
+            continue  # read, optional, or nothing to lose
         if name == "system_prompt" and history is not None and history in reads:
             # The engine's system prompt leads the conversation the prompt splices.
             text = variables.pop(name)
@@ -94,3 +102,42 @@ def fit_variables(
         )
         variables.pop(name)
     return variables
+
+
+def check_conversation(
+    llm: PortkeyLLMBase,
+    saved: PromptTemplate | None,
+    variables: dict[str, Any],
+    *,
+    given: bool,
+) -> None:
+    """A conversation mapped onto ``prompt_id`` (``chat`` / ``complete`` with no template
+    route): each non-empty part of it needs a slot in the saved template. The last user
+    message is exempt when the caller gives the prompt's variables (``given``): then
+    it is a trigger (``llm.complete("go", variables={...})``), not content."""
+    reads = _readable_names(saved)
+    if reads is None:
+        return
+    parts = {
+        None if given else llm.input_variable: "the last user message",
+        llm.history_variable: "the messages before the last user message",
+        llm.scratchpad_variable: "the tool calls and tool results after the last user message",
+        INPUT_PARTS: "the last user message's non-text parts",
+    }
+    for name, piece in parts.items():
+        if name is None or name in reads or variables.get(name) in (None, "", []):
+            continue
+        fix = (
+            f"add a {{{{{name}}}}} slot to prompt {llm.full_prompt_id!r}, or pass "
+            "check_variables='warn' to accept the loss"
+        )
+        lost(
+            llm,
+            PromptMappingError(
+                f"{piece} ({name!r}) has no slot in prompt {llm.full_prompt_id!r} and would "
+                f"not reach the model. Fix: {fix}",
+                prompt_id=llm.full_prompt_id,
+                piece=piece,
+                fix=fix,
+            ),
+        )

@@ -79,6 +79,10 @@ class TemplateRoute:
     pieces: dict[str, str] = field(default_factory=dict)
     """Variables carrying what the template adds around its own variables (a system
     prompt, format instructions), by name, with what they are: each needs a slot."""
+    conversation: dict[str, Any] | None = None
+    """The chat template's formatted messages mapped as ``chat()`` maps messages: what
+    goes to a conversation prompt (``input``, ``chat_history``) that reads none of the
+    template's variables."""
 
 
 def check_prompt_ids(prompt_ids: Mapping[str, str]) -> None:
@@ -173,7 +177,11 @@ def plan_template(
         history = literal_messages(chosen)
         if history and llm.history_variable is not None:
             variables[llm.history_variable] = to_openai_messages(history)
-    return TemplateRoute(types[0], prompt_id, variables, pieces=pieces)
+    conversation = None
+    if prompt_id == llm.full_prompt_id and isinstance(chosen, ChatPromptTemplate):
+        formatted = chosen.format_messages(llm=llm, **prompt_args)
+        conversation = llm.messages_to_variables(to_openai_messages(formatted))
+    return TemplateRoute(types[0], prompt_id, variables, pieces=pieces, conversation=conversation)
 
 
 SYSTEM_PROMPT = "system_prompt"
