@@ -5,7 +5,7 @@ PromptMappingError, which LlamaIndex's Refine and programs cannot swallow."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -62,6 +62,24 @@ def saved(server: LocalPortkeyServer) -> LocalPortkeyServer:
     return server
 
 
+UNREAD = "pp-li-cons-unread"
+
+
+@pytest.fixture
+def unreadable(server: LocalPortkeyServer, secret: str) -> Iterator[str]:
+    """A QA prompt the model's key may run but not read (no prompts.read): its saved
+    model and virtual key are unknown, so a template rendered locally has no routing."""
+    if UNREAD not in set(server.store.ids()):
+        server.store.register(
+            UNREAD, [{"role": "user", "content": "{{context_str}} {{query_str}}"}]
+        )
+    server.set_api_keys({secret: set()})
+    try:
+        yield UNREAD
+    finally:
+        server.set_api_keys({})
+
+
 def _vars(request: ReceivedRequest) -> dict[str, Any]:
     assert isinstance(request.variables, dict)
     return request.variables
@@ -90,19 +108,24 @@ def test_the_mapping_error_is_no_value_error() -> None:
 
 
 @pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize("model", [None, "portkey-local"])
 async def test_refine_without_routing_fails_query_instead_of_answering_from_one_chunk(
     use_async: bool,
+    model: str | None,
     index: VectorStoreIndex,
     server: LocalPortkeyServer,
+    unreadable: str,
     chat_model: Callable[..., PortkeyChatModel],
 ) -> None:
-    llm = chat_model(prompt_id="pp-rag-qa")  # no provider, no virtual key saved
+    llm = chat_model(prompt_id=unreadable, model=model)  # no provider, no saved routing
     engine = index.as_query_engine(llm=llm, response_mode="refine", similarity_top_k=3)
-    with pytest.raises(PromptMappingError, match=r"'refine' template.*needs routing") as caught:
+    why = "needs routing" if model else "could not be read"
+    with pytest.raises(PromptMappingError, match=f"'refine' template.*{why}") as caught:
         await _ask(engine, QUESTION, use_async)
-    assert caught.value.prompt_id == "pp-rag-qa" and "prompt_ids={'refine'" in caught.value.fix
-    (first,) = server.requests  # the first chunk's answer; no refine step was sent
-    assert first.prompt_id == "pp-rag-qa"
+    assert caught.value.prompt_id == unreadable and "prompt_ids={'refine'" in caught.value.fix
+    sent = [r for r in server.requests if r.path.endswith("/completions")]
+    (first,) = sent  # the first chunk's answer; no refine step was sent
+    assert first.prompt_id == unreadable
 
 
 def _long_index() -> VectorStoreIndex:
@@ -116,13 +139,16 @@ def _long_index() -> VectorStoreIndex:
 
 @pytest.mark.parametrize("use_async", [False, True])
 async def test_compact_overflowing_one_pack_fails_without_routing(
-    use_async: bool, server: LocalPortkeyServer, chat_model: Callable[..., PortkeyChatModel]
+    use_async: bool,
+    server: LocalPortkeyServer,
+    unreadable: str,
+    chat_model: Callable[..., PortkeyChatModel],
 ) -> None:
-    llm = chat_model(prompt_id="pp-rag-qa", context_window=1200, max_tokens=64)
+    llm = chat_model(prompt_id=unreadable, context_window=1200, max_tokens=64)
     engine = _long_index().as_query_engine(llm=llm, response_mode="compact", similarity_top_k=3)
     with pytest.raises(PromptMappingError, match="'refine' template"):
         await _ask(engine, QUESTION, use_async)
-    assert len(server.requests) == 1
+    assert len([r for r in server.requests if r.path.endswith("/completions")]) == 1
 
 
 @pytest.mark.parametrize("mode", ["refine", "compact"])
@@ -253,12 +279,15 @@ def test_citation_template_maps_through_prompt_ids(
 
 
 def test_citation_without_routing_fails_before_sending(
-    index: VectorStoreIndex, server: LocalPortkeyServer, chat_model: Callable[..., PortkeyChatModel]
+    index: VectorStoreIndex,
+    server: LocalPortkeyServer,
+    unreadable: str,
+    chat_model: Callable[..., PortkeyChatModel],
 ) -> None:
-    engine = CitationQueryEngine.from_args(index, llm=chat_model(prompt_id="pp-rag-qa"))
+    engine = CitationQueryEngine.from_args(index, llm=chat_model(prompt_id=unreadable))
     with pytest.raises(PromptMappingError, match="'citation_qa' template"):
         engine.query(QUESTION)
-    assert server.requests == []
+    assert not [r for r in server.requests if r.path.endswith("/completions")]
 
 
 CHOICES = [
@@ -293,12 +322,12 @@ async def test_an_async_selector_fails_before_sending(
 
 
 def test_the_selector_without_routing_fails_before_sending(
-    server: LocalPortkeyServer, chat_model: Callable[..., PortkeyChatModel]
+    server: LocalPortkeyServer, unreadable: str, chat_model: Callable[..., PortkeyChatModel]
 ) -> None:
-    selector = PydanticSingleSelector.from_defaults(llm=chat_model(prompt_id="pp-assistant"))
+    selector = PydanticSingleSelector.from_defaults(llm=chat_model(prompt_id=unreadable))
     with pytest.raises(PromptMappingError, match="'single_select' template"):
         selector.select(CHOICES, QUESTION)
-    assert server.requests == []
+    assert not [r for r in server.requests if r.path.endswith("/completions")]
 
 
 # -- programs called directly ------------------------------------------------------------
