@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from llama_index.core import Document, VectorStoreIndex
+from llama_index.core.base.llms.types import ChatMessage, TextBlock, VideoBlock
 from llama_index.core.chat_engine.types import ChatMode
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.output_parsers import PydanticOutputParser
@@ -425,3 +426,24 @@ def test_prompt_llm_structured_predict_on_a_text_prompt(
     assert (
         body["variables"]["text"] == "Ada, 36" and body["response_format"]["type"] == "json_schema"
     )
+
+
+# -- content the request cannot carry ---------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt_id", [None, "pp-assistant"])
+async def test_a_block_the_request_cannot_carry_fails_before_sending(
+    prompt_id: str | None, server: LocalPortkeyServer, chat_model: Callable[..., PortkeyChatModel]
+) -> None:
+    message = ChatMessage(
+        role="user",
+        blocks=[TextBlock(text="what is this?"), VideoBlock(url="https://x.test/v.mp4")],
+    )
+    llm = chat_model(prompt_id=prompt_id) if prompt_id else chat_model(model="portkey-local")
+    with pytest.raises(PromptMappingError, match="VideoBlock") as caught:
+        await llm.achat([message])
+    assert (
+        not isinstance(caught.value, ValueError)
+        and caught.value.piece == "VideoBlock content block"
+    )
+    assert not [r for r in server.requests if r.path.endswith("/completions")]

@@ -67,7 +67,7 @@ def fit_variables(
     if route.conversation is not None and inp in reads and not own & reads:
         # A conversation prompt (the default chat engine on a chat prompt): the
         # template's messages go as chat() would send them, context and all.
-        variables = dict(route.conversation)
+        variables = route.conversation()
         route = replace(route, variables=variables, pieces={})
     elif QUESTION in variables and QUESTION not in reads and inp in reads and inp not in variables:
         variables[inp] = variables.pop(QUESTION)

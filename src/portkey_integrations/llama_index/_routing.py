@@ -25,7 +25,7 @@ to ``summary``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
@@ -79,10 +79,10 @@ class TemplateRoute:
     pieces: dict[str, str] = field(default_factory=dict)
     """Variables carrying what the template adds around its own variables (a system
     prompt, format instructions), by name, with what they are: each needs a slot."""
-    conversation: dict[str, Any] | None = None
+    conversation: Callable[[], dict[str, Any]] | None = field(default=None, compare=False)
     """The chat template's formatted messages mapped as ``chat()`` maps messages: what
     goes to a conversation prompt (``input``, ``chat_history``) that reads none of the
-    template's variables."""
+    template's variables. Computed only for such a prompt."""
 
 
 def check_prompt_ids(prompt_ids: Mapping[str, str]) -> None:
@@ -179,8 +179,12 @@ def plan_template(
             variables[llm.history_variable] = to_openai_messages(history)
     conversation = None
     if prompt_id == llm.full_prompt_id and isinstance(chosen, ChatPromptTemplate):
-        formatted = chosen.format_messages(llm=llm, **prompt_args)
-        conversation = llm.messages_to_variables(to_openai_messages(formatted))
+        template = chosen
+
+        def conversation() -> dict[str, Any]:
+            formatted = template.format_messages(llm=llm, **prompt_args)
+            return llm.messages_to_variables(to_openai_messages(formatted))
+
     return TemplateRoute(types[0], prompt_id, variables, pieces=pieces, conversation=conversation)
 
 
