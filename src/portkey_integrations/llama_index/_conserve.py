@@ -114,10 +114,15 @@ def check_conversation(
     """A conversation mapped onto ``prompt_id`` (``chat`` / ``complete`` with no template
     route): each non-empty part of it needs a slot in the saved template. The last user
     message is exempt when the caller gives the prompt's variables (``given``): then
-    it is a trigger (``llm.complete("go", variables={...})``), not content."""
+    it is a trigger (``llm.complete("go", variables={...})``), not content; and, in
+    ``check_variables="error"`` mode, when the template needs variables the call
+    lacks: the variables check refuses the call for those, before sending."""
     reads = _readable_names(saved)
-    if reads is None:
+    if reads is None or saved is None:
         return
+    info = template_info(saved)
+    if llm.check_variables == "error" and info is not None:
+        given = given or not set(info.required) <= set(variables)
     parts = {
         None if given else llm.input_variable: "the last user message",
         llm.history_variable: "the messages before the last user message",
