@@ -99,9 +99,9 @@ def make(
         if case.route == "prompt":
             kwargs.setdefault("prompt_id", case.prompt_id)
             if case.kind == "text":
-                # pp-text-complete reads {{input}} only: a chat's history is dropped on
-                # purpose here (the variables check has its own tests).
-                kwargs.setdefault("check_variables", "off")
+                # pp-text-complete has no chat_history slot: the conversation's history
+                # would be lost, which a prompt-mode call only does when told to.
+                kwargs.setdefault("check_variables", "warn")
         else:
             kwargs.setdefault("model", "portkey-local")
         factory = chat_model if case.kind == "chat" else prompt_llm

@@ -14,8 +14,7 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.prompts.default_prompts import DEFAULT_REFINE_PROMPT
 from pydantic import BaseModel
 
-from portkey_integrations import BadRequestError, PortkeyConfigError
-from portkey_integrations._templates.checks import PromptVariablesWarning
+from portkey_integrations import BadRequestError, PortkeyConfigError, PromptMappingError
 from portkey_integrations.llama_index import PortkeyChatModel, PortkeyPromptLLM
 from portkey_integrations.server import LocalPortkeyServer
 
@@ -126,15 +125,15 @@ def test_an_image_in_the_last_message_reaches_the_model(
     assert rendered.messages[-1] == {"role": "user", "content": parts}
 
 
-def test_a_prompt_without_a_parts_slot_warns(
+def test_a_prompt_without_a_parts_slot_fails_or_warns_when_told(
     chat_model: Callable[..., PortkeyChatModel], server: LocalPortkeyServer
 ) -> None:
-    with (
-        pytest.warns(UserWarning, match="image_url parts.*input_parts"),
-        # The variables check sees the same: input_parts is sent, and never read.
-        pytest.warns(PromptVariablesWarning, match=r"never reads the variable\(s\) 'input_parts'"),
-    ):
+    with pytest.raises(PromptMappingError, match=r"non-text parts.*'input_parts'") as caught:
         chat_model(prompt_id="pp-assistant").chat([_image_message()])
+    assert caught.value.prompt_id == "pp-assistant" and server.requests == []
+    llm = chat_model(prompt_id="pp-assistant", check_variables="warn")
+    with pytest.warns(UserWarning, match="image_url parts.*input_parts"):
+        llm.chat([_image_message()])
     assert "input_parts" in server.requests[-1].body["variables"]  # sent all the same
 
 
@@ -227,7 +226,7 @@ def test_a_local_render_without_routing_is_refused_before_any_request(
 ) -> None:
     llm = chat_model(prompt_id="pp-rag-qa")  # saved model, no virtual key, no provider
     args = {"query_str": "q", "existing_answer": "a", "context_msg": "c"}
-    with pytest.raises(PortkeyConfigError, match=r"needs routing.*prompt_ids=\{'refine'"):
+    with pytest.raises(PromptMappingError, match=r"needs routing.*prompt_ids=\{'refine'"):
         llm.predict(DEFAULT_REFINE_PROMPT, **args)
     assert server.requests == []
     chat_model(prompt_id="pp-rag-qa", provider="openai").predict(DEFAULT_REFINE_PROMPT, **args)
@@ -240,6 +239,6 @@ def test_a_local_render_without_a_known_model_names_the_template(
     chat_model: Callable[..., PortkeyChatModel], server: LocalPortkeyServer
 ) -> None:
     llm = chat_model(prompt_id="pp-li-not-saved", provider="openai")
-    with pytest.raises(PortkeyConfigError, match=r"'refine' template.*prompt_ids=.*model="):
+    with pytest.raises(PromptMappingError, match=r"'refine' template.*prompt_ids=.*model="):
         llm.predict(DEFAULT_REFINE_PROMPT, query_str="q", existing_answer="a", context_msg="c")
     assert server.requests == []

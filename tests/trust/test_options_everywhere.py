@@ -40,6 +40,10 @@ VALUES: dict[str, tuple[Any, str, str]] = {
     "extra_headers": ({"x-extra": "1"}, "x-extra", "1"),
 }
 
+# pp-joke's own variables: a LlamaIndex call that gives none would lose its message
+# (pp-joke has no input slot) and fail before sending.
+JOKE = {"adjective": "dry", "topic": "owls"}
+
 
 def test_the_table_covers_every_option() -> None:
     assert set(VALUES) == set(OPTION_NAMES)
@@ -70,7 +74,7 @@ def test_every_option_reaches_the_wire_from_every_model(
     elif cls in (LCChat, LCLLM):
         model.invoke({"topic": "owls"})
     else:
-        model.complete("owls")
+        model.complete("owls", variables=JOKE)
     headers = server.requests[-1].headers  # what reached the server
     for option, (_, header, expected) in VALUES.items():
         assert headers[header] == expected, option
@@ -108,5 +112,5 @@ def test_an_unknown_keyword_is_warned_and_sent(cls: type, server: LocalPortkeySe
     if cls in (LCChat, LCLLM):
         model.invoke({"topic": "owls"})
     else:
-        model.complete("owls")
+        model.complete("owls", variables=JOKE)
     assert server.requests[-1].body["max_completion_tokens"] == 3

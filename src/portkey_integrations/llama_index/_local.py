@@ -17,7 +17,7 @@ from llama_index.core.base.llms.generic_utils import messages_to_prompt
 from llama_index.core.base.llms.types import ChatMessage
 
 from .._call import Call
-from .._errors import PortkeyConfigError
+from .._errors import PromptMappingError
 from .._options import RequestOptions
 from ._messages import to_openai_messages
 
@@ -46,6 +46,17 @@ def _how_to_map(route: TemplateRoute) -> str:
     return f"prompt_ids={{{route.template_type!r}: 'pp-...'}}"
 
 
+def _lost(llm: PortkeyLLMBase, route: TemplateRoute, why: str, fix: str) -> PromptMappingError:
+    # Not a ValueError: LlamaIndex's Refine and programs catch those and answer from
+    # what they had, so this template's content would vanish from the answer silently.
+    return PromptMappingError(
+        f"LlamaIndex's {route.template_type!r} template cannot reach the model: {why}. Fix: {fix}",
+        prompt_id=llm.full_prompt_id,
+        piece=f"{route.template_type} template",
+        fix=fix,
+    )
+
+
 def local_call(
     llm: PortkeyLLMBase,
     route: TemplateRoute,
@@ -65,21 +76,25 @@ def local_call(
             if llm.full_prompt_id
             else "the model has no prompt_id"
         )
-        raise PortkeyConfigError(
-            f"LlamaIndex's {route.template_type!r} template has no Portkey prompt and "
-            f"{where}: map it to a prompt ({_how_to_map(route)}) or pass model=... to "
-            "render it locally on that model"
+        raise _lost(
+            llm,
+            route,
+            f"it has no Portkey prompt and {where}",
+            f"map it to a prompt ({_how_to_map(route)}) or pass model=... to render it "
+            "locally on that model",
         )
     body: dict[str, Any] = {}
     if saved is not None:
         body.update({k: v for k, v in saved.parameters.items() if k not in _NOT_PARAMS})
     if not has_routing(llm, model):
         if saved is None or not saved.virtual_key:
-            raise PortkeyConfigError(
-                f"LlamaIndex's {route.template_type!r} template has no Portkey prompt, so it "
-                f"runs on the gateway route with model {model!r}, which needs routing: set "
-                "provider=, config= or virtual_key= on the model, save a virtual key on "
-                f"prompt {llm.full_prompt_id!r}, or map it ({_how_to_map(route)})"
+            raise _lost(
+                llm,
+                route,
+                f"it has no Portkey prompt, so it runs rendered on the gateway route with "
+                f"model {model!r}, which needs routing",
+                "set provider=, config= or virtual_key= on the model, save a virtual key on "
+                f"prompt {llm.full_prompt_id!r}, or map it ({_how_to_map(route)})",
             )
         key = RequestOptions.make(virtual_key=saved.virtual_key)
         options = key if options is None else key.merged(options)

@@ -32,6 +32,7 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
 from .._adapters.convert import ToolCallAccumulator
+from .._errors import PromptMappingError
 from .._response import Choice, CompletionChunk, ResponseInfo, Usage
 
 __all__ = [
@@ -85,7 +86,15 @@ def to_openai_message(message: ChatMessage) -> dict[str, Any]:
                 parts = [{"type": "text", "text": t} for t in texts]
             parts.append(_media_part(block))
         else:
-            raise ValueError(f"unsupported content block type: {type(block).__name__}")
+            # Not a ValueError: Refine and the programs would swallow it and answer
+            # without this message's content.
+            kind = type(block).__name__
+            fix = "send it as text, or as an image, audio or document block"
+            raise PromptMappingError(
+                f"a {kind} content block cannot be sent to the model. Fix: {fix}",
+                piece=f"{kind} content block",
+                fix=fix,
+            )
     text = "".join(texts)
     out: dict[str, Any] = {
         "role": role,

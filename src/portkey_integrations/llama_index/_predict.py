@@ -19,6 +19,7 @@ what a template no prompt serves sends.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncGenerator, Callable, Generator, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,7 +31,7 @@ from llama_index.core.types import Model, TokenAsyncGen, TokenGen
 from llama_index_instrumentation.dispatcher import DISPATCHER_SPAN_DECORATED_ATTR
 from pydantic import BaseModel
 
-__all__ = ["TEMPLATE_VARIABLES", "TemplatePassThrough"]
+__all__ = ["TEMPLATE_VARIABLES", "TemplatePassThrough", "enter_program", "leave_program"]
 
 TEMPLATE_VARIABLES = "template_variables"
 """Call keyword: variables that replace the ones derived from the messages or prompt
@@ -45,6 +46,47 @@ A ContextVar because ``LLM.predict`` calls ``self.chat(messages)`` with nothing 
 it is set only around ``super().predict(...)``, in this thread or task alone."""
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+_ROUTE_KEYS = ("portkey_template_route", TEMPLATE_VARIABLES)  # _routing.TEMPLATE_ROUTE
+
+_PROGRAM_ROUTES: dict[str, tuple[int, dict[str, Any]]] = {}
+"""The route each open program span left in :data:`_PENDING`, by span id."""
+
+
+def enter_program(span_id: str, program: Any, bound_args: inspect.BoundArguments) -> None:
+    """A pydantic program (``FunctionCallingProgram``, ``LLMTextCompletionProgram``, a
+    selector's program) is called: hand its template's route to its model's next call.
+
+    The programs format their template themselves and call ``chat`` / ``complete`` /
+    ``predict_and_call`` with the text, so the template and its variables are only
+    seen here, in LlamaIndex's span of the program call (its model and template are
+    the program's ``_llm`` and ``prompt``).
+    """
+    llm = getattr(program, "_llm", None)
+    if not isinstance(llm, TemplatePassThrough):
+        return
+    arguments = bound_args.arguments
+    llm_kwargs = arguments.get("llm_kwargs") or {}
+    if any(key in llm_kwargs for key in _ROUTE_KEYS):
+        return  # structured_predict already routed it
+    try:
+        prompt = program.prompt
+    except (AttributeError, NotImplementedError):
+        return
+    if not isinstance(prompt, BasePromptTemplate):
+        return
+    extra = llm._template_kwargs(prompt, dict(arguments.get("kwargs") or {}))
+    if extra:
+        pending = (id(llm), extra)
+        _PENDING.set(pending)
+        _PROGRAM_ROUTES[span_id] = pending
+
+
+def leave_program(span_id: str) -> None:
+    """A program call ended: its route, if no call took it, goes too."""
+    pending = _PROGRAM_ROUTES.pop(span_id, None)
+    if pending is not None and _PENDING.get() is pending:
+        _PENDING.set(None)
 
 
 def _one_span(method: _F) -> _F:

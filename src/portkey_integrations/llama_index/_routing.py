@@ -13,7 +13,9 @@ context chat, ...) while a model has one ``prompt_id``. The rule, in order:
    ``prompt_id`` (or ``model=``): its variables would not fit ``prompt_id``.
 
 A template's type is its ``metadata["prompt_type"]`` (a ``PromptType`` value), refined
-for templates LlamaIndex leaves as ``custom``: a chat engine's context template is
+for templates LlamaIndex leaves as ``custom``: built-ins are recognised by their text
+(``CitationQueryEngine``'s templates are ``citation_qa`` / ``citation_refine``, the
+pydantic selectors' ``single_select`` / ``multi_select``), a chat engine's context template is
 ``context`` (its refine twin ``context_refine``, falling back to ``refine``), a
 condense template (``chat_history`` and ``question``) is ``condense``, and the summary
 template of ``tree_summarize`` (which has a query) is ``tree_summarize``, falling back
@@ -23,12 +25,13 @@ to ``summary``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from llama_index.core.base.llms.types import MessageRole
 from llama_index.core.prompts import BasePromptTemplate, ChatPromptTemplate, PromptType
 from llama_index.core.prompts.utils import get_template_vars
 
@@ -57,7 +60,8 @@ ANSWER_TYPES = frozenset({"text_qa", "context", "custom"})
 """Template types ``prompt_id`` serves when ``prompt_ids`` does not map them."""
 
 PROMPT_TYPE_KEYS = frozenset(
-    {t.value for t in PromptType} | {"condense", "context", "context_refine", "tree_summarize"}
+    {t.value for t in PromptType}
+    | {"condense", "context", "context_refine", "tree_summarize", "citation_qa", "citation_refine"}
 )
 """The keys ``prompt_ids`` accepts."""
 
@@ -72,6 +76,13 @@ class TemplateRoute:
     variables: dict[str, Any] = field(default_factory=dict)
     structured: dict[str, Any] = field(default_factory=dict)
     """Extra body keys (``response_format``) of a structured call on a prompt route."""
+    pieces: dict[str, str] = field(default_factory=dict)
+    """Variables carrying what the template adds around its own variables (a system
+    prompt, format instructions), by name, with what they are: each needs a slot."""
+    conversation: Callable[[], dict[str, Any]] | None = field(default=None, compare=False)
+    """The chat template's formatted messages mapped as ``chat()`` maps messages: what
+    goes to a conversation prompt (``input``, ``chat_history``) that reads none of the
+    template's variables. Computed only for such a prompt."""
 
 
 def check_prompt_ids(prompt_ids: Mapping[str, str]) -> None:
@@ -106,6 +117,8 @@ def template_types(
     if kind == PromptType.CUSTOM.value and chosen is not None:
         kind = _type_value(chosen)
     prompt = chosen or prompt
+    if kind == PromptType.CUSTOM.value:
+        kind = _builtin_texts().get(_text_of(prompt), kind)
     if kind == PromptType.SUMMARY.value and "query_str" in names:
         return ("tree_summarize", kind)
     if kind != PromptType.CUSTOM.value:
@@ -147,6 +160,14 @@ def plan_template(
     if prompt_id is None:
         return TemplateRoute(types[0], None)
     variables = template_variables(chosen, llm, prompt_args)
+    pieces: dict[str, str] = {}
+    system = _system_prompt(chosen)
+    if system:
+        variables[SYSTEM_PROMPT], pieces[SYSTEM_PROMPT] = system, "the chat engine's system_prompt"
+    instructions = _format_instructions(chosen)
+    if instructions:
+        variables[FORMAT_INSTRUCTIONS] = instructions
+        pieces[FORMAT_INSTRUCTIONS] = "the output parser's format instructions"
     if not chosen.template_vars:
         # A template of fixed messages (as_structured_llm wraps the chat's messages in
         # one): they are the conversation, mapped as chat() maps messages.
@@ -156,7 +177,82 @@ def plan_template(
         history = literal_messages(chosen)
         if history and llm.history_variable is not None:
             variables[llm.history_variable] = to_openai_messages(history)
-    return TemplateRoute(types[0], prompt_id, variables)
+    conversation = None
+    if prompt_id == llm.full_prompt_id and isinstance(chosen, ChatPromptTemplate):
+        template = chosen
+
+        def conversation() -> dict[str, Any]:
+            formatted = template.format_messages(llm=llm, **prompt_args)
+            return llm.messages_to_variables(to_openai_messages(formatted))
+
+    return TemplateRoute(types[0], prompt_id, variables, pieces=pieces, conversation=conversation)
+
+
+SYSTEM_PROMPT = "system_prompt"
+"""The variable a chat engine's ``system_prompt`` goes to (else it leads the history)."""
+FORMAT_INSTRUCTIONS = "format_instructions"
+"""The variable an output parser's format instructions go to."""
+
+
+def _text_of(prompt: BasePromptTemplate) -> str | None:
+    text = getattr(prompt, "template", None)
+    if not isinstance(text, str):
+        text = getattr(prompt, "template_str", None)  # RichPromptTemplate
+    return text if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=1)
+def _builtin_texts() -> dict[str | None, str]:
+    """LlamaIndex's ``custom``-typed built-in templates, by their text."""
+    from llama_index.core.query_engine import citation_query_engine as citation
+    from llama_index.core.selectors import prompts as selectors
+
+    return {
+        _text_of(citation.CITATION_QA_TEMPLATE): "citation_qa",
+        _text_of(citation.CITATION_CHAT_CONTENT_QA_TEMPLATE): "citation_qa",
+        _text_of(citation.CITATION_REFINE_TEMPLATE): "citation_refine",
+        _text_of(citation.CITATION_CHAT_CONTENT_REFINE_TEMPLATE): "citation_refine",
+        selectors.DEFAULT_SINGLE_PYD_SELECT_PROMPT_TMPL: PromptType.SINGLE_SELECT.value,
+        selectors.DEFAULT_MULTI_PYD_SELECT_PROMPT_TMPL: PromptType.MULTI_SELECT.value,
+    }
+
+
+@lru_cache(maxsize=1)
+def _context_templates() -> tuple[str, ...]:
+    """The chat engines' default context templates, which LlamaIndex writes the
+    ``system_prompt`` after, in one system message."""
+    from llama_index.core.chat_engine import condense_plus_context, context
+
+    return (
+        context.DEFAULT_CONTEXT_TEMPLATE,
+        context.DEFAULT_REFINE_TEMPLATE,
+        condense_plus_context.DEFAULT_CONTEXT_PROMPT_TEMPLATE,
+        condense_plus_context.DEFAULT_CONTEXT_REFINE_PROMPT_TEMPLATE,
+    )
+
+
+def _system_prompt(prompt: BasePromptTemplate) -> str:
+    """The ``system_prompt`` a chat engine wrote after its context template."""
+    if not isinstance(prompt, ChatPromptTemplate) or not prompt.message_templates:
+        return ""
+    first = prompt.message_templates[0]
+    text = first.content if first.role == MessageRole.SYSTEM else None
+    if not text:
+        return ""
+    for template in _context_templates():
+        if text.startswith(template):
+            return text[len(template) :].strip()
+    return ""
+
+
+def _format_instructions(prompt: BasePromptTemplate) -> str:
+    """What the template's output parser appends to the formatted text."""
+    parser = prompt.output_parser
+    if parser is None:
+        return ""
+    marker = "\x00"
+    formatted = parser.format(marker)
+    return formatted.replace(marker, "", 1).strip()
 
 
 @lru_cache(maxsize=1)

@@ -19,6 +19,7 @@ from typing import Any
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.instrumentation.span import BaseSpan, active_span_id
 from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
+from llama_index.core.types import BasePydanticProgram
 from llama_index_instrumentation import get_dispatcher
 from llama_index_instrumentation.dispatcher import active_instrument_tags
 from pydantic import PrivateAttr
@@ -26,6 +27,7 @@ from pydantic import PrivateAttr
 from .._adapters.tracing import hook_results_dict, merge_metadata, trace_options
 from .._call import Call
 from .._options import RequestOptions
+from ._predict import enter_program, leave_program
 
 __all__ = [
     "PortkeyRequestEvent",
@@ -60,12 +62,16 @@ class TraceSpans(BaseSpanHandler[BaseSpan]):
         parent = self._spans.get(parent_id) if parent_id is not None else None
         root = parent[0] if parent is not None else (parent_id or id_)
         self._spans[id_] = (root, parent_id)
+        if isinstance(instance, BasePydanticProgram):
+            enter_program(id_, instance, bound_args)
 
     def span_exit(self, id_: str, *args: Any, **kwargs: Any) -> None:
         self._spans.pop(id_, None)
+        leave_program(id_)
 
     def span_drop(self, id_: str, *args: Any, **kwargs: Any) -> None:
         self._spans.pop(id_, None)
+        leave_program(id_)
 
     def lookup(self, span_id: str) -> tuple[str, str | None]:
         """``(root span id, parent span id)`` of an open span (itself when unknown)."""

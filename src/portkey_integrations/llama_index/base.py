@@ -36,6 +36,7 @@ from .._call import Call
 from .._options import SECRET_OPTIONS
 from ._calldata import has_media as _has_media
 from ._calldata import max_tokens as _max_tokens
+from ._conserve import accepts_loss, check_conversation, fit_variables
 from ._local import local_call
 from ._messages import to_openai_messages
 from ._models import DEFAULT_NUM_OUTPUT, context_window_of
@@ -161,9 +162,16 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             if route is not None:
                 kwargs[TEMPLATE_ROUTE] = route
         if route is not None:
-            return self.full_prompt_id if route.prompt_id is None else None
-        if self.full_prompt_id is not None and messages and _has_media(messages):
-            return self.full_prompt_id
+            # A local render needs the saved model; a prompt route, the slots its
+            # template has for what the route carries (read once per process).
+            return self.full_prompt_id if route.prompt_id is None else route.prompt_id
+        if self.full_prompt_id is not None and TEMPLATE_VARIABLES not in kwargs:
+            # The conversation's slots are checked against the saved template (read
+            # once per process, as the variables check does), unless checks are off.
+            if not (self.check_variables == "off" and accepts_loss(self)):
+                return self.full_prompt_id
+            if messages and _has_media(messages):
+                return self.full_prompt_id
         return None
 
     def _saved_for(
@@ -217,7 +225,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             call = prompt_call(
                 self,
                 prompt_id=route.prompt_id,
-                input_variables=route.variables,
+                input_variables=fit_variables(self, route, saved),
                 call_variables=call_variables,
                 params={**route.structured, **params},
                 options=options,
@@ -244,6 +252,8 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                 template = self.messages_to_variables(openai)
                 if saved is not None:
                     warn_unslotted_parts(self.full_prompt_id, saved.template, template)
+                    given = bool(self.variables or call_variables)
+                    check_conversation(self, saved, template, given=given)
             call = prompt_call(
                 self,
                 input_variables=template,
