@@ -164,7 +164,10 @@ def _parse(template: str) -> list[Token]:
             # default delimiters: the same steps as below, without a call per step.
             fast = _FAST_TAG_RE.match(s, pos)
             if fast is not None:
-                shut = closing.search(s, fast.end())
+                # The remembered look-ahead: no "}}" lies inside "{{ #", so the first
+                # closing from ``pos`` is the first from the tag's name on.
+                at = next_start(closing)
+                shut = None if at == -1 else closing.match(s, max(at, fast.end()))
                 if shut is not None:
                     start, kind = pos, fast.group(1) or "name"
                     token: Token = [kind, s[fast.end() : shut.start()], start, shut.end()]
@@ -231,7 +234,9 @@ def _parse(template: str) -> list[Token]:
             scan(closing)
 
         if kind in _PARTIAL_TYPES:
-            indentation = _NON_SPACE_RE.sub(" ", "".join(line_text))
+            # Only a line's first tag is indented by the renderer; building the
+            # indentation for later ones too would make a long line quadratic.
+            indentation = _NON_SPACE_RE.sub(" ", "".join(line_text)) if tag_index == 0 else ""
             token = [kind, value, start, pos, indentation, tag_index, line_has_non_space]
         else:
             token = [kind, value, start, pos]
