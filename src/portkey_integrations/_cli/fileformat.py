@@ -10,6 +10,7 @@ from .._templates.files import (
     PromptFileError,
     dump,
     load_folder,
+    read_labels_file,
     write_json,
 )
 from .._templates.sync import (
@@ -32,6 +33,7 @@ __all__ = [
     "labels_data",
     "load_folder",
     "partial_version_spec",
+    "read_labels_file",
     "version_spec",
     "write_json",
 ]

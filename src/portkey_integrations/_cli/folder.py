@@ -10,7 +10,6 @@ file in the same folder, then ``os.replace``).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +17,10 @@ from typing import Any
 
 from .errors import UnsafePath
 from .fileformat import (
-    LABELS_FILE,
     LocalPrompt,
     PromptFileError,
     load_folder,
+    read_labels_file,
     write_json,
 )
 
@@ -127,15 +126,8 @@ def open_folder(path: str | Path, *, create: bool = False) -> Folder:
         raise PromptFileError(root, "not a folder of prompt files")
     _refuse_other_formats(root)
     items = load_folder(root)
-    mirror = False
-    labels = root / LABELS_FILE
-    if labels.is_file():
-        try:
-            data = json.loads(labels.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise PromptFileError(labels, f"cannot read the labels: {exc}") from None
-        mirror = isinstance(data, dict) and data.get(MIRROR) is True
-    return Folder(root, items, mirror)
+    data = read_labels_file(root)
+    return Folder(root, items, isinstance(data, dict) and data.get(MIRROR) is True)
 
 
 def shown(name: str) -> str:

@@ -32,19 +32,26 @@ def _version(api: Api, ref: str, number: int, *, partials: bool) -> Remote:
     return remote
 
 
+def _move(
+    out: TextIO, name: str, *, done: str | None, change: str, verb: str, dry_run: bool
+) -> bool:
+    """Print what moving a pointer does (``done``: why nothing has to); whether to move it."""
+    if done is not None:
+        out.write(f"{name}: {done}; nothing changed\n")
+    elif dry_run:
+        out.write(f"dry run: {name}: would {verb} {change}\n")
+    return done is None and not dry_run
+
+
 def publish(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     """Run ``publish``."""
     remote = _version(api, args.id, args.version, partials=True)
     name = ("partial " if remote.partial else "") + shown(remote.id)
-    if remote.published == args.version:
-        out.write(f"{name}: v{args.version} is already published; nothing changed\n")
-        return 0
+    done = f"v{args.version} is already published" if remote.published == args.version else None
     change = f"v{args.version} (was v{remote.published})"
-    if args.dry_run:
-        out.write(f"dry run: {name}: would publish {change}\n")
-        return 0
-    api.publish(args.id, remote.partial, args.version)
-    out.write(f"{name}: published {change}\n")
+    if _move(out, name, done=done, change=change, verb="publish", dry_run=args.dry_run):
+        api.publish(args.id, remote.partial, args.version)
+        out.write(f"{name}: published {change}\n")
     return 0
 
 
@@ -56,13 +63,9 @@ def label(api: Api, args: argparse.Namespace, out: TextIO) -> int:
     remote = _version(api, args.id, args.version, partials=False)
     was = remote.labels.get(args.label)
     name = shown(remote.id)
-    if was == args.version:
-        out.write(f"{name}: label {args.label!r} is already on v{was}; nothing changed\n")
-        return 0
+    done = f"label {args.label!r} is already on v{was}" if was == args.version else None
     change = f"{args.label!r} to v{args.version} (was on {f'v{was}' if was else 'no version'})"
-    if args.dry_run:
-        out.write(f"dry run: {name}: would move label {change}\n")
-        return 0
-    api.set_label(args.id, args.label, args.version)
-    out.write(f"{name}: moved label {change}\n")
+    if _move(out, name, done=done, change=change, verb="move label", dry_run=args.dry_run):
+        api.set_label(args.id, args.label, args.version)
+        out.write(f"{name}: moved label {change}\n")
     return 0

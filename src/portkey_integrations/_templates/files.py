@@ -36,6 +36,7 @@ __all__ = [
     "load_folder",
     "prompt_file_data",
     "read_labels_data",
+    "read_labels_file",
     "read_prompt_data",
     "read_prompt_file",
     "template_out",
@@ -210,6 +211,17 @@ def labels_file_data(labels: Iterable[Mapping[str, Any]]) -> dict[str, Any] | No
         for label in sorted(labels, key=lambda item: str(item["name"]))
     ]
     return {"labels": items} if items else None
+
+
+def read_labels_file(folder: Path) -> Any:
+    """The decoded ``_labels.json`` of ``folder``, ``None`` when it has none."""
+    path = folder / LABELS_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PromptFileError(path, f"cannot read the labels: {exc}") from exc
 
 
 def read_labels_data(data: Any, source: str | Path) -> list[dict[str, str]]:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from .admin import AdminCall, AdminError, check, require, version_number
-from .admin_prompts import add_version, timestamps
+from .admin_prompts import add_version, described, timestamps
 from .records import StoredPrompt, StoredVersion, new_slug, now_iso
 from .state import ServerState
 from .store import PromptStore
@@ -37,34 +37,17 @@ def _find(store: PromptStore, ref: str) -> StoredPrompt:
 
 
 def _summary(store: PromptStore, partial: StoredPrompt) -> dict[str, Any]:
-    created, updated = timestamps(store, partial)
-    return {
-        "id": partial.uuid,
-        "slug": partial.id,
-        "name": partial.name,
-        "collection_id": partial.collection_id,
-        "created_at": created,
-        "last_updated_at": updated,
-        "status": partial.status,
-        "object": "partial",
-    }
+    return {**described(store, partial, {}), "object": "partial"}
 
 
 def _detail(store: PromptStore, partial: StoredPrompt, version: StoredVersion) -> dict[str, Any]:
-    created, updated = timestamps(store, partial)
-    return {
-        "id": partial.uuid,
-        "slug": partial.id,
-        "name": partial.name,
-        "collection_id": partial.collection_id,
+    fields = {
         "string": version.template,
         "version": version.version,
         "version_description": version.description,
         "prompt_partial_version_id": partial.version_id(version.version),
-        "created_at": created,
-        "last_updated_at": updated,
-        "status": partial.status,
     }
+    return described(store, partial, fields)
 
 
 def _version_item(

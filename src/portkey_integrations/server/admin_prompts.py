@@ -7,6 +7,7 @@ that); ``patch: true`` backfills the omitted fields from the latest version.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +22,7 @@ __all__ = [
     "add_version",
     "create_prompt",
     "delete_prompt",
+    "described",
     "get_prompt",
     "get_version",
     "list_prompts",
@@ -70,6 +72,24 @@ def timestamps(store: PromptStore, prompt: StoredPrompt) -> tuple[str, str]:
     return created or store.started_at, updated or created or store.started_at
 
 
+def described(
+    store: PromptStore, prompt: StoredPrompt, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A prompt or partial as the admin API shows it: its identity, ``fields``, then
+    its status and timestamps."""
+    created, updated = timestamps(store, prompt)
+    return {
+        "id": prompt.uuid,
+        "slug": prompt.id,
+        "name": prompt.name,
+        "collection_id": prompt.collection_id,
+        **fields,
+        "status": prompt.status,
+        "created_at": created,
+        "last_updated_at": updated,
+    }
+
+
 def _parameters(version: StoredVersion) -> dict[str, Any]:
     params = dict(version.parameters)
     if version.response_format is not None:
@@ -79,31 +99,15 @@ def _parameters(version: StoredVersion) -> dict[str, Any]:
 
 def prompt_summary(state: ServerState, prompt: StoredPrompt) -> dict[str, Any]:
     """Portkey's ``PromptSummary``."""
-    created, updated = timestamps(state.store, prompt)
     current = prompt.versions[prompt.published or prompt.latest]
-    return {
-        "id": prompt.uuid,
-        "slug": prompt.id,
-        "name": prompt.name,
-        "collection_id": prompt.collection_id,
-        "model": current.model,
-        "status": prompt.status,
-        "created_at": created,
-        "last_updated_at": updated,
-        "object": "prompt",
-    }
+    return {**described(state.store, prompt, {"model": current.model}), "object": "prompt"}
 
 
 def prompt_detail(
     state: ServerState, prompt: StoredPrompt, version: StoredVersion
 ) -> dict[str, Any]:
     """Portkey's ``Prompt``: the prompt with one version's template and settings."""
-    created, updated = timestamps(state.store, prompt)
-    return {
-        "id": prompt.uuid,
-        "slug": prompt.id,
-        "name": prompt.name,
-        "collection_id": prompt.collection_id,
+    fields = {
         "string": version.template,
         "parameters": _parameters(version),
         "prompt_version": version.version,
@@ -118,10 +122,8 @@ def prompt_detail(
         "tool_choice": version.tool_choice,
         "template_metadata": version.template_metadata,
         "is_raw_template": version.is_raw_template,
-        "status": prompt.status,
-        "created_at": created,
-        "last_updated_at": updated,
     }
+    return described(state.store, prompt, fields)
 
 
 def _version_summary(

@@ -10,14 +10,19 @@ routes. A reference such as ``pp-x``, ``pp-x@12``, ``pp-x@latest`` or
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .._templates.files import LABELS_FILE, PromptFileError, load_folder, read_prompt_file
+from .._templates.files import (
+    LABELS_FILE,
+    PromptFileError,
+    load_folder,
+    read_labels_file,
+    read_prompt_file,
+)
 from .admin_files import (
     PromptFiles,
     build_version,
@@ -279,13 +284,9 @@ class PromptStore:
         """
         folder = Path(path)
         loaded = [(local.path, stored_prompt(local, local.path)) for local in load_folder(folder)]
-        labels_file = folder / LABELS_FILE
-        if labels_file.is_file():
-            try:
-                labels_data = json.loads(labels_file.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise PromptFileError(labels_file, f"cannot read the labels: {exc}") from exc
-            load_labels(self.labels, labels_data, labels_file)
+        labels_data = read_labels_file(folder)
+        if labels_data is not None:
+            load_labels(self.labels, labels_data, folder / LABELS_FILE)
         for file, prompt in loaded:
             self.add(prompt)
             self._sources[_source_key(prompt)] = file
