@@ -60,6 +60,22 @@ def _rendered(template: PortkeyTemplate, values: dict[str, Any]) -> list[BaseMes
     return convert_to_messages(template.render_messages(openai_variables(values)))
 
 
+class _Pulled:
+    """What both prompt templates add over LangChain's: the live prompt source."""
+
+    pulled: PulledTemplate
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Not serializable: it holds a live prompt source."""
+        return False
+
+    @property
+    def portkey_template(self) -> PortkeyTemplate:
+        """The current copy of the saved prompt (the core template object)."""
+        return self.pulled.last
+
+
 class PortkeyMessages(BaseMessagePromptTemplate):
     """The messages of a Portkey chat prompt as one message prompt, rendered by Portkey's
     render; it composes like any other (``pull_prompt(...) + ("human", "{more}")``)."""
@@ -92,7 +108,7 @@ class PortkeyMessages(BaseMessagePromptTemplate):
         return self.pulled.last.template
 
 
-class PortkeyChatPromptTemplate(ChatPromptTemplate):
+class PortkeyChatPromptTemplate(_Pulled, ChatPromptTemplate):
     """A Portkey chat prompt as a ``ChatPromptTemplate``, formatted by Portkey's render.
 
     Build it with :func:`pull_prompt`. ``messages`` holds one :class:`PortkeyMessages`,
@@ -108,16 +124,6 @@ class PortkeyChatPromptTemplate(ChatPromptTemplate):
         """Keep the variables given (the template analysis's, optional ones apart)."""
         return values
 
-    @classmethod
-    def is_lc_serializable(cls) -> bool:
-        """Not serializable: it holds a live prompt source."""
-        return False
-
-    @property
-    def portkey_template(self) -> PortkeyTemplate:
-        """The current copy of the saved prompt (the core template object)."""
-        return self.pulled.last
-
     def format_messages(self, **kwargs: Any) -> list[BaseMessage]:
         """The messages Portkey renders for these variables."""
         _sync_metadata(self, self.pulled.current())
@@ -129,7 +135,7 @@ class PortkeyChatPromptTemplate(ChatPromptTemplate):
         return await super().aformat_messages(**kwargs)
 
 
-class PortkeyTextPromptTemplate(PromptTemplate):
+class PortkeyTextPromptTemplate(_Pulled, PromptTemplate):
     """A Portkey text prompt as a ``PromptTemplate``, formatted by Portkey's render.
 
     Build it with :func:`pull_prompt`. ``template`` holds the saved text; formatting
@@ -150,16 +156,6 @@ class PortkeyTextPromptTemplate(PromptTemplate):
         """The schema of ``input_variables`` and ``optional_variables``, as for any
         template (not LangChain's Mustache schema of the text)."""
         return BasePromptTemplate.get_input_schema(self, config)
-
-    @classmethod
-    def is_lc_serializable(cls) -> bool:
-        """Not serializable: it holds a live prompt source."""
-        return False
-
-    @property
-    def portkey_template(self) -> PortkeyTemplate:
-        """The current copy of the saved prompt (the core template object)."""
-        return self.pulled.last
 
     def format(self, **kwargs: Any) -> str:
         """The text Portkey renders for these variables."""
