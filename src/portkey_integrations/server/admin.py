@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.types import ASGIApp
@@ -29,6 +29,7 @@ __all__ = [
     "Operation",
     "Scopes",
     "check",
+    "found",
     "matches",
     "page",
     "require",
@@ -43,6 +44,16 @@ class AdminError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+_T = TypeVar("_T")
+
+
+def found(value: _T | None, message: str) -> _T:
+    """``value``, or a 404 with ``message`` when there is none."""
+    if value is None:
+        raise AdminError(404, message)
+    return value
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from .admin import AdminCall, AdminError, check, matches, page, require
+from .admin import AdminCall, AdminError, check, found, matches, page, require
 from .admin_files import relabel
 from .records import StoredLabel, now_iso
 from .state import ServerState
@@ -37,10 +37,7 @@ def _name(body: dict[str, Any]) -> str | None:
 
 
 def _find(state: ServerState, ref: str) -> StoredLabel:
-    label = state.store.labels.get(ref)
-    if label is None:
-        raise AdminError(404, _NOT_FOUND)
-    return label
+    return found(state.store.labels.get(ref), _NOT_FOUND)
 
 
 def _editable(state: ServerState, ref: str) -> StoredLabel:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .admin import AdminCall, AdminError, check, require, version_number
+from .admin import AdminCall, AdminError, check, found, require, version_number
 from .admin_prompts import add_version, described, timestamps
 from .records import StoredPrompt, StoredVersion, new_slug, now_iso
 from .state import ServerState
@@ -30,10 +30,7 @@ _NOT_FOUND = "Prompt partial not found"
 
 
 def _find(store: PromptStore, ref: str) -> StoredPrompt:
-    partial = store.get_partial(ref)
-    if partial is None:
-        raise AdminError(404, _NOT_FOUND)
-    return partial
+    return found(store.get_partial(ref), _NOT_FOUND)
 
 
 def _summary(store: PromptStore, partial: StoredPrompt) -> dict[str, Any]:

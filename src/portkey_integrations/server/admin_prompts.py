@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from .._templates.files import PromptFileError
-from .admin import AdminCall, AdminError, check, matches, page, require, version_number
+from .admin import AdminCall, AdminError, check, found, matches, page, require, version_number
 from .admin_files import build_version
 from .records import DEFAULT_MODEL, StoredPrompt, StoredVersion, new_slug, now_iso
 from .state import ServerState
@@ -52,10 +52,7 @@ _CONTENT_FIELDS = (
 
 def find_prompt(store: PromptStore, ref: str) -> StoredPrompt:
     """The prompt with this UUID or slug, else 404."""
-    prompt = store.get(ref)
-    if prompt is None:
-        raise AdminError(404, _NOT_FOUND)
-    return prompt
+    return found(store.get(ref), _NOT_FOUND)
 
 
 def _label_id(state: ServerState, prompt: StoredPrompt, number: int) -> str | None:
@@ -315,10 +312,7 @@ def list_versions(state: ServerState, call: AdminCall) -> dict[str, Any]:
 
 
 def _find_version(prompt: StoredPrompt, ref: str) -> StoredVersion:
-    version = prompt.find_version(ref)
-    if version is None:
-        raise AdminError(404, _VERSION_NOT_FOUND)
-    return version
+    return found(prompt.find_version(ref), _VERSION_NOT_FOUND)
 
 
 def get_version(state: ServerState, call: AdminCall) -> dict[str, Any]:
