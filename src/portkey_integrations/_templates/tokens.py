@@ -191,21 +191,15 @@ def _parse(template: str) -> list[Token]:
         kind = scan(_TAG_RE) or "name"
         scan(_WHITE_RE)
 
-        if kind == "=":
+        if kind in ("=", "{"):
+            # {{=a b=}} and {{{x}}}: the value runs to "=" or "}", then the closing.
             if tail_index(closing) == -1:
-                push_literal(_DEFAULT_TAGS[0] + "=")
+                push_literal(_DEFAULT_TAGS[0] + kind)
                 continue
-            value = scan_until(_EQUALS_RE)
-            scan(_EQUALS_RE)
+            value = scan_until(_EQUALS_RE if kind == "=" else closing_curly)
+            scan(_EQUALS_RE if kind == "=" else _CURLY_RE)
             scan(closing)
-        elif kind == "{":
-            if tail_index(closing) == -1:
-                push_literal(_DEFAULT_TAGS[0] + "{")
-                continue
-            value = scan_until(closing_curly)
-            scan(_CURLY_RE)
-            scan(closing)
-            kind = "&"
+            kind = "=" if kind == "=" else "&"
         elif kind in _PARTIAL_TYPES:
             o, c = tail_index(opening), tail_index(closing)
             if (c > -1 and o > -1 and o < c) or c > _MAX_PARTIAL_NAME:
