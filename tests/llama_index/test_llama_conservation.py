@@ -379,7 +379,7 @@ async def test_async_programs_called_directly_fail_before_sending(
     cls = FunctionCallingProgram if kind == "function" else LLMTextCompletionProgram
     llm = chat_model(prompt_id="pp-li-extract")
     program = cls.from_defaults(output_cls=Person, prompt_template_str=EXTRACT, llm=llm)
-    with pytest.raises(PromptMappingError, match="last user message"):
+    with pytest.raises(PromptMappingError, match="the user message's text"):
         await program.acall(text="Ada, 36")
     assert server.requests == []
     person = await llm.astructured_predict(Person, PromptTemplate(EXTRACT), text="Ada, 36")
