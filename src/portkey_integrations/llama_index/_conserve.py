@@ -111,24 +111,26 @@ def check_conversation(
     llm: PortkeyLLMBase,
     saved: PromptTemplate | None,
     messages: Sequence[Mapping[str, Any]],
-    sent: Mapping[str, Any],
     *,
-    given: bool,
+    trigger: bool,
 ) -> frozenset[str]:
     """A conversation mapped onto ``prompt_id`` (``chat`` / ``complete`` with no template
-    route): the shared mapping rule (:func:`~.._adapters.mapping.enforce_mapping`), as
-    the LangChain models apply it. ``saved`` is the saved template (``None``: it could
-    not be read, so every piece but the text fails the same way each time); ``sent``
-    are the variables the call sends. Returns the variables the rule judged.
+    route): the mapping rule the LangChain models apply
+    (:func:`~.._adapters.mapping.enforce_mapping`), on the same pieces. ``saved`` is the
+    saved template (``None``: it could not be read, so every piece but the text fails
+    the same way each time). Returns the variables the rule judged.
 
-    The last user message's text is exempt when the caller gives the prompt's
-    variables (``given``): then it is a trigger (``llm.complete("go", variables={...})``),
-    not content; and, in ``check_variables="error"`` mode, when the template needs
-    variables the call lacks: the variables check refuses the call for those, before
-    sending. A ``variables_mapper``'s variables are the caller's own (the core's check).
+    LlamaIndex has no dict input: a caller who passes the prompt's variables per call
+    (``llm.complete("go", variables={...})``, ``trigger``) makes the last user message's
+    text a trigger of their own, not framework content (engines never pass
+    ``variables=``); the variables check then warns if the template never reads it.
+    ``template_variables=`` sends the prompt's variables with no conversation at all,
+    as a dict input does in LangChain. A ``variables_mapper``'s variables are the
+    caller's own: the core's variables check looks at them.
     """
     mode = llm.mapping_check
-    if mode == "off" or llm.variables_mapper is not None:
+    prompt_id = llm.full_prompt_id
+    if mode == "off" or llm.variables_mapper is not None or prompt_id is None:
         return frozenset()
     pieces = conversation_pieces(
         messages,
@@ -136,12 +138,7 @@ def check_conversation(
         history_variable=llm.history_variable,
         scratchpad_variable=llm.scratchpad_variable,
     )
-    info = template_info(saved) if saved is not None else None
-    if llm.variables_check == "error" and info is not None and not set(info.required) <= set(sent):
-        given = True
-    if given:
+    if trigger:
         pieces = [p for p in pieces if p.setting != "input_variable"]
-    prompt_id = llm.full_prompt_id
-    assert prompt_id is not None  # a conversation on a prompt route
     enforce_mapping(prompt_id, saved, pieces, mode)
     return frozenset(v for p in pieces for v in p.variables)

@@ -248,10 +248,9 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                     else [{"role": "user", "content": prompt}]
                 )
                 template = self.messages_to_variables(openai)
-                sent = {**self.variables, **template, **(call_variables or {})}
-                given = bool(self.variables or call_variables)
                 # The template was read unless checks are off (see _template_ref).
-                mapped = check_conversation(self, saved, openai, sent, given=given)
+                trigger = bool(call_variables)  # the caller's own variables= (see there)
+                mapped = check_conversation(self, saved, openai, trigger=trigger)
             call = prompt_call(
                 self,
                 input_variables=template,
