@@ -7,7 +7,9 @@ instructions (``format`` appends them). Once the saved template is known, each o
 those must have a slot in it, or the call fails before sending with
 :class:`~portkey_integrations.PromptMappingError`. The one adaptation: a prompt that
 reads the model's ``input_variable`` and not ``query_str`` gets the question there (the
-default chat engine on a chat prompt). A conversation (``chat`` / ``complete`` on
+default chat engine on a chat prompt). When the saved template cannot be read, those
+added pieces fail the same way on every call (the template's own variables are sent, as
+a LangChain dict input's keys are). A conversation (``chat`` / ``complete`` on
 ``prompt_id``) follows the rule both adapters share (:mod:`.._adapters.mapping`).
 
 The mode is the model's ``mapping_check``: by default (``check_variables=None``) and
@@ -22,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .._adapters.mapping import conversation_pieces, enforce_mapping
+from .._adapters.mapping import Piece, conversation_pieces, enforce_mapping
 from .._errors import PromptMappingError
 from .._templates.checks import PromptVariablesWarning, _stacklevel, template_info
 
@@ -62,6 +64,15 @@ def fit_variables(
 ) -> dict[str, Any]:
     """``route``'s variables for its saved prompt (see the module)."""
     variables = dict(route.variables)
+    if saved is None and route.prompt_id is not None:
+        # The template could not be read: what the template adds around its own
+        # variables fails the same way each time, as a LangChain piece does.
+        unknown = [
+            Piece(what, (name,), "{{" + name + "}}")
+            for name, what in route.pieces.items()
+            if variables.get(name) not in (None, "", [])
+        ]
+        enforce_mapping(route.prompt_id, None, unknown, llm.mapping_check)
     reads = _readable_names(saved)
     if reads is None or route.prompt_id is None:
         return variables
