@@ -342,7 +342,7 @@ def _check(
         return
     from ._templates.checks import check_call_variables
 
-    check_call_variables(prompt_id, template, sent, call.check_variables)
+    check_call_variables(prompt_id, template, sent, call.check_variables, mapped=call.mapped)
 
 
 def connection_error(exc: httpx.TransportError) -> APIConnectionError:

@@ -59,6 +59,10 @@ class Call:
     """Routing options for this call; their set fields win over the client's."""
     check_variables: CheckMode = "off"
     """Check the variables against the prompt's saved template before sending."""
+    mapped: frozenset[str] = frozenset()
+    """Variables whose fate the adapter's mapping rule already decided (they carry
+    content the framework handed the model): the variables check does not warn again
+    that the template never reads them."""
 
     def __post_init__(self) -> None:
         routes = (self.prompt_id is not None) + (self.messages is not None)

@@ -224,6 +224,27 @@ def test_a_system_prompt_without_a_slot_fails_before_sending(
 
 
 @pytest.mark.parametrize("use_async", [False, True])
+async def test_a_system_prompt_on_an_unreadable_prompt_fails_the_same_way_each_time(
+    use_async: bool,
+    index: VectorStoreIndex,
+    server: LocalPortkeyServer,
+    unreadable: str,
+    chat_model: Callable[..., PortkeyChatModel],
+) -> None:
+    # Whether the prompt has a slot for the system prompt cannot be told: refused, as a
+    # LangChain system message is, with the fix to let the key read prompts.
+    llm = chat_model(
+        prompt_id="pp-assistant", provider="openai", prompt_ids={"context": unreadable}
+    )
+    engine = index.as_chat_engine(chat_mode=ChatMode.CONTEXT, llm=llm, system_prompt=SYSTEM)
+    for _ in range(2):
+        with pytest.raises(PromptMappingError, match="could not be read") as caught:
+            await (engine.achat(QUESTION) if use_async else _sync(engine.chat, QUESTION))
+        assert caught.value.prompt_id == unreadable and "prompts.read" in caught.value.fix
+    assert not [r for r in server.requests if r.prompt_id == unreadable]
+
+
+@pytest.mark.parametrize("use_async", [False, True])
 async def test_the_default_chat_engine_sends_the_users_message_to_input(
     use_async: bool,
     index: VectorStoreIndex,
@@ -379,7 +400,7 @@ async def test_async_programs_called_directly_fail_before_sending(
     cls = FunctionCallingProgram if kind == "function" else LLMTextCompletionProgram
     llm = chat_model(prompt_id="pp-li-extract")
     program = cls.from_defaults(output_cls=Person, prompt_template_str=EXTRACT, llm=llm)
-    with pytest.raises(PromptMappingError, match="last user message"):
+    with pytest.raises(PromptMappingError, match="the user message's text"):
         await program.acall(text="Ada, 36")
     assert server.requests == []
     person = await llm.astructured_predict(Person, PromptTemplate(EXTRACT), text="Ada, 36")

@@ -73,7 +73,8 @@ async def test_tool_results_without_a_scratchpad_slot_fail_instead_of_looping(
     llm = chat_model(prompt_id="pp-li-cons-no-pad")
     with pytest.raises(PromptMappingError, match="'agent_scratchpad'") as caught:
         await (llm.achat(TOOL_LOOP) if use_async else _sync(llm.chat, TOOL_LOOP))
-    assert "{{agent_scratchpad}}" in caught.value.fix
+    # The fix splices the tool turns after the user message, as pp-assistant does.
+    assert "{{#agent_scratchpad}},{{{.}}}{{/agent_scratchpad}}" in caught.value.fix
     assert not [r for r in server.requests if r.path.endswith("/completions")]
     await chat_model(prompt_id="pp-li-agent").achat(TOOL_LOOP)  # a prompt with the slot
     assert _vars(server.requests[-1])["agent_scratchpad"][1]["content"] == "3"

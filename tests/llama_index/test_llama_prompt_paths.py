@@ -15,8 +15,11 @@ from llama_index.core.prompts.default_prompts import DEFAULT_REFINE_PROMPT
 from pydantic import BaseModel
 
 from portkey_integrations import BadRequestError, PortkeyConfigError, PromptMappingError
+from portkey_integrations._templates.checks import PromptVariablesWarning
 from portkey_integrations.llama_index import PortkeyChatModel, PortkeyPromptLLM
 from portkey_integrations.server import LocalPortkeyServer
+
+UNREAD = "pp-li-paths-unread"
 
 UNROUTED = "Either x-portkey-config or x-portkey-provider header is required"
 MINI = {
@@ -128,11 +131,11 @@ def test_an_image_in_the_last_message_reaches_the_model(
 def test_a_prompt_without_a_parts_slot_fails_or_warns_when_told(
     chat_model: Callable[..., PortkeyChatModel], server: LocalPortkeyServer
 ) -> None:
-    with pytest.raises(PromptMappingError, match=r"non-text parts.*'input_parts'") as caught:
+    with pytest.raises(PromptMappingError, match=r"image_url part.*'input_parts'") as caught:
         chat_model(prompt_id="pp-assistant").chat([_image_message()])
     assert caught.value.prompt_id == "pp-assistant" and server.requests == []
     llm = chat_model(prompt_id="pp-assistant", check_variables="warn")
-    with pytest.warns(UserWarning, match="image_url parts.*input_parts"):
+    with pytest.warns(PromptVariablesWarning, match=r"image_url part.*'input_parts'"):
         llm.chat([_image_message()])
     assert "input_parts" in server.requests[-1].body["variables"]  # sent all the same
 
@@ -222,12 +225,20 @@ def test_the_server_refuses_unrouted_gateway_calls_as_portkey(
 
 
 def test_a_local_render_without_routing_is_refused_before_any_request(
-    chat_model: Callable[..., PortkeyChatModel], server: LocalPortkeyServer
+    chat_model: Callable[..., PortkeyChatModel], server: LocalPortkeyServer, secret: str
 ) -> None:
-    llm = chat_model(prompt_id="pp-rag-qa")  # saved model, no virtual key, no provider
+    # Saved prompts carry a virtual key, which routes a local render; a prompt the key
+    # may run but not read (no prompts.read) has none the model can know of.
+    if UNREAD not in set(server.store.ids()):
+        server.store.register(UNREAD, [{"role": "user", "content": "{{context_str}}"}])
     args = {"query_str": "q", "existing_answer": "a", "context_msg": "c"}
-    with pytest.raises(PromptMappingError, match=r"needs routing.*prompt_ids=\{'refine'"):
-        llm.predict(DEFAULT_REFINE_PROMPT, **args)
+    server.set_api_keys({secret: set()})
+    try:
+        llm = chat_model(prompt_id=UNREAD, model="portkey-local")  # no provider, no key
+        with pytest.raises(PromptMappingError, match=r"needs routing.*prompt_ids=\{'refine'"):
+            llm.predict(DEFAULT_REFINE_PROMPT, **args)
+    finally:
+        server.set_api_keys({})
     assert server.requests == []
     chat_model(prompt_id="pp-rag-qa", provider="openai").predict(DEFAULT_REFINE_PROMPT, **args)
     (sent,) = server.requests

@@ -50,9 +50,10 @@ def test_bound_and_model_variables_are_part_of_the_key(
     cache: InMemoryCache, server: LocalPortkeyServer
 ) -> None:
     base = PortkeyChatModel(prompt_id="pp-joke", base_url=server.base_url)
-    # An empty dict input: pp-joke has no slot for a text (it would not reach the model).
-    one = base.bind(variables={"topic": "owls"}).invoke({}).content
-    two = base.bind(variables={"topic": "kites"}).invoke({}).content
+    # The input is pp-joke's own variable (it has no slot for a text); the bound one
+    # completes it and is what differs between the calls.
+    one = base.bind(variables={"topic": "owls"}).invoke({"adjective": "dry"}).content
+    two = base.bind(variables={"topic": "kites"}).invoke({"adjective": "dry"}).content
     three = (
         PortkeyChatModel(
             prompt_id="pp-joke",
@@ -71,6 +72,7 @@ def test_llm_cache_keys_follow_variables_too(
     cache: InMemoryCache, server: LocalPortkeyServer
 ) -> None:
     llm = PortkeyPromptLLM(prompt_id="pp-joke", base_url=server.base_url)
-    assert "owls" in llm.invoke({}, variables={"topic": "owls"})
-    assert "kites" in llm.invoke({}, variables={"topic": "kites"})
+    # pp-joke's own variables: the input gives one, the call's variables the other.
+    assert "owls" in llm.invoke({"adjective": "dry"}, variables={"topic": "owls"})
+    assert "kites" in llm.invoke({"adjective": "dry"}, variables={"topic": "kites"})
     assert len(server.requests) == 2

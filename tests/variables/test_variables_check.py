@@ -28,12 +28,12 @@ def call(model: Any, text: str) -> Any:
 
 
 def call_without_slot(model: Any, text: str) -> Any:
-    """A call whose input pp-joke has no slot for: LangChain models send it as a dict
-    key of the caller's own (a text would be framework content, refused before the
-    variables check)."""
+    """A call whose input pp-joke has no slot for, as a variable of the caller's own:
+    a dict input in LangChain, ``template_variables=`` in LlamaIndex (a text would be
+    framework content, refused by the mapping rule before the variables check)."""
     if isinstance(model, (LCChat, LCLLM)):
         return model.invoke({"input": text})
-    return model.complete(text)
+    return model.complete("", template_variables={"input": text})
 
 
 def caught_messages(fn: Any) -> tuple[Any, list[str]]:
@@ -56,7 +56,9 @@ def test_a_chat_prompt_template_missing_the_prompts_variables_warns(
     chain = template | LCChat(prompt_id="pp-joke", base_url=server.base_url, check_variables="warn")
     _, messages = caught_messages(lambda: chain.invoke({"question": "owls?"}))
     assert any("'adjective', 'topic'" in m and "not send" in m for m in messages)
-    assert any("never reads the variable(s) 'input'" in m for m in messages)
+    # The mapping rule warns about the text once; the variables check does not repeat it.
+    assert sum("no slot for the user message's text" in m for m in messages) == 1
+    assert not any("never reads the variable(s)" in m for m in messages)
 
 
 @pytest.mark.parametrize("cls", MODELS, ids=lambda c: f"{c.__module__}.{c.__name__}")
@@ -136,7 +138,7 @@ def test_a_template_that_cannot_be_fetched_skips_the_check(server: LocalPortkeyS
 async def test_async_calls_check_too(server: LocalPortkeyServer) -> None:
     model = LIChat(prompt_id="pp-joke", base_url=server.base_url, check_variables="error")
     with pytest.raises(MissingVariableError):
-        await model.acomplete("owls")
+        await model.acomplete("", template_variables={"input": "owls"})
     llm = LCLLM(prompt_id="pp-joke", base_url=server.base_url, check_variables="error")
     with pytest.raises(MissingVariableError):
         await llm.ainvoke({"input": "owls"})

@@ -7,7 +7,7 @@ clients run with ``send_call`` / ``stream_call`` / ``render_call``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._call import Call
@@ -42,6 +42,7 @@ def prompt_call(
     call_variables: Mapping[str, Any] | None = None,
     params: Mapping[str, Any] | None = None,
     options: RequestOptions | None = None,
+    mapped: Iterable[str] = (),
 ) -> Call:
     """A prompt-route call (``/prompts/{id}/completions``) of ``prompt_id``, by default
     ``settings.full_prompt_id`` (a LlamaIndex template mapped to a prompt names its own).
@@ -66,6 +67,7 @@ def prompt_call(
         params=settings.merge_params(params),
         options=options,
         check_variables=settings.variables_check,
+        mapped=mapped if isinstance(mapped, frozenset) else frozenset(mapped),
     )
 
 

@@ -8,8 +8,6 @@ written once.
 from __future__ import annotations
 
 import json
-import re
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,7 +23,6 @@ __all__ = [
     "message_text",
     "normalize_tool_choice",
     "parse_tool_arguments",
-    "warn_unslotted_parts",
 ]
 
 INPUT_PARTS_VARIABLE = "input_parts"
@@ -105,28 +102,6 @@ def content_parts(content: Any) -> list[dict[str, Any]] | None:
     if all(p.get("type", "text") == "text" for p in parts):
         return None
     return parts
-
-
-_PARTS_TAG = re.compile(r"\{\{[{#^&]?\s*" + INPUT_PARTS_VARIABLE + r"\b")
-
-
-def warn_unslotted_parts(
-    prompt_id: str, template: str | None, variables: Mapping[str, Any]
-) -> None:
-    """Warn when ``variables`` carry content parts the known ``template`` never reads
-    (they would reach Portkey but not the model)."""
-    if template is None or INPUT_PARTS_VARIABLE not in variables:
-        return
-    if _PARTS_TAG.search(template):
-        return
-    kinds = sorted({str(p.get("type")) for p in variables[INPUT_PARTS_VARIABLE]} - {"text"})
-    warnings.warn(
-        f"the last user message has {', '.join(kinds)} parts, but prompt {prompt_id!r} has no "
-        f"{{{{{INPUT_PARTS_VARIABLE}}}}} slot: only the text reaches the model. Splice them "
-        f'as the message\'s content: "content": [{{{{{{{INPUT_PARTS_VARIABLE}}}}}}}]',
-        UserWarning,
-        stacklevel=4,
-    )
 
 
 def normalize_tool_choice(

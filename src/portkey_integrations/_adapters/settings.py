@@ -270,17 +270,25 @@ class PortkeySettings(PortkeyClientSettings):
     """Compare each call with the prompt's saved template (fetched once per process
     through the prompt API) before sending.
 
-    Content the framework hands the model (the user's text, the system message, earlier
-    turns, an agent's tool calls and results, images and other parts, framework-added
-    message lists) must reach it: with the default (``None``) or ``"error"``, a piece the
-    template has no slot for raises ``PromptMappingError`` naming it, the prompt and the
-    slot to add. When the template cannot be read (a key without ``prompts.read``), the
-    text still goes to ``input_variable`` and every other piece raises, the same way on
-    every call. ``"warn"`` accepts a loss knowingly: a ``PromptVariablesWarning`` instead.
+    Content the framework hands the model must reach it: the user's text, the system
+    message, earlier turns, an agent's tool calls and results, images and other parts,
+    framework-added message lists, a chat engine's ``system_prompt``, an output parser's
+    format instructions, a built-in template's own variables.
 
-    Your own variables: one the template reads but the call does not send warns
-    (``"error"``: raises ``MissingVariableError``), one it never reads warns.
-    ``"off"``: no check at all, and no template fetch."""
+    - ``None`` (the default): such a piece with no slot in the template raises
+      ``PromptMappingError`` naming it, the prompt and the slot to add; your own
+      variables warn (``PromptVariablesWarning``) when the template never reads one or
+      reads one the call does not send.
+    - ``"warn"``: everything warns, nothing raises (a loss accepted knowingly).
+    - ``"error"``: everything raises: a lost piece ``PromptMappingError``, a missing
+      variable ``MissingVariableError``.
+    - ``"off"``: no check, and no template fetch.
+
+    When the template cannot be read (a key without ``prompts.read``), the text still
+    goes to ``input_variable`` and every other piece fails the same way on every call.
+    A variable the mapping rule judged is not warned about again by the variables
+    check. :attr:`variables_check` is what the core's check runs with,
+    :attr:`mapping_check` what the mapping rule runs with."""
 
     @property
     def variables_check(self) -> Literal["warn", "error", "off"]:

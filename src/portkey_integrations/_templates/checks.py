@@ -15,6 +15,7 @@ import logging
 import sys
 import warnings
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import MissingVariableError, PortkeyConfigError, TemplateRenderError
@@ -74,16 +75,23 @@ def template_info(template: PromptTemplate) -> TemplateInfo | None:
 
 
 def check_call_variables(
-    prompt_id: str, template: PromptTemplate, variables: Mapping[str, Any], mode: CheckMode
+    prompt_id: str,
+    template: PromptTemplate,
+    variables: Mapping[str, Any],
+    mode: CheckMode,
+    *,
+    mapped: AbstractSet[str] = frozenset(),
 ) -> None:
     """Check the encoded ``variables`` of a call against ``template`` before sending.
 
     A missing variable read outside any section warns or, with ``mode="error"``, raises
     :class:`MissingVariableError` naming it; a sent variable the template never reads
-    warns. A list or object the chat template reads as ``{{x}}`` inside a JSON string
-    would make Portkey's render invalid JSON (it pastes the value's JSON there
-    unescaped): it warns, or with ``mode="error"`` raises :class:`TemplateRenderError`
-    naming the variable, the class Portkey's 500 raises after sending. Only
+    warns, unless it is one of ``mapped``: the adapter's mapping rule already judged
+    those (raised or warned for the content they carry). A list or object the chat
+    template reads as ``{{x}}`` inside a JSON string would make Portkey's render
+    invalid JSON (it pastes the value's JSON there unescaped): it warns, or with
+    ``mode="error"`` raises :class:`TemplateRenderError` naming the variable, the class
+    Portkey's 500 raises after sending. Only
     ``"error"`` refuses a call: a cached template may be older than the one that runs.
     """
     info = template_info(template)
@@ -104,7 +112,7 @@ def check_call_variables(
     if not info.whole_view and not info.dynamic_partials:
         known = set(info.names)
         # An empty conversation slot (no history yet) changes nothing: not worth a word.
-        unused = [n for n, v in variables.items() if n not in known and v != []]
+        unused = [n for n, v in variables.items() if n not in known and n not in mapped and v != []]
         if unused and not info.missing_partials:
             warnings.warn(
                 f"prompt {prompt_id!r} never reads the variable(s) "

@@ -330,6 +330,8 @@ class PortkeyLangChainBase(PortkeySettings):
             call_variables=call_variables,
             params=kwargs,
             options=options,
+            # The mapping rule judges these; the core's check does not warn again.
+            mapped=(v for piece in mapped.pieces for v in piece.variables),
         )
         return call, mapped.pieces
 

@@ -54,7 +54,8 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         ``prompt_id`` (with ``@version`` or ``@label``: ``"pp-joke@2"``); ``variables``
         sent with every call; ``input_variable`` / ``history_variable`` /
         ``scratchpad_variable``, where a string or messages go (see *Invoke*), or a
-        ``variables_mapper``; ``check_variables`` (``"warn"``) against the template.
+        ``variables_mapper``; ``check_variables`` against the template (``None`` by
+        default: a lost piece raises, your own extra variables warn).
 
     Key init args — completion params:
         ``model`` (overrides the prompt's saved one), ``temperature``, ``max_tokens``,

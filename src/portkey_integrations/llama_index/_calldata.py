@@ -1,19 +1,11 @@
-"""Small facts about one call: its max tokens, its media."""
+"""Small facts about one call: its max tokens."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from llama_index.core.base.llms.types import (
-    AudioBlock,
-    ChatMessage,
-    DocumentBlock,
-    ImageBlock,
-    MessageRole,
-)
-
-__all__ = ["has_media", "max_tokens"]
+__all__ = ["max_tokens"]
 
 
 def max_tokens(params: Mapping[str, Any]) -> int | None:
@@ -23,13 +15,3 @@ def max_tokens(params: Mapping[str, Any]) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
     return None
-
-
-def has_media(messages: Sequence[ChatMessage]) -> bool:
-    """Whether the last user message has image, audio or document blocks."""
-    for message in reversed(messages):
-        if message.role == MessageRole.USER:
-            return any(
-                isinstance(b, (ImageBlock, AudioBlock, DocumentBlock)) for b in message.blocks
-            )
-    return False

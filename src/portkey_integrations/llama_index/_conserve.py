@@ -7,41 +7,46 @@ instructions (``format`` appends them). Once the saved template is known, each o
 those must have a slot in it, or the call fails before sending with
 :class:`~portkey_integrations.PromptMappingError`. The one adaptation: a prompt that
 reads the model's ``input_variable`` and not ``query_str`` gets the question there (the
-default chat engine on a chat prompt). ``check_variables="warn"`` or ``"off"``, set
-explicitly, accepts a loss: it is warned about and the call goes on.
+default chat engine on a chat prompt). When the saved template cannot be read, those
+added pieces fail the same way on every call (the template's own variables are sent, as
+a LangChain dict input's keys are). A conversation (``chat`` / ``complete`` on
+``prompt_id``) follows the rule both adapters share (:mod:`.._adapters.mapping`).
+
+The mode is the model's ``mapping_check``: by default (``check_variables=None``) and
+with ``"error"`` a lost piece raises; ``"warn"`` accepts the loss knowingly with a
+``PromptVariablesWarning``; ``"off"`` checks nothing.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .._adapters.convert import INPUT_PARTS_VARIABLE as INPUT_PARTS
+from .._adapters.mapping import Piece, conversation_pieces, enforce_mapping
 from .._errors import PromptMappingError
-from .._templates.checks import template_info
+from .._templates.checks import PromptVariablesWarning, _stacklevel, template_info
 
 if TYPE_CHECKING:
     from .._templates.cache import PromptTemplate
     from ._routing import TemplateRoute
     from .base import PortkeyLLMBase
 
-__all__ = ["accepts_loss", "check_conversation", "fit_variables", "lost"]
+__all__ = ["check_conversation", "fit_variables", "lost"]
 
 QUESTION = "query_str"
 FORMAT_INSTRUCTIONS = "format_instructions"
 
 
-def accepts_loss(llm: PortkeyLLMBase) -> bool:
-    """Whether the user chose, explicitly, to be warned instead of stopped."""
-    return "check_variables" in llm.model_fields_set and llm.check_variables != "error"
-
-
 def lost(llm: PortkeyLLMBase, error: PromptMappingError) -> None:
-    """Raise ``error``, or warn with it when the user accepted losses."""
-    if not accepts_loss(llm):
+    """Raise ``error`` (``mapping_check`` ``"error"``, the default), warn with it
+    (``"warn"``), or let it pass (``"off"``)."""
+    mode = llm.mapping_check
+    if mode == "error":
         raise error
-    warnings.warn(str(error), UserWarning, stacklevel=4)
+    if mode == "warn":
+        warnings.warn(error.message, PromptVariablesWarning, stacklevel=_stacklevel())
 
 
 def _readable_names(saved: PromptTemplate | None) -> frozenset[str] | None:
@@ -59,6 +64,15 @@ def fit_variables(
 ) -> dict[str, Any]:
     """``route``'s variables for its saved prompt (see the module)."""
     variables = dict(route.variables)
+    if saved is None and route.prompt_id is not None:
+        # The template could not be read: what the template adds around its own
+        # variables fails the same way each time, as a LangChain piece does.
+        unknown = [
+            Piece(what, (name,), "{{" + name + "}}")
+            for name, what in route.pieces.items()
+            if variables.get(name) not in (None, "", [])
+        ]
+        enforce_mapping(route.prompt_id, None, unknown, llm.mapping_check)
     reads = _readable_names(saved)
     if reads is None or route.prompt_id is None:
         return variables
@@ -107,42 +121,35 @@ def fit_variables(
 def check_conversation(
     llm: PortkeyLLMBase,
     saved: PromptTemplate | None,
-    variables: dict[str, Any],
+    messages: Sequence[Mapping[str, Any]],
     *,
-    given: bool,
-) -> None:
+    trigger: bool,
+) -> frozenset[str]:
     """A conversation mapped onto ``prompt_id`` (``chat`` / ``complete`` with no template
-    route): each non-empty part of it needs a slot in the saved template. The last user
-    message is exempt when the caller gives the prompt's variables (``given``): then
-    it is a trigger (``llm.complete("go", variables={...})``), not content; and, in
-    ``check_variables="error"`` mode, when the template needs variables the call
-    lacks: the variables check refuses the call for those, before sending."""
-    reads = _readable_names(saved)
-    if reads is None or saved is None:
-        return
-    info = template_info(saved)
-    if llm.check_variables == "error" and info is not None:
-        given = given or not set(info.required) <= set(variables)
-    parts = {
-        None if given else llm.input_variable: "the last user message",
-        llm.history_variable: "the messages before the last user message",
-        llm.scratchpad_variable: "the tool calls and tool results after the last user message",
-        INPUT_PARTS: "the last user message's non-text parts",
-    }
-    for name, piece in parts.items():
-        if name is None or name in reads or variables.get(name) in (None, "", []):
-            continue
-        fix = (
-            f"add a {{{{{name}}}}} slot to prompt {llm.full_prompt_id!r}, or pass "
-            "check_variables='warn' to accept the loss"
-        )
-        lost(
-            llm,
-            PromptMappingError(
-                f"{piece} ({name!r}) has no slot in prompt {llm.full_prompt_id!r} and would "
-                f"not reach the model. Fix: {fix}",
-                prompt_id=llm.full_prompt_id,
-                piece=piece,
-                fix=fix,
-            ),
-        )
+    route): the mapping rule the LangChain models apply
+    (:func:`~.._adapters.mapping.enforce_mapping`), on the same pieces. ``saved`` is the
+    saved template (``None``: it could not be read, so every piece but the text fails
+    the same way each time). Returns the variables the rule judged.
+
+    LlamaIndex has no dict input: a caller who passes the prompt's variables per call
+    (``llm.complete("go", variables={...})``, ``trigger``) makes the last user message's
+    text a trigger of their own, not framework content (engines never pass
+    ``variables=``); the variables check then warns if the template never reads it.
+    ``template_variables=`` sends the prompt's variables with no conversation at all,
+    as a dict input does in LangChain. A ``variables_mapper``'s variables are the
+    caller's own: the core's variables check looks at them.
+    """
+    mode = llm.mapping_check
+    prompt_id = llm.full_prompt_id
+    if mode == "off" or llm.variables_mapper is not None or prompt_id is None:
+        return frozenset()
+    pieces = conversation_pieces(
+        messages,
+        input_variable=llm.input_variable,
+        history_variable=llm.history_variable,
+        scratchpad_variable=llm.scratchpad_variable,
+    )
+    if trigger:
+        pieces = [p for p in pieces if p.setting != "input_variable"]
+    enforce_mapping(prompt_id, saved, pieces, mode)
+    return frozenset(v for p in pieces for v in p.variables)

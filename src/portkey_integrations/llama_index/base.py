@@ -30,13 +30,11 @@ from llama_index.core.prompts import BasePromptTemplate
 from pydantic import Field
 
 from .._adapters.calls import direct_call, prompt_call
-from .._adapters.convert import warn_unslotted_parts
 from .._adapters.settings import PortkeySettings
 from .._call import Call
 from .._options import SECRET_OPTIONS
-from ._calldata import has_media as _has_media
 from ._calldata import max_tokens as _max_tokens
-from ._conserve import accepts_loss, check_conversation, fit_variables
+from ._conserve import check_conversation, fit_variables
 from ._local import local_call
 from ._messages import to_openai_messages
 from ._models import DEFAULT_NUM_OUTPUT, context_window_of
@@ -165,13 +163,11 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             # A local render needs the saved model; a prompt route, the slots its
             # template has for what the route carries (read once per process).
             return self.full_prompt_id if route.prompt_id is None else route.prompt_id
-        if self.full_prompt_id is not None and TEMPLATE_VARIABLES not in kwargs:
-            # The conversation's slots are checked against the saved template (read
-            # once per process, as the variables check does), unless checks are off.
-            if not (self.check_variables == "off" and accepts_loss(self)):
-                return self.full_prompt_id
-            if messages and _has_media(messages):
-                return self.full_prompt_id
+        # The conversation's slots are checked against the saved template (read once
+        # per process, as the variables check does), unless checks are off.
+        conversation = self.full_prompt_id is not None and TEMPLATE_VARIABLES not in kwargs
+        if conversation and self.mapping_check != "off":
+            return self.full_prompt_id
         return None
 
     def _saved_for(
@@ -229,6 +225,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                 call_variables=call_variables,
                 params={**route.structured, **params},
                 options=options,
+                mapped=route.pieces,  # judged by fit_variables: no second warning
             )
         elif self.full_prompt_id is None:
             if messages is not None:
@@ -243,6 +240,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                 options=options,
             )
         else:
+            mapped: frozenset[str] = frozenset()
             if template is None:
                 openai = (
                     to_openai_messages(messages)
@@ -250,16 +248,16 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                     else [{"role": "user", "content": prompt}]
                 )
                 template = self.messages_to_variables(openai)
-                if saved is not None:
-                    warn_unslotted_parts(self.full_prompt_id, saved.template, template)
-                    given = bool(self.variables or call_variables)
-                    check_conversation(self, saved, template, given=given)
+                # The template was read unless checks are off (see _template_ref).
+                trigger = bool(call_variables)  # the caller's own variables= (see there)
+                mapped = check_conversation(self, saved, openai, trigger=trigger)
             call = prompt_call(
                 self,
                 input_variables=template,
                 call_variables=call_variables,
                 params=params,
                 options=options,
+                mapped=mapped,  # judged by the mapping rule: no second warning
             )
         announce(call)
         return call

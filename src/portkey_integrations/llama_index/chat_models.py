@@ -50,7 +50,9 @@ class PortkeyChatModel(PortkeyLLMBase, FunctionCallingLLM):
           ``"pp-abc@production"``); ``prompt_version`` adds the version or label.
         - ``prompt_ids``: prompts by LlamaIndex template type (``{"refine": "pp-r"}``).
         - ``variables``: variables sent on every call (call variables win).
-        - ``check_variables``: ``"warn"`` (default), ``"error"`` or ``"off"``.
+        - ``check_variables``: ``None`` (default: content LlamaIndex hands the model
+          with no slot in the template raises ``PromptMappingError``, your own extra
+          variables warn), ``"warn"``, ``"error"`` or ``"off"``.
 
     Key init args (model and routing):
         - ``model``: the model on the chat route, or an override of the prompt's.
