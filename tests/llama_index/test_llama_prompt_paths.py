@@ -74,15 +74,23 @@ async def test_async_structured_llm_on_a_prompt_id(
 def test_prompt_llm_structured_predict_on_a_prompt_id_sends_schema_and_instructions(
     prompt_llm: Callable[..., PortkeyPromptLLM], server: LocalPortkeyServer
 ) -> None:
-    # pp-li-extract does not place {{format_instructions}}: what is sent is under test.
-    person = prompt_llm(prompt_id="pp-li-extract", check_variables="off").structured_predict(
+    # pp-li-extract does not place {{format_instructions}}: the schema goes as
+    # response_format and the instructions, which have no place, are not sent.
+    person = prompt_llm(prompt_id="pp-li-extract").structured_predict(
         Person, EXTRACT, text="Ada, 36"
     )
     assert isinstance(person, Person)
     body = server.requests[-1].body
-    assert body["variables"]["text"] == "Ada, 36"
+    assert body["variables"] == {"text": "Ada, 36"}
     assert body["response_format"]["json_schema"]["schema"] == Person.model_json_schema()
-    assert '"age"' in body["variables"]["format_instructions"]  # for a text prompt to place
+    # A text prompt that places them gets them.
+    server.store.register(
+        "pp-li-extract-placed",
+        "Extract the person from: {{text}}\n{{format_instructions}}",
+        kind="text",
+    )
+    prompt_llm(prompt_id="pp-li-extract-placed").structured_predict(Person, EXTRACT, text="Ada, 36")
+    assert '"age"' in server.requests[-1].body["variables"]["format_instructions"]
 
 
 async def test_prompt_llm_as_structured_llm_async_on_a_prompt_id(

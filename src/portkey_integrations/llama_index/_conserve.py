@@ -91,8 +91,11 @@ def fit_variables(
     optional = {FORMAT_INSTRUCTIONS} if route.structured.get("response_format") else set()
     pieces = {**{n: f"template variable {n!r}" for n in variables}, **route.pieces}
     for name, piece in pieces.items():
-        if name in reads or name in optional or variables.get(name) in (None, "", []):
-            continue  # read, optional, or nothing to lose
+        if name in optional and name not in reads:
+            variables.pop(name, None)  # a courtesy the prompt has no place for
+            continue
+        if name in reads or variables.get(name) in (None, "", []):
+            continue  # read, or nothing to lose
         if name == "system_prompt" and history is not None and history in reads:
             # The engine's system prompt leads the conversation the prompt splices.
             text = variables.pop(name)
