@@ -15,6 +15,11 @@ Freshness:
   good copy and tries again after ``miss_ttl``; past the window a read waits for a fetch.
 - **Version change**: :meth:`PromptCache.observe_version` hears that a response showed a
   reference now resolves to another version; the copy is then stale and refreshed as above.
+  The clients call it after every prompt-route response whose
+  ``x-portkey-prompt-version`` differs from the checked template's version.
+- **Refusal**: when the variables check would refuse a call on a cached copy of a moving
+  reference, the clients :meth:`PromptCache.expire` it and check again on a fresh fetch,
+  so an old copy never refuses a call Portkey would run.
 
 Times come from an injectable ``clock`` (``time.monotonic``), so tests need no sleeps.
 """
@@ -150,6 +155,16 @@ class PromptCache:
             entry.fresh_until = float("-inf")
             entry.stale_until = min(entry.stale_until, now + self.stale_ttl)
             return True
+
+    def expire(self, client: BaseClient | str, ref: str) -> None:
+        """Make the cached copy of ``ref`` unservable: the next read waits for a fetch
+        (a failed one gives ``None``, not the old copy). For a copy found wrong, as when
+        the variables check refuses a call on it."""
+        key = self._key(client, ref)
+        with self._lock:
+            entry = None if isinstance(key, PortkeyError) else self._entries.get(key)
+            if entry is not None:
+                entry.fresh_until = entry.stale_until = float("-inf")
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the background refreshes of sync reads (tests, shutdown)."""
