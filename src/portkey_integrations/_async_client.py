@@ -200,9 +200,8 @@ class AsyncPortkeyClient(BaseClient):
         try:
             return self._build(call, template, stream), template
         except PortkeyError as exc:
-            if not self._may_be_stale(call, template, exc):
+            if not self._expire_if_stale(call, template, exc):
                 raise
-        self._expire_template(call)
         template = await self._template(call)
         return self._build(call, template, stream), template
 

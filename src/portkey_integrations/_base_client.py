@@ -164,24 +164,22 @@ class BaseClient:
             return self._render_request(call, template)
         return self._call_request(call, template, stream=stream)
 
-    @staticmethod
-    def _may_be_stale(call: Call, template: PromptTemplate | None, exc: Exception) -> bool:
+    def _expire_if_stale(self, call: Call, template: PromptTemplate | None, exc: Exception) -> bool:
         """Whether the variables check refused ``call`` on a cached ``template`` that a
-        moved label or a newly published version may have replaced: then the template
-        is fetched again and the call checked once more, so a stale copy never refuses
-        a call Portkey would run. A pinned version (``pp-x@3``) never changes."""
+        moved label or a newly published version may have replaced; if so the copy is
+        expired, and the caller fetches it again and checks once more, so a stale copy
+        never refuses a call Portkey would run. A copy fetched a moment ago (for this
+        very call) or a pinned version (``pp-x@3``, which never changes) is not fetched
+        again."""
         if template is None or not isinstance(exc, APIStatusError) or exc.status_code is not None:
             return False  # not the check's refusal (it has no status: nothing was sent)
         ref = call.prompt_ref
-        selector = ref[1] if ref is not None else None
-        return not (selector is not None and selector.isdigit() and selector.isascii())
+        if ref is None or (ref[1] is not None and ref[1].isdigit() and ref[1].isascii()):
+            return False
+        from ._templates.cache import prompt_cache
 
-    def _expire_template(self, call: Call) -> None:
-        """Drop the cached template of ``call`` (see :meth:`_may_be_stale`)."""
-        if call.prompt_id is not None:
-            from ._templates.cache import prompt_cache
-
-            prompt_cache.expire(self, call.prompt_id)
+        assert call.prompt_id is not None
+        return prompt_cache.expire(self, call.prompt_id, template)
 
     def _observe_version(
         self, call: Call, template: PromptTemplate | None, info: ResponseInfo

@@ -247,9 +247,8 @@ class PortkeyClient(BaseClient):
         try:
             return self._build(call, template, stream), template
         except PortkeyError as exc:
-            if not self._may_be_stale(call, template, exc):
+            if not self._expire_if_stale(call, template, exc):
                 raise
-        self._expire_template(call)
         template = self._template(call)
         return self._build(call, template, stream), template
 

@@ -33,7 +33,7 @@ V2 = [{"role": "user", "content": "two {{b}}"}]
 
 
 class Clock:
-    """The process cache's time, moved by hand (never, here: the TTL always holds)."""
+    """The process cache's time, moved by hand (never past the TTL here)."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -74,6 +74,13 @@ def fetches(server: LocalPortkeyServer, prompt_id: str) -> int:
 
 def move_label(server: LocalPortkeyServer, prompt_id: str) -> None:
     PortkeyClient(base_url=server.base_url).prompts.set_label(prompt_id, 2, "production")
+    later(5)  # still within the TTL
+
+
+def later(seconds: float) -> None:
+    """Move the process cache's clock on."""
+    assert isinstance(prompt_cache.clock, Clock)
+    prompt_cache.clock.now += seconds
 
 
 def call(prompt_id: str, variables: dict[str, Any], mode: str = "warn") -> Call:
@@ -274,6 +281,7 @@ def test_a_refusal_the_fresh_copy_confirms_still_refuses(
     ref = f"{moving}@production"
     client.send_call(call(ref, {"a": "x"}, "error"))
     sent = len(server.requests)
+    later(5)  # a copy fetched a moment ago is not fetched again (see below)
     with pytest.raises(MissingVariableError, match="'a'") as info:
         client.send_call(call(ref, {}, "error"))
     assert info.value.status_code is None  # refused before sending
@@ -286,6 +294,19 @@ def test_a_pinned_version_is_not_fetched_again_to_refuse(
 ) -> None:
     ref = f"{moving}@1"
     client.send_call(call(ref, {"a": "x"}, "error"))
+    later(5)
     with pytest.raises(MissingVariableError):
         client.send_call(call(ref, {}, "error"))
     assert fetches(server, moving) == 1  # a version number never changes
+
+
+def test_a_copy_fetched_a_moment_ago_is_not_fetched_again_to_refuse(
+    server: LocalPortkeyServer, client: PortkeyClient, moving: str
+) -> None:
+    ref = f"{moving}@production"
+    with pytest.raises(MissingVariableError):
+        client.send_call(call(ref, {}, "error"))
+    with pytest.raises(MissingVariableError):
+        client.send_call(call(ref, {}, "error"))  # the same instant, on the cache's clock
+    assert fetches(server, moving) == 1
+    assert not server.requests
