@@ -13,6 +13,7 @@ import httpx
 
 from ._base_client import BaseClient, LazyResource
 from ._call import Call, CheckMode, call_of
+from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
 from ._pools import async_sender, origin_of, pool_exhausted
 from ._response import Completion, RenderedPrompt
@@ -175,19 +176,34 @@ class AsyncPortkeyClient(BaseClient):
 
     async def send_call(self, call: Call) -> Completion:
         """Async :meth:`PortkeyClient.send_call`."""
-        request = self._call_request(call, await self._template(call), stream=False)
-        return self._parse(await self._send(request, stream=False), Completion)  # type: ignore[no-any-return]
+        request, template = await self._prepare(call, stream=False)
+        response = await self._send(request, stream=False)
+        return self._call_result(call, template, response, Completion)  # type: ignore[no-any-return]
 
     async def stream_call(self, call: Call) -> AsyncStream:
         """Async :meth:`PortkeyClient.stream_call`."""
-        request = self._call_request(call, await self._template(call), stream=True)
+        request, template = await self._prepare(call, stream=True)
         response = await self._send(request, stream=True)
-        return AsyncStream(response, self._info(response))
+        return AsyncStream(response, self._stream_info(call, template, response))
 
     async def render_call(self, call: Call) -> RenderedPrompt:
         """Async :meth:`PortkeyClient.render_call`."""
-        request = self._render_request(call, await self._template(call))
-        return self._parse(await self._send(request, stream=False), RenderedPrompt)  # type: ignore[no-any-return]
+        request, template = await self._prepare(call, stream=None)
+        response = await self._send(request, stream=False)
+        return self._call_result(call, template, response, RenderedPrompt)  # type: ignore[no-any-return]
+
+    async def _prepare(
+        self, call: Call, *, stream: bool | None
+    ) -> tuple[httpx.Request, PromptTemplate | None]:
+        """Async :meth:`PortkeyClient._prepare`."""
+        template = await self._template(call)
+        try:
+            return self._build(call, template, stream), template
+        except PortkeyError as exc:
+            if not self._expire_if_stale(call, template, exc):
+                raise
+        template = await self._template(call)
+        return self._build(call, template, stream), template
 
     async def _template(self, call: Call) -> PromptTemplate | None:
         ref = self._template_ref(call)

@@ -155,6 +155,54 @@ class BaseClient:
         """
         return call.prompt_id if call.check_variables != "off" else None
 
+    def _build(
+        self, call: Call, template: PromptTemplate | None, stream: bool | None
+    ) -> httpx.Request:
+        """The request of ``call``: a completion (``stream`` true or false) or, with
+        ``stream=None``, a render."""
+        if stream is None:
+            return self._render_request(call, template)
+        return self._call_request(call, template, stream=stream)
+
+    def _expire_if_stale(self, call: Call, template: PromptTemplate | None, exc: Exception) -> bool:
+        """Whether the variables check refused ``call`` on a cached ``template`` that a
+        moved label or a newly published version may have replaced; if so the copy is
+        expired, and the caller fetches it again and checks once more, so a stale copy
+        never refuses a call Portkey would run. A copy fetched a moment ago (for this
+        very call) or a pinned version (``pp-x@3``, which never changes) is not fetched
+        again."""
+        if template is None or not isinstance(exc, APIStatusError) or exc.status_code is not None:
+            return False  # not the check's refusal (it has no status: nothing was sent)
+        ref = call.prompt_ref
+        if ref is None or (ref[1] is not None and ref[1].isdigit() and ref[1].isascii()):
+            return False
+        from ._templates.cache import prompt_cache
+
+        assert call.prompt_id is not None
+        return prompt_cache.expire(self, call.prompt_id, template)
+
+    def _observe_version(
+        self, call: Call, template: PromptTemplate | None, info: ResponseInfo
+    ) -> None:
+        """After a prompt-route response: when the call was checked against a cached
+        template and the response names another version (``x-portkey-prompt-version``),
+        mark the cached copy stale so the next read refreshes it (a label moved, a
+        version was published). Costs a comparison when nothing changed."""
+        version = info.prompt_version
+        if template is None or version is None or template.version == version:
+            return
+        if call.prompt_id is None:
+            return
+        from ._templates.cache import prompt_cache
+
+        if prompt_cache.observe_version(self.base_url, call.prompt_id, version):
+            logger.debug(
+                "prompt %s ran version %d, the cached template holds %s: refreshing it",
+                call.prompt_id,
+                version,
+                template.version,
+            )
+
     def _call_request(
         self, call: Call, template: PromptTemplate | None, *, stream: bool
     ) -> httpx.Request:
@@ -263,6 +311,26 @@ class BaseClient:
     @staticmethod
     def _info(response: httpx.Response) -> ResponseInfo:
         return ResponseInfo.from_headers(response.status_code, response.headers)
+
+    def _call_result(
+        self,
+        call: Call,
+        template: PromptTemplate | None,
+        response: httpx.Response,
+        model: type[Completion] | type[RenderedPrompt],
+    ) -> Any:
+        """The parsed answer of ``call``, having noted the version it ran."""
+        result = self._parse(response, model)
+        self._observe_version(call, template, result.portkey)
+        return result
+
+    def _stream_info(
+        self, call: Call, template: PromptTemplate | None, response: httpx.Response
+    ) -> ResponseInfo:
+        """The headers of a streamed answer to ``call``, having noted the version it ran."""
+        info = self._info(response)
+        self._observe_version(call, template, info)
+        return info
 
     def _parse(
         self, response: httpx.Response, model: type[Completion] | type[RenderedPrompt]

@@ -29,6 +29,7 @@ from ._base_client import (
     LazyResource,
 )
 from ._call import Call, CheckMode, call_of
+from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
 from ._pools import origin_of, pool_exhausted, sync_sender
 from ._response import Completion, RenderedPrompt
@@ -221,19 +222,35 @@ class PortkeyClient(BaseClient):
 
     def send_call(self, call: Call) -> Completion:
         """Run a typed :class:`~._call.Call` and return its completion."""
-        request = self._call_request(call, self._template(call), stream=False)
-        return self._parse(self._send(request, stream=False), Completion)  # type: ignore[no-any-return]
+        request, template = self._prepare(call, stream=False)
+        response = self._send(request, stream=False)
+        return self._call_result(call, template, response, Completion)  # type: ignore[no-any-return]
 
     def stream_call(self, call: Call) -> Stream:
         """Run a typed :class:`~._call.Call` as a stream of chunks."""
-        request = self._call_request(call, self._template(call), stream=True)
+        request, template = self._prepare(call, stream=True)
         response = self._send(request, stream=True)
-        return Stream(response, self._info(response))
+        return Stream(response, self._stream_info(call, template, response))
 
     def render_call(self, call: Call) -> RenderedPrompt:
         """Render a typed prompt :class:`~._call.Call` (``/prompts/{id}/render``)."""
-        request = self._render_request(call, self._template(call))
-        return self._parse(self._send(request, stream=False), RenderedPrompt)  # type: ignore[no-any-return]
+        request, template = self._prepare(call, stream=None)
+        response = self._send(request, stream=False)
+        return self._call_result(call, template, response, RenderedPrompt)  # type: ignore[no-any-return]
+
+    def _prepare(
+        self, call: Call, *, stream: bool | None
+    ) -> tuple[httpx.Request, PromptTemplate | None]:
+        """The request of ``call`` and the template it was checked against; a refusal
+        on a cached template that may be stale is checked again on a fresh one."""
+        template = self._template(call)
+        try:
+            return self._build(call, template, stream), template
+        except PortkeyError as exc:
+            if not self._expire_if_stale(call, template, exc):
+                raise
+        template = self._template(call)
+        return self._build(call, template, stream), template
 
     def _template(self, call: Call) -> PromptTemplate | None:
         ref = self._template_ref(call)

@@ -4,7 +4,8 @@ Every error the package raises is a :class:`PortkeyError`::
 
     PortkeyError
     ├── PortkeyConfigError          bad input caught before any request (also a ValueError)
-    │   └── VariableEncodingError   a prompt variable that cannot be sent as JSON
+    │   ├── VariableEncodingError   a prompt variable that cannot be sent as JSON
+    │   └── PromptRenderError       a template that cannot be rendered offline
     ├── PromptMappingError          framework content with no place in the prompt (no ValueError)
     ├── APIConnectionError          the server could not be reached
     │   └── APITimeoutError         connect or read timeout
@@ -46,7 +47,7 @@ response headers only, without credentials or cookies.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "APIConnectionError",
@@ -66,6 +67,7 @@ __all__ = [
     "PortkeyError",
     "PromptMappingError",
     "PromptNotFoundError",
+    "PromptRenderError",
     "RateLimitError",
     "RequestTimeoutError",
     "StreamError",
@@ -107,6 +109,23 @@ class VariableEncodingError(PortkeyConfigError, TypeError):
     def __init__(self, name: str, reason: str) -> None:
         super().__init__(f"prompt variable {name!r} cannot be sent: {reason}")
         self.variable = name
+
+
+RenderFailure = Literal["partials", "template", "json"]
+
+
+class PromptRenderError(PortkeyConfigError):
+    """A template that cannot be rendered offline, found before anything is sent; the
+    message is Portkey's own.
+
+    ``failure`` says which step failed: ``partials`` (a partial is missing; Portkey
+    answers 400), ``template`` (the renderer rejects the template; 400) or ``json`` (a
+    chat template rendered to invalid JSON; 500).
+    """
+
+    def __init__(self, message: str, failure: RenderFailure = "template") -> None:
+        super().__init__(message)
+        self.failure = failure
 
 
 class PromptMappingError(PortkeyError):

@@ -73,6 +73,10 @@ class ResponseInfo:
     last_used_option_index: int | None = None
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
     """The ``x-portkey-*`` and ``x-ratelimit-*`` response headers."""
+    prompt_version: int | None = None
+    """The version number of the prompt that ran (``x-portkey-prompt-version``, which
+    the local server sends on prompt completions, renders and streams; ``None`` when
+    the response does not say)."""
 
     @classmethod
     def from_headers(cls, status_code: int, headers: Mapping[str, str]) -> ResponseInfo:
@@ -98,6 +102,7 @@ class ResponseInfo:
             get("x-portkey-provider"),
             _int_or_none(get("x-portkey-last-used-option-index")),
             picked,
+            _int_or_none(get("x-portkey-prompt-version")),
         )
 
     def metadata(self, prefix: str = "") -> dict[str, Any]:

@@ -32,6 +32,7 @@ FIELDS = (
     "chunks",
     "variable",
     "prompt_id",
+    "failure",
 )
 _MISSING = object()
 
@@ -88,6 +89,15 @@ def prompt(prompt_id: str, template: str, variables: dict[str, Any], **kw: Any) 
     return make
 
 
+def offline_render(server: LocalPortkeyServer) -> pk.PortkeyError:
+    """The offline render of a saved template naming a partial by an unset variable."""
+    prompt_id = "pp-pickle-offline-render"
+    if prompt_id not in set(server.store.ids()):
+        server.register(prompt_id, '[{"role": "user", "content": "{{>>which}}"}]', kind="chat")
+    template = pk.load_template(client(server), prompt_id)
+    return caught(lambda: template.render({}))
+
+
 def closed_port() -> str:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -136,6 +146,7 @@ FACTORIES: dict[str, Factory] = {
     "PromptMappingError": lambda server: pk.PromptMappingError(
         "the image has no slot", prompt_id="pp-joke", piece="image", fix="add {{input_parts}}"
     ),
+    "PromptRenderError": offline_render,
     "PromptNotFoundError": failing(lambda c: c.complete(prompt_id="pp-joke@999", variables={})),
     "RequestTimeoutError": status(408),
     "ConflictError": status(409),
@@ -204,6 +215,9 @@ def test_real_errors_carry_their_fields(server: LocalPortkeyServer) -> None:
     invalid = FACTORIES["APIResponseValidationError"](server)
     assert isinstance(invalid, pk.APIResponseValidationError) and invalid.status_code == 200
     assert invalid.trace_id and "<html>" in invalid.body
+    render = FACTORIES["PromptRenderError"](server)
+    assert isinstance(render, pk.PromptRenderError) and render.failure == "partials"
+    assert isinstance(render, pk.PortkeyConfigError) and "which" in str(render)
     variable = FACTORIES["VariableEncodingError"](server)
     assert isinstance(variable, pk.VariableEncodingError) and variable.variable == "topic"
 

@@ -24,7 +24,7 @@ UNCHECKED = {"check_variables": "off"}
         ("pp-joke", None, "pp-joke", None, False),  # the published version, 1
         ("pp-joke", 2, "pp-joke@2", "2", True),
         ("pp-joke", "production", "pp-joke@production", "production", True),
-        ("pp-joke@1", "production", "pp-joke@1", "1", False),  # an explicit version wins
+        ("pp-joke@1", 1, "pp-joke@1", "1", False),  # the same version twice (differing: refused)
     ],
 )
 def test_versions_and_labels(

@@ -65,3 +65,11 @@ def test_errors_and_templates_pickle(pulled: Path, server: LocalPortkeyServer) -
     assert restored.pulled.client is None
     folder = lc_pull("pp-tpl-text", folder=pulled)
     assert pickle.loads(pickle.dumps(folder)).format(topic="t", n=1) == "Summarise t in 1 words."
+
+
+def test_prompt_render_error_is_one_class_at_every_import_path() -> None:
+    import portkey_integrations as pk
+    from portkey_integrations import _errors
+
+    assert PromptRenderError is pk.PromptRenderError is _errors.PromptRenderError
+    assert issubclass(PromptRenderError, PortkeyConfigError)

@@ -18,7 +18,16 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_serializer,
+    model_validator,
+)
 
 from .._client import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -150,7 +159,15 @@ class PortkeyClientSettings(BaseModel):
 
     def __init__(self, **data: Any) -> None:
         # Every concrete subclass has model_kwargs (PortkeySettings, the embeddings).
-        super().__init__(**_route_unknown_keywords(type(self), data))
+        try:
+            super().__init__(**_route_unknown_keywords(type(self), data))
+        except ValidationError as exc:
+            # A validator's PortkeyConfigError is the error, not one of pydantic's.
+            for error in exc.errors():
+                cause = (error.get("ctx") or {}).get("error")
+                if isinstance(cause, PortkeyConfigError):
+                    raise cause from None
+            raise
 
     # -- secrets: masked on every surface, sent as given ---------------------------------
 
@@ -334,6 +351,13 @@ class PortkeySettings(PortkeyClientSettings):
             clean_stop(merged)
         return merged
 
+    @model_validator(mode="after")
+    def _one_version_given(self) -> Self:
+        # Raised as a PortkeyConfigError by PortkeyClientSettings.__init__ (pydantic
+        # wraps it in a ValidationError).
+        _one_version(self.prompt_id, self.prompt_version)
+        return self
+
     def messages_to_variables(self, messages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """Map OpenAI-format messages onto variables (the mapper, or the default rule)."""
         if self.variables_mapper is not None:
@@ -343,6 +367,19 @@ class PortkeySettings(PortkeyClientSettings):
             input_variable=self.input_variable,
             history_variable=self.history_variable,
             scratchpad_variable=self.scratchpad_variable,
+        )
+
+
+def _one_version(prompt_id: str | None, prompt_version: int | str | None) -> None:
+    """A version given twice, as ``prompt_id``'s suffix and as ``prompt_version``, must
+    agree: ``pp-x@2`` with ``prompt_version=1`` would run ``@2`` without a word."""
+    if prompt_id is None or prompt_version is None or "@" not in prompt_id:
+        return
+    suffix = prompt_id.partition("@")[2]
+    if suffix != str(prompt_version):
+        raise PortkeyConfigError(
+            f"prompt_id={prompt_id!r} names version {suffix!r} but prompt_version="
+            f"{prompt_version!r}: give the version once, or the same in both"
         )
 
 

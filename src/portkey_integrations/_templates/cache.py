@@ -15,6 +15,11 @@ Freshness:
   good copy and tries again after ``miss_ttl``; past the window a read waits for a fetch.
 - **Version change**: :meth:`PromptCache.observe_version` hears that a response showed a
   reference now resolves to another version; the copy is then stale and refreshed as above.
+  The clients call it after every prompt-route response whose
+  ``x-portkey-prompt-version`` differs from the checked template's version.
+- **Refusal**: when the variables check would refuse a call on a cached copy of a moving
+  reference, the clients :meth:`PromptCache.expire` it and check again on a fresh fetch,
+  so an old copy never refuses a call Portkey would run.
 
 Times come from an injectable ``clock`` (``time.monotonic``), so tests need no sleeps.
 """
@@ -58,6 +63,8 @@ DEFAULT_TTL = 300.0
 DEFAULT_MISS_TTL = 30.0
 DEFAULT_STALE_TTL = 3600.0
 DEFAULT_FETCH_TIMEOUT = 2.0
+REVALIDATE_AFTER = 1.0
+"""Seconds after its fetch a copy that made the variables check refuse is fetched again."""
 
 PromptTemplate = PortkeyTemplate
 """The cached template (the name the variables check has always used)."""
@@ -74,6 +81,8 @@ class _Entry:
     fresh_until: float
     stale_until: float
     """The value may be served, while one refresh runs, until then."""
+    fetched_at: float = float("-inf")
+    """When the value was fetched."""
 
 
 class _Flight:
@@ -151,6 +160,27 @@ class PromptCache:
             entry.stale_until = min(entry.stale_until, now + self.stale_ttl)
             return True
 
+    def expire(
+        self, client: BaseClient | str, ref: str, copy: PromptTemplate | None = None
+    ) -> bool:
+        """Make the cached copy of ``ref`` unservable: the next read waits for a fetch
+        (a failed one gives ``None``, not the old copy). For a copy found wrong, as when
+        the variables check refuses a call on it. With ``copy``, only when the cache
+        still holds that copy, fetched more than ``REVALIDATE_AFTER`` seconds ago (one
+        fetched for the very call that refused is as fresh as a refetch would be).
+        Returns whether it expired one."""
+        key = self._key(client, ref)
+        with self._lock:
+            entry = None if isinstance(key, PortkeyError) else self._entries.get(key)
+            if entry is None:
+                return False
+            if copy is not None and (
+                entry.value is not copy or self.clock() - entry.fetched_at < REVALIDATE_AFTER
+            ):
+                return False
+            entry.fresh_until = entry.stale_until = float("-inf")
+            return True
+
     def join(self, timeout: float | None = None) -> None:
         """Wait for the background refreshes of sync reads (tests, shutdown)."""
         with self._lock:
@@ -207,10 +237,16 @@ class PromptCache:
         now = self.clock()
         previous = self._entries.get(key)
         if value is not None:
-            return _Entry(value, None, now + self.ttl, now + self.ttl + self.stale_ttl)
+            return _Entry(value, None, now + self.ttl, now + self.ttl + self.stale_ttl, now)
         if previous is not None and previous.value is not None and previous.stale_until > now:
             # A failed refresh keeps serving the last good copy; try again later.
-            return _Entry(previous.value, None, now + self.miss_ttl, previous.stale_until)
+            return _Entry(
+                previous.value,
+                None,
+                now + self.miss_ttl,
+                previous.stale_until,
+                previous.fetched_at,
+            )
         return _Entry(None, error, now + self.miss_ttl, now + self.miss_ttl)
 
     def _finish(

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._errors import PortkeyConfigError
+from .._errors import PromptRenderError
 from .._request import encode_variables
 from .jsvalues import js_stringify, js_to_string
 from .mustache import MustacheError, render, template_details
@@ -33,23 +33,6 @@ __all__ = ["PortkeyTemplate", "PromptRenderError", "Rendered", "render_prompt"]
 
 Rendered = list[dict[str, Any]] | str
 """A rendered prompt: the messages of a chat template, the text of a text one."""
-
-
-RenderFailure = Literal["partials", "template", "json"]
-
-
-class PromptRenderError(PortkeyConfigError):
-    """A template that cannot be rendered offline, found before anything is sent; the
-    message is Portkey's own.
-
-    ``failure`` says which step failed: ``partials`` (a partial is missing; Portkey
-    answers 400), ``template`` (the renderer rejects the template; 400) or ``json`` (a
-    chat template rendered to invalid JSON; 500).
-    """
-
-    def __init__(self, message: str, failure: RenderFailure = "template") -> None:
-        super().__init__(message)
-        self.failure = failure
 
 
 def _partial_texts(

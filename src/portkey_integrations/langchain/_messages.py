@@ -173,10 +173,14 @@ def usage_metadata(usage: Usage) -> UsageMetadata:
 def portkey_metadata(
     info: ResponseInfo, prompt_ref: tuple[str, str | None] | None
 ) -> dict[str, Any]:
-    """What Portkey's headers and the prompt id add to ``response_metadata``."""
+    """What Portkey's headers and the prompt id add to ``response_metadata``:
+    ``prompt_version`` is the version or label asked for, ``prompt_version_number`` the
+    number that ran (when the response names it)."""
     meta: dict[str, Any] = {"model_provider": "portkey", **info.metadata("portkey_")}
     if prompt_ref is not None:
         meta["prompt_id"], meta["prompt_version"] = prompt_ref
+        if info.prompt_version is not None:
+            meta["prompt_version_number"] = info.prompt_version
     return meta
 
 

@@ -250,11 +250,15 @@ def response_kwargs(
     usage: Usage | None, info: ResponseInfo, prompt: tuple[str, str | None] | None
 ) -> dict[str, Any]:
     """The response-level ``additional_kwargs``: token counts under OpenAI's names, then
-    Portkey's trace id, cache status, provider, retries, and the prompt id and version."""
+    Portkey's trace id, cache status, provider, retries, and the prompt id and version
+    (``prompt_version``: the version or label asked for; ``prompt_version_number``: the
+    number that ran, when the response names it)."""
     out = usage_kwargs(usage)
     out.update(info.metadata())
     if prompt is not None:
         out["prompt_id"], out["prompt_version"] = prompt
+        if info.prompt_version is not None:
+            out["prompt_version_number"] = info.prompt_version
     return out
 
 

@@ -1,7 +1,9 @@
 """From the wire back to LlamaIndex: a completion or a stream of chunks as responses.
 
 Every response carries the usage, Portkey's trace id and provider, the prompt that ran
-(``prompt_id`` / ``prompt_version``) and the guardrail results in ``additional_kwargs``.
+(``prompt_id`` / ``prompt_version``, and ``prompt_version_number``, the number that ran)
+and the guardrail results in ``additional_kwargs``; ``raw`` is the completion (its
+``portkey.prompt_version`` too) or the chunk.
 Streams are sent on first iteration, as ``llama_index.llms.openai`` does; each response
 is yielded as its chunk arrives, so a failure mid-stream raises only after everything
 received before it.
