@@ -41,6 +41,7 @@ from ._response import (
 )
 from ._streaming import AsyncStream, Stream
 from ._templates.analysis import TemplateInfo, VariableUse
+from ._templates.template import PortkeyTemplate
 from .resources._models import (
     FeedbackResponse,
     Label,
@@ -82,6 +83,7 @@ __all__ = [
     "Message",
     "PartialCreated",
     "PartialUpdated",
+    "PortkeyTemplate",
     "Prompt",
     "PromptCreated",
     "PromptList",

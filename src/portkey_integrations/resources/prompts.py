@@ -7,12 +7,15 @@ classes differ only in ``self._run(...)`` vs ``await self._run(...)``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _prompt_ops as ops
 from ._models import Prompt, PromptCreated, PromptList, PromptUpdated, PromptVersionList
 from ._prompt_ops import resolve_prompt
 from ._steps import AsyncResource, Steps, SyncResource, parse_ref
+
+if TYPE_CHECKING:
+    from .._templates.template import PortkeyTemplate
 
 __all__ = [
     "AsyncPrompts",
@@ -65,6 +68,14 @@ class Prompts(SyncResource):
         """The version a reference names (``pp-x``, ``pp-x@3``, ``pp-x@latest``,
         ``pp-x@production``), with its template and settings."""
         return self._run(ops.resolve_prompt(self._client, ref))
+
+    def template(self, ref: str) -> PortkeyTemplate:
+        """The saved template ``ref`` names, with its partials, through the process's
+        template cache: render it offline with ``.render(variables)``."""
+        # Imported here: the template cache resolves references with this module's ops.
+        from .._templates.sources import load_template
+
+        return load_template(self._client, ref)
 
     def create(
         self,
@@ -202,6 +213,12 @@ class AsyncPrompts(AsyncResource):
         """The version a reference names (``pp-x``, ``pp-x@3``, ``pp-x@latest``,
         ``pp-x@production``), with its template and settings."""
         return await self._run(ops.resolve_prompt(self._client, ref))
+
+    async def template(self, ref: str) -> PortkeyTemplate:
+        """Async :meth:`Prompts.template`."""
+        from .._templates.sources import aload_template
+
+        return await aload_template(self._client, ref)
 
     async def create(
         self,
