@@ -25,7 +25,7 @@ from .._errors import (
     PortkeyConfigError,
     PromptNotFoundError,
 )
-from .._request import quote_segment
+from .._request import parse_prompt_ref, quote_segment
 
 if TYPE_CHECKING:
     from .._client import AsyncPortkeyClient, PortkeyClient
@@ -137,13 +137,10 @@ def clean(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def parse_ref(ref: str) -> tuple[str, str]:
-    """Split ``pp-x@sel`` into ``("pp-x", "sel")`` (``""`` for a bare id)."""
-    if not isinstance(ref, str) or not ref.partition("@")[0].strip():
-        raise PortkeyConfigError(f"a prompt reference must be 'id' or 'id@version', not {ref!r}")
-    prompt_id, _, selector = ref.partition("@")
-    if "@" in ref and not selector:
-        raise PortkeyConfigError(f"prompt reference {ref!r} has an empty version after '@'")
-    return prompt_id, selector
+    """:func:`~.._request.parse_prompt_ref`, with ``""`` for a bare id's selector (the
+    admin steps compare selectors as strings)."""
+    prompt_id, selector = parse_prompt_ref(ref)
+    return prompt_id, selector or ""
 
 
 def check_version(version: int) -> int:
