@@ -7,7 +7,7 @@ import dataclasses
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -20,14 +20,15 @@ CHAT = '[{"role": "system", "content": "{{>pl-tone}}"}, {"role": "user", "conten
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LocalPortkeyServer]:
-    with LocalPortkeyServer(api_keys={"pk-none": set()}) as running:
-        running.register("pp-cache", CHAT, parameters={"temperature": 0.3}, model="gpt-x")
-        running.register("pp-cache", "Text {{q}}", publish=False, labels=("staging",))
-        running.store.load_data(
-            {"id": "pl-tone", "partial": True, "versions": [{"template": "Be {{tone}}."}]}
-        )
-        yield running
+def server(server_factory: Callable[..., LocalPortkeyServer]) -> LocalPortkeyServer:
+    """A server of this module's own: a key with no scope, and the prompts cached here."""
+    running = server_factory(api_keys={"pk-none": set()})
+    running.register("pp-cache", CHAT, parameters={"temperature": 0.3}, model="gpt-x")
+    running.register("pp-cache", "Text {{q}}", publish=False, labels=("staging",))
+    running.store.load_data(
+        {"id": "pl-tone", "partial": True, "versions": [{"template": "Be {{tone}}."}]}
+    )
+    return running
 
 
 @pytest.fixture

@@ -28,13 +28,13 @@ def test_retry_after_http_date() -> None:
 @pytest.mark.parametrize("value", ["-1", "3600", "soon", ""])
 def test_unusable_retry_after_falls_back_to_backoff(value: str) -> None:
     delay = retry_delay(1, {"retry-after": value})
-    assert 0.75 * _retry._INITIAL_RETRY_DELAY <= delay <= _retry._INITIAL_RETRY_DELAY
+    assert 0.75 * _retry.initial_retry_delay() <= delay <= _retry.initial_retry_delay()
 
 
 def test_backoff_grows_with_jitter_and_is_capped() -> None:
     delays = [retry_delay(attempt, None) for attempt in (1, 2, 3)]
     for attempt, delay in zip((1, 2, 3), delays, strict=True):
-        nominal = _retry._INITIAL_RETRY_DELAY * 2 ** (attempt - 1)
+        nominal = _retry.initial_retry_delay() * 2 ** (attempt - 1)
         assert 0.75 * nominal <= delay <= nominal
     assert retry_delay(20, None) <= _MAX_RETRY_DELAY
     assert len({retry_delay(3, None) for _ in range(20)}) > 1  # jittered
