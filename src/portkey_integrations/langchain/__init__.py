@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .chat_models import PortkeyChatModel
-from .templates import pull_prompt
 
 if TYPE_CHECKING:
     from .embeddings import PortkeyEmbeddings
     from .llms import PortkeyPromptLLM
+    from .templates import pull_prompt
 
 __all__ = ["PortkeyChatModel", "PortkeyEmbeddings", "PortkeyPromptLLM", "pull_prompt"]
 
@@ -33,4 +33,9 @@ def __getattr__(name: str) -> Any:
         from .embeddings import PortkeyEmbeddings
 
         return PortkeyEmbeddings
+    if name == "pull_prompt":
+        # langchain-core's prompt templates bring jinja2 (~90 ms): only for those who pull.
+        from .templates import pull_prompt
+
+        return pull_prompt
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,6 +15,8 @@ Needs the ``llama-index`` extra (``pip install portkey-integrations[llama-index]
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 try:
     import llama_index.core  # noqa: F401
 except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -29,7 +31,9 @@ from .base import TEMPLATE_VARIABLES, PortkeyLLMBase
 from .chat_models import PortkeyChatModel
 from .embedding import PortkeyEmbedding
 from .llms import PortkeyPromptLLM
-from .templates import pull_prompt
+
+if TYPE_CHECKING:
+    from .templates import pull_prompt
 
 __all__ = [
     "TEMPLATE_VARIABLES",
@@ -42,3 +46,12 @@ __all__ = [
     "to_openai_message",
     "to_openai_messages",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the prompt API and template machinery load only for those who pull.
+    if name == "pull_prompt":
+        from .templates import pull_prompt
+
+        return pull_prompt
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
