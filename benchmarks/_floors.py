@@ -4,7 +4,7 @@ Each one subclasses the framework's own base (LangChain ``BaseChatModel`` / ``Ba
 LlamaIndex ``LLM`` with the framework's callback decorators), sends the same body to the
 same route with one pooled httpx client (default limits, as the package's), and builds a
 content-only message. It is the least any adapter could cost; the adapters' target is
-1.10x of it.
+1.05x of it.
 """
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ async def _run_all(server: Server, count: int, rounds: int) -> list[Row]:
                 low_mean(floor.cpu) * 1e6,
                 "floor",
                 "us CPU",
-                target=1.10,
+                target=1.05,
                 note=(
                     f"wall {statistics.median(ours.wall) * 1e6:.0f} vs "
                     f"{statistics.median(floor.wall) * 1e6:.0f} us/call; new connections "

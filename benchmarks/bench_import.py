@@ -35,7 +35,7 @@ CASES = [
         "import portkey_integrations.langchain",
         "langchain_openai",
         "import langchain_openai",
-        50.0,
+        30.0,
     ),
     (
         "portkey_integrations.llama_index",
@@ -43,7 +43,7 @@ CASES = [
         "import portkey_integrations.llama_index",
         "llama_index.llms.openai",
         "import llama_index.llms.openai",
-        50.0,
+        30.0,
     ),
     (
         "portkey_integrations (core)",
