@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._batch import BatchPolling
 from .chat_models import PortkeyChatModel
 
 if TYPE_CHECKING:
@@ -19,7 +20,13 @@ if TYPE_CHECKING:
     from .llms import PortkeyPromptLLM
     from .templates import pull_prompt
 
-__all__ = ["PortkeyChatModel", "PortkeyEmbeddings", "PortkeyPromptLLM", "pull_prompt"]
+__all__ = [
+    "BatchPolling",
+    "PortkeyChatModel",
+    "PortkeyEmbeddings",
+    "PortkeyPromptLLM",
+    "pull_prompt",
+]
 
 
 def __getattr__(name: str) -> Any:

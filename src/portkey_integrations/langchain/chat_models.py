@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models import LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
@@ -21,6 +21,7 @@ from .._adapters.mapping import conversation_pieces
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import RenderedPrompt
 from ._base import MappedInput, PortkeyLangChainBase, dict_input
+from ._batch import BatchAPIChatModel
 from ._chunks import ChatChunks
 from ._errors import raise_langchain_error
 from ._input import (
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["PortkeyChatModel"]
 
 
-class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
+class PortkeyChatModel(PortkeyLangChainBase, BatchAPIChatModel):
     """A Portkey prompt, or Portkey's chat completions route, as a LangChain chat model.
 
     With ``prompt_id`` every call runs that saved prompt (``/prompts/{id}/completions``)
@@ -150,6 +151,19 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         ``method="function_calling"`` (default), ``"json_schema"`` or ``"json_mode"``.
         Replies carry ``portkey_trace_id``, ``prompt_id`` and ``prompt_version`` in
         ``response_metadata`` and the token counts in ``usage_metadata``.
+
+    Batch API:
+        ``use_batch_api=True`` sends ``batch`` / ``abatch`` as one job on Portkey's Batch
+        API (each input rendered to the saved prompt's messages) and returns what
+        ``batch`` would; ``batch_api_submit`` / ``batch_api_retrieve`` let the job
+        outlive the process (see ``docs/batch.md``).
+
+        ```python
+        bulk = PortkeyChatModel(prompt_id="pp-joke", base_url="local", use_batch_api=True)
+        replies = bulk.batch([{"adjective": "dry", "topic": t} for t in topics])
+        job_id = bulk.batch_api_submit(inputs)  # ... later, anywhere:
+        replies = bulk.batch_api_retrieve(job_id)
+        ```
     """
 
     @property

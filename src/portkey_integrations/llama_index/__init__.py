@@ -33,14 +33,34 @@ from .embedding import PortkeyEmbedding
 from .llms import PortkeyPromptLLM
 
 if TYPE_CHECKING:
+    from ._batch import (
+        BatchPolling,
+        abatch_chat,
+        abatch_chat_retrieve,
+        abatch_chat_submit,
+        batch_cancel,
+        batch_chat,
+        batch_chat_retrieve,
+        batch_chat_submit,
+        batch_status,
+    )
     from .templates import pull_prompt
 
 __all__ = [
     "TEMPLATE_VARIABLES",
+    "BatchPolling",
     "PortkeyChatModel",
     "PortkeyEmbedding",
     "PortkeyLLMBase",
     "PortkeyPromptLLM",
+    "abatch_chat",
+    "abatch_chat_retrieve",
+    "abatch_chat_submit",
+    "batch_cancel",
+    "batch_chat",
+    "batch_chat_retrieve",
+    "batch_chat_submit",
+    "batch_status",
     "pull_prompt",
     "template_variables",
     "to_openai_message",
@@ -48,10 +68,30 @@ __all__ = [
 ]
 
 
+_BATCH = frozenset(
+    {
+        "BatchPolling",
+        "abatch_chat",
+        "abatch_chat_retrieve",
+        "abatch_chat_submit",
+        "batch_cancel",
+        "batch_chat",
+        "batch_chat_retrieve",
+        "batch_chat_submit",
+        "batch_status",
+    }
+)
+
+
 def __getattr__(name: str) -> Any:
-    # Lazy: the prompt API and template machinery load only for those who pull.
+    # Lazy: the prompt API and template machinery load only for those who pull, the
+    # Batch API helpers only for those who batch.
     if name == "pull_prompt":
         from .templates import pull_prompt
 
         return pull_prompt
+    if name in _BATCH:
+        from . import _batch
+
+        return getattr(_batch, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

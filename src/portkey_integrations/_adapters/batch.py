@@ -1,0 +1,487 @@
+"""Many calls as one job on Portkey's Batch API: the runner both adapters share.
+
+The adapters turn each input into a typed :class:`~.._call.Call`, as for a direct call;
+this module turns the calls into the job's JSONL lines, submits them, waits for the job
+and maps its output lines back to the inputs, by index. It imports no framework.
+
+- **Lines.** ``custom_id`` is the input's index. A prompt call is rendered first
+  (``/prompts/{id}/render``, the request Portkey itself would send), so its line carries
+  the saved model, the rendered messages and the merged parameters; a gateway call's
+  line is the ``/chat/completions`` (or ``/completions``) body the client would send.
+- **Routing.** The job's requests carry the client's routing; a client with none runs
+  a prompt's job on the virtual key saved on the prompt.
+- **Waiting.** Polls back off exponentially (capped and jittered, see
+  :class:`BatchPolling`); each poll is reported to ``on_progress`` and, when the status
+  or counts change, logged on the ``portkey_integrations`` logger.
+- **Results.** One :class:`~.._response.Completion` or :class:`~.._errors.BatchLineError`
+  per input, in input order; a job that ends failed, expired or cancelled raises
+  :class:`~.._errors.BatchError`.
+
+Each operation is written once, as a generator of :class:`Op` (see ``resources/_steps.py``
+for the pattern): :func:`run_sync` and :func:`run_async` are the only code that knows
+which client runs it, and how to sleep. The job's metadata records what a later process
+needs to map the output (the number of inputs, the prompt and version that ran), so
+:func:`collect_ops` works from the job id alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
+
+from .._call import Call
+from .._errors import BatchLineError, PortkeyConfigError, PortkeyError
+from .._request import build_body
+from .._response import Completion, RenderedPrompt, ResponseInfo
+
+if TYPE_CHECKING:
+    from .._base_client import BaseClient
+    from ..types import Batch, BatchResult
+    from .settings import PortkeyClientSettings
+
+__all__ = [
+    "BatchPolling",
+    "Op",
+    "Ops",
+    "Outcome",
+    "Submission",
+    "backoff_delays",
+    "batch_metadata",
+    "client_routed",
+    "collect_ops",
+    "direct_line",
+    "encode_lines",
+    "job_ops",
+    "job_prompt",
+    "map_results",
+    "rendered_line",
+    "run_async",
+    "run_ops",
+    "run_sync",
+    "submit_ops",
+    "wait_ops",
+]
+
+logger = logging.getLogger("portkey_integrations")
+
+_T = TypeVar("_T")
+
+ENDPOINTS = {"chat": "/v1/chat/completions", "text": "/v1/completions"}
+"""The job endpoint of each route a line can take."""
+META_FORMAT = "portkey_integrations"
+META_INPUTS = "portkey_inputs"
+META_PROMPT = "portkey_prompt_id"
+META_VERSION = "portkey_prompt_version"
+RENDER_CONCURRENCY = 8
+"""Renders the async client runs at once (the sync client runs them one by one)."""
+
+Outcome = Completion | BaseException
+"""What one input came to: its completion, or the error of its line."""
+
+
+# --- polling ---------------------------------------------------------------------------
+
+
+def backoff_delays(
+    initial: float,
+    maximum: float,
+    factor: float = 2.0,
+    jitter: float = 0.0,
+    rand: Callable[[], float] = random.random,
+) -> Iterator[float]:
+    """The waits between polls: ``initial``, times ``factor`` each poll, capped at
+    ``maximum``; ``jitter`` (0 to 1) takes up to that fraction off each wait (never
+    over the cap), so many waiting processes do not poll in step."""
+    delay = min(initial, maximum)
+    while True:
+        yield delay * (1.0 - jitter * rand())
+        delay = min(delay * factor, maximum)
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchPolling:
+    """How to wait for a batch job: exponential backoff, progress, a time limit."""
+
+    initial_delay: float = 1.0
+    """Seconds before the second poll (the first is at once)."""
+    max_delay: float = 60.0
+    """The cap of the wait between polls, in seconds."""
+    factor: float = 2.0
+    """How much each wait grows over the one before."""
+    jitter: float = 0.1
+    """Up to this fraction is taken off each wait at random."""
+    timeout: float | None = None
+    """Give up waiting (``TimeoutError``; the job runs on) after this many seconds;
+    ``None`` waits until the job ends (its completion window is 24 hours)."""
+    on_progress: Callable[[Batch], None] | None = None
+    """Called with the job after every poll (status, ``request_counts``)."""
+
+    def __post_init__(self) -> None:
+        if not self.initial_delay >= 0 or not self.max_delay >= 0:
+            raise PortkeyConfigError("batch polling delays must be numbers >= 0")
+        if not self.factor >= 1 or not 0 <= self.jitter <= 1:
+            raise PortkeyConfigError("batch polling needs factor >= 1 and 0 <= jitter <= 1")
+        if self.timeout is not None and not self.timeout >= 0:
+            raise PortkeyConfigError("batch polling timeout must be None or a number >= 0")
+
+    def delays(self) -> Iterator[float]:
+        """This policy's waits (see :func:`backoff_delays`)."""
+        return backoff_delays(self.initial_delay, self.max_delay, self.factor, self.jitter)
+
+
+# --- lines -----------------------------------------------------------------------------
+
+
+def _line(index: int, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    return {"custom_id": str(index), "method": "POST", "url": url, "body": dict(body)}
+
+
+def direct_line(index: int, call: Call) -> dict[str, Any]:
+    """The line of a gateway call: the body the client would send, without ``stream``."""
+    if call.messages is not None:
+        route, params = "chat", {**call.params, "messages": call.messages}
+    elif call.prompt is not None:
+        route, params = "text", {**call.params, "prompt": call.prompt}
+    else:
+        raise PortkeyConfigError("a prompt call is rendered before it becomes a batch line")
+    body = build_body(route, params, stream=False)  # type: ignore[arg-type]
+    body.pop("stream", None)
+    return _line(index, ENDPOINTS[route], body)
+
+
+def rendered_line(index: int, rendered: RenderedPrompt) -> dict[str, Any]:
+    """The line of a rendered prompt call: what Portkey would send, as it rendered it."""
+    body = {k: v for k, v in rendered.data.items() if k != "stream"}
+    if isinstance(body.get("messages"), list):
+        return _line(index, ENDPOINTS["chat"], body)
+    if isinstance(body.get("prompt"), str):
+        return _line(index, ENDPOINTS["text"], body)
+    raise PortkeyConfigError("the prompt's render holds neither messages nor a prompt")
+
+
+def encode_lines(lines: Sequence[Mapping[str, Any]]) -> bytes:
+    """The job's input file: one JSON object per line."""
+    return "".join(
+        json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n" for line in lines
+    ).encode()
+
+
+def batch_metadata(inputs: int, prompt_id: str | None, version: int | None) -> dict[str, str]:
+    """What the job records for a later process: the inputs' count, the prompt that ran."""
+    meta = {META_FORMAT: "1", META_INPUTS: str(inputs)}
+    if prompt_id is not None:
+        meta[META_PROMPT] = prompt_id[:512]
+    if version is not None:
+        meta[META_VERSION] = str(version)
+    return meta
+
+
+# --- results ---------------------------------------------------------------------------
+
+
+def _missing(index: int, why: str) -> BatchLineError:
+    return BatchLineError(why, custom_id=str(index), code="missing")
+
+
+def _outcome(result: BatchResult, version: int | None) -> Outcome:
+    try:
+        completion = result.completion()  # raises the line's BatchLineError
+    except PortkeyError as exc:
+        return exc
+    completion._info = ResponseInfo(prompt_version=version)
+    return completion
+
+
+def map_results(
+    results: Sequence[BatchResult], inputs: int, *, version: int | None = None
+) -> list[Outcome]:
+    """The output lines in input order (``custom_id`` is the index); an input with no
+    line gets a :class:`BatchLineError` saying so. ``version`` is the prompt version
+    the completions report (``portkey.prompt_version``)."""
+    outcomes: list[Outcome | None] = [None] * inputs
+    for result in results:
+        index = int(result.custom_id) if result.custom_id.isdigit() else -1
+        if 0 <= index < inputs:
+            outcomes[index] = _outcome(result, version)
+    return [
+        _missing(i, f"the job has no output line for input {i}") if outcome is None else outcome
+        for i, outcome in enumerate(outcomes)
+    ]
+
+
+def _int_meta(batch: Batch, key: str) -> int | None:
+    value = (batch.metadata or {}).get(key)
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def job_prompt(batch: Batch) -> str | None:
+    """The prompt reference a job's metadata records (``None`` on the gateway route)."""
+    value = (batch.metadata or {}).get(META_PROMPT)
+    return value if isinstance(value, str) else None
+
+
+# --- operations ------------------------------------------------------------------------
+
+
+class Op(NamedTuple):
+    """One thing an operation asks its runner to do; the runner sends back the result.
+
+    ``kind``: ``"files"`` / ``"batches"`` (call ``name`` on that client resource),
+    ``"render"`` (render a list of calls: a list of results or errors), ``"template"``
+    (the saved template of prompt ``args[0]``, or ``None``), ``"route"`` (run the rest on
+    virtual key ``args[0]``), ``"sleep"`` (wait ``args[0]`` seconds).
+    """
+
+    kind: Literal["files", "batches", "render", "template", "route", "sleep"]
+    name: str = ""
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = {}
+
+
+Ops = Generator[Op, Any, _T]
+
+
+@dataclasses.dataclass(frozen=True)
+class Submission:
+    """A submitted job and the inputs that failed before it was sent."""
+
+    batch: Batch | None
+    """``None`` when no input could be sent."""
+    errors: Mapping[int, BaseException]
+
+
+def routing_ops(routed: bool, prompt_id: str | None) -> Ops[None]:
+    """Route the job: a client without routing of its own runs a prompt's job on the
+    virtual key saved on the prompt (as the prompt route itself would)."""
+    if routed or prompt_id is None:
+        return
+    saved = yield Op("template", args=(prompt_id,))
+    key = getattr(saved, "virtual_key", None)
+    if key:
+        yield Op("route", args=(key,))
+
+
+def submit_ops(
+    calls: Sequence[Call | BaseException], *, routed: bool, fail_fast: bool
+) -> Ops[Submission]:
+    """Build the lines (errors already in ``calls`` stay at their index), upload them
+    and create the job. ``fail_fast`` raises the first input's error before anything
+    is uploaded."""
+    errors: dict[int, BaseException] = {}
+    lines: dict[int, dict[str, Any]] = {}
+    prompts = [(i, c) for i, c in enumerate(calls) if isinstance(c, Call) and c.prompt_id]
+    prompt_ids = {c.prompt_id for _, c in prompts}
+    version: int | None = None
+    for i, call in enumerate(calls):
+        if isinstance(call, BaseException):
+            errors[i] = call
+        elif call.prompt_id is None:
+            try:
+                lines[i] = direct_line(i, call)
+            except PortkeyError as exc:
+                errors[i] = exc
+    if fail_fast and errors:
+        raise errors[min(errors)]
+    if prompts:
+        rendered = yield Op("render", args=([c for _, c in prompts], fail_fast))
+        for (i, _), result in zip(prompts, rendered, strict=True):
+            if isinstance(result, BaseException):
+                errors[i] = result
+            else:
+                lines[i] = rendered_line(i, result)
+                version = version or result.portkey.prompt_version
+    if not lines:
+        return Submission(None, errors)
+    urls = {line["url"] for line in lines.values()}
+    if len(urls) > 1:
+        raise PortkeyConfigError("one batch job runs one endpoint: chat and text calls mixed")
+    prompt_id = next(iter(prompt_ids)) if len(prompt_ids) == 1 else None
+    yield from routing_ops(routed, prompt_id)
+    data = encode_lines([lines[i] for i in sorted(lines)])
+    file = yield Op("files", "create", (("batch_input.jsonl", data),), {"purpose": "batch"})
+    batch = yield Op(
+        "batches",
+        "create",
+        kwargs={
+            "input_file_id": file.id,
+            "endpoint": urls.pop(),
+            "metadata": batch_metadata(len(calls), prompt_id, version),
+        },
+    )
+    logger.info("batch %s submitted: %d lines", batch.id, len(lines))
+    return Submission(batch, errors)
+
+
+def _report(batch: Batch, last: tuple[Any, ...] | None, polling: BatchPolling) -> tuple[Any, ...]:
+    counts = batch.request_counts
+    state = (batch.status, counts.completed, counts.failed) if counts else (batch.status,)
+    if state != last:
+        done = f", {counts.completed}/{counts.total} done, {counts.failed} failed" if counts else ""
+        logger.info("batch %s: %s%s", batch.id, batch.status, done)
+    if polling.on_progress is not None:
+        polling.on_progress(batch)
+    return state
+
+
+def wait_ops(
+    batch_id: str, polling: BatchPolling, clock: Callable[[], float] = time.monotonic
+) -> Ops[Batch]:
+    """Poll the job until it ends (see :class:`BatchPolling`)."""
+    start = clock()
+    delays = polling.delays()
+    last = None
+    while True:
+        batch = yield Op("batches", "retrieve", (batch_id,))
+        last = _report(batch, last, polling)
+        if batch.done:
+            return batch
+        delay = next(delays)
+        if polling.timeout is not None:
+            left = polling.timeout - (clock() - start)
+            if left <= 0:
+                raise TimeoutError(
+                    f"batch {batch_id} is still {batch.status} after {polling.timeout:g} s; "
+                    "it runs on: retrieve it later by its id"
+                )
+            delay = min(delay, left)
+        yield Op("sleep", args=(delay,))
+
+
+def collect_ops(
+    batch_id: str,
+    polling: BatchPolling,
+    *,
+    routed: bool,
+    prompt_id: str | None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Ops[tuple[Batch, list[Outcome]]]:
+    """Wait for the job and map its output to the inputs (from the job id alone)."""
+    yield from routing_ops(routed, prompt_id)
+    batch = yield from wait_ops(batch_id, polling, clock)
+    batch.raise_for_status()  # BatchError: failed, expired or cancelled
+    results = yield Op("batches", "output", (batch.id,))
+    inputs = _int_meta(batch, META_INPUTS)
+    if inputs is None:
+        inputs = batch.request_counts.total if batch.request_counts else len(results)
+    return batch, map_results(results, inputs, version=_int_meta(batch, META_VERSION))
+
+
+def run_ops(
+    calls: Sequence[Call | BaseException],
+    polling: BatchPolling,
+    *,
+    routed: bool,
+    fail_fast: bool,
+) -> Ops[tuple[Batch | None, list[Outcome]]]:
+    """Submit, wait and collect: one outcome per call, the errors found before the job
+    at their index (``fail_fast``: raised at once, before anything is uploaded)."""
+    submission = yield from submit_ops(calls, routed=routed, fail_fast=fail_fast)
+    outcomes: list[Outcome] = [_missing(i, f"input {i} was not sent") for i in range(len(calls))]
+    batch = submission.batch
+    if batch is not None:
+        # The client is routed by now: the submission chose its routing.
+        batch, outcomes = yield from collect_ops(batch.id, polling, routed=True, prompt_id=None)
+    for index, error in submission.errors.items():
+        outcomes[index] = error
+    return batch, outcomes
+
+
+def job_ops(
+    batch_id: str, name: Literal["retrieve", "cancel"], *, routed: bool, prompt_id: str | None
+) -> Ops[Batch]:
+    """The job's status, or cancel it."""
+    yield from routing_ops(routed, prompt_id)
+    batch: Batch = yield Op("batches", name, (batch_id,))
+    return batch
+
+
+def client_routed(client: BaseClient) -> bool:
+    """Whether a client's requests name their target (provider, config or virtual key)."""
+    options = client.options
+    return bool(options.provider or options.config or options.virtual_key is not None)
+
+
+# --- the two runners -------------------------------------------------------------------
+
+
+def _routed_client(settings: PortkeyClientSettings, key: str, sync: bool) -> Any:
+    from .._client import AsyncPortkeyClient, PortkeyClient
+
+    kwargs = {**settings.client_kwargs(), "virtual_key": key}
+    return PortkeyClient(**kwargs) if sync else AsyncPortkeyClient(**kwargs)
+
+
+def run_sync(settings: PortkeyClientSettings, ops: Ops[_T]) -> _T:
+    """Run an operation with the settings' sync client."""
+    from .._templates.cache import get_template
+
+    client = settings.client
+    result: Any = None
+    try:
+        while True:
+            op = ops.send(result)
+            if op.kind == "sleep":
+                result = time.sleep(op.args[0])
+            elif op.kind == "route":
+                client, result = _routed_client(settings, op.args[0], True), None
+            elif op.kind == "template":
+                result = get_template(client, op.args[0])
+            elif op.kind == "render":
+                result = [_render(client.render_call, call, op.args[1]) for call in op.args[0]]
+            else:
+                result = getattr(getattr(client, op.kind), op.name)(*op.args, **op.kwargs)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+async def run_async(settings: PortkeyClientSettings, ops: Ops[_T]) -> _T:
+    """Run an operation with the settings' async client."""
+    from .._templates.cache import aget_template
+
+    client = settings.async_client
+    result: Any = None
+    try:
+        while True:
+            op = ops.send(result)
+            if op.kind == "sleep":
+                result = await asyncio.sleep(op.args[0])
+            elif op.kind == "route":
+                client, result = _routed_client(settings, op.args[0], False), None
+            elif op.kind == "template":
+                result = await aget_template(client, op.args[0])
+            elif op.kind == "render":
+                result = await _render_all(client.render_call, op.args[0], op.args[1])
+            else:
+                result = await getattr(getattr(client, op.kind), op.name)(*op.args, **op.kwargs)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+def _render(render: Callable[[Call], RenderedPrompt], call: Call, fail_fast: bool) -> Any:
+    try:
+        return render(call)
+    except PortkeyError as exc:
+        if fail_fast:
+            raise
+        return exc
+
+
+async def _render_all(render: Callable[[Call], Any], calls: list[Call], fail_fast: bool) -> Any:
+    gate = asyncio.Semaphore(RENDER_CONCURRENCY)
+
+    async def one(call: Call) -> Any:
+        async with gate:
+            try:
+                return await render(call)
+            except PortkeyError as exc:
+                if fail_fast:
+                    raise
+                return exc
+
+    return await asyncio.gather(*(one(call) for call in calls))

@@ -1,0 +1,346 @@
+"""``PortkeyChatModel`` on Portkey's Batch API: ``use_batch_api=True`` and ``batch_api_*``.
+
+With ``use_batch_api=True``, ``batch`` / ``abatch`` send every input as one line of one
+batch job (half the price on most providers, and no rate-limit fight), wait for it and
+return what ``batch`` would: an ``AIMessage`` per input, in input order, with usage and
+response metadata, or (``return_exceptions=True``) the exception of a failed line at its
+index. The answers are then handed to LangChain through the model's own ``invoke``, one
+input at a time, so each input gets its ``on_chat_model_start`` / ``on_llm_end`` (or
+``on_llm_error``) callbacks and tracing exactly as ``batch`` gives them (the
+``_generate_with_cache`` hook returns the job's answer instead of calling Portkey).
+
+A job may outlive its process: ``batch_api_submit`` returns the job id,
+``batch_api_retrieve(job_id)`` waits for it and maps the answers, from any process and
+any model configured with the same routing (the job's metadata records the inputs'
+count and the prompt that ran). ``batch_api_status`` and ``batch_api_cancel`` complete
+the set; each has its ``a``-prefixed async twin. The runner itself is framework-free:
+``portkey_integrations._adapters.batch``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, cast
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatResult
+from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import get_config_list
+from pydantic import Field
+
+from .._adapters.batch import (
+    BatchPolling,
+    Ops,
+    Outcome,
+    client_routed,
+    job_ops,
+    job_prompt,
+    run_async,
+    run_ops,
+    run_sync,
+    submit_ops,
+    collect_ops,
+)
+from .._call import Call
+from .._errors import PortkeyConfigError, PortkeyError
+from .._request import parse_prompt_ref
+from ._errors import to_langchain_error
+from ._messages import chat_result
+
+if TYPE_CHECKING:
+    from ..types import Batch
+    from .chat_models import PortkeyChatModel
+
+__all__ = ["BatchAPIChatModel", "BatchPolling"]
+
+
+@dataclasses.dataclass
+class _Replay:
+    """The answer the job gave one input, for the ``invoke`` that hands it to LangChain."""
+
+    model: Any
+    outcome: ChatResult | BaseException
+    used: bool = False
+
+
+_REPLAY: ContextVar[_Replay | None] = ContextVar("portkey_batch_replay", default=None)
+
+
+class BatchAPIChatModel(BaseChatModel):
+    """The Batch API half of ``PortkeyChatModel`` (see the module docstring)."""
+
+    use_batch_api: bool = False
+    """Send ``batch`` / ``abatch`` as one job on Portkey's Batch API instead of one
+    call per input (the answers come when the job ends: minutes to hours)."""
+    batch_api_polling: BatchPolling | None = Field(default=None, exclude=True)
+    """How to wait for a job: backoff, ``timeout``, ``on_progress`` (default
+    ``BatchPolling()``: 1 s growing to 60 s, no time limit)."""
+
+    # -- batch / abatch -----------------------------------------------------------------
+
+    def batch(  # type: ignore[override]
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """``Runnable.batch``; with ``use_batch_api``, one Batch API job for all inputs."""
+        if not self.use_batch_api or not inputs:
+            return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+        model = self._portkey()
+        calls = _calls(model, inputs, kwargs, return_exceptions)
+        ops = run_ops(
+            calls,
+            self._polling(None),
+            routed=client_routed(model.client),
+            fail_fast=not return_exceptions,
+        )
+        batch, outcomes = run_sync(model, ops)
+        results = _chat_results(batch, outcomes)
+        configs = get_config_list(config, len(inputs))
+        out: list[Any] = []
+        for value, conf, result in zip(inputs, configs, results, strict=True):
+            token = _REPLAY.set(_Replay(self, result))
+            try:
+                out.append(self.invoke(value, conf, **kwargs))
+            except Exception as exc:
+                if not return_exceptions:
+                    raise
+                out.append(exc)
+            finally:
+                _REPLAY.reset(token)
+        return out
+
+    async def abatch(  # type: ignore[override]
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """Async :meth:`batch`."""
+        if not self.use_batch_api or not inputs:
+            return await super().abatch(
+                inputs, config, return_exceptions=return_exceptions, **kwargs
+            )
+        model = self._portkey()
+        await _prefetch(model)
+        calls = _calls(model, inputs, kwargs, return_exceptions)
+        ops = run_ops(
+            calls,
+            self._polling(None),
+            routed=client_routed(model.client),
+            fail_fast=not return_exceptions,
+        )
+        batch, outcomes = await run_async(model, ops)
+        results = _chat_results(batch, outcomes)
+        configs = get_config_list(config, len(inputs))
+        out: list[Any] = []
+        for value, conf, result in zip(inputs, configs, results, strict=True):
+            token = _REPLAY.set(_Replay(self, result))
+            try:
+                out.append(await self.ainvoke(value, conf, **kwargs))
+            except Exception as exc:
+                if not return_exceptions:
+                    raise
+                out.append(exc)
+            finally:
+                _REPLAY.reset(token)
+        return out
+
+    def _generate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        replay = _take_replay(self)
+        if replay is None:
+            return super()._generate_with_cache(messages, stop, run_manager, **kwargs)
+        return replay
+
+    async def _agenerate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        replay = _take_replay(self)
+        if replay is None:
+            return await super()._agenerate_with_cache(messages, stop, run_manager, **kwargs)
+        return replay
+
+    # -- jobs that outlive the process --------------------------------------------------
+
+    def batch_api_submit(self, inputs: Sequence[LanguageModelInput], **kwargs: Any) -> str:
+        """Submit ``inputs`` as one Batch API job and return its id (nothing is sent
+        when an input is invalid: its error is raised first)."""
+        model = self._portkey()
+        calls = _calls(model, inputs, kwargs, False)
+        return _job_id(run_sync(model, _submit(model, calls)))
+
+    async def abatch_api_submit(self, inputs: Sequence[LanguageModelInput], **kwargs: Any) -> str:
+        """Async :meth:`batch_api_submit`."""
+        model = self._portkey()
+        await _prefetch(model)
+        calls = _calls(model, inputs, kwargs, False)
+        return _job_id(await run_async(model, _submit(model, calls)))
+
+    def batch_api_retrieve(
+        self,
+        job_id: str,
+        *,
+        return_exceptions: bool = False,
+        polling: BatchPolling | None = None,
+    ) -> list[Any]:
+        """Wait for job ``job_id`` and return an ``AIMessage`` per input, in input order
+        (``return_exceptions=True``: a failed line's exception at its index)."""
+        model = self._portkey()
+        ops = collect_ops(
+            job_id,
+            self._polling(polling),
+            routed=client_routed(model.client),
+            prompt_id=model.full_prompt_id,
+        )
+        return _messages(*run_sync(model, ops), return_exceptions)
+
+    async def abatch_api_retrieve(
+        self,
+        job_id: str,
+        *,
+        return_exceptions: bool = False,
+        polling: BatchPolling | None = None,
+    ) -> list[Any]:
+        """Async :meth:`batch_api_retrieve`."""
+        model = self._portkey()
+        ops = collect_ops(
+            job_id,
+            self._polling(polling),
+            routed=client_routed(model.client),
+            prompt_id=model.full_prompt_id,
+        )
+        return _messages(*(await run_async(model, ops)), return_exceptions)
+
+    def batch_api_status(self, job_id: str) -> Batch:
+        """The job as it stands: ``status``, ``request_counts``, ... (no waiting)."""
+        return run_sync(self._portkey(), self._job(job_id, "retrieve"))
+
+    async def abatch_api_status(self, job_id: str) -> Batch:
+        """Async :meth:`batch_api_status`."""
+        return await run_async(self._portkey(), self._job(job_id, "retrieve"))
+
+    def batch_api_cancel(self, job_id: str) -> Batch:
+        """Cancel the job (it goes ``cancelling``, then ``cancelled``)."""
+        return run_sync(self._portkey(), self._job(job_id, "cancel"))
+
+    async def abatch_api_cancel(self, job_id: str) -> Batch:
+        """Async :meth:`batch_api_cancel`."""
+        return await run_async(self._portkey(), self._job(job_id, "cancel"))
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _portkey(self) -> PortkeyChatModel:
+        return cast("PortkeyChatModel", self)
+
+    def _polling(self, polling: BatchPolling | None) -> BatchPolling:
+        return polling or self.batch_api_polling or BatchPolling()
+
+    def _job(self, job_id: str, name: Any) -> Ops[Batch]:
+        model = self._portkey()
+        return job_ops(
+            job_id, name, routed=client_routed(model.client), prompt_id=model.full_prompt_id
+        )
+
+
+def _take_replay(model: Any) -> ChatResult | None:
+    replay = _REPLAY.get()
+    if replay is None or replay.model is not model or replay.used:
+        return None
+    replay.used = True  # once: a callback that calls the model again really calls it
+    if isinstance(replay.outcome, BaseException):
+        raise replay.outcome
+    return replay.outcome
+
+
+def _calls(
+    model: PortkeyChatModel,
+    inputs: Sequence[LanguageModelInput],
+    kwargs: dict[str, Any],
+    return_exceptions: bool,
+) -> list[Call | BaseException]:
+    """Each input's call, as ``invoke`` would build it (an input's error at its index
+    with ``return_exceptions``, else raised before anything is sent)."""
+    calls: list[Call | BaseException] = []
+    for value in inputs:
+        params = dict(kwargs)
+        try:
+            messages = model._convert_input(value).to_messages()
+            calls.append(model._build_call(messages, params.pop("stop", None), params))
+        except Exception as exc:
+            if not return_exceptions:
+                raise
+            calls.append(exc)
+    return calls
+
+
+async def _prefetch(model: PortkeyChatModel) -> None:
+    """Read the prompt's template on the async client, so building the calls (which
+    checks the inputs against it) finds it in the process cache and never blocks."""
+    if model.full_prompt_id is not None and model.mapping_check != "off":
+        from .._templates.cache import aget_template
+
+        await aget_template(model.async_client, model.full_prompt_id)
+
+
+def _submit(model: PortkeyChatModel, calls: list[Call | BaseException]) -> Ops[Any]:
+    return submit_ops(calls, routed=client_routed(model.client), fail_fast=True)
+
+
+def _job_id(submission: Any) -> str:
+    if submission.batch is None:
+        raise PortkeyConfigError("batch_api_submit needs at least one input")
+    return str(submission.batch.id)
+
+
+def _chat_results(batch: Batch | None, outcomes: list[Outcome]) -> list[ChatResult | BaseException]:
+    """Each outcome as LangChain's ``ChatResult`` (or the error, as its LangChain twin)."""
+    prompt = job_prompt(batch) if batch is not None else None
+    ref = parse_prompt_ref(prompt) if prompt is not None else None
+    results: list[ChatResult | BaseException] = []
+    for outcome in outcomes:
+        if isinstance(outcome, PortkeyError):
+            results.append(to_langchain_error(outcome))
+        elif isinstance(outcome, BaseException):
+            results.append(outcome)
+        else:
+            try:
+                result = chat_result(outcome, ref)
+            except Exception as exc:
+                results.append(exc)
+                continue
+            if batch is not None:
+                for generation in result.generations:
+                    generation.message.response_metadata["portkey_batch_id"] = batch.id
+            results.append(result)
+    return results
+
+
+def _messages(batch: Batch, outcomes: list[Outcome], return_exceptions: bool) -> list[Any]:
+    out: list[Any] = []
+    for result in _chat_results(batch, outcomes):
+        if isinstance(result, BaseException):
+            if not return_exceptions:
+                raise result
+            out.append(result)
+        else:
+            out.append(result.generations[0].message)
+    return out
