@@ -69,6 +69,15 @@ EXPECTED: dict[str, list[str]] = {
         "Echo: Tell me a short joke about topic number 49.",
         "50 answers in ",
     ],
+    "batch_offline.py": [
+        "batch: Echo: Tell me a short joke about owls.",
+        "batch: Echo: Tell me a short joke about maps.",
+        "5 answers from job batch",
+        "  job completed (5/5 done)",
+        "submitted batch",
+        "retrieved: Echo: Tell me a short joke about tea.",
+        "status: completed",
+    ],
     "prompts_round_trip.py": [
         "pp-joke@2                    renders identically",
         "pp-joke@production           renders identically",
