@@ -199,11 +199,11 @@ RESULTS = [
             }
         ],
         1,
-        [("rl", "HTTP 429: slow")],
+        [("rl", "failed with status 429: slow")],
     ),
     ([_ok("0", "a")], 2, ["a", ("missing", "no output line for input 1")]),
     ([_ok("0", "a"), _ok("9", "z"), _ok("x", "z")], 1, ["a"]),  # foreign ids are ignored
-    ([{"custom_id": "0"}], 1, [(None, "neither response nor error")]),
+    ([{"custom_id": "0"}], 1, [(None, "the line did not run")]),
 ]
 
 
@@ -301,7 +301,7 @@ def test_collect_maps_by_the_job_metadata() -> None:
         request_counts={"total": 1, "completed": 1, "failed": 0},
     )
     output = [BatchResult.model_validate(_ok("1", "b"))]
-    ops, (batch, outcomes) = _drive(
+    ops, (_, outcomes) = _drive(
         collect_ops("batch_1", BatchPolling(), routed=True, prompt_id=None),
         {"batches.retrieve": done, "batches.output": output},
     )
@@ -331,7 +331,7 @@ def test_a_prompt_job_without_routing_runs_on_the_saved_virtual_key() -> None:
     created = ops[-1].kwargs
     assert created["endpoint"] == "/v1/chat/completions"
     assert created["metadata"]["portkey_prompt_id"] == "pp-joke"
-    assert submission.errors == {}
+    assert submission[1] == {}
 
 
 def test_errors_before_the_job_stay_at_their_index() -> None:
@@ -344,7 +344,7 @@ def test_errors_before_the_job_stay_at_their_index() -> None:
     ops, submission = _drive(submit_ops(calls, routed=True, fail_fast=False), answers)
     uploaded = ops[0].args[0][1].decode().splitlines()
     assert [json.loads(line)["custom_id"] for line in uploaded] == ["0"]
-    assert submission.errors == {1: bad}
+    assert submission[1] == {1: bad}
     assert ops[-1].kwargs["metadata"]["portkey_inputs"] == "2"
     with pytest.raises(PortkeyConfigError, match="input 1 is bad"):
         _drive(submit_ops(calls, routed=True, fail_fast=True), answers)

@@ -177,6 +177,8 @@ CATEGORY: dict[str, type[ModelError]] = {
     "StreamError": ModelAPIError,
     "TruncatedStreamError": ModelAPIError,
     "PromptMappingError": ModelInvalidRequestError,
+    "BatchError": ModelAPIError,
+    "BatchLineError": ModelAPIError,
 }
 
 
@@ -212,6 +214,10 @@ def sample(cls: type[core.PortkeyError]) -> core.PortkeyError:
         error = cls("no JSON", status_code=200, body="<html>", trace_id="t", headers={"a": "b"})
     elif issubclass(cls, core.PromptMappingError):
         error = cls("no slot", prompt_id="pp-x", piece="the image", fix="add {{input_parts}}")
+    elif issubclass(cls, core.BatchError):
+        error = cls("ended expired", batch_id="batch_1", status="expired", errors=[{"code": "x"}])
+    elif issubclass(cls, core.BatchLineError):
+        error = cls("line failed", custom_id="3", code="rate_limit", status_code=429)
     elif issubclass(cls, core.StreamError):
         error = cls("broke", body={"error": "x"}, code="s1", trace_id="trace-2", chunks=[1, 2])
     else:

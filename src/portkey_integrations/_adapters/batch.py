@@ -1,27 +1,17 @@
 """Many calls as one job on Portkey's Batch API: the runner both adapters share.
 
-The adapters turn each input into a typed :class:`~.._call.Call`, as for a direct call;
-this module turns the calls into the job's JSONL lines, submits them, waits for the job
-and maps its output lines back to the inputs, by index. It imports no framework.
-
-- **Lines.** ``custom_id`` is the input's index. A prompt call is rendered first
-  (``/prompts/{id}/render``, the request Portkey itself would send), so its line carries
-  the saved model, the rendered messages and the merged parameters; a gateway call's
-  line is the ``/chat/completions`` (or ``/completions``) body the client would send.
-- **Routing.** The job's requests carry the client's routing; a client with none runs
-  a prompt's job on the virtual key saved on the prompt.
-- **Waiting.** Polls back off exponentially (capped and jittered, see
-  :class:`BatchPolling`); each poll is reported to ``on_progress`` and, when the status
-  or counts change, logged on the ``portkey_integrations`` logger.
-- **Results.** One :class:`~.._response.Completion` or :class:`~.._errors.BatchLineError`
-  per input, in input order; a job that ends failed, expired or cancelled raises
-  :class:`~.._errors.BatchError`.
-
-Each operation is written once, as a generator of :class:`Op` (see ``resources/_steps.py``
-for the pattern): :func:`run_sync` and :func:`run_async` are the only code that knows
-which client runs it, and how to sleep. The job's metadata records what a later process
-needs to map the output (the number of inputs, the prompt and version that ran), so
-:func:`collect_ops` works from the job id alone.
+The adapters build one :class:`~.._call.Call` per input, as for a direct call; this
+module (no framework in it) turns the calls into the job's JSONL lines (``custom_id`` =
+the input's index; a prompt call is first rendered by ``/prompts/{id}/render``, so its
+line carries the saved model, the rendered messages and the merged parameters; a
+gateway call's line is the body the client would send), submits the job (on the
+prompt's saved virtual key when the client has no routing of its own), waits for it
+(:class:`BatchPolling`: capped, jittered exponential backoff, ``on_progress``, a log
+line on the ``portkey_integrations`` logger) and maps the output back to the inputs.
+Each operation is written once, as a generator of :class:`Op` (the pattern of
+``resources/_steps.py``); :func:`run_sync` and :func:`run_async` are the only code that
+knows the client and how to sleep. The job's metadata records what a later process
+needs (the inputs' count, the prompt and version that ran): the job id is enough.
 """
 
 from __future__ import annotations
@@ -47,42 +37,30 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BatchPolling",
-    "Op",
     "Ops",
     "Outcome",
-    "Submission",
-    "backoff_delays",
-    "batch_metadata",
     "client_routed",
     "collect_ops",
-    "direct_line",
-    "encode_lines",
     "job_ops",
     "job_prompt",
-    "map_results",
-    "rendered_line",
     "run_async",
     "run_ops",
     "run_sync",
     "submit_ops",
-    "wait_ops",
-]
+]  # and the pure parts the tests read: lines, metadata, results, backoff, waiting
 
 logger = logging.getLogger("portkey_integrations")
 
 _T = TypeVar("_T")
 
 ENDPOINTS = {"chat": "/v1/chat/completions", "text": "/v1/completions"}
-"""The job endpoint of each route a line can take."""
 META_FORMAT = "portkey_integrations"
 META_INPUTS = "portkey_inputs"
 META_PROMPT = "portkey_prompt_id"
 META_VERSION = "portkey_prompt_version"
-RENDER_CONCURRENCY = 8
-"""Renders the async client runs at once (the sync client runs them one by one)."""
+RENDER_CONCURRENCY = 8  # renders in flight on the async client (the sync one: one by one)
 
-Outcome = Completion | BaseException
-"""What one input came to: its completion, or the error of its line."""
+Outcome = Completion | BaseException  # what an input came to: its completion, or its error
 
 
 # --- polling ---------------------------------------------------------------------------
@@ -123,12 +101,12 @@ class BatchPolling:
     """Called with the job after every poll (status, ``request_counts``)."""
 
     def __post_init__(self) -> None:
-        if not self.initial_delay >= 0 or not self.max_delay >= 0:
-            raise PortkeyConfigError("batch polling delays must be numbers >= 0")
-        if not self.factor >= 1 or not 0 <= self.jitter <= 1:
+        timeout = 0 if self.timeout is None else self.timeout
+        # "not x >= 0" also refuses NaN.
+        if not (self.initial_delay >= 0 and self.max_delay >= 0 and timeout >= 0):
+            raise PortkeyConfigError("batch polling delays and timeout must be numbers >= 0")
+        if not (self.factor >= 1 and 0 <= self.jitter <= 1):
             raise PortkeyConfigError("batch polling needs factor >= 1 and 0 <= jitter <= 1")
-        if self.timeout is not None and not self.timeout >= 0:
-            raise PortkeyConfigError("batch polling timeout must be None or a number >= 0")
 
     def delays(self) -> Iterator[float]:
         """This policy's waits (see :func:`backoff_delays`)."""
@@ -215,15 +193,15 @@ def map_results(
     ]
 
 
-def _int_meta(batch: Batch, key: str) -> int | None:
-    value = (batch.metadata or {}).get(key)
-    return int(value) if isinstance(value, str) and value.isdigit() else None
-
-
-def job_prompt(batch: Batch) -> str | None:
+def job_prompt(batch: Batch, key: str = META_PROMPT) -> str | None:
     """The prompt reference a job's metadata records (``None`` on the gateway route)."""
-    value = (batch.metadata or {}).get(META_PROMPT)
+    value = (batch.metadata or {}).get(key)
     return value if isinstance(value, str) else None
+
+
+def _int_meta(batch: Batch, key: str) -> int | None:
+    value = job_prompt(batch, key)
+    return int(value) if value is not None and value.isdigit() else None
 
 
 # --- operations ------------------------------------------------------------------------
@@ -247,13 +225,8 @@ class Op(NamedTuple):
 Ops = Generator[Op, Any, _T]
 
 
-@dataclasses.dataclass(frozen=True)
-class Submission:
-    """A submitted job and the inputs that failed before it was sent."""
-
-    batch: Batch | None
-    """``None`` when no input could be sent."""
-    errors: Mapping[int, BaseException]
+Submission = tuple["Batch | None", dict[int, BaseException]]
+"""The job (``None`` if no input could be sent) and the inputs that failed before it."""
 
 
 def routing_ops(routed: bool, prompt_id: str | None) -> Ops[None]:
@@ -270,52 +243,46 @@ def routing_ops(routed: bool, prompt_id: str | None) -> Ops[None]:
 def submit_ops(
     calls: Sequence[Call | BaseException], *, routed: bool, fail_fast: bool
 ) -> Ops[Submission]:
-    """Build the lines (errors already in ``calls`` stay at their index), upload them
-    and create the job. ``fail_fast`` raises the first input's error before anything
-    is uploaded."""
-    errors: dict[int, BaseException] = {}
-    lines: dict[int, dict[str, Any]] = {}
-    prompts = [(i, c) for i, c in enumerate(calls) if isinstance(c, Call) and c.prompt_id]
-    prompt_ids = {c.prompt_id for _, c in prompts}
-    version: int | None = None
-    for i, call in enumerate(calls):
-        if isinstance(call, BaseException):
-            errors[i] = call
-        elif call.prompt_id is None:
-            try:
-                lines[i] = direct_line(i, call)
-            except PortkeyError as exc:
-                errors[i] = exc
+    """Build the lines (an error in ``calls`` stays at its index), upload them and
+    create the job; ``fail_fast`` raises the first error before anything is uploaded."""
+    errors = {i: c for i, c in enumerate(calls) if isinstance(c, BaseException)}
     if fail_fast and errors:
         raise errors[min(errors)]
+    lines: dict[int, dict[str, Any]] = {}
+    prompts: dict[int, Call] = {}
+    for i, call in enumerate(calls):
+        if isinstance(call, Call):
+            if call.prompt_id is None:
+                lines[i] = direct_line(i, call)
+            else:
+                prompts[i] = call
+    version: int | None = None
     if prompts:
-        rendered = yield Op("render", args=([c for _, c in prompts], fail_fast))
-        for (i, _), result in zip(prompts, rendered, strict=True):
+        rendered = yield Op("render", args=(list(prompts.values()), fail_fast))
+        for i, result in zip(prompts, rendered, strict=True):
             if isinstance(result, BaseException):
                 errors[i] = result
             else:
                 lines[i] = rendered_line(i, result)
                 version = version or result.portkey.prompt_version
     if not lines:
-        return Submission(None, errors)
+        return None, errors
     urls = {line["url"] for line in lines.values()}
     if len(urls) > 1:
         raise PortkeyConfigError("one batch job runs one endpoint: chat and text calls mixed")
-    prompt_id = next(iter(prompt_ids)) if len(prompt_ids) == 1 else None
+    prompt_ids = {call.prompt_id for call in prompts.values()}
+    prompt_id = prompt_ids.pop() if len(prompt_ids) == 1 else None
     yield from routing_ops(routed, prompt_id)
     data = encode_lines([lines[i] for i in sorted(lines)])
     file = yield Op("files", "create", (("batch_input.jsonl", data),), {"purpose": "batch"})
+    meta = batch_metadata(len(calls), prompt_id, version)
     batch = yield Op(
         "batches",
         "create",
-        kwargs={
-            "input_file_id": file.id,
-            "endpoint": urls.pop(),
-            "metadata": batch_metadata(len(calls), prompt_id, version),
-        },
+        kwargs={"input_file_id": file.id, "endpoint": urls.pop(), "metadata": meta},
     )
     logger.info("batch %s submitted: %d lines", batch.id, len(lines))
-    return Submission(batch, errors)
+    return batch, errors
 
 
 def _report(batch: Batch, last: tuple[Any, ...] | None, polling: BatchPolling) -> tuple[Any, ...]:
@@ -381,13 +348,12 @@ def run_ops(
 ) -> Ops[tuple[Batch | None, list[Outcome]]]:
     """Submit, wait and collect: one outcome per call, the errors found before the job
     at their index (``fail_fast``: raised at once, before anything is uploaded)."""
-    submission = yield from submit_ops(calls, routed=routed, fail_fast=fail_fast)
+    batch, errors = yield from submit_ops(calls, routed=routed, fail_fast=fail_fast)
     outcomes: list[Outcome] = [_missing(i, f"input {i} was not sent") for i in range(len(calls))]
-    batch = submission.batch
     if batch is not None:
         # The client is routed by now: the submission chose its routing.
         batch, outcomes = yield from collect_ops(batch.id, polling, routed=True, prompt_id=None)
-    for index, error in submission.errors.items():
+    for index, error in errors.items():
         outcomes[index] = error
     return batch, outcomes
 

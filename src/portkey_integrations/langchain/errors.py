@@ -29,6 +29,8 @@ with the same attributes::
     StreamError             StreamError                        ModelAPIError
     TruncatedStreamError    TruncatedStreamError               ModelAPIError
     PromptMappingError      PromptMappingError                 ModelInvalidRequestError
+    BatchError              BatchError                         ModelAPIError
+    BatchLineError          BatchLineError                     ModelAPIError
 
 The classes are flat, as langchain-openai's are: a LangChain ``PromptNotFoundError`` is
 a core ``NotFoundError`` but not this module's ``NotFoundError``; catch the core class
@@ -60,6 +62,8 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchError",
+    "BatchLineError",
     "BudgetExceededError",
     "ConflictError",
     "GuardrailError",
@@ -168,3 +172,12 @@ class PromptMappingError(core.PromptMappingError, ModelInvalidRequestError):
     sending. The template is at fault and a retry fails the same way, so it is
     classified as an invalid request (not retried by agent middleware); like the core
     class it is no ``ValueError``."""
+
+
+class BatchError(core.BatchError, ModelAPIError):
+    """A Batch API job that ended failed, expired or cancelled, classified as a
+    LangChain API error."""
+
+
+class BatchLineError(core.BatchLineError, ModelAPIError):
+    """One line of a Batch API job that failed, classified as a LangChain API error."""
