@@ -34,7 +34,9 @@ else:  # pragma: no cover - Python 3.10
 
 if TYPE_CHECKING:
     from ._templates.cache import PromptTemplate
+    from .resources.batches import AsyncBatches
     from .resources.feedback import AsyncFeedback
+    from .resources.files import AsyncFiles
     from .resources.labels import AsyncLabels
     from .resources.partials import AsyncPartials
     from .resources.prompts import AsyncPrompts
@@ -66,6 +68,10 @@ class AsyncPortkeyClient(BaseClient):
     """Async :attr:`PortkeyClient.labels`."""
     feedback: LazyResource[AsyncFeedback] = LazyResource("resources.feedback", "AsyncFeedback")
     """Async :attr:`PortkeyClient.feedback`."""
+    files: LazyResource[AsyncFiles] = LazyResource("resources.files", "AsyncFiles")
+    """Async :attr:`PortkeyClient.files`."""
+    batches: LazyResource[AsyncBatches] = LazyResource("resources.batches", "AsyncBatches")
+    """Async :attr:`PortkeyClient.batches`."""
 
     async def complete(
         self,

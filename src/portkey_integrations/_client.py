@@ -50,7 +50,9 @@ else:  # pragma: no cover - Python 3.10
 
 if TYPE_CHECKING:
     from ._templates.cache import PromptTemplate
+    from .resources.batches import Batches
     from .resources.feedback import Feedback
+    from .resources.files import Files
     from .resources.labels import Labels
     from .resources.partials import Partials
     from .resources.prompts import Prompts
@@ -93,6 +95,10 @@ class PortkeyClient(BaseClient):
     """The labels admin API."""
     feedback: LazyResource[Feedback] = LazyResource("resources.feedback", "Feedback")
     """Portkey's feedback API: rate traces (create, bulk_create, update)."""
+    files: LazyResource[Files] = LazyResource("resources.files", "Files")
+    """The files API: upload a batch's input, read its output (create, retrieve, content)."""
+    batches: LazyResource[Batches] = LazyResource("resources.batches", "Batches")
+    """The batch API: create, retrieve, list, cancel, output."""
 
     def complete(
         self,

@@ -27,8 +27,11 @@ Every error the package raises is a :class:`PortkeyError`::
     │   └── InternalServerError             5xx
     │       └── TemplateRenderError         500: a prompt rendered to invalid JSON, or no
     │                                       status: the variables check, before sending
-    └── StreamError                 an error event inside a stream
-        └── TruncatedStreamError    the stream ended without ``data: [DONE]``
+    ├── StreamError                 an error event inside a stream
+    │   └── TruncatedStreamError    the stream ended without ``data: [DONE]``
+    ├── BatchError                  a batch job ended failed, expired or cancelled, or
+    │                               its output was asked for before it finished
+    └── BatchLineError              one line of a batch failed (the others may not have)
 
 An error raised before anything is sent carries no HTTP status: configuration errors
 have none, and a :class:`MissingVariableError` from the client's own variables check has
@@ -56,6 +59,8 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchError",
+    "BatchLineError",
     "BudgetExceededError",
     "ConflictError",
     "GuardrailError",
@@ -332,6 +337,51 @@ class StreamError(PortkeyError):
 
 class TruncatedStreamError(StreamError):
     """The stream ended before ``data: [DONE]``; the chunks received are in ``chunks``."""
+
+
+class BatchError(PortkeyError):
+    """A batch job that ended ``failed``, ``expired`` or ``cancelled``, or whose output
+    was asked for before it finished.
+
+    Attributes: ``batch_id``, ``status`` (the batch's status) and ``errors`` (its
+    validation errors: dicts with ``code``, ``line``, ``message``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        batch_id: str,
+        status: str,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.batch_id = batch_id
+        self.status = status
+        self.errors: list[dict[str, Any]] = errors if errors is not None else []
+
+
+class BatchLineError(PortkeyError):
+    """One line of a batch failed: it answered an error status, or never ran (the batch
+    expired or was cancelled first).
+
+    Attributes: ``custom_id`` (the line's), ``code`` (the provider's error code, the
+    status as text, or ``batch_expired``-style codes for a line that never ran) and
+    ``status_code`` (``None`` for a line that never ran).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        custom_id: str,
+        code: str | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.custom_id = custom_id
+        self.code = code
+        self.status_code = status_code
 
 
 _SECRET_HEADERS = frozenset(

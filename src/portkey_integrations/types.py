@@ -15,7 +15,11 @@ Annotate with these, or ``isinstance``-check against them::
 - partials (``client.partials``): :class:`PromptPartial`, :class:`PromptPartialList`,
   :class:`PromptPartialVersionList`, :class:`PartialCreated`, :class:`PartialUpdated`;
 - labels (``client.labels``): :class:`Label`, :class:`LabelList`;
-- feedback (``client.feedback``): :class:`FeedbackResponse`.
+- feedback (``client.feedback``): :class:`FeedbackResponse`;
+- files and batches (``client.files``, ``client.batches``): :class:`FileObject`,
+  :class:`Batch` (:data:`BatchStatus`, :class:`BatchRequestCounts`, :class:`BatchErrors`),
+  :class:`BatchResult` (:class:`BatchResultResponse`, :class:`BatchResultError`), whose
+  ``exception()`` returns a :class:`BatchLineError` (also importable from the package).
 
 The classes live in private modules; this module only gathers them (a test holds it
 complete), so importing it costs what importing those modules costs.
@@ -23,6 +27,7 @@ complete), so importing it costs what importing those modules costs.
 
 from __future__ import annotations
 
+from ._errors import BatchLineError
 from ._response import (
     Choice,
     ChunkChoice,
@@ -42,6 +47,17 @@ from ._response import (
 from ._streaming import AsyncStream, Stream
 from ._templates.analysis import TemplateInfo, VariableUse
 from ._templates.template import PortkeyTemplate
+from .resources._batch_models import (
+    Batch,
+    BatchErrorItem,
+    BatchErrors,
+    BatchRequestCounts,
+    BatchResult,
+    BatchResultError,
+    BatchResultResponse,
+    BatchStatus,
+    FileObject,
+)
 from .resources._models import (
     FeedbackResponse,
     Label,
@@ -66,6 +82,15 @@ from .resources.embeddings import Embedding, EmbeddingResponse, EncodingFormat
 
 __all__ = [
     "AsyncStream",
+    "Batch",
+    "BatchErrorItem",
+    "BatchErrors",
+    "BatchLineError",
+    "BatchRequestCounts",
+    "BatchResult",
+    "BatchResultError",
+    "BatchResultResponse",
+    "BatchStatus",
     "Choice",
     "ChunkChoice",
     "Completion",
@@ -77,6 +102,7 @@ __all__ = [
     "EmbeddingResponse",
     "EncodingFormat",
     "FeedbackResponse",
+    "FileObject",
     "FunctionCall",
     "Label",
     "LabelList",

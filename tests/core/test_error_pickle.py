@@ -4,9 +4,11 @@ class and every attribute; the errors come from real responses of the local serv
 from __future__ import annotations
 
 import copy
+import json
 import multiprocessing
 import pickle
 import socket
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -33,6 +35,10 @@ FIELDS = (
     "variable",
     "prompt_id",
     "failure",
+    "batch_id",
+    "status",
+    "errors",
+    "custom_id",
 )
 _MISSING = object()
 
@@ -109,6 +115,32 @@ def connection_error(server: LocalPortkeyServer) -> pk.PortkeyError:
     return caught(lambda: joke(offline))
 
 
+def finished_batch(server: LocalPortkeyServer, url: str) -> tuple[pk.PortkeyClient, str]:
+    """A batch of two lines, run to its end (``url`` other than the endpoint fails it)."""
+    c = client(server, provider="openai")
+    body = {"model": "portkey-local", "messages": CHAT}
+    lines = [{"custom_id": str(i), "method": "POST", "url": url, "body": body} for i in range(2)]
+    uploaded = c.files.create(b"".join(json.dumps(line).encode() + b"\n" for line in lines))
+    batch = c.batches.create(input_file_id=uploaded.id)
+    for _ in range(2000):
+        if c.batches.retrieve(batch.id).done:
+            return c, batch.id
+        time.sleep(0.005)
+    raise AssertionError("the batch did not finish")
+
+
+def failed_batch(server: LocalPortkeyServer) -> pk.PortkeyError:
+    c, batch_id = finished_batch(server, "/v1/completions")
+    return caught(lambda: c.batches.output(batch_id))
+
+
+def failed_batch_line(server: LocalPortkeyServer) -> pk.PortkeyError:
+    server.batch_faults(fail_lines={"1"})
+    c, batch_id = finished_batch(server, "/v1/chat/completions")
+    failed = [r for r in c.batches.output(batch_id) if r.custom_id == "1"]
+    return caught(failed[0].completion)
+
+
 FACTORIES: dict[str, Factory] = {
     "PortkeyError": lambda server: pk.PortkeyError("a plain error"),
     "PortkeyConfigError": failing(lambda c: c.complete(prompt_id="pp-joke", messages=CHAT)),
@@ -154,6 +186,8 @@ FACTORIES: dict[str, Factory] = {
     "RateLimitError": status(429, retry_after=3),
     "GuardrailError": status(446),
     "InternalServerError": failing(fault={"kind": "non_json", "status": 503}),
+    "BatchError": failed_batch,
+    "BatchLineError": failed_batch_line,
     "StreamError": stream("error_event"),
     "TruncatedStreamError": stream("disconnect"),
 }

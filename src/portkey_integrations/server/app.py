@@ -15,18 +15,22 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from .admin_routes import ADMIN_ROUTES
+from .batches import batch_control, batches_endpoint
 from .completions import CHAT, TEXT, chat_completions, prompt_route, prompt_target, text_completions
 from .control import control
 from .embeddings import EMBEDDINGS, embeddings_endpoint
 from .feedback import feedback_control, feedback_endpoint
+from .files import file_content, retrieve_file, upload_file
 from .pipeline import (
     ADMIN,
+    BATCH_API,
     CONTROL,
     FEEDBACK,
     FEEDBACK_BULK,
     GATEWAY,
     PLAIN,
     PROMPT,
+    UPLOAD,
     Endpoint,
     Handler,
     Locate,
@@ -126,6 +130,14 @@ def create_app(
             route("/v1/feedback", ["POST"], FEEDBACK_BULK, feedback_endpoint),
             route("/v1/feedback/{feedback_id}", ["PUT", "POST"], FEEDBACK, feedback_endpoint),
             route("/_local/feedback", ["GET", "DELETE"], CONTROL, feedback_control),
+            route("/v1/files", ["POST"], UPLOAD, upload_file),
+            route("/v1/files/{file_id}", ["GET"], BATCH_API, retrieve_file),
+            route("/v1/files/{file_id}/content", ["GET"], BATCH_API, file_content),
+            route("/v1/batches", ["GET", "POST"], BATCH_API, batches_endpoint),
+            route("/v1/batches/{batch_id}", ["GET"], BATCH_API, batches_endpoint),
+            route("/v1/batches/{batch_id}/cancel", ["POST"], BATCH_API, batches_endpoint),
+            route("/v1/batches/{batch_id}/output", ["GET"], BATCH_API, batches_endpoint),
+            route("/_local/batches", ["GET", "POST", "DELETE"], CONTROL, batch_control),
             Route("/health", _health, methods=["GET"]),
             route("/_local/faults", ["GET", "POST", "DELETE"], CONTROL, control),
             route("/_local/requests", ["GET", "DELETE"], CONTROL, control),

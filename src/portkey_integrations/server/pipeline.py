@@ -37,6 +37,7 @@ from .state import (
 
 __all__ = [
     "ADMIN",
+    "BATCH_API",
     "CONTROL",
     "FEEDBACK",
     "FEEDBACK_BULK",
@@ -44,6 +45,7 @@ __all__ = [
     "PLAIN",
     "PROMPT",
     "UNROUTED",
+    "UPLOAD",
     "Endpoint",
     "Handler",
     "Incoming",
@@ -77,6 +79,10 @@ class Policy:
     """A ``/_local`` route: only the server's own key, or (no key set) only loopback."""
     json_only: bool = False
     """A body must say ``Content-Type: application/json`` (no cross-origin simple request)."""
+    form: bool = False
+    """The body is ``multipart/form-data`` (a file upload) that the handler parses: it is
+    not decoded as JSON, only its size is logged, and one over the file store's limit is
+    refused with 413 before it is read (when its length is declared)."""
 
 
 GATEWAY = Policy("requests", gateway=True, check_routing=True)
@@ -90,6 +96,10 @@ FEEDBACK_BULK = Policy("requests", list_body=True)
 """``POST /feedback``: one feedback object or a list."""
 FEEDBACK = Policy("requests")
 """``PUT /feedback/{id}``."""
+UPLOAD = Policy("requests", form=True)
+"""``POST /files``: a multipart upload."""
+BATCH_API = Policy("requests", json_only=True)
+"""The rest of the files and batches API."""
 CONTROL = Policy(None, control=True, json_only=True)
 """The ``/_local/...`` routes that drive the server."""
 
@@ -254,16 +264,21 @@ async def serve(
     refused = foreign(state, headers)
     if refused is not None:
         return failure(403, refused, [])
+    if policy.form:
+        too_big = state.files.refuse_length(headers.get("content-length"))
+        if too_big is not None:
+            return failure(413, too_big, [])
     try:
         raw = await read_raw(request, state.body_timeout)
     except BodyTimeout:
         return failure(408, "Timed out reading the request body", [])
-    body, body_error = decode_body(raw)
+    body, body_error = ({}, None) if policy.form else decode_body(raw)
     if policy.list_body and isinstance(body, list):
         body_error = None
     if policy.log is not None:
+        kept = None if policy.form else body
         received = ReceivedRequest(
-            request.method, raw_path(request), headers, body, target.prompt_id, len(raw)
+            request.method, raw_path(request), headers, kept, target.prompt_id, len(raw)
         )
         state.record(received, admin=policy.log == "admin")
     reply = _reply_headers(state, policy, headers)

@@ -16,6 +16,7 @@ from typing import Any
 import uvicorn
 
 from .app import ReceivedRequest, ServerState, create_app, get_state
+from .batch_store import BatchKnobs
 from .faults import Fault
 from .responses import AbortConnection
 from .state import ApiKeys
@@ -284,8 +285,35 @@ class LocalPortkeyServer:
         self.state.clear_requests()
 
     def reset(self) -> None:
-        """Clear faults and the request log; registered prompts stay."""
+        """Clear faults, the request log, files and batches (and their knobs); registered
+        prompts stay."""
         self.state.reset()
+
+    def batch_faults(
+        self,
+        *,
+        fail_lines: Iterable[str] = (),
+        fail_status: int = 500,
+        expire: bool = False,
+        expire_after: int = 0,
+    ) -> None:
+        """Make the next batches misbehave: the lines with these custom ids answer
+        ``fail_status``; with ``expire`` a batch expires after ``expire_after`` lines.
+        Replaces the previous knobs; :meth:`reset` clears them."""
+        if isinstance(fail_lines, str):
+            raise TypeError("fail_lines is a collection of custom ids, not one string")
+        self.state.batches.knobs = BatchKnobs(
+            frozenset(fail_lines), fail_status, expire, expire_after
+        )
+
+    def hold_batches(self) -> None:
+        """Hold the batch worker: batches wait ``in_progress`` until :meth:`release_batches`
+        (or until cancelled)."""
+        self.state.batches.hold()
+
+    def release_batches(self) -> None:
+        """Let held batches run."""
+        self.state.batches.release()
 
     def set_api_keys(self, api_keys: ApiKeys) -> None:
         """Replace the scoped API keys (key -> scopes); other keys keep every scope."""

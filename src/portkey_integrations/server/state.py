@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from .batch_store import BatchStore, FileStore
 from .faults import Fault, FaultRegistry
 from .guard import bad_json, redact_body, redact_headers
 from .responses import Headers, JSONOut, json_out
@@ -128,6 +129,10 @@ class ServerState:
         self.upstream = Upstream(upstream) if upstream else None
         self.faults = FaultRegistry()
         self.feedback = FeedbackStore()
+        self.files = FileStore()
+        """Uploaded files and batches' output files (bounded: see :class:`FileStore`)."""
+        self.batches = BatchStore()
+        """Batch jobs, their worker's knobs (faults, hold)."""
         self.require_routing = True
         """Refuse unrouted ``/chat/completions`` and ``/completions`` calls as Portkey
         does; ``False`` when the server stands in for a provider behind a gateway."""
@@ -206,10 +211,13 @@ class ServerState:
         self.faults.clear()
 
     def reset(self) -> None:
-        """Clear faults, the request logs and stored feedback; prompts stay."""
+        """Clear faults, the request logs, stored feedback, files and batches (running
+        ones stop); prompts stay."""
         self.clear_faults()
         self.clear_requests()
         self.feedback.clear()
+        self.batches.clear()
+        self.files.clear()
 
     def set_api_keys(self, api_keys: ApiKeys) -> None:
         """Replace the scoped keys: each is accepted and may do only what its scopes allow."""
