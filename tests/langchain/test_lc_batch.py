@@ -54,6 +54,15 @@ def model(server: LocalPortkeyServer, **kwargs: Any) -> PortkeyChatModel:
     return PortkeyChatModel(base_url=server.base_url, api_key="pk-test", **kwargs)
 
 
+def ran_lines(server: LocalPortkeyServer) -> dict[str, dict[str, Any]]:
+    """What the server's worker sent to the model, by custom_id (from the request log)."""
+    return {
+        r.headers["x-portkey-local-batch"].split("/")[1]: r.body
+        for r in server.requests
+        if "x-portkey-local-batch" in r.headers
+    }
+
+
 def uploaded_lines(chat: PortkeyChatModel, job_id: str) -> list[dict[str, Any]]:
     """The lines of the job's input file, as the server stored them."""
     job = chat.batch_api_status(job_id)
@@ -86,10 +95,13 @@ def test_prompt_batch_gives_the_direct_answers(server: LocalPortkeyServer) -> No
 
     for got, want in zip(answers, direct, strict=True):
         same_answer(got, want)
-    # Each input was rendered by Portkey, then sent as one job: no completion calls.
+    # Each input was rendered by Portkey, then sent as one job: no prompt completions.
     paths = [request.path for request in server.requests]
     assert paths.count(f"/v1/prompts/{TOPIC}/render") == 3
-    assert not any(path.endswith("/completions") for path in paths)
+    assert f"/v1/prompts/{TOPIC}/completions" not in paths
+    ran = ran_lines(server)
+    assert sorted(ran) == ["0", "1", "2"]
+    assert ran["2"]["messages"][-1] == {"role": "user", "content": "Talk about tea."}
     job_id = answers[0].response_metadata["portkey_batch_id"]
     lines = uploaded_lines(bulk, job_id)
     assert [line["custom_id"] for line in lines] == ["0", "1", "2"]
@@ -141,9 +153,7 @@ def test_without_the_flag_batch_calls_the_model_per_input(server: LocalPortkeySe
 def test_callbacks_fire_per_input_as_batch_fires_them(server: LocalPortkeyServer) -> None:
     recorder = Recorder()
     bulk = model(server, prompt_id=TOPIC, use_batch_api=True)
-    answers = bulk.batch(
-        [{"topic": "owls"}, {"topic": "rain"}], config={"callbacks": [recorder]}
-    )
+    answers = bulk.batch([{"topic": "owls"}, {"topic": "rain"}], config={"callbacks": [recorder]})
     assert recorder.starts == [{"topic": "owls"}, {"topic": "rain"}]
     assert [end.generations[0][0].message for end in recorder.ends] == answers  # type: ignore[attr-defined]
     assert recorder.errors == []

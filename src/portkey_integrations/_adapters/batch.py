@@ -47,6 +47,7 @@ __all__ = [
     "run_ops",
     "run_sync",
     "submit_ops",
+    "submitted_id",
 ]  # and the pure parts the tests read: lines, metadata, results, backoff, waiting
 
 logger = logging.getLogger("portkey_integrations")
@@ -227,6 +228,13 @@ Ops = Generator[Op, Any, _T]
 
 Submission = tuple["Batch | None", dict[int, BaseException]]
 """The job (``None`` if no input could be sent) and the inputs that failed before it."""
+
+
+def submitted_id(submission: Submission) -> str:
+    """The id of a submitted job (an empty list of inputs makes no job)."""
+    if submission[0] is None:
+        raise PortkeyConfigError("a batch job needs at least one input")
+    return submission[0].id
 
 
 def routing_ops(routed: bool, prompt_id: str | None) -> Ops[None]:

@@ -30,23 +30,24 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import get_config_list
-from pydantic import Field
+from pydantic import Field, InstanceOf
 
 from .._adapters.batch import (
     BatchPolling,
     Ops,
     Outcome,
     client_routed,
+    collect_ops,
     job_ops,
     job_prompt,
     run_async,
     run_ops,
     run_sync,
     submit_ops,
-    collect_ops,
+    submitted_id,
 )
 from .._call import Call
-from .._errors import PortkeyConfigError, PortkeyError
+from .._errors import PortkeyError
 from .._request import parse_prompt_ref
 from ._errors import to_langchain_error
 from ._messages import chat_result
@@ -76,7 +77,7 @@ class BatchAPIChatModel(BaseChatModel):
     use_batch_api: bool = False
     """Send ``batch`` / ``abatch`` as one job on Portkey's Batch API instead of one
     call per input (the answers come when the job ends: minutes to hours)."""
-    batch_api_polling: BatchPolling | None = Field(default=None, exclude=True)
+    batch_api_polling: InstanceOf[BatchPolling] | None = Field(default=None, exclude=True)
     """How to wait for a job: backoff, ``timeout``, ``on_progress`` (default
     ``BatchPolling()``: 1 s growing to 60 s, no time limit)."""
 
@@ -186,14 +187,14 @@ class BatchAPIChatModel(BaseChatModel):
         when an input is invalid: its error is raised first)."""
         model = self._portkey()
         calls = _calls(model, inputs, kwargs, False)
-        return _job_id(run_sync(model, _submit(model, calls)))
+        return submitted_id(run_sync(model, _submit(model, calls)))
 
     async def abatch_api_submit(self, inputs: Sequence[LanguageModelInput], **kwargs: Any) -> str:
         """Async :meth:`batch_api_submit`."""
         model = self._portkey()
         await _prefetch(model)
         calls = _calls(model, inputs, kwargs, False)
-        return _job_id(await run_async(model, _submit(model, calls)))
+        return submitted_id(await run_async(model, _submit(model, calls)))
 
     def batch_api_retrieve(
         self,
@@ -303,12 +304,6 @@ async def _prefetch(model: PortkeyChatModel) -> None:
 
 def _submit(model: PortkeyChatModel, calls: list[Call | BaseException]) -> Ops[Any]:
     return submit_ops(calls, routed=client_routed(model.client), fail_fast=True)
-
-
-def _job_id(submission: Any) -> str:
-    if submission.batch is None:
-        raise PortkeyConfigError("batch_api_submit needs at least one input")
-    return str(submission.batch.id)
 
 
 def _chat_results(batch: Batch | None, outcomes: list[Outcome]) -> list[ChatResult | BaseException]:

@@ -42,6 +42,7 @@ from .._adapters.batch import (
     run_ops,
     run_sync,
     submit_ops,
+    submitted_id,
 )
 from .._call import Call
 from .._errors import PortkeyConfigError
@@ -105,14 +106,16 @@ def batch_chat_submit(llm: PortkeyLLMBase, chats: Chats, **kwargs: Any) -> str:
     """Submit ``chats`` as one Batch API job and return its id (an invalid chat raises
     before anything is sent)."""
     calls = _calls(llm, chats, kwargs, False)
-    return _job_id(run_sync(llm, submit_ops(calls, routed=_routed(llm), fail_fast=True)))
+    return submitted_id(run_sync(llm, submit_ops(calls, routed=_routed(llm), fail_fast=True)))
 
 
 async def abatch_chat_submit(llm: PortkeyLLMBase, chats: Chats, **kwargs: Any) -> str:
     """Async :func:`batch_chat_submit`."""
     await _prefetch(llm)
     calls = _calls(llm, chats, kwargs, False)
-    return _job_id(await run_async(llm, submit_ops(calls, routed=_routed(llm), fail_fast=True)))
+    return submitted_id(
+        await run_async(llm, submit_ops(calls, routed=_routed(llm), fail_fast=True))
+    )
 
 
 def batch_chat_retrieve(
@@ -188,12 +191,6 @@ async def _prefetch(llm: PortkeyLLMBase) -> None:
         from .._templates.cache import aget_template
 
         await aget_template(llm.async_client, llm.full_prompt_id)
-
-
-def _job_id(submission: Any) -> str:
-    if submission.batch is None:
-        raise PortkeyConfigError("batch_chat_submit needs at least one chat")
-    return str(submission.batch.id)
 
 
 def _responses(batch: Batch | None, outcomes: list[Outcome], return_exceptions: bool) -> list[Any]:
