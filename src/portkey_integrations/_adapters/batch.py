@@ -312,7 +312,7 @@ def wait_ops(
     delays = polling.delays()
     last = None
     while True:
-        batch = yield Op("batches", "retrieve", (batch_id,))
+        batch: Batch = yield Op("batches", "retrieve", (batch_id,))
         last = _report(batch, last, polling)
         if batch.done:
             return batch
@@ -387,7 +387,8 @@ def client_routed(client: BaseClient) -> bool:
 def _routed_client(settings: PortkeyClientSettings, key: str, sync: bool) -> Any:
     from .._client import AsyncPortkeyClient, PortkeyClient
 
-    kwargs = {**settings.client_kwargs(), "virtual_key": key}
+    kwargs = settings.client_kwargs()
+    kwargs["virtual_key"] = key
     return PortkeyClient(**kwargs) if sync else AsyncPortkeyClient(**kwargs)
 
 
@@ -401,7 +402,8 @@ def run_sync(settings: PortkeyClientSettings, ops: Ops[_T]) -> _T:
         while True:
             op = ops.send(result)
             if op.kind == "sleep":
-                result = time.sleep(op.args[0])
+                time.sleep(op.args[0])
+                result = None
             elif op.kind == "route":
                 client, result = _routed_client(settings, op.args[0], True), None
             elif op.kind == "template":
@@ -424,7 +426,8 @@ async def run_async(settings: PortkeyClientSettings, ops: Ops[_T]) -> _T:
         while True:
             op = ops.send(result)
             if op.kind == "sleep":
-                result = await asyncio.sleep(op.args[0])
+                await asyncio.sleep(op.args[0])
+                result = None
             elif op.kind == "route":
                 client, result = _routed_client(settings, op.args[0], False), None
             elif op.kind == "template":

@@ -83,7 +83,7 @@ class BatchAPIChatModel(BaseChatModel):
 
     # -- batch / abatch -----------------------------------------------------------------
 
-    def batch(  # type: ignore[override]
+    def batch(
         self,
         inputs: list[LanguageModelInput],
         config: RunnableConfig | list[RunnableConfig] | None = None,
@@ -118,7 +118,7 @@ class BatchAPIChatModel(BaseChatModel):
                 _REPLAY.reset(token)
         return out
 
-    async def abatch(  # type: ignore[override]
+    async def abatch(
         self,
         inputs: list[LanguageModelInput],
         config: RunnableConfig | list[RunnableConfig] | None = None,

@@ -33,6 +33,7 @@ from llama_index.core.base.llms.types import ChatMessage, ChatResponse
 
 from .._adapters.batch import (
     BatchPolling,
+    Ops,
     Outcome,
     client_routed,
     collect_ops,
@@ -160,7 +161,7 @@ def _routed(llm: PortkeyLLMBase) -> bool:
     return client_routed(llm.client)
 
 
-def _job(llm: PortkeyLLMBase, job_id: str, name: Literal["retrieve", "cancel"]) -> Any:
+def _job(llm: PortkeyLLMBase, job_id: str, name: Literal["retrieve", "cancel"]) -> Ops[Batch]:
     return job_ops(job_id, name, routed=_routed(llm), prompt_id=llm.full_prompt_id)
 
 
