@@ -54,7 +54,7 @@ def test_backoff_schedule(
 
 
 def test_jittered_waits_stay_within_their_band() -> None:
-    waits = list(itertools.islice(BatchPolling(initial_delay=1, max_delay=8).delays(), 50))
+    waits = list(itertools.islice(backoff_delays(1, 8, 2, 0.1), 50))
     for n, wait in enumerate(waits):
         plain = min(2.0**n, 8.0)
         assert plain * 0.9 <= wait <= plain
@@ -287,7 +287,7 @@ def test_waiting_gives_up_after_the_timeout() -> None:
 
 @pytest.mark.parametrize("status", ["failed", "expired", "cancelled"])
 def test_a_job_that_did_not_complete_raises(status: str) -> None:
-    ops = collect_ops("batch_1", BatchPolling(), routed=True, prompt_id=None)
+    ops = collect_ops("batch_1", BatchPolling())
     with pytest.raises(BatchError) as info:
         _drive(ops, {"batches.retrieve": _batch(status)})
     assert info.value.batch_id == "batch_1"
@@ -302,7 +302,7 @@ def test_collect_maps_by_the_job_metadata() -> None:
     )
     output = [BatchResult.model_validate(_ok("1", "b"))]
     ops, (_, outcomes) = _drive(
-        collect_ops("batch_1", BatchPolling(), routed=True, prompt_id=None),
+        collect_ops("batch_1", BatchPolling()),
         {"batches.retrieve": done, "batches.output": output},
     )
     assert [op.kind + "." + op.name for op in ops] == ["batches.retrieve", "batches.output"]
@@ -310,28 +310,35 @@ def test_collect_maps_by_the_job_metadata() -> None:
     assert isinstance(outcomes[1], Completion) and outcomes[1].portkey.prompt_version == 3
 
 
-class _Saved:
-    virtual_key = "vk-saved"
-
-
-def test_a_prompt_job_without_routing_runs_on_the_saved_virtual_key() -> None:
+def test_a_prompt_job_uploads_the_renders() -> None:
     calls = [Call(prompt_id="pp-joke", variables={"topic": "owls"})]
     rendered = RenderedPrompt(data={"model": "m", "messages": [{"role": "user", "content": "a"}]})
     answers = {
         "render": [rendered],
-        "template": _Saved(),
-        "route": None,
         "files.create": type("F", (), {"id": "file_1"})(),
         "batches.create": _batch("validating"),
     }
-    ops, submission = _drive(submit_ops(calls, routed=False, fail_fast=True), answers)
-    kinds = [op.kind for op in ops]
-    assert kinds == ["render", "template", "route", "files", "batches"]
-    assert ops[2].args == ("vk-saved",)
+    ops, submission = _drive(submit_ops(calls, fail_fast=True), answers)
+    assert [op.kind for op in ops] == ["render", "files", "batches"]
+    assert json.loads(ops[1].args[0][1])["body"] == rendered.data
     created = ops[-1].kwargs
     assert created["endpoint"] == "/v1/chat/completions"
     assert created["metadata"]["portkey_prompt_id"] == "pp-joke"
     assert submission[1] == {}
+
+
+def test_a_render_error_stays_at_its_index_or_is_raised() -> None:
+    calls = [Call(prompt_id="pp-joke"), Call(prompt_id="pp-joke")]
+    rendered = RenderedPrompt(data={"model": "m", "messages": []})
+    missing = PortkeyConfigError("missing variable topic")
+    answers = {
+        "render": [rendered, missing],
+        "files.create": type("F", (), {"id": "file_1"})(),
+        "batches.create": _batch("validating"),
+    }
+    ops, (_, errors) = _drive(submit_ops(calls, fail_fast=False), answers)
+    assert ops[0].args[1] is False  # the runner keeps render errors, does not raise them
+    assert errors == {1: missing}
 
 
 def test_errors_before_the_job_stay_at_their_index() -> None:
@@ -341,10 +348,10 @@ def test_errors_before_the_job_stay_at_their_index() -> None:
         "files.create": type("F", (), {"id": "file_1"})(),
         "batches.create": _batch("validating"),
     }
-    ops, submission = _drive(submit_ops(calls, routed=True, fail_fast=False), answers)
+    ops, submission = _drive(submit_ops(calls, fail_fast=False), answers)
     uploaded = ops[0].args[0][1].decode().splitlines()
     assert [json.loads(line)["custom_id"] for line in uploaded] == ["0"]
     assert submission[1] == {1: bad}
     assert ops[-1].kwargs["metadata"]["portkey_inputs"] == "2"
     with pytest.raises(PortkeyConfigError, match="input 1 is bad"):
-        _drive(submit_ops(calls, routed=True, fail_fast=True), answers)
+        _drive(submit_ops(calls, fail_fast=True), answers)

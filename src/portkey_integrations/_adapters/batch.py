@@ -1,17 +1,15 @@
-"""Many calls as one job on Portkey's Batch API: the runner both adapters share.
+"""Many calls as one job on Portkey's Batch API: the runner both adapters share (no
+framework in it).
 
-The adapters build one :class:`~.._call.Call` per input, as for a direct call; this
-module (no framework in it) turns the calls into the job's JSONL lines (``custom_id`` =
-the input's index; a prompt call is first rendered by ``/prompts/{id}/render``, so its
-line carries the saved model, the rendered messages and the merged parameters; a
-gateway call's line is the body the client would send), submits the job (on the
-prompt's saved virtual key when the client has no routing of its own), waits for it
-(:class:`BatchPolling`: capped, jittered exponential backoff, ``on_progress``, a log
-line on the ``portkey_integrations`` logger) and maps the output back to the inputs.
-Each operation is written once, as a generator of :class:`Op` (the pattern of
-``resources/_steps.py``); :func:`run_sync` and :func:`run_async` are the only code that
-knows the client and how to sleep. The job's metadata records what a later process
-needs (the inputs' count, the prompt and version that ran): the job id is enough.
+The adapters build one :class:`~.._call.Call` per input; the runner makes each a JSONL
+line (``custom_id`` = the input's index; a prompt call rendered by ``/prompts/{id}/render``
+into the saved model, messages and merged parameters; a gateway call as the body the
+client would send), submits the job (on the prompt's saved virtual key when the client
+has no routing of its own), waits (:class:`BatchPolling`) and maps the output back to
+the inputs. Each operation is a generator of :class:`Op` (the pattern of
+``resources/_steps.py``); only :func:`run_sync` and :func:`run_async` know the client and
+how to sleep. The job's metadata records the inputs' count and the prompt that ran, so a
+later process needs only the job id.
 """
 
 from __future__ import annotations
@@ -32,6 +30,8 @@ from .._response import Completion, RenderedPrompt, ResponseInfo
 
 if TYPE_CHECKING:
     from .._base_client import BaseClient
+    from .._options import ClientOptions
+    from .._templates.cache import PromptTemplate
     from ..types import Batch, BatchResult
     from .settings import PortkeyClientSettings
 
@@ -39,7 +39,6 @@ __all__ = [
     "BatchPolling",
     "Ops",
     "Outcome",
-    "client_routed",
     "collect_ops",
     "job_ops",
     "job_prompt",
@@ -62,9 +61,6 @@ META_VERSION = "portkey_prompt_version"
 RENDER_CONCURRENCY = 8  # renders in flight on the async client (the sync one: one by one)
 
 Outcome = Completion | BaseException  # what an input came to: its completion, or its error
-
-
-# --- polling ---------------------------------------------------------------------------
 
 
 def backoff_delays(
@@ -109,13 +105,6 @@ class BatchPolling:
         if not (self.factor >= 1 and 0 <= self.jitter <= 1):
             raise PortkeyConfigError("batch polling needs factor >= 1 and 0 <= jitter <= 1")
 
-    def delays(self) -> Iterator[float]:
-        """This policy's waits (see :func:`backoff_delays`)."""
-        return backoff_delays(self.initial_delay, self.max_delay, self.factor, self.jitter)
-
-
-# --- lines -----------------------------------------------------------------------------
-
 
 def _line(index: int, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
     return {"custom_id": str(index), "method": "POST", "url": url, "body": dict(body)}
@@ -123,13 +112,11 @@ def _line(index: int, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
 
 def direct_line(index: int, call: Call) -> dict[str, Any]:
     """The line of a gateway call: the body the client would send, without ``stream``."""
-    if call.messages is not None:
-        route, params = "chat", {**call.params, "messages": call.messages}
-    elif call.prompt is not None:
-        route, params = "text", {**call.params, "prompt": call.prompt}
-    else:
+    if call.prompt_id is not None:
         raise PortkeyConfigError("a prompt call is rendered before it becomes a batch line")
-    body = build_body(route, params, stream=False)  # type: ignore[arg-type]
+    route: Literal["chat", "text"] = "chat" if call.messages is not None else "text"
+    target = {"messages": call.messages} if route == "chat" else {"prompt": call.prompt}
+    body = build_body(route, {**call.params, **target}, stream=False)
     body.pop("stream", None)
     return _line(index, ENDPOINTS[route], body)
 
@@ -159,9 +146,6 @@ def batch_metadata(inputs: int, prompt_id: str | None, version: int | None) -> d
     if version is not None:
         meta[META_VERSION] = str(version)
     return meta
-
-
-# --- results ---------------------------------------------------------------------------
 
 
 def _missing(index: int, why: str) -> BatchLineError:
@@ -205,19 +189,11 @@ def _int_meta(batch: Batch, key: str) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
-# --- operations ------------------------------------------------------------------------
-
-
 class Op(NamedTuple):
-    """One thing an operation asks its runner to do; the runner sends back the result.
+    """What an operation asks its runner to do: ``files`` / ``batches`` (call ``name``
+    on that resource), ``render`` (a list of calls: results or errors), ``sleep``."""
 
-    ``kind``: ``"files"`` / ``"batches"`` (call ``name`` on that client resource),
-    ``"render"`` (render a list of calls: a list of results or errors), ``"template"``
-    (the saved template of prompt ``args[0]``, or ``None``), ``"route"`` (run the rest on
-    virtual key ``args[0]``), ``"sleep"`` (wait ``args[0]`` seconds).
-    """
-
-    kind: Literal["files", "batches", "render", "template", "route", "sleep"]
+    kind: Literal["files", "batches", "render", "sleep"]
     name: str = ""
     args: tuple[Any, ...] = ()
     kwargs: Mapping[str, Any] = {}
@@ -237,20 +213,7 @@ def submitted_id(submission: Submission) -> str:
     return submission[0].id
 
 
-def routing_ops(routed: bool, prompt_id: str | None) -> Ops[None]:
-    """Route the job: a client without routing of its own runs a prompt's job on the
-    virtual key saved on the prompt (as the prompt route itself would)."""
-    if routed or prompt_id is None:
-        return
-    saved = yield Op("template", args=(prompt_id,))
-    key = getattr(saved, "virtual_key", None)
-    if key:
-        yield Op("route", args=(key,))
-
-
-def submit_ops(
-    calls: Sequence[Call | BaseException], *, routed: bool, fail_fast: bool
-) -> Ops[Submission]:
+def submit_ops(calls: Sequence[Call | BaseException], *, fail_fast: bool) -> Ops[Submission]:
     """Build the lines (an error in ``calls`` stays at its index), upload them and
     create the job; ``fail_fast`` raises the first error before anything is uploaded."""
     errors = {i: c for i, c in enumerate(calls) if isinstance(c, BaseException)}
@@ -280,7 +243,6 @@ def submit_ops(
         raise PortkeyConfigError("one batch job runs one endpoint: chat and text calls mixed")
     prompt_ids = {call.prompt_id for call in prompts.values()}
     prompt_id = prompt_ids.pop() if len(prompt_ids) == 1 else None
-    yield from routing_ops(routed, prompt_id)
     data = encode_lines([lines[i] for i in sorted(lines)])
     file = yield Op("files", "create", (("batch_input.jsonl", data),), {"purpose": "batch"})
     meta = batch_metadata(len(calls), prompt_id, version)
@@ -309,7 +271,9 @@ def wait_ops(
 ) -> Ops[Batch]:
     """Poll the job until it ends (see :class:`BatchPolling`)."""
     start = clock()
-    delays = polling.delays()
+    delays = backoff_delays(
+        polling.initial_delay, polling.max_delay, polling.factor, polling.jitter
+    )
     last = None
     while True:
         batch: Batch = yield Op("batches", "retrieve", (batch_id,))
@@ -329,74 +293,61 @@ def wait_ops(
 
 
 def collect_ops(
-    batch_id: str,
-    polling: BatchPolling,
-    *,
-    routed: bool,
-    prompt_id: str | None,
-    clock: Callable[[], float] = time.monotonic,
+    batch_id: str, polling: BatchPolling, clock: Callable[[], float] = time.monotonic
 ) -> Ops[tuple[Batch, list[Outcome]]]:
     """Wait for the job and map its output to the inputs (from the job id alone)."""
-    yield from routing_ops(routed, prompt_id)
     batch = yield from wait_ops(batch_id, polling, clock)
     batch.raise_for_status()  # BatchError: failed, expired or cancelled
     results = yield Op("batches", "output", (batch.id,))
-    inputs = _int_meta(batch, META_INPUTS)
-    if inputs is None:
-        inputs = batch.request_counts.total if batch.request_counts else len(results)
+    counts = batch.request_counts
+    inputs = _int_meta(batch, META_INPUTS) or (counts.total if counts else len(results))
     return batch, map_results(results, inputs, version=_int_meta(batch, META_VERSION))
 
 
 def run_ops(
-    calls: Sequence[Call | BaseException],
-    polling: BatchPolling,
-    *,
-    routed: bool,
-    fail_fast: bool,
+    calls: Sequence[Call | BaseException], polling: BatchPolling, *, fail_fast: bool
 ) -> Ops[tuple[Batch | None, list[Outcome]]]:
     """Submit, wait and collect: one outcome per call, the errors found before the job
     at their index (``fail_fast``: raised at once, before anything is uploaded)."""
-    batch, errors = yield from submit_ops(calls, routed=routed, fail_fast=fail_fast)
+    batch, errors = yield from submit_ops(calls, fail_fast=fail_fast)
     outcomes: list[Outcome] = [_missing(i, f"input {i} was not sent") for i in range(len(calls))]
     if batch is not None:
-        # The client is routed by now: the submission chose its routing.
-        batch, outcomes = yield from collect_ops(batch.id, polling, routed=True, prompt_id=None)
+        batch, outcomes = yield from collect_ops(batch.id, polling)
     for index, error in errors.items():
         outcomes[index] = error
     return batch, outcomes
 
 
-def job_ops(
-    batch_id: str, name: Literal["retrieve", "cancel"], *, routed: bool, prompt_id: str | None
-) -> Ops[Batch]:
+def job_ops(batch_id: str, name: Literal["retrieve", "cancel"]) -> Ops[Batch]:
     """The job's status, or cancel it."""
-    yield from routing_ops(routed, prompt_id)
     batch: Batch = yield Op("batches", name, (batch_id,))
     return batch
 
 
-def client_routed(client: BaseClient) -> bool:
-    """Whether a client's requests name their target (provider, config or virtual key)."""
+def _routed(client: BaseClient) -> bool:
     options = client.options
     return bool(options.provider or options.config or options.virtual_key is not None)
 
 
-# --- the two runners -------------------------------------------------------------------
-
-
-def _routed_client(settings: PortkeyClientSettings, key: str, sync: bool) -> Any:
-    from .._client import AsyncPortkeyClient, PortkeyClient
-
+def _keyed(settings: PortkeyClientSettings, saved: PromptTemplate | None) -> ClientOptions | None:
+    """The client options of a job on a prompt's saved virtual key, or ``None``."""
+    if saved is None or not saved.virtual_key:
+        return None
     kwargs = settings.client_kwargs()
-    kwargs["virtual_key"] = key
-    return PortkeyClient(**kwargs) if sync else AsyncPortkeyClient(**kwargs)
+    kwargs["virtual_key"] = saved.virtual_key
+    return kwargs
 
 
-def run_sync(settings: PortkeyClientSettings, ops: Ops[_T]) -> _T:
-    """Run an operation with the settings' sync client."""
+def run_sync(settings: PortkeyClientSettings, ops: Ops[_T], prompt_id: str | None = None) -> _T:
+    """Run an operation with the settings' sync client; a client without routing of its
+    own runs ``prompt_id``'s job on the virtual key saved on the prompt."""
+    from .._client import PortkeyClient
     from .._templates.cache import get_template
 
     client = settings.client
+    if prompt_id is not None and not _routed(client):
+        keyed = _keyed(settings, get_template(client, prompt_id))
+        client = client if keyed is None else PortkeyClient(**keyed)
     result: Any = None
     try:
         while True:
@@ -404,10 +355,6 @@ def run_sync(settings: PortkeyClientSettings, ops: Ops[_T]) -> _T:
             if op.kind == "sleep":
                 time.sleep(op.args[0])
                 result = None
-            elif op.kind == "route":
-                client, result = _routed_client(settings, op.args[0], True), None
-            elif op.kind == "template":
-                result = get_template(client, op.args[0])
             elif op.kind == "render":
                 result = [_render(client.render_call, call, op.args[1]) for call in op.args[0]]
             else:
@@ -416,11 +363,17 @@ def run_sync(settings: PortkeyClientSettings, ops: Ops[_T]) -> _T:
         return stop.value  # type: ignore[no-any-return]
 
 
-async def run_async(settings: PortkeyClientSettings, ops: Ops[_T]) -> _T:
-    """Run an operation with the settings' async client."""
+async def run_async(
+    settings: PortkeyClientSettings, ops: Ops[_T], prompt_id: str | None = None
+) -> _T:
+    """Run an operation with the settings' async client (see :func:`run_sync`)."""
+    from .._client import AsyncPortkeyClient
     from .._templates.cache import aget_template
 
     client = settings.async_client
+    if prompt_id is not None and not _routed(client):
+        keyed = _keyed(settings, await aget_template(client, prompt_id))
+        client = client if keyed is None else AsyncPortkeyClient(**keyed)
     result: Any = None
     try:
         while True:
@@ -428,10 +381,6 @@ async def run_async(settings: PortkeyClientSettings, ops: Ops[_T]) -> _T:
             if op.kind == "sleep":
                 await asyncio.sleep(op.args[0])
                 result = None
-            elif op.kind == "route":
-                client, result = _routed_client(settings, op.args[0], False), None
-            elif op.kind == "template":
-                result = await aget_template(client, op.args[0])
             elif op.kind == "render":
                 result = await _render_all(client.render_call, op.args[0], op.args[1])
             else:
@@ -444,9 +393,14 @@ def _render(render: Callable[[Call], RenderedPrompt], call: Call, fail_fast: boo
     try:
         return render(call)
     except PortkeyError as exc:
-        if fail_fast:
-            raise
-        return exc
+        return _kept(exc, fail_fast)
+
+
+def _kept(exc: PortkeyError, fail_fast: bool) -> PortkeyError:
+    """A render's error, kept for its input's index (raised at once with ``fail_fast``)."""
+    if fail_fast:
+        raise exc
+    return exc
 
 
 async def _render_all(render: Callable[[Call], Any], calls: list[Call], fail_fast: bool) -> Any:
@@ -457,8 +411,6 @@ async def _render_all(render: Callable[[Call], Any], calls: list[Call], fail_fas
             try:
                 return await render(call)
             except PortkeyError as exc:
-                if fail_fast:
-                    raise
-                return exc
+                return _kept(exc, fail_fast)
 
     return await asyncio.gather(*(one(call) for call in calls))

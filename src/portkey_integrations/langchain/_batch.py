@@ -20,7 +20,7 @@ the set; each has its ``a``-prefixed async twin. The runner itself is framework-
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
 
@@ -36,7 +36,6 @@ from .._adapters.batch import (
     BatchPolling,
     Ops,
     Outcome,
-    client_routed,
     collect_ops,
     job_ops,
     job_prompt,
@@ -95,27 +94,16 @@ class BatchAPIChatModel(BaseChatModel):
         if not self.use_batch_api or not inputs:
             return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
         model = self._portkey()
-        calls = _calls(model, inputs, kwargs, return_exceptions)
-        ops = run_ops(
-            calls,
-            self._polling(None),
-            routed=client_routed(model.client),
-            fail_fast=not return_exceptions,
-        )
-        batch, outcomes = run_sync(model, ops)
-        results = _chat_results(batch, outcomes)
-        configs = get_config_list(config, len(inputs))
+        ops = self._run_ops(_calls(model, inputs, kwargs, return_exceptions), return_exceptions)
+        results = _chat_results(*run_sync(model, ops, model.full_prompt_id))
         out: list[Any] = []
-        for value, conf, result in zip(inputs, configs, results, strict=True):
-            token = _REPLAY.set(_Replay(self, result))
+        for value, conf in self._replayed(inputs, config, results):
             try:
                 out.append(self.invoke(value, conf, **kwargs))
             except Exception as exc:
                 if not return_exceptions:
                     raise
                 out.append(exc)
-            finally:
-                _REPLAY.reset(token)
         return out
 
     async def abatch(
@@ -133,27 +121,16 @@ class BatchAPIChatModel(BaseChatModel):
             )
         model = self._portkey()
         await _prefetch(model)
-        calls = _calls(model, inputs, kwargs, return_exceptions)
-        ops = run_ops(
-            calls,
-            self._polling(None),
-            routed=client_routed(model.client),
-            fail_fast=not return_exceptions,
-        )
-        batch, outcomes = await run_async(model, ops)
-        results = _chat_results(batch, outcomes)
-        configs = get_config_list(config, len(inputs))
+        ops = self._run_ops(_calls(model, inputs, kwargs, return_exceptions), return_exceptions)
+        results = _chat_results(*(await run_async(model, ops, model.full_prompt_id)))
         out: list[Any] = []
-        for value, conf, result in zip(inputs, configs, results, strict=True):
-            token = _REPLAY.set(_Replay(self, result))
+        for value, conf in self._replayed(inputs, config, results):
             try:
                 out.append(await self.ainvoke(value, conf, **kwargs))
             except Exception as exc:
                 if not return_exceptions:
                     raise
                 out.append(exc)
-            finally:
-                _REPLAY.reset(token)
         return out
 
     def _generate_with_cache(
@@ -186,15 +163,15 @@ class BatchAPIChatModel(BaseChatModel):
         """Submit ``inputs`` as one Batch API job and return its id (nothing is sent
         when an input is invalid: its error is raised first)."""
         model = self._portkey()
-        calls = _calls(model, inputs, kwargs, False)
-        return submitted_id(run_sync(model, _submit(model, calls)))
+        ops = submit_ops(_calls(model, inputs, kwargs, False), fail_fast=True)
+        return submitted_id(run_sync(model, ops, model.full_prompt_id))
 
     async def abatch_api_submit(self, inputs: Sequence[LanguageModelInput], **kwargs: Any) -> str:
         """Async :meth:`batch_api_submit`."""
         model = self._portkey()
         await _prefetch(model)
-        calls = _calls(model, inputs, kwargs, False)
-        return submitted_id(await run_async(model, _submit(model, calls)))
+        ops = submit_ops(_calls(model, inputs, kwargs, False), fail_fast=True)
+        return submitted_id(await run_async(model, ops, model.full_prompt_id))
 
     def batch_api_retrieve(
         self,
@@ -206,13 +183,8 @@ class BatchAPIChatModel(BaseChatModel):
         """Wait for job ``job_id`` and return an ``AIMessage`` per input, in input order
         (``return_exceptions=True``: a failed line's exception at its index)."""
         model = self._portkey()
-        ops = collect_ops(
-            job_id,
-            self._polling(polling),
-            routed=client_routed(model.client),
-            prompt_id=model.full_prompt_id,
-        )
-        return _messages(*run_sync(model, ops), return_exceptions)
+        ops = collect_ops(job_id, self._polling(polling))
+        return _messages(*run_sync(model, ops, model.full_prompt_id), return_exceptions)
 
     async def abatch_api_retrieve(
         self,
@@ -223,29 +195,28 @@ class BatchAPIChatModel(BaseChatModel):
     ) -> list[Any]:
         """Async :meth:`batch_api_retrieve`."""
         model = self._portkey()
-        ops = collect_ops(
-            job_id,
-            self._polling(polling),
-            routed=client_routed(model.client),
-            prompt_id=model.full_prompt_id,
-        )
-        return _messages(*(await run_async(model, ops)), return_exceptions)
+        ops = collect_ops(job_id, self._polling(polling))
+        return _messages(*(await run_async(model, ops, model.full_prompt_id)), return_exceptions)
 
     def batch_api_status(self, job_id: str) -> Batch:
         """The job as it stands: ``status``, ``request_counts``, ... (no waiting)."""
-        return run_sync(self._portkey(), self._job(job_id, "retrieve"))
+        model = self._portkey()
+        return run_sync(model, job_ops(job_id, "retrieve"), model.full_prompt_id)
 
     async def abatch_api_status(self, job_id: str) -> Batch:
         """Async :meth:`batch_api_status`."""
-        return await run_async(self._portkey(), self._job(job_id, "retrieve"))
+        model = self._portkey()
+        return await run_async(model, job_ops(job_id, "retrieve"), model.full_prompt_id)
 
     def batch_api_cancel(self, job_id: str) -> Batch:
         """Cancel the job (it goes ``cancelling``, then ``cancelled``)."""
-        return run_sync(self._portkey(), self._job(job_id, "cancel"))
+        model = self._portkey()
+        return run_sync(model, job_ops(job_id, "cancel"), model.full_prompt_id)
 
     async def abatch_api_cancel(self, job_id: str) -> Batch:
         """Async :meth:`batch_api_cancel`."""
-        return await run_async(self._portkey(), self._job(job_id, "cancel"))
+        model = self._portkey()
+        return await run_async(model, job_ops(job_id, "cancel"), model.full_prompt_id)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -255,11 +226,26 @@ class BatchAPIChatModel(BaseChatModel):
     def _polling(self, polling: BatchPolling | None) -> BatchPolling:
         return polling or self.batch_api_polling or BatchPolling()
 
-    def _job(self, job_id: str, name: Any) -> Ops[Batch]:
-        model = self._portkey()
-        return job_ops(
-            job_id, name, routed=client_routed(model.client), prompt_id=model.full_prompt_id
-        )
+    def _replayed(
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None,
+        results: list[ChatResult | BaseException],
+    ) -> Iterator[tuple[LanguageModelInput, RunnableConfig]]:
+        """Each input and its config, with the job's answer for it set for the
+        ``invoke`` the caller runs (see :meth:`_generate_with_cache`)."""
+        configs = get_config_list(config, len(inputs))
+        for value, conf, result in zip(inputs, configs, results, strict=True):
+            token = _REPLAY.set(_Replay(self, result))
+            try:
+                yield value, conf
+            finally:
+                _REPLAY.reset(token)
+
+    def _run_ops(
+        self, calls: list[Call | BaseException], return_exceptions: bool
+    ) -> Ops[tuple[Batch | None, list[Outcome]]]:
+        return run_ops(calls, self._polling(None), fail_fast=not return_exceptions)
 
 
 def _take_replay(model: Any) -> ChatResult | None:
@@ -300,10 +286,6 @@ async def _prefetch(model: PortkeyChatModel) -> None:
         from .._templates.cache import aget_template
 
         await aget_template(model.async_client, model.full_prompt_id)
-
-
-def _submit(model: PortkeyChatModel, calls: list[Call | BaseException]) -> Ops[Any]:
-    return submit_ops(calls, routed=client_routed(model.client), fail_fast=True)
 
 
 def _chat_results(batch: Batch | None, outcomes: list[Outcome]) -> list[ChatResult | BaseException]:

@@ -27,15 +27,13 @@ backoff, ``timeout`` and ``on_progress`` callback.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse
 
 from .._adapters.batch import (
     BatchPolling,
-    Ops,
     Outcome,
-    client_routed,
     collect_ops,
     job_ops,
     job_prompt,
@@ -80,10 +78,8 @@ def batch_chat(
     order (``return_exceptions=True``: a failed chat's exception at its index);
     ``kwargs`` are ``chat``'s (``variables=``, hyperparameters)."""
     calls = _calls(llm, chats, kwargs, return_exceptions)
-    ops = run_ops(
-        calls, polling or BatchPolling(), routed=_routed(llm), fail_fast=not return_exceptions
-    )
-    return _responses(*run_sync(llm, ops), return_exceptions)
+    ops = run_ops(calls, polling or BatchPolling(), fail_fast=not return_exceptions)
+    return _responses(*run_sync(llm, ops, llm.full_prompt_id), return_exceptions)
 
 
 async def abatch_chat(
@@ -97,26 +93,22 @@ async def abatch_chat(
     """Async :func:`batch_chat`."""
     await _prefetch(llm)
     calls = _calls(llm, chats, kwargs, return_exceptions)
-    ops = run_ops(
-        calls, polling or BatchPolling(), routed=_routed(llm), fail_fast=not return_exceptions
-    )
-    return _responses(*(await run_async(llm, ops)), return_exceptions)
+    ops = run_ops(calls, polling or BatchPolling(), fail_fast=not return_exceptions)
+    return _responses(*(await run_async(llm, ops, llm.full_prompt_id)), return_exceptions)
 
 
 def batch_chat_submit(llm: PortkeyLLMBase, chats: Chats, **kwargs: Any) -> str:
     """Submit ``chats`` as one Batch API job and return its id (an invalid chat raises
     before anything is sent)."""
     calls = _calls(llm, chats, kwargs, False)
-    return submitted_id(run_sync(llm, submit_ops(calls, routed=_routed(llm), fail_fast=True)))
+    return submitted_id(run_sync(llm, submit_ops(calls, fail_fast=True), llm.full_prompt_id))
 
 
 async def abatch_chat_submit(llm: PortkeyLLMBase, chats: Chats, **kwargs: Any) -> str:
     """Async :func:`batch_chat_submit`."""
     await _prefetch(llm)
     calls = _calls(llm, chats, kwargs, False)
-    return submitted_id(
-        await run_async(llm, submit_ops(calls, routed=_routed(llm), fail_fast=True))
-    )
+    return submitted_id(await run_async(llm, submit_ops(calls, fail_fast=True), llm.full_prompt_id))
 
 
 def batch_chat_retrieve(
@@ -127,10 +119,8 @@ def batch_chat_retrieve(
     polling: BatchPolling | None = None,
 ) -> list[Any]:
     """Wait for job ``job_id`` and return a ``ChatResponse`` per chat, in order."""
-    ops = collect_ops(
-        job_id, polling or BatchPolling(), routed=_routed(llm), prompt_id=llm.full_prompt_id
-    )
-    return _responses(*run_sync(llm, ops), return_exceptions)
+    ops = collect_ops(job_id, polling or BatchPolling())
+    return _responses(*run_sync(llm, ops, llm.full_prompt_id), return_exceptions)
 
 
 async def abatch_chat_retrieve(
@@ -141,28 +131,18 @@ async def abatch_chat_retrieve(
     polling: BatchPolling | None = None,
 ) -> list[Any]:
     """Async :func:`batch_chat_retrieve`."""
-    ops = collect_ops(
-        job_id, polling or BatchPolling(), routed=_routed(llm), prompt_id=llm.full_prompt_id
-    )
-    return _responses(*(await run_async(llm, ops)), return_exceptions)
+    ops = collect_ops(job_id, polling or BatchPolling())
+    return _responses(*(await run_async(llm, ops, llm.full_prompt_id)), return_exceptions)
 
 
 def batch_status(llm: PortkeyLLMBase, job_id: str) -> Batch:
     """The job as it stands: ``status``, ``request_counts``, ... (no waiting)."""
-    return run_sync(llm, _job(llm, job_id, "retrieve"))
+    return run_sync(llm, job_ops(job_id, "retrieve"), llm.full_prompt_id)
 
 
 def batch_cancel(llm: PortkeyLLMBase, job_id: str) -> Batch:
     """Cancel the job (it goes ``cancelling``, then ``cancelled``)."""
-    return run_sync(llm, _job(llm, job_id, "cancel"))
-
-
-def _routed(llm: PortkeyLLMBase) -> bool:
-    return client_routed(llm.client)
-
-
-def _job(llm: PortkeyLLMBase, job_id: str, name: Literal["retrieve", "cancel"]) -> Ops[Batch]:
-    return job_ops(job_id, name, routed=_routed(llm), prompt_id=llm.full_prompt_id)
+    return run_sync(llm, job_ops(job_id, "cancel"), llm.full_prompt_id)
 
 
 def _calls(
