@@ -1,5 +1,4 @@
-"""Many calls as one job on Portkey's Batch API: the runner both adapters share (no
-framework in it).
+"""Many calls as one job on Portkey's Batch API: the runner both adapters share.
 
 The adapters build one :class:`~.._call.Call` per input; the runner makes each a JSONL
 line (``custom_id`` = the input's index; a prompt call rendered by ``/prompts/{id}/render``
@@ -99,11 +98,11 @@ class BatchPolling:
 
     def __post_init__(self) -> None:
         timeout = 0 if self.timeout is None else self.timeout
-        # "not x >= 0" also refuses NaN.
-        if not (self.initial_delay >= 0 and self.max_delay >= 0 and timeout >= 0):
-            raise PortkeyConfigError("batch polling delays and timeout must be numbers >= 0")
-        if not (self.factor >= 1 and 0 <= self.jitter <= 1):
-            raise PortkeyConfigError("batch polling needs factor >= 1 and 0 <= jitter <= 1")
+        delays = self.initial_delay >= 0 and self.max_delay >= 0 and timeout >= 0  # no NaN
+        if not (delays and self.factor >= 1 and 0 <= self.jitter <= 1):
+            raise PortkeyConfigError(
+                "batch polling needs delays and timeout >= 0, factor >= 1, 0 <= jitter <= 1"
+            )
 
 
 def _line(index: int, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -140,12 +139,8 @@ def encode_lines(lines: Sequence[Mapping[str, Any]]) -> bytes:
 
 def batch_metadata(inputs: int, prompt_id: str | None, version: int | None) -> dict[str, str]:
     """What the job records for a later process: the inputs' count, the prompt that ran."""
-    meta = {META_FORMAT: "1", META_INPUTS: str(inputs)}
-    if prompt_id is not None:
-        meta[META_PROMPT] = prompt_id[:512]
-    if version is not None:
-        meta[META_VERSION] = str(version)
-    return meta
+    meta = {META_FORMAT: 1, META_INPUTS: inputs, META_PROMPT: prompt_id, META_VERSION: version}
+    return {key: str(value) for key, value in meta.items() if value is not None}
 
 
 def _missing(index: int, why: str) -> BatchLineError:
@@ -164,9 +159,8 @@ def _outcome(result: BatchResult, version: int | None) -> Outcome:
 def map_results(
     results: Sequence[BatchResult], inputs: int, *, version: int | None = None
 ) -> list[Outcome]:
-    """The output lines in input order (``custom_id`` is the index); an input with no
-    line gets a :class:`BatchLineError` saying so. ``version`` is the prompt version
-    the completions report (``portkey.prompt_version``)."""
+    """The output lines in input order (``custom_id`` is the index; an input with no line
+    gets a :class:`BatchLineError`); completions report prompt ``version``."""
     outcomes: list[Outcome | None] = [None] * inputs
     for result in results:
         index = int(result.custom_id) if result.custom_id.isdigit() else -1
@@ -178,15 +172,15 @@ def map_results(
     ]
 
 
-def job_prompt(batch: Batch, key: str = META_PROMPT) -> str | None:
+def job_prompt(batch: Batch) -> str | None:
     """The prompt reference a job's metadata records (``None`` on the gateway route)."""
-    value = (batch.metadata or {}).get(key)
+    value = (batch.metadata or {}).get(META_PROMPT)
     return value if isinstance(value, str) else None
 
 
 def _int_meta(batch: Batch, key: str) -> int | None:
-    value = job_prompt(batch, key)
-    return int(value) if value is not None and value.isdigit() else None
+    value = (batch.metadata or {}).get(key)
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 class Op(NamedTuple):
@@ -200,10 +194,8 @@ class Op(NamedTuple):
 
 
 Ops = Generator[Op, Any, _T]
-
-
+# The job (None if no input could be sent) and the inputs that failed before it.
 Submission = tuple["Batch | None", dict[int, BaseException]]
-"""The job (``None`` if no input could be sent) and the inputs that failed before it."""
 
 
 def submitted_id(submission: Submission) -> str:
@@ -255,17 +247,6 @@ def submit_ops(calls: Sequence[Call | BaseException], *, fail_fast: bool) -> Ops
     return batch, errors
 
 
-def _report(batch: Batch, last: tuple[Any, ...] | None, polling: BatchPolling) -> tuple[Any, ...]:
-    counts = batch.request_counts
-    state = (batch.status, counts.completed, counts.failed) if counts else (batch.status,)
-    if state != last:
-        done = f", {counts.completed}/{counts.total} done, {counts.failed} failed" if counts else ""
-        logger.info("batch %s: %s%s", batch.id, batch.status, done)
-    if polling.on_progress is not None:
-        polling.on_progress(batch)
-    return state
-
-
 def wait_ops(
     batch_id: str, polling: BatchPolling, clock: Callable[[], float] = time.monotonic
 ) -> Ops[Batch]:
@@ -277,7 +258,13 @@ def wait_ops(
     last = None
     while True:
         batch: Batch = yield Op("batches", "retrieve", (batch_id,))
-        last = _report(batch, last, polling)
+        counts = batch.request_counts
+        done = f", {counts.completed}/{counts.total} done, {counts.failed} failed" if counts else ""
+        if (batch.status, done) != last:  # a log line per change, not per poll
+            logger.info("batch %s: %s%s", batch.id, batch.status, done)
+        last = (batch.status, done)
+        if polling.on_progress is not None:
+            polling.on_progress(batch)
         if batch.done:
             return batch
         delay = next(delays)
@@ -325,8 +312,8 @@ def job_ops(batch_id: str, name: Literal["retrieve", "cancel"]) -> Ops[Batch]:
 
 
 def _routed(client: BaseClient) -> bool:
-    options = client.options
-    return bool(options.provider or options.config or options.virtual_key is not None)
+    given = client.options
+    return bool(given.provider or given.config or given.virtual_key is not None)
 
 
 def _keyed(settings: PortkeyClientSettings, saved: PromptTemplate | None) -> ClientOptions | None:
@@ -351,10 +338,9 @@ def run_sync(settings: PortkeyClientSettings, ops: Ops[_T], prompt_id: str | Non
     result: Any = None
     try:
         while True:
-            op = ops.send(result)
+            op, result = ops.send(result), None
             if op.kind == "sleep":
                 time.sleep(op.args[0])
-                result = None
             elif op.kind == "render":
                 result = [_render(client.render_call, call, op.args[1]) for call in op.args[0]]
             else:
@@ -377,10 +363,9 @@ async def run_async(
     result: Any = None
     try:
         while True:
-            op = ops.send(result)
+            op, result = ops.send(result), None
             if op.kind == "sleep":
                 await asyncio.sleep(op.args[0])
-                result = None
             elif op.kind == "render":
                 result = await _render_all(client.render_call, op.args[0], op.args[1])
             else:
@@ -397,8 +382,7 @@ def _render(render: Callable[[Call], RenderedPrompt], call: Call, fail_fast: boo
 
 
 def _kept(exc: PortkeyError, fail_fast: bool) -> PortkeyError:
-    """A render's error, kept for its input's index (raised at once with ``fail_fast``)."""
-    if fail_fast:
+    if fail_fast:  # else the error is kept at its input's index
         raise exc
     return exc
 
