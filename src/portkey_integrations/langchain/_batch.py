@@ -30,7 +30,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import get_config_list
-from pydantic import Field, InstanceOf
+from pydantic import ConfigDict, Field, InstanceOf
 
 from .._adapters.batch import (
     BatchPolling,
@@ -72,6 +72,9 @@ _REPLAY: ContextVar[_Replay | None] = ContextVar("portkey_batch_replay", default
 
 class BatchAPIChatModel(BaseChatModel):
     """The Batch API half of ``PortkeyChatModel`` (see the module docstring)."""
+
+    # defer_build: the validator is built with the model class, not at import.
+    model_config = ConfigDict(defer_build=True)
 
     use_batch_api: bool = False
     """Send ``batch`` / ``abatch`` as one job on Portkey's Batch API instead of one
