@@ -33,11 +33,13 @@ class Recorder(BaseCallbackHandler):
 
     def __init__(self) -> None:
         self.starts: list[Any] = []
+        self.models: list[list[str]] = []
         self.ends: list[LLMResult] = []
         self.errors: list[BaseException] = []
 
     def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
         self.starts.append(kwargs.get("invocation_params", {}).get("variables"))
+        self.models.append(serialized["id"])
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
         self.ends.append(response)
@@ -155,7 +157,11 @@ def test_callbacks_fire_per_input_as_batch_fires_them(server: LocalPortkeyServer
     bulk = model(server, prompt_id=TOPIC, use_batch_api=True)
     answers = bulk.batch([{"topic": "owls"}, {"topic": "rain"}], config={"callbacks": [recorder]})
     assert recorder.starts == [{"topic": "owls"}, {"topic": "rain"}]
-    assert [end.generations[0][0].message for end in recorder.ends] == answers  # type: ignore[attr-defined]
+    # The callbacks see the model they know (its class path, as invoke shows it).
+    direct = Recorder()
+    bulk.invoke({"topic": "owls"}, config={"callbacks": [direct]})
+    assert recorder.models == direct.models * 2
+    assert [end.generations[0][0].message for end in recorder.ends[:2]] == answers  # type: ignore[attr-defined]
     assert recorder.errors == []
 
 

@@ -4,10 +4,11 @@ With ``use_batch_api=True``, ``batch`` / ``abatch`` send every input as one line
 batch job (half the price on most providers, and no rate-limit fight), wait for it and
 return what ``batch`` would: an ``AIMessage`` per input, in input order, with usage and
 response metadata, or (``return_exceptions=True``) the exception of a failed line at its
-index. The answers are then handed to LangChain through the model's own ``invoke``, one
-input at a time, so each input gets its ``on_chat_model_start`` / ``on_llm_end`` (or
-``on_llm_error``) callbacks and tracing exactly as ``batch`` gives them (the
-``_generate_with_cache`` hook returns the job's answer instead of calling Portkey).
+index. The answers are then handed to LangChain through ``invoke``, one input at a
+time, so each input gets its ``on_chat_model_start`` / ``on_llm_end`` (or
+``on_llm_error``) callbacks and tracing exactly as ``batch`` gives them: the ``invoke``
+runs on a copy of the model whose class answers from the job instead of calling Portkey
+(:func:`replaying`), so the model's own calls never pass through this module.
 
 A job may outlive its process: ``batch_api_submit`` returns the job id,
 ``batch_api_retrieve(job_id)`` waits for it and maps the answers, from any process and
@@ -20,6 +21,8 @@ the set; each has its ``a``-prefixed async twin. The runner itself is framework-
 from __future__ import annotations
 
 import dataclasses
+import functools
+import types
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
@@ -100,9 +103,10 @@ class BatchAPIChatModel(BaseChatModel):
         ops = self._run_ops(_calls(model, inputs, kwargs, return_exceptions), return_exceptions)
         results = _chat_results(*run_sync(model, ops, model.full_prompt_id))
         out: list[Any] = []
-        for value, conf in self._replayed(inputs, config, results):
+        replayer = _replayer(model)
+        for value, conf in _replayed(replayer, inputs, config, results):
             try:
-                out.append(self.invoke(value, conf, **kwargs))
+                out.append(replayer.invoke(value, conf, **kwargs))
             except Exception as exc:
                 if not return_exceptions:
                     raise
@@ -127,38 +131,15 @@ class BatchAPIChatModel(BaseChatModel):
         ops = self._run_ops(_calls(model, inputs, kwargs, return_exceptions), return_exceptions)
         results = _chat_results(*(await run_async(model, ops, model.full_prompt_id)))
         out: list[Any] = []
-        for value, conf in self._replayed(inputs, config, results):
+        replayer = _replayer(model)
+        for value, conf in _replayed(replayer, inputs, config, results):
             try:
-                out.append(await self.ainvoke(value, conf, **kwargs))
+                out.append(await replayer.ainvoke(value, conf, **kwargs))
             except Exception as exc:
                 if not return_exceptions:
                     raise
                 out.append(exc)
         return out
-
-    def _generate_with_cache(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        replay = _take_replay(self)
-        if replay is None:
-            return super()._generate_with_cache(messages, stop, run_manager, **kwargs)
-        return replay
-
-    async def _agenerate_with_cache(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        replay = _take_replay(self)
-        if replay is None:
-            return await super()._agenerate_with_cache(messages, stop, run_manager, **kwargs)
-        return replay
 
     # -- jobs that outlive the process --------------------------------------------------
 
@@ -229,26 +210,74 @@ class BatchAPIChatModel(BaseChatModel):
     def _polling(self, polling: BatchPolling | None) -> BatchPolling:
         return polling or self.batch_api_polling or BatchPolling()
 
-    def _replayed(
-        self,
-        inputs: list[LanguageModelInput],
-        config: RunnableConfig | list[RunnableConfig] | None,
-        results: list[ChatResult | BaseException],
-    ) -> Iterator[tuple[LanguageModelInput, RunnableConfig]]:
-        """Each input and its config, with the job's answer for it set for the
-        ``invoke`` the caller runs (see :meth:`_generate_with_cache`)."""
-        configs = get_config_list(config, len(inputs))
-        for value, conf, result in zip(inputs, configs, results, strict=True):
-            token = _REPLAY.set(_Replay(self, result))
-            try:
-                yield value, conf
-            finally:
-                _REPLAY.reset(token)
-
     def _run_ops(
         self, calls: list[Call | BaseException], return_exceptions: bool
     ) -> Ops[tuple[Batch | None, list[Outcome]]]:
         return run_ops(calls, self._polling(None), fail_fast=not return_exceptions)
+
+
+class _Replaying:
+    """Answers a chat model's call from the job (see :func:`replaying`)."""
+
+    def _generate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        replay = _take_replay(self)
+        if replay is None:
+            return super()._generate_with_cache(messages, stop, run_manager, **kwargs)  # type: ignore[misc,no-any-return]
+        return replay
+
+    async def _agenerate_with_cache(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        replay = _take_replay(self)
+        if replay is None:
+            return await super()._agenerate_with_cache(messages, stop, run_manager, **kwargs)  # type: ignore[misc,no-any-return]
+        return replay
+
+
+@functools.cache
+def replaying(cls: type[BaseChatModel]) -> type[BaseChatModel]:
+    """``cls`` answering each call from the job instead of calling Portkey, under the
+    same name (callbacks and traces see the model they know); one class per model class.
+    ``_generate_with_cache`` is where LangChain's ``generate`` asks for an answer, after
+    the callbacks started and before any cache or streaming."""
+    namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+    return types.new_class(
+        cls.__name__, (_Replaying, cls), exec_body=lambda ns: ns.update(namespace)
+    )
+
+
+def _replayer(model: PortkeyChatModel) -> BaseChatModel:
+    """A copy of ``model`` whose class is :func:`replaying`'s (fields and their set-ness
+    kept, nothing validated again)."""
+    fields = {name: getattr(model, name) for name in type(model).model_fields}
+    return replaying(type(model)).model_construct(_fields_set=model.model_fields_set, **fields)
+
+
+def _replayed(
+    replayer: BaseChatModel,
+    inputs: list[LanguageModelInput],
+    config: RunnableConfig | list[RunnableConfig] | None,
+    results: list[ChatResult | BaseException],
+) -> Iterator[tuple[LanguageModelInput, RunnableConfig]]:
+    """Each input and its config, the job's answer for it set for the ``invoke`` the
+    caller runs on ``replayer``."""
+    configs = get_config_list(config, len(inputs))
+    for value, conf, result in zip(inputs, configs, results, strict=True):
+        token = _REPLAY.set(_Replay(replayer, result))
+        try:
+            yield value, conf
+        finally:
+            _REPLAY.reset(token)
 
 
 def _take_replay(model: Any) -> ChatResult | None:
