@@ -16,7 +16,9 @@ from uuid import UUID
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.output_parsers import StrOutputParser
 from langchain_core.outputs import LLMResult
+from pydantic import BaseModel, Field
 
 from portkey_integrations import BatchError, BatchLineError
 from portkey_integrations.langchain import BatchPolling, PortkeyChatModel
@@ -165,6 +167,13 @@ def test_callbacks_fire_per_input_as_batch_fires_them(server: LocalPortkeyServer
     assert recorder.errors == []
 
 
+def test_a_streaming_model_batches_through_the_job_too(server: LocalPortkeyServer) -> None:
+    bulk = model(server, prompt_id=TOPIC, use_batch_api=True, streaming=True)
+    answers = bulk.batch([{"topic": "owls"}])
+    assert "Talk about owls." in answers[0].text
+    assert f"/v1/prompts/{TOPIC}/completions" not in [r.path for r in server.requests]
+
+
 def test_bound_kwargs_reach_every_line(server: LocalPortkeyServer) -> None:
     bulk = model(server, prompt_id=TOPIC, use_batch_api=True)
     answers = bulk.bind(temperature=0.9, variables={"style": "dry"}).batch(
@@ -174,6 +183,27 @@ def test_bound_kwargs_reach_every_line(server: LocalPortkeyServer) -> None:
     for line in lines:
         assert line["body"]["temperature"] == 0.9
         assert line["body"]["messages"][0]["content"].startswith("Style: dry.")
+
+
+class Answer(BaseModel):
+    """An answer with a confidence."""
+
+    text: str
+    confidence: int = Field(ge=0, le=10)
+
+
+def test_chains_and_structured_output_batch_through_one_job(server: LocalPortkeyServer) -> None:
+    bulk = model(server, use_batch_api=True)
+    texts = (bulk | StrOutputParser()).batch(["one", "two"])
+    assert texts == [model(server).invoke(text).text for text in ("one", "two")]
+
+    structured = bulk.with_structured_output(Answer)
+    answers = structured.batch(["q1", "q2"])
+    assert answers == [model(server).with_structured_output(Answer).invoke(q) for q in ("q1", "q2")]
+    created = [r for r in server.requests if r.path == "/v1/batches" and r.method == "POST"]
+    assert len(created) == 2  # one job per batch call
+    lines = ran_lines(server)
+    assert lines["0"]["tools"][0]["function"]["name"] == "Answer"  # the bound tool went along
 
 
 # -- failures --------------------------------------------------------------------------

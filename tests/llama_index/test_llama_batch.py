@@ -70,6 +70,13 @@ def test_batch_chat_gives_the_direct_answers(
     body = lines[1]["body"]
     assert body["model"] == "portkey-local"
     assert body["messages"][-1] == {"role": "user", "content": "Name a prime."}
+    # What the server's worker sent to the model, line by line (its request log).
+    ran = {
+        r.headers["x-portkey-local-batch"].split("/")[1]: r.body
+        for r in server.requests
+        if "x-portkey-local-batch" in r.headers
+    }
+    assert ran["2"]["messages"] == lines[2]["body"]["messages"]
     if route == "prompt":
         assert body["messages"][0]["content"] == "You are a careful calculator."
         paths = [request.path for request in server.requests]

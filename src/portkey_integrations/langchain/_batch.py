@@ -290,6 +290,9 @@ def _take_replay(model: Any) -> ChatResult | None:
     return replay.outcome
 
 
+_GENERATE_KEYWORDS = frozenset({"ls_structured_output_format", "structured_output_format"})
+
+
 def _calls(
     model: PortkeyChatModel,
     inputs: Sequence[LanguageModelInput],
@@ -299,8 +302,10 @@ def _calls(
     """Each input's call, as ``invoke`` would build it (an input's error at its index
     with ``return_exceptions``, else raised before anything is sent)."""
     calls: list[Call | BaseException] = []
+    # What LangChain's generate takes out of the keywords before the model sees them.
+    shared = {k: v for k, v in kwargs.items() if k not in _GENERATE_KEYWORDS}
     for value in inputs:
-        params = dict(kwargs)
+        params = dict(shared)
         try:
             messages = model._convert_input(value).to_messages()
             calls.append(model._build_call(messages, params.pop("stop", None), params))
