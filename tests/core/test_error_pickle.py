@@ -252,6 +252,11 @@ def test_real_errors_carry_their_fields(server: LocalPortkeyServer) -> None:
     render = FACTORIES["PromptRenderError"](server)
     assert isinstance(render, pk.PromptRenderError) and render.failure == "partials"
     assert isinstance(render, pk.PortkeyConfigError) and "which" in str(render)
+    batch = FACTORIES["BatchError"](server)
+    assert isinstance(batch, pk.BatchError) and batch.status == "failed"
+    assert batch.batch_id.startswith("batch_") and batch.errors[0]["line"] == 1
+    line = FACTORIES["BatchLineError"](server)
+    assert isinstance(line, pk.BatchLineError) and (line.custom_id, line.status_code) == ("1", 500)
     variable = FACTORIES["VariableEncodingError"](server)
     assert isinstance(variable, pk.VariableEncodingError) and variable.variable == "topic"
 

@@ -200,6 +200,21 @@ def test_a_failed_job_raises_batch_error_naming_the_line(server: LocalPortkeySer
         batch.raise_for_status()
 
 
+async def test_async_failed_line_and_failed_job(server: LocalPortkeyServer) -> None:
+    server.batch_faults(fail_lines={"0"})
+    async with amake(server) as aclient:
+        batch, results = await arun(aclient, jsonl(TEXTS[:2]))
+        assert batch.request_counts is not None and batch.request_counts.failed == 1
+        error = next(r for r in results if r.custom_id == "0").exception()
+        assert isinstance(error, BatchLineError) and error.status_code == 500
+        uploaded = await aclient.files.create(line("0", "x", url="/v1/completions"))
+        failed = await await_done(
+            aclient, (await aclient.batches.create(input_file_id=uploaded.id)).id
+        )
+        with pytest.raises(pk.BatchError, match="line 1"):
+            await aclient.batches.output(failed.id)
+
+
 async def test_output_before_the_end_is_a_batch_error(server: LocalPortkeyServer) -> None:
     server.hold_batches()
     async with amake(server) as aclient:

@@ -80,6 +80,7 @@ class FileStore:
         max_file_bytes: int = 16 * 2**20,
         max_line_bytes: int = 2**20,
         max_bytes: int = 256 * 2**20,
+        max_files: int = 10_000,
     ) -> None:
         self.max_file_bytes = max_file_bytes
         """The largest upload accepted (the multipart body may add a few KiB)."""
@@ -87,6 +88,8 @@ class FileStore:
         """The longest line a ``batch`` input may hold."""
         self.max_bytes = max_bytes
         """All files together, output files included."""
+        self.max_files = max_files
+        """How many files the store holds at most."""
         self._files: dict[str, StoredFile] = {}
         self._bytes = 0
         self._lock = threading.Lock()
@@ -111,10 +114,10 @@ class FileStore:
             f"file-{uuid.uuid4().hex[:24]}", filename, purpose, data, int(time.time())
         )
         with self._lock:
-            if self._bytes + len(data) > self.max_bytes:
+            if self._bytes + len(data) > self.max_bytes or len(self._files) >= self.max_files:
                 raise InputError(
-                    f"the server's file store is full ({self._bytes} of {self.max_bytes} "
-                    "bytes): reset the server",
+                    f"the server's file store is full ({len(self._files)} files, "
+                    f"{self._bytes} of {self.max_bytes} bytes): reset the server",
                     413,
                 )
             self._files[stored.id] = stored

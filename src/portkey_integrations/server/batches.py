@@ -144,7 +144,9 @@ async def _call(endpoint: Endpoint, path: str, headers: dict[str, str], body: by
         return status, {"status": "failure", "message": text[:2000].decode("utf-8", "replace")}
 
 
-async def _run_line(state: ServerState, job: Job, line: dict[str, Any]) -> dict[str, Any]:
+async def _run_line(
+    state: ServerState, job: Job, endpoint: Endpoint, line: dict[str, Any]
+) -> dict[str, Any]:
     """One line's output object: the status and body the completion route answered it
     with (the request goes through the one pipeline: logged, authorised, routed)."""
     custom_id, body = line["custom_id"], line["body"]
@@ -161,10 +163,6 @@ async def _run_line(state: ServerState, job: Job, line: dict[str, Any]) -> dict[
     if refusal is not None:
         status, out = 400, {"status": "failure", "message": refusal}
     else:
-        chat = line["url"].endswith("/chat/completions")
-        endpoint = Endpoint(
-            state, GATEWAY, *((chat_completions, CHAT) if chat else (text_completions, TEXT))
-        )
         raw = json.dumps(body, ensure_ascii=False).encode()
         status, out = await _call(endpoint, line["url"], headers, raw)
     response = {"status_code": status, "request_id": f"req_{uuid.uuid4().hex}", "body": out}
@@ -203,6 +201,10 @@ async def _work(state: ServerState, job: Job) -> None:
         _set(job, "in_progress")
     await store.wait_released(job)
     knobs = store.knobs
+    # The route's own endpoint: the pipeline, then the handler, as over HTTP.
+    chat = shown["endpoint"] == "/v1/chat/completions"
+    route = (chat_completions, CHAT) if chat else (text_completions, TEXT)
+    endpoint = Endpoint(state, GATEWAY, *route)
     outputs: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     counts = shown["request_counts"]
@@ -210,7 +212,7 @@ async def _work(state: ServerState, job: Job) -> None:
         if job.cancel or (knobs.expire and index >= knobs.expire_after):
             break
         await asyncio.sleep(0)  # other requests are served between lines
-        result = await _run_line(state, job, line)
+        result = await _run_line(state, job, endpoint, line)
         if not store.alive(job):
             return
         ok = result["response"]["status_code"] < 300
@@ -224,6 +226,8 @@ async def _work(state: ServerState, job: Job) -> None:
         message = f"the batch was {what} before this line ran"
         failures.extend(_line_error(line["custom_id"], code, message) for line in job.lines[ran:])
         counts["failed"] += len(job.lines) - ran
+    if not store.alive(job):  # a reset dropped the batch (and the files)
+        return
     if ran == len(job.lines):
         _set(job, "finalizing")
     try:
