@@ -51,18 +51,20 @@ def amake(server: LocalPortkeyServer, **options: Any) -> AsyncPortkeyClient:
     return AsyncPortkeyClient(base_url=server.base_url, api_key=SECRET, **options)
 
 
-def wait(client: PortkeyClient, batch_id: str) -> Batch:
+def wait(client: PortkeyClient, batch_id: str, options: pk.RequestOptions | None = None) -> Batch:
     for _ in range(POLLS):
-        batch = client.batches.retrieve(batch_id)
+        batch = client.batches.retrieve(batch_id, options=options)
         if batch.done:
             return batch
         time.sleep(0.002)
     raise AssertionError(f"batch {batch_id} never finished: {batch.status}")
 
 
-async def await_done(client: AsyncPortkeyClient, batch_id: str) -> Batch:
+async def await_done(
+    client: AsyncPortkeyClient, batch_id: str, options: pk.RequestOptions | None = None
+) -> Batch:
     for _ in range(POLLS):
-        batch = await client.batches.retrieve(batch_id)
+        batch = await client.batches.retrieve(batch_id, options=options)
         if batch.done:
             return batch
         await asyncio.sleep(0.002)
@@ -166,6 +168,38 @@ async def test_routing_headers_reach_every_request_and_line(
         assert request.headers["x-portkey-virtual-key"] == "vk-route", request
         assert request.headers["x-portkey-config"] == "pc-route"
         assert request.headers["x-portkey-provider"] == "@route"
+
+
+SAVED = pk.RequestOptions.make(virtual_key="vk-saved")
+"""Per-call routing, like a saved prompt's virtual key; the clients below have none."""
+
+
+def test_per_call_options_route_one_batch(server: LocalPortkeyServer) -> None:
+    client, data = PortkeyClient(base_url=server.base_url, api_key=SECRET), jsonl(TEXTS[:2])
+    uploaded = client.files.create(data, options=SAVED)
+    batch = wait(client, client.batches.create(input_file_id=uploaded.id, options=SAVED).id, SAVED)
+    assert all(r.ok for r in client.batches.output(batch.id, options=SAVED))
+    assert client.batches.list(options=SAVED)[0].id == batch.id
+    assert client.files.content(uploaded.id, options=SAVED) == data
+    assert client.files.retrieve(uploaded.id, options=SAVED).id == uploaded.id
+    assert {r.headers.get("x-portkey-virtual-key") for r in server.requests} == {"vk-saved"}
+
+
+async def test_async_per_call_options_route_one_batch(server: LocalPortkeyServer) -> None:
+    data = jsonl(TEXTS[:2])
+    server.hold_batches()
+    async with AsyncPortkeyClient(base_url=server.base_url, api_key=SECRET) as aclient:
+        uploaded = await aclient.files.create(data, options=SAVED)
+        held = await aclient.batches.create(input_file_id=uploaded.id, options=SAVED)
+        assert (await aclient.batches.cancel(held.id, options=SAVED)).status == "cancelling"
+        server.release_batches()
+        batch = await aclient.batches.create(input_file_id=uploaded.id, options=SAVED)
+        await await_done(aclient, batch.id, SAVED)
+        results = await aclient.batches.output(batch.id, options=SAVED)
+        assert all(r.ok for r in results) and len(results) == 2
+        assert (await aclient.batches.list(options=SAVED))[0].id == batch.id
+        assert await aclient.files.content(uploaded.id, options=SAVED) == data
+    assert {r.headers.get("x-portkey-virtual-key") for r in server.requests} == {"vk-saved"}
 
 
 def test_a_failed_line_is_a_result_with_its_error(server: LocalPortkeyServer) -> None:

@@ -208,6 +208,7 @@ def test_an_integration_model_must_match_the_provider_header(
             "line 1 of 'in.jsonl' needs a 'body'",
         ),
         (b"\n\n", "'in.jsonl' holds no request lines"),
+        (b"[" * 100_000 + b"]" * 100_000 + b"\n", "line 1 of 'in.jsonl' is nested too deeply"),
     ],
 )
 def test_malformed_input_is_refused_naming_the_line(

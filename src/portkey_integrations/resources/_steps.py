@@ -25,6 +25,7 @@ from .._errors import (
     PortkeyConfigError,
     PromptNotFoundError,
 )
+from .._options import RequestOptions
 from .._request import parse_prompt_ref, quote_segment
 
 if TYPE_CHECKING:
@@ -125,9 +126,11 @@ def step(
     body: Any = None,
     query: Mapping[str, Any] | None = None,
     subject: str | None = None,
+    options: RequestOptions | None = None,
 ) -> Step:
-    """Build one step through the client's shared request builder (headers, timeouts)."""
-    request = client._request(method, path, body, None, False, query)
+    """Build one step through the client's shared request builder (headers, timeouts);
+    ``options`` override the client's routing headers for this request."""
+    request = client._request(method, path, body, options, False, query)
     return Step(request, _ignore if model is None else fetch_json(model), operation, subject)
 
 

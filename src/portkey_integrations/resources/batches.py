@@ -4,7 +4,9 @@ cancel, output).
 Each operation is written once as steps (see ``_steps.py``); :class:`Batches` and
 :class:`AsyncBatches` only run them. Every request carries the client's routing headers
 (``x-portkey-provider`` / ``-virtual-key`` / ``-config``), as completions do: Portkey
-sends the batch to the provider they name.
+sends the batch to the provider they name. ``options=`` (a
+:class:`~.._options.RequestOptions`) overrides them for one call, e.g. a prompt's saved
+virtual key; retrieve, cancel and output need the same routing as the create.
 
 ``output`` reads ``GET /batches/{id}/output`` (the output file: the lines that
 answered) and, when the batch has an error file, that file too, so every line that
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .._base_client import BaseClient
 from .._errors import BatchError, PortkeyConfigError
+from .._options import RequestOptions
 from ._batch_models import Batch, BatchResult, parse_jsonl
 from ._steps import AsyncResource, Step, Steps, SyncResource, admin_path, clean, step
 
@@ -66,6 +69,7 @@ def create_batch(
     endpoint: str = DEFAULT_ENDPOINT,
     completion_window: str = "24h",
     metadata: Mapping[str, str] | None = None,
+    options: RequestOptions | None = None,
 ) -> Steps[Batch]:
     """Start a batch over an uploaded JSONL file (``POST /batches``)."""
     if not isinstance(input_file_id, str) or not input_file_id.strip():
@@ -85,21 +89,30 @@ def create_batch(
             "metadata": None if metadata is None else dict(metadata),
         }
     )
-    result: Batch = yield step(client, "POST", "/batches", "batches.create", Batch, body=body)
+    result: Batch = yield step(
+        client, "POST", "/batches", "batches.create", Batch, body=body, options=options
+    )
     return result
 
 
-def retrieve_batch(client: BaseClient, batch_id: str) -> Steps[Batch]:
+def retrieve_batch(
+    client: BaseClient, batch_id: str, options: RequestOptions | None = None
+) -> Steps[Batch]:
     """A batch's status, counts and files (``GET /batches/{id}``)."""
     path = admin_path("batches", _check_id(batch_id))
+    subject = f"batch {batch_id!r}"
     result: Batch = yield step(
-        client, "GET", path, "batches.retrieve", Batch, subject=f"batch {batch_id!r}"
+        client, "GET", path, "batches.retrieve", Batch, subject=subject, options=options
     )
     return result
 
 
 def list_batches(
-    client: BaseClient, *, limit: int = 20, after: str | None = None
+    client: BaseClient,
+    *,
+    limit: int = 20,
+    after: str | None = None,
+    options: RequestOptions | None = None,
 ) -> Steps[list[Batch]]:
     """The most recent batches, newest first (``GET /batches``); ``after`` a batch id
     pages on."""
@@ -107,17 +120,20 @@ def list_batches(
         raise PortkeyConfigError(f"limit must be an integer from 1 to 100, got {limit!r}")
     query = {"limit": limit, "after": after}
     page: _BatchList = yield step(
-        client, "GET", "/batches", "batches.list", _BatchList, query=query
+        client, "GET", "/batches", "batches.list", _BatchList, query=query, options=options
     )
     return page.data
 
 
-def cancel_batch(client: BaseClient, batch_id: str) -> Steps[Batch]:
+def cancel_batch(
+    client: BaseClient, batch_id: str, options: RequestOptions | None = None
+) -> Steps[Batch]:
     """Ask a batch to stop (``POST /batches/{id}/cancel``): it goes ``cancelling``, then
     ``cancelled``; lines that already ran keep their results."""
     path = admin_path("batches", _check_id(batch_id), "cancel")
+    subject = f"batch {batch_id!r}"
     result: Batch = yield step(
-        client, "POST", path, "batches.cancel", Batch, subject=f"batch {batch_id!r}"
+        client, "POST", path, "batches.cancel", Batch, subject=subject, options=options
     )
     return result
 
@@ -129,11 +145,13 @@ def _jsonl(what: str) -> Any:
     return parse
 
 
-def batch_output(client: BaseClient, batch_id: str) -> Steps[list[BatchResult]]:
+def batch_output(
+    client: BaseClient, batch_id: str, options: RequestOptions | None = None
+) -> Steps[list[BatchResult]]:
     """Every result line of a finished batch: its output file, then the lines of its
     error file not already there. A batch without either file raises
     :class:`~.._errors.BatchError` (failed validation, or not finished yet)."""
-    batch: Batch = yield from retrieve_batch(client, batch_id)
+    batch: Batch = yield from retrieve_batch(client, batch_id, options)
     if batch.output_file_id is None and batch.error_file_id is None:
         batch.raise_for_status()
         raise BatchError(
@@ -145,13 +163,13 @@ def batch_output(client: BaseClient, batch_id: str) -> Steps[list[BatchResult]]:
     results: list[BatchResult] = []
     if batch.output_file_id is not None:
         path = admin_path("batches", batch.id, "output")
-        request = step(client, "GET", path, "batches.output").request
+        request = step(client, "GET", path, "batches.output", options=options).request
         results = yield Step(
             request, _jsonl(f"batch {batch.id!r} output"), "batches.output", f"batch {batch_id!r}"
         )
     if batch.error_file_id is not None:
         path = admin_path("files", batch.error_file_id, "content")
-        request = step(client, "GET", path, "files.content").request
+        request = step(client, "GET", path, "files.content", options=options).request
         errors: list[BatchResult] = yield Step(
             request,
             _jsonl(f"batch {batch.id!r} error file"),
@@ -173,6 +191,7 @@ class Batches(SyncResource):
         endpoint: str = DEFAULT_ENDPOINT,
         completion_window: str = "24h",
         metadata: Mapping[str, str] | None = None,
+        options: RequestOptions | None = None,
     ) -> Batch:
         """Start a batch over a JSONL file uploaded with ``client.files.create``; each
         line is ``{"custom_id", "method": "POST", "url": endpoint, "body"}``."""
@@ -183,24 +202,27 @@ class Batches(SyncResource):
                 endpoint=endpoint,
                 completion_window=completion_window,
                 metadata=metadata,
+                options=options,
             )
         )
 
-    def retrieve(self, batch_id: str) -> Batch:
+    def retrieve(self, batch_id: str, *, options: RequestOptions | None = None) -> Batch:
         """A batch's status, counts and files (``.done`` once it stops changing)."""
-        return self._run(retrieve_batch(self._client, batch_id))
+        return self._run(retrieve_batch(self._client, batch_id, options))
 
-    def list(self, *, limit: int = 20, after: str | None = None) -> BatchPage:
+    def list(
+        self, *, limit: int = 20, after: str | None = None, options: RequestOptions | None = None
+    ) -> BatchPage:
         """The most recent batches, newest first; ``after`` a batch id pages on."""
-        return self._run(list_batches(self._client, limit=limit, after=after))
+        return self._run(list_batches(self._client, limit=limit, after=after, options=options))
 
-    def cancel(self, batch_id: str) -> Batch:
+    def cancel(self, batch_id: str, *, options: RequestOptions | None = None) -> Batch:
         """Ask a batch to stop; it ends ``cancelled``, keeping the lines that ran."""
-        return self._run(cancel_batch(self._client, batch_id))
+        return self._run(cancel_batch(self._client, batch_id, options))
 
-    def output(self, batch_id: str) -> BatchResults:
+    def output(self, batch_id: str, *, options: RequestOptions | None = None) -> BatchResults:
         """Every result line of a finished batch (answers and failures), each once."""
-        return self._run(batch_output(self._client, batch_id))
+        return self._run(batch_output(self._client, batch_id, options))
 
 
 class AsyncBatches(AsyncResource):
@@ -213,6 +235,7 @@ class AsyncBatches(AsyncResource):
         endpoint: str = DEFAULT_ENDPOINT,
         completion_window: str = "24h",
         metadata: Mapping[str, str] | None = None,
+        options: RequestOptions | None = None,
     ) -> Batch:
         """Async :meth:`Batches.create`."""
         return await self._run(
@@ -222,21 +245,26 @@ class AsyncBatches(AsyncResource):
                 endpoint=endpoint,
                 completion_window=completion_window,
                 metadata=metadata,
+                options=options,
             )
         )
 
-    async def retrieve(self, batch_id: str) -> Batch:
+    async def retrieve(self, batch_id: str, *, options: RequestOptions | None = None) -> Batch:
         """Async :meth:`Batches.retrieve`."""
-        return await self._run(retrieve_batch(self._client, batch_id))
+        return await self._run(retrieve_batch(self._client, batch_id, options))
 
-    async def list(self, *, limit: int = 20, after: str | None = None) -> BatchPage:
+    async def list(
+        self, *, limit: int = 20, after: str | None = None, options: RequestOptions | None = None
+    ) -> BatchPage:
         """Async :meth:`Batches.list`."""
-        return await self._run(list_batches(self._client, limit=limit, after=after))
+        return await self._run(
+            list_batches(self._client, limit=limit, after=after, options=options)
+        )
 
-    async def cancel(self, batch_id: str) -> Batch:
+    async def cancel(self, batch_id: str, *, options: RequestOptions | None = None) -> Batch:
         """Async :meth:`Batches.cancel`."""
-        return await self._run(cancel_batch(self._client, batch_id))
+        return await self._run(cancel_batch(self._client, batch_id, options))
 
-    async def output(self, batch_id: str) -> BatchResults:
+    async def output(self, batch_id: str, *, options: RequestOptions | None = None) -> BatchResults:
         """Async :meth:`Batches.output`."""
-        return await self._run(batch_output(self._client, batch_id))
+        return await self._run(batch_output(self._client, batch_id, options))

@@ -12,6 +12,7 @@ import httpx
 
 from .._base_client import BaseClient
 from .._errors import PortkeyConfigError
+from .._options import RequestOptions
 from ._batch_models import FileObject
 from ._steps import AsyncResource, Step, Steps, SyncResource, admin_path, fetch_json, step
 
@@ -31,7 +32,9 @@ FileContent = bytes | tuple[str, bytes]
 _DEFAULT_NAME = "batch.jsonl"
 
 
-def _upload(client: BaseClient, file: FileContent, purpose: str) -> httpx.Request:
+def _upload(
+    client: BaseClient, file: FileContent, purpose: str, options: RequestOptions | None
+) -> httpx.Request:
     """The multipart ``POST /files`` request: the client's headers, a form body."""
     if isinstance(file, tuple):
         if len(file) != 2 or not isinstance(file[0], str) or not file[0]:
@@ -43,7 +46,7 @@ def _upload(client: BaseClient, file: FileContent, purpose: str) -> httpx.Reques
         raise PortkeyConfigError(f"file content must be bytes, not {type(data).__name__}")
     if not isinstance(purpose, str) or not purpose:
         raise PortkeyConfigError(f"purpose must be a non-empty string, not {purpose!r}")
-    base = client._request("POST", "/files", None, None)
+    base = client._request("POST", "/files", None, options)
     # httpx sets the multipart type (with its boundary) and length only when none is given.
     headers = {k: v for k, v in base.headers.items() if k not in ("content-type", "content-length")}
     return httpx.Request(
@@ -56,19 +59,23 @@ def _upload(client: BaseClient, file: FileContent, purpose: str) -> httpx.Reques
     )
 
 
-def create_file(client: BaseClient, file: FileContent, purpose: str) -> Steps[FileObject]:
+def create_file(
+    client: BaseClient, file: FileContent, purpose: str, options: RequestOptions | None = None
+) -> Steps[FileObject]:
     """Upload ``file`` (``POST /files``) for ``purpose`` (``"batch"``: a batch's input)."""
-    request = _upload(client, file, purpose)
+    request = _upload(client, file, purpose, options)
     result: FileObject = yield Step(request, fetch_json(FileObject), "files.create")
     return result
 
 
-def retrieve_file(client: BaseClient, file_id: str) -> Steps[FileObject]:
+def retrieve_file(
+    client: BaseClient, file_id: str, options: RequestOptions | None = None
+) -> Steps[FileObject]:
     """A file's metadata (``GET /files/{id}``)."""
     path = admin_path("files", file_id)
     subject = f"file {file_id!r}"
     result: FileObject = yield step(
-        client, "GET", path, "files.retrieve", FileObject, subject=subject
+        client, "GET", path, "files.retrieve", FileObject, subject=subject, options=options
     )
     return result
 
@@ -77,10 +84,12 @@ def _raw(response: httpx.Response) -> bytes:
     return response.content
 
 
-def file_content(client: BaseClient, file_id: str) -> Steps[bytes]:
+def file_content(
+    client: BaseClient, file_id: str, options: RequestOptions | None = None
+) -> Steps[bytes]:
     """A file's bytes (``GET /files/{id}/content``)."""
     path = admin_path("files", file_id, "content")
-    request = step(client, "GET", path, "files.content").request
+    request = step(client, "GET", path, "files.content", options=options).request
     result: bytes = yield Step(request, _raw, "files.content", f"file {file_id!r}")
     return result
 
@@ -88,31 +97,44 @@ def file_content(client: BaseClient, file_id: str) -> Steps[bytes]:
 class Files(SyncResource):
     """``client.files``: upload a batch's input, read a batch's output and error files."""
 
-    def create(self, file: FileContent, *, purpose: str = "batch") -> FileObject:
+    def create(
+        self,
+        file: FileContent,
+        *,
+        purpose: str = "batch",
+        options: RequestOptions | None = None,
+    ) -> FileObject:
         """Upload ``file`` (bytes, or ``(filename, bytes)``); ``purpose="batch"`` for the
-        JSONL input of :meth:`Batches.create <.batches.Batches.create>`."""
-        return self._run(create_file(self._client, file, purpose))
+        JSONL input of :meth:`Batches.create <.batches.Batches.create>`. ``options``
+        override the client's routing headers (the provider the file is for)."""
+        return self._run(create_file(self._client, file, purpose, options))
 
-    def retrieve(self, file_id: str) -> FileObject:
+    def retrieve(self, file_id: str, *, options: RequestOptions | None = None) -> FileObject:
         """A file's metadata: size, name, purpose, status."""
-        return self._run(retrieve_file(self._client, file_id))
+        return self._run(retrieve_file(self._client, file_id, options))
 
-    def content(self, file_id: str) -> bytes:
+    def content(self, file_id: str, *, options: RequestOptions | None = None) -> bytes:
         """A file's bytes (a batch's output and error files are JSONL)."""
-        return self._run(file_content(self._client, file_id))
+        return self._run(file_content(self._client, file_id, options))
 
 
 class AsyncFiles(AsyncResource):
     """``async_client.files``: the coroutine twin of :class:`Files`."""
 
-    async def create(self, file: FileContent, *, purpose: str = "batch") -> FileObject:
+    async def create(
+        self,
+        file: FileContent,
+        *,
+        purpose: str = "batch",
+        options: RequestOptions | None = None,
+    ) -> FileObject:
         """Async :meth:`Files.create`."""
-        return await self._run(create_file(self._client, file, purpose))
+        return await self._run(create_file(self._client, file, purpose, options))
 
-    async def retrieve(self, file_id: str) -> FileObject:
+    async def retrieve(self, file_id: str, *, options: RequestOptions | None = None) -> FileObject:
         """Async :meth:`Files.retrieve`."""
-        return await self._run(retrieve_file(self._client, file_id))
+        return await self._run(retrieve_file(self._client, file_id, options))
 
-    async def content(self, file_id: str) -> bytes:
+    async def content(self, file_id: str, *, options: RequestOptions | None = None) -> bytes:
         """Async :meth:`Files.content`."""
-        return await self._run(file_content(self._client, file_id))
+        return await self._run(file_content(self._client, file_id, options))

@@ -18,6 +18,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from .guard import bad_json
+
 __all__ = [
     "DONE",
     "KEPT_BATCHES",
@@ -149,8 +151,13 @@ def check_batch_input(data: bytes, filename: str, max_line_bytes: int) -> list[d
             raise InputError(f"{where} is {len(raw)} bytes: at most {max_line_bytes}", 413)
         try:
             line = json.loads(raw)
+        except RecursionError:
+            raise InputError(f"{where} is nested too deeply") from None
         except ValueError as exc:
             raise InputError(f"{where} is not valid JSON: {exc}") from None
+        problem = bad_json(line)
+        if problem is not None:
+            raise InputError(f"{where}: {problem}")
         if not isinstance(line, dict):
             raise InputError(f"{where} must be a JSON object")
         custom_id, body = line.get("custom_id"), line.get("body")

@@ -307,8 +307,8 @@ class LocalPortkeyServer:
         )
 
     def hold_batches(self) -> None:
-        """Hold the batch worker: batches wait ``in_progress`` until :meth:`release_batches`
-        (or until cancelled)."""
+        """Hold the batch worker: batches that have not started their lines wait
+        ``in_progress`` until :meth:`release_batches` (or until cancelled)."""
         self.state.batches.hold()
 
     def release_batches(self) -> None:
