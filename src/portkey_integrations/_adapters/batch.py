@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 from .._call import Call
 from .._errors import BatchLineError, PortkeyConfigError, PortkeyError
+from .._options import RequestOptions
 from .._request import build_body
 from .._response import Completion, RenderedPrompt, ResponseInfo
 
 if TYPE_CHECKING:
     from .._base_client import BaseClient
-    from .._options import ClientOptions
     from .._templates.cache import PromptTemplate
     from ..types import Batch, BatchResult
     from .settings import PortkeyClientSettings
@@ -316,25 +316,20 @@ def _routed(client: BaseClient) -> bool:
     return bool(given.provider or given.config or given.virtual_key is not None)
 
 
-def _keyed(settings: PortkeyClientSettings, saved: PromptTemplate | None) -> ClientOptions | None:
-    """The client options of a job on a prompt's saved virtual key, or ``None``."""
-    if saved is None or not saved.virtual_key:
-        return None
-    kwargs = settings.client_kwargs()
-    kwargs["virtual_key"] = saved.virtual_key
-    return kwargs
+def _saved_key(saved: PromptTemplate | None) -> RequestOptions | None:
+    """The routing of a job on a prompt's saved virtual key, or ``None``."""
+    key = saved.virtual_key if saved is not None else None
+    return RequestOptions.make(virtual_key=key) if key else None
 
 
 def run_sync(settings: PortkeyClientSettings, ops: Ops[_T], prompt_id: str | None = None) -> _T:
     """Run an operation with the settings' sync client; a client without routing of its
     own runs ``prompt_id``'s job on the virtual key saved on the prompt."""
-    from .._client import PortkeyClient
     from .._templates.cache import get_template
 
-    client = settings.client
+    client, options = settings.client, None
     if prompt_id is not None and not _routed(client):
-        keyed = _keyed(settings, get_template(client, prompt_id))
-        client = client if keyed is None else PortkeyClient(**keyed)
+        options = _saved_key(get_template(client, prompt_id))
     result: Any = None
     try:
         while True:
@@ -344,7 +339,8 @@ def run_sync(settings: PortkeyClientSettings, ops: Ops[_T], prompt_id: str | Non
             elif op.kind == "render":
                 result = [_render(client.render_call, call, op.args[1]) for call in op.args[0]]
             else:
-                result = getattr(getattr(client, op.kind), op.name)(*op.args, **op.kwargs)
+                method = getattr(getattr(client, op.kind), op.name)
+                result = method(*op.args, options=options, **op.kwargs)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
 
@@ -353,13 +349,11 @@ async def run_async(
     settings: PortkeyClientSettings, ops: Ops[_T], prompt_id: str | None = None
 ) -> _T:
     """Run an operation with the settings' async client (see :func:`run_sync`)."""
-    from .._client import AsyncPortkeyClient
     from .._templates.cache import aget_template
 
-    client = settings.async_client
+    client, options = settings.async_client, None
     if prompt_id is not None and not _routed(client):
-        keyed = _keyed(settings, await aget_template(client, prompt_id))
-        client = client if keyed is None else AsyncPortkeyClient(**keyed)
+        options = _saved_key(await aget_template(client, prompt_id))
     result: Any = None
     try:
         while True:
@@ -369,7 +363,8 @@ async def run_async(
             elif op.kind == "render":
                 result = await _render_all(client.render_call, op.args[0], op.args[1])
             else:
-                result = await getattr(getattr(client, op.kind), op.name)(*op.args, **op.kwargs)
+                method = getattr(getattr(client, op.kind), op.name)
+                result = await method(*op.args, options=options, **op.kwargs)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
 
