@@ -214,6 +214,47 @@ class Job:
     cancel: bool = False
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
+    @classmethod
+    def new(
+        cls,
+        endpoint: str,
+        input_file_id: str,
+        window: str,
+        metadata: dict[str, Any] | None,
+        lines: list[dict[str, Any]],
+        headers: dict[str, str],
+    ) -> Job:
+        """A batch just created: ``validating``, in OpenAI's shape."""
+        created = int(time.time())
+        shown: dict[str, Any] = {
+            "id": f"batch_{uuid.uuid4().hex[:24]}",
+            "object": "batch",
+            "endpoint": endpoint,
+            "errors": None,
+            "input_file_id": input_file_id,
+            "completion_window": window,
+            "status": "validating",
+            "output_file_id": None,
+            "error_file_id": None,
+            "created_at": created,
+            "in_progress_at": None,
+            "expires_at": created + 24 * 3600,
+            "finalizing_at": None,
+            "completed_at": None,
+            "failed_at": None,
+            "expired_at": None,
+            "cancelling_at": None,
+            "cancelled_at": None,
+            "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+            "metadata": metadata,
+        }
+        return cls(shown, lines, headers)
+
+    def set(self, status: str) -> None:
+        """Move to ``status``, stamping its ``<status>_at``."""
+        self.shown["status"] = status
+        self.shown[f"{status}_at"] = int(time.time())
+
 
 class BatchStore:
     """The batches of one server and the worker's knobs; safe across threads."""
