@@ -96,11 +96,15 @@ class FileStore:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def refuse_length(self, declared: str | None) -> str | None:
-        """Why a body of the ``Content-Length`` ``declared`` is refused unread, if it is."""
-        if declared is None or not declared.isdigit():
-            return None
-        return self._too_big(int(declared) - 4096)
+    @property
+    def upload_limit(self) -> int:
+        """The largest multipart body read: a file of the largest size, plus its form."""
+        return self.max_file_bytes + 4096
+
+    @property
+    def too_big(self) -> str:
+        """What a 413 for an upload over the limit says."""
+        return f"the file is too large: the most this server takes is {self.max_file_bytes} bytes"
 
     def _too_big(self, size: int) -> str | None:
         if size > self.max_file_bytes:
