@@ -337,6 +337,8 @@ def test_a_held_worker_stops_with_the_server(
         poll(http, start(http, jsonl(["a"]))["id"], lambda b: b["status"] == "in_progress")
     server.stop()
     assert not server.running
+    server.release_batches()  # the loop it waited on is closed: nothing to wake
+    server.reset()
 
 
 def test_the_official_portkey_sdk_runs_a_batch(server: LocalPortkeyServer) -> None:

@@ -11,6 +11,7 @@ store keeps at most :data:`KEPT_BATCHES` batches (the oldest finished ones go fi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -282,7 +283,9 @@ class BatchStore:
             self._held = False
             waiting, self._waiting = list(self._waiting.values()), {}
         for loop, event in waiting:
-            loop.call_soon_threadsafe(event.set)
+            # A stopped server's loop is closed; its workers are gone already.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(event.set)
 
     @property
     def held(self) -> bool:
