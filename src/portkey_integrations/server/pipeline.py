@@ -1,6 +1,7 @@
 """The one request pipeline every route goes through.
 
-In order: read the body, record the request in the log, authorise (the API key, then
+In order: read the body (a file upload's with a cap: 413 past it), record the request
+in the log, authorise (the API key, then
 the key's scope), refuse a body that is not JSON, check routing (gateway routes), pick
 a fault (routes faults know) and answer the faults that replace the whole answer.
 Only then does the route's handler run, with an :class:`Incoming` holding what the
