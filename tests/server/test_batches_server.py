@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -235,6 +235,17 @@ def test_size_caps_answer_413(make_server: Callable[..., LocalPortkeyServer]) ->
     with httpx.Client(base_url=server.base_url, headers=ROUTING) as http:
         big = upload(http, jsonl(["x" * 100] * 20))
         assert big.status_code == 413 and "most this server takes is 2000" in big.text
+        declared = upload(http, jsonl(["x" * 100] * 100))  # refused before it is read
+        assert declared.status_code == 413 and "too large" in declared.text
+
+        def chunked() -> Iterator[bytes]:  # no Content-Length: read until past the limit
+            yield b"--b\r\n" + b"x" * 5000
+            yield b"x" * 5000
+
+        streamed = http.post(
+            "/files", content=chunked(), headers={"content-type": "multipart/form-data; boundary=b"}
+        )
+        assert streamed.status_code == 413 and "too large" in streamed.text
         long_line = upload(http, line("0", "short") + line("1", "y" * 400))
         assert long_line.status_code == 413
         assert "line 2 of 'in.jsonl' is" in long_line.text and "at most 300" in long_line.text
@@ -326,6 +337,8 @@ def test_a_held_worker_stops_with_the_server(
         poll(http, start(http, jsonl(["a"]))["id"], lambda b: b["status"] == "in_progress")
     server.stop()
     assert not server.running
+    server.release_batches()  # the loop it waited on is closed: nothing to wake
+    server.reset()
 
 
 def test_the_official_portkey_sdk_runs_a_batch(server: LocalPortkeyServer) -> None:

@@ -11,6 +11,7 @@ store keeps at most :data:`KEPT_BATCHES` batches (the oldest finished ones go fi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -96,11 +97,15 @@ class FileStore:
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def refuse_length(self, declared: str | None) -> str | None:
-        """Why a body of the ``Content-Length`` ``declared`` is refused unread, if it is."""
-        if declared is None or not declared.isdigit():
-            return None
-        return self._too_big(int(declared) - 4096)
+    @property
+    def upload_limit(self) -> int:
+        """The largest multipart body read: a file of the largest size, plus its form."""
+        return self.max_file_bytes + 4096
+
+    @property
+    def too_big(self) -> str:
+        """What a 413 for an upload over the limit says."""
+        return f"the file is too large: the most this server takes is {self.max_file_bytes} bytes"
 
     def _too_big(self, size: int) -> str | None:
         if size > self.max_file_bytes:
@@ -214,6 +219,47 @@ class Job:
     cancel: bool = False
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
+    @classmethod
+    def new(
+        cls,
+        endpoint: str,
+        input_file_id: str,
+        window: str,
+        metadata: dict[str, Any] | None,
+        lines: list[dict[str, Any]],
+        headers: dict[str, str],
+    ) -> Job:
+        """A batch just created: ``validating``, in OpenAI's shape."""
+        created = int(time.time())
+        shown: dict[str, Any] = {
+            "id": f"batch_{uuid.uuid4().hex[:24]}",
+            "object": "batch",
+            "endpoint": endpoint,
+            "errors": None,
+            "input_file_id": input_file_id,
+            "completion_window": window,
+            "status": "validating",
+            "output_file_id": None,
+            "error_file_id": None,
+            "created_at": created,
+            "in_progress_at": None,
+            "expires_at": created + 24 * 3600,
+            "finalizing_at": None,
+            "completed_at": None,
+            "failed_at": None,
+            "expired_at": None,
+            "cancelling_at": None,
+            "cancelled_at": None,
+            "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+            "metadata": metadata,
+        }
+        return cls(shown, lines, headers)
+
+    def set(self, status: str) -> None:
+        """Move to ``status``, stamping its ``<status>_at``."""
+        self.shown["status"] = status
+        self.shown[f"{status}_at"] = int(time.time())
+
 
 class BatchStore:
     """The batches of one server and the worker's knobs; safe across threads."""
@@ -237,7 +283,9 @@ class BatchStore:
             self._held = False
             waiting, self._waiting = list(self._waiting.values()), {}
         for loop, event in waiting:
-            loop.call_soon_threadsafe(event.set)
+            # A stopped server's loop is closed; its workers are gone already.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(event.set)
 
     @property
     def held(self) -> bool:

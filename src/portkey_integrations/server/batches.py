@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -63,15 +62,6 @@ _ROUTING = (
     "authorization",
     "x-portkey-api-key",
 )
-
-
-def _now() -> int:
-    return int(time.time())
-
-
-def _set(job: Job, status: str) -> None:
-    job.shown["status"] = status
-    job.shown[f"{status}_at"] = _now()
 
 
 # --- the worker --------------------------------------------------------------------
@@ -195,10 +185,10 @@ async def _work(state: ServerState, job: Job) -> None:
     errors = _validate(job)
     if errors:
         shown["errors"] = {"object": "list", "data": errors}
-        _set(job, "failed")
+        job.set("failed")
         return
     if not job.cancel:
-        _set(job, "in_progress")
+        job.set("in_progress")
     await store.wait_released(job)
     knobs = store.knobs
     # The route's own endpoint: the pipeline, then the handler, as over HTTP.
@@ -229,14 +219,14 @@ async def _work(state: ServerState, job: Job) -> None:
     if not store.alive(job):  # a reset dropped the batch (and the files)
         return
     if ran == len(job.lines):
-        _set(job, "finalizing")
+        job.set("finalizing")
     try:
         _write(state, job, outputs, failures)
     except InputError as exc:  # the file store is full
         shown["errors"] = {"object": "list", "data": [{"code": "storage", "message": str(exc)}]}
-        _set(job, "failed")
+        job.set("failed")
         return
-    _set(job, "cancelled" if job.cancel else "expired" if ran < len(job.lines) else "completed")
+    job.set("cancelled" if job.cancel else "expired" if ran < len(job.lines) else "completed")
 
 
 def _write(
@@ -256,7 +246,7 @@ async def _guarded(state: ServerState, job: Job) -> None:
     except Exception as exc:  # a worker bug fails its batch, never the server
         logger.exception("batch %s failed in the worker", job.shown["id"])
         job.shown["errors"] = {"object": "list", "data": [{"code": "worker", "message": repr(exc)}]}
-        _set(job, "failed")
+        job.set("failed")
 
 
 # --- the routes --------------------------------------------------------------------
@@ -285,34 +275,11 @@ def _create(incoming: Incoming) -> ASGIApp:
         lines = check_batch_input(stored.data, stored.filename, state.files.max_line_bytes)
     except InputError as exc:  # checked at upload; the limit may have changed since
         return _error(exc.status, str(exc), "input_file_id")
-    created = _now()
-    shown: dict[str, Any] = {
-        "id": f"batch_{uuid.uuid4().hex[:24]}",
-        "object": "batch",
-        "endpoint": endpoint,
-        "errors": None,
-        "input_file_id": file_id,
-        "completion_window": window,
-        "status": "validating",
-        "output_file_id": None,
-        "error_file_id": None,
-        "created_at": created,
-        "in_progress_at": None,
-        "expires_at": created + 24 * 3600,
-        "finalizing_at": None,
-        "completed_at": None,
-        "failed_at": None,
-        "expired_at": None,
-        "cancelling_at": None,
-        "cancelled_at": None,
-        "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
-        "metadata": metadata,
-    }
     headers = {k: v for k, v in incoming.headers.items() if k in _ROUTING}
-    job = Job(shown, lines, headers)
+    job = Job.new(endpoint, file_id, window, metadata, lines, headers)
     state.batches.add(job)
     job.task = asyncio.get_running_loop().create_task(_guarded(state, job))
-    return json_out(200, shown, incoming.reply_headers)
+    return json_out(200, job.shown, incoming.reply_headers)
 
 
 def _list(incoming: Incoming) -> ASGIApp:
@@ -342,7 +309,7 @@ def _cancel(state: ServerState, job: Job) -> ASGIApp:
     if job.shown["status"] not in ("validating", "in_progress"):
         return _error(400, f"a batch that is {job.shown['status']} cannot be cancelled")
     job.cancel = True
-    _set(job, "cancelling")
+    job.set("cancelling")
     state.batches.wake(job)
     return json_out(200, job.shown, [])
 

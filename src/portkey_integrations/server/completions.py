@@ -17,18 +17,16 @@ from starlette.types import ASGIApp
 
 from .._templates.mustache import RenderBudget
 from . import model
-from .faults import Fault
 from .pipeline import Incoming, Target
 from .prompting import ServerError, build_prompt_request
-from .responses import EventStream, Headers, encode_event, json_out
-from .state import ServerState, raw_path
+from .responses import EventStream, encode_event, json_out
+from .state import raw_path
 from .validation import ModelError, validate
 
 __all__ = [
     "CHAT",
     "PROMPT_VERSION_HEADER",
     "TEXT",
-    "answer",
     "chat_completions",
     "complete",
     "prompt_route",
@@ -42,25 +40,10 @@ TEXT = Target(route="completions")
 
 async def complete(incoming: Incoming, body: dict[str, Any], *, chat: bool) -> ASGIApp:
     """Answer a chat (``chat``) or text completion request ``body``."""
-    return await answer(
-        incoming.state, body, incoming.headers, incoming.reply_headers, incoming.fault, chat=chat
-    )
-
-
-async def answer(
-    state: ServerState,
-    body: dict[str, Any],
-    request_headers: dict[str, str],
-    headers: Headers,
-    fault: Fault | None,
-    *,
-    chat: bool,
-) -> ASGIApp:
-    """The answer to a completion ``body`` that passed the pipeline: the model's (or the
-    upstream's). The batch worker runs each line through here too."""
+    state, headers, fault = incoming.state, incoming.reply_headers, incoming.fault
     if state.upstream is not None:
         path = "/chat/completions" if chat else "/completions"
-        return await state.upstream.forward(path, body, request_headers, headers, fault)
+        return await state.upstream.forward(path, body, incoming.headers, headers, fault)
     try:
         validate(body, chat=chat)
     except ModelError as exc:

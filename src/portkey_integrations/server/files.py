@@ -2,7 +2,7 @@
 ``GET /v1/files/{id}/content``, in OpenAI's (Portkey's unified) shapes.
 
 Files live in the state's :class:`~.batch_store.FileStore`, bounded in bytes (an upload
-over its limit is a 413, before the body is read when its length is declared). A
+over its limit is a 413: the pipeline never holds it whole). A
 ``batch`` input is checked line by line at upload; a bad line is a 400 (a 413 for one
 too long) naming its number.
 """
@@ -67,8 +67,7 @@ def _params(text: str) -> list[tuple[str, str]]:
 
 async def upload_file(incoming: Incoming) -> ASGIApp:
     """``POST /v1/files``: a multipart ``file`` and its ``purpose``."""
-    store = incoming.state.files
-    raw = await incoming.request.body()  # read (and cached) by the pipeline
+    store, raw = incoming.state.files, incoming.body
     try:
         fields = parse_form(raw, incoming.headers.get("content-type", ""))
         if "file" not in fields or "purpose" not in fields:

@@ -1,6 +1,7 @@
 """The one request pipeline every route goes through.
 
-In order: read the body, record the request in the log, authorise (the API key, then
+In order: read the body (a file upload's with a cap: 413 past it), record the request
+in the log, authorise (the API key, then
 the key's scope), refuse a body that is not JSON, check routing (gateway routes), pick
 a fault (routes faults know) and answer the faults that replace the whole answer.
 Only then does the route's handler run, with an :class:`Incoming` holding what the
@@ -26,6 +27,7 @@ from .state import (
     FORBIDDEN,
     INVALID_KEY,
     BodyTimeout,
+    BodyTooLarge,
     ReceivedRequest,
     ServerState,
     decode_body,
@@ -80,9 +82,9 @@ class Policy:
     json_only: bool = False
     """A body must say ``Content-Type: application/json`` (no cross-origin simple request)."""
     form: bool = False
-    """The body is ``multipart/form-data`` (a file upload) that the handler parses: it is
-    not decoded as JSON, only its size is logged, and one over the file store's limit is
-    refused with 413 before it is read (when its length is declared)."""
+    """The body is ``multipart/form-data`` (a file upload) that the handler parses: it
+    reaches the handler as bytes, only its size is logged, and one over the file store's
+    limit is refused with 413 without being held whole."""
 
 
 GATEWAY = Policy("requests", gateway=True, check_routing=True)
@@ -130,7 +132,8 @@ class Incoming:
     headers: dict[str, str]
     """The request's headers, lower-case names."""
     body: Any
-    """The decoded JSON body: an object (a list too, where the policy allows it)."""
+    """The decoded JSON body: an object (a list too, where the policy allows it); the
+    raw bytes on a ``form`` route."""
     reply_headers: Headers
     """The headers every answer carries (Portkey's, on gateway routes)."""
     fault: Fault | None
@@ -264,15 +267,18 @@ async def serve(
     refused = foreign(state, headers)
     if refused is not None:
         return failure(403, refused, [])
-    if policy.form:
-        too_big = state.files.refuse_length(headers.get("content-length"))
-        if too_big is not None:
-            return failure(413, too_big, [])
+    limit = state.files.upload_limit if policy.form else None
+    declared = headers.get("content-length", "")
+    if limit is not None and declared.isdigit() and int(declared) > limit:
+        return failure(413, state.files.too_big, [])
     try:
-        raw = await read_raw(request, state.body_timeout)
+        raw = await read_raw(request, state.body_timeout, limit)
     except BodyTimeout:
         return failure(408, "Timed out reading the request body", [])
-    body, body_error = ({}, None) if policy.form else decode_body(raw)
+    except BodyTooLarge:
+        return failure(413, state.files.too_big, [])
+    body: Any
+    body, body_error = (raw, None) if policy.form else decode_body(raw)
     if policy.list_body and isinstance(body, list):
         body_error = None
     if policy.log is not None:

@@ -24,6 +24,7 @@ __all__ = [
     "FORBIDDEN",
     "INVALID_KEY",
     "BodyTimeout",
+    "BodyTooLarge",
     "FeedbackStore",
     "ReceivedRequest",
     "ServerState",
@@ -283,10 +284,26 @@ class BodyTimeout(Exception):
     """The request body did not arrive in time."""
 
 
-async def read_raw(request: Request, timeout: float) -> bytes:
-    """The request body, or :class:`BodyTimeout` after ``timeout`` seconds."""
+class BodyTooLarge(Exception):
+    """The request body grew past the limit it was read with."""
+
+
+async def read_raw(request: Request, timeout: float, limit: int | None = None) -> bytes:
+    """The request body, or :class:`BodyTimeout` after ``timeout`` seconds; with
+    ``limit``, :class:`BodyTooLarge` as soon as more bytes arrived (never held whole)."""
+
+    async def capped(limit: int) -> bytes:
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     try:
-        return await asyncio.wait_for(request.body(), timeout)
+        body = request.body() if limit is None else capped(limit)
+        return await asyncio.wait_for(body, timeout)
     except asyncio.TimeoutError:
         raise BodyTimeout from None
 
