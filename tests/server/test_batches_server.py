@@ -344,6 +344,13 @@ def test_a_held_worker_stops_with_the_server(
 def test_the_official_portkey_sdk_runs_a_batch(server: LocalPortkeyServer) -> None:
     portkey_ai = pytest.importorskip("portkey_ai")
     sdk = portkey_ai.Portkey(base_url=server.base_url, api_key="pk-sdk", virtual_key="vk-sdk")
+    try:
+        run_with_sdk(sdk, server)
+    finally:
+        sdk.close()
+
+
+def run_with_sdk(sdk: Any, server: LocalPortkeyServer) -> None:
     uploaded = sdk.files.create(file=("in.jsonl", jsonl(["a", "b"])), purpose="batch")
     assert uploaded.purpose == "batch" and uploaded.bytes == len(jsonl(["a", "b"]))
     created = sdk.batches.create(
