@@ -15,11 +15,11 @@ from ._base_client import BaseClient, LazyResource
 from ._call import Call, CheckMode, call_of
 from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
+from ._parse import status_error
 from ._pools import async_sender, origin_of, pool_exhausted
 from ._response import Completion, RenderedPrompt
-from ._retry import is_success
 from ._streaming import AsyncStream
-from ._transport import asend_once, asend_stream_once
+from ._transport import asend_once, asend_stream_once, is_success
 from .resources.embeddings import (
     EmbeddingResponse,
     EncodingFormat,
@@ -241,7 +241,7 @@ class AsyncPortkeyClient(BaseClient):
         if not is_success(outcome.status_code):
             await outcome.aread()
             await outcome.aclose()
-            raise self._error(outcome)
+            raise status_error(outcome)
         return outcome
 
     async def aclose(self) -> None:

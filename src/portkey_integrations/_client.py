@@ -31,11 +31,11 @@ from ._base_client import (
 from ._call import Call, CheckMode, call_of
 from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
+from ._parse import status_error
 from ._pools import origin_of, pool_exhausted, sync_sender
 from ._response import Completion, RenderedPrompt
-from ._retry import is_success
 from ._streaming import Stream
-from ._transport import send_once, send_stream_once
+from ._transport import is_success, send_once, send_stream_once
 from .resources.embeddings import (
     EmbeddingResponse,
     EncodingFormat,
@@ -289,7 +289,7 @@ class PortkeyClient(BaseClient):
         if not is_success(outcome.status_code):
             outcome.read()
             outcome.close()
-            raise self._error(outcome)
+            raise status_error(outcome)
         return outcome
 
     def close(self) -> None:

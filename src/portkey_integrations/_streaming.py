@@ -15,7 +15,8 @@ import httpx
 from httpx_sse import EventSource, ServerSentEvent
 
 from ._errors import APITimeoutError, StreamError, TruncatedStreamError
-from ._response import CompletionChunk, ResponseInfo, make_stream_error
+from ._parse import make_stream_error
+from ._response import CompletionChunk, ResponseInfo
 from ._secrets import scrub_transport_error
 
 __all__ = ["AsyncStream", "Stream"]

@@ -16,7 +16,7 @@ from portkey_integrations.server import LocalPortkeyServer
 
 @pytest.fixture(autouse=True)
 def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("portkey_integrations._retry._INITIAL_RETRY_DELAY", 0.001)
+    monkeypatch.setattr("portkey_integrations._transport._INITIAL_RETRY_DELAY", 0.001)
     monkeypatch.setattr("portkey_integrations._cli.remote._PAUSE", 0.0)
 
 

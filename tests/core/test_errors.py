@@ -38,7 +38,7 @@ from portkey_integrations import (
     _errors,
 )
 from portkey_integrations._errors import TemplateRenderError
-from portkey_integrations._response import (
+from portkey_integrations._parse import (
     make_status_error,
     make_stream_error,
     status_error_class,

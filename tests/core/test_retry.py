@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from portkey_integrations import PortkeyClient, _retry
-from portkey_integrations._retry import _MAX_RETRY_DELAY, retry_delay
+from portkey_integrations import PortkeyClient
+from portkey_integrations import _transport as _retry  # the retry timing lives there
+from portkey_integrations._transport import _MAX_RETRY_DELAY, retry_delay
 from portkey_integrations.server import Fault, LocalPortkeyServer
 from portkey_integrations.testing import fast_retries
 
