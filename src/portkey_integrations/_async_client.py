@@ -13,9 +13,9 @@ import httpx
 
 from ._base_client import BaseClient, LazyResource
 from ._call import Call, CheckMode, call_of
+from ._error_mapping import status_error
 from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
-from ._parse import status_error
 from ._pools import async_sender, origin_of, pool_exhausted
 from ._response import Completion, RenderedPrompt
 from ._streaming import AsyncStream

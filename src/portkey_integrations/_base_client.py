@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 import httpx
 from pydantic import SecretStr
 
+from ._error_mapping import connection_error
 from ._errors import APIStatusError, PortkeyConfigError
 from ._options import ClientOptions, RequestOptions, options_from_env
-from ._parse import connection_error, parse_model, parse_result
 from ._request import Route, build_body, prompt_path
-from ._response import Completion, RenderedPrompt, ResponseInfo
+from ._response import Completion, RenderedPrompt, ResponseInfo, parse_model, parse_result
 from ._transport import is_success, retry_delay, should_retry
 from ._version import __version__
 

@@ -29,9 +29,9 @@ from ._base_client import (
     LazyResource,
 )
 from ._call import Call, CheckMode, call_of
+from ._error_mapping import status_error
 from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
-from ._parse import status_error
 from ._pools import origin_of, pool_exhausted, sync_sender
 from ._response import Completion, RenderedPrompt
 from ._streaming import Stream

@@ -2,18 +2,22 @@
 
 The models accept both the chat (``chat.completion``, ``message``) and the text
 (``text_completion``, ``text``) shapes and keep unknown fields (``content_blocks``,
-``hook_results``, provider-native values), because the gateway adds fields freely. The
-errors an error response or event stands for are built in ``_parse.py``.
+``hook_results``, provider-native values), because the gateway adds fields freely.
+:func:`parse_result` reads a completion or render from a response; a body that does not
+fit raises :class:`~portkey_integrations.APIResponseValidationError`. The errors an error
+response or event stands for are built in ``_error_mapping.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+from ._errors import APIResponseValidationError
 
 __all__ = [
     "Choice",
@@ -28,7 +32,12 @@ __all__ = [
     "ResponseInfo",
     "ToolCall",
     "Usage",
+    "invalid_response",
+    "parse_model",
+    "parse_result",
 ]
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Wire(BaseModel):
@@ -248,3 +257,42 @@ def _int_or_none(value: str | None) -> int | None:
         return int(value)
     except ValueError:
         return None
+
+
+# --- reading a response ---------------------------------------------------------------
+
+
+def parse_model(response: httpx.Response, model: type[_M]) -> _M:
+    """Validate a JSON response body as ``model``; a body that does not fit raises
+    :class:`APIResponseValidationError` (never a bare ``ValidationError``)."""
+    try:
+        return model.model_validate_json(response.content)
+    except ValueError as exc:
+        what = f"response body is not a valid {model.__name__}: {exc}"
+        raise invalid_response(response, what) from None
+
+
+def invalid_response(response: httpx.Response, message: str) -> APIResponseValidationError:
+    """The error for a successful response whose body does not parse."""
+    return APIResponseValidationError(
+        message,
+        status_code=response.status_code,
+        body=response.text,
+        trace_id=response.headers.get("x-portkey-trace-id"),
+        headers=response.headers,
+    )
+
+
+def parse_result(response: httpx.Response, model: type[Completion] | type[RenderedPrompt]) -> Any:
+    """A completion or render result, with the response's Portkey headers attached."""
+    result = parse_model(response, model)
+    extra = result.model_extra
+    if isinstance(result, Completion) and not result.choices and extra and "body" in extra:
+        # The OpenAPI file documents a {status, headers, body} envelope; tolerate it.
+        try:
+            result = model.model_validate(extra["body"])
+        except ValueError as exc:
+            what = f"response envelope's body is not a valid {model.__name__}: {exc}"
+            raise invalid_response(response, what) from None
+    result._info = ResponseInfo.from_headers(response.status_code, response.headers)
+    return result

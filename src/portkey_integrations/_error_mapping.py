@@ -1,5 +1,5 @@
-"""Reading what came back: a body validated as its model, and the typed error that an
-error response, an error event or a transport failure stands for.
+"""Error mapping: the typed error that an error response, an error event or a transport
+failure stands for.
 
 Error responses come in both of Portkey's shapes (``{"error": {...}}`` and
 ``{"message": ...}``), as HTML from a proxy, or as plain text: :func:`make_status_error`
@@ -12,15 +12,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
-from pydantic import BaseModel
 
 from ._errors import (
     APIConnectionError,
-    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -39,63 +37,17 @@ from ._errors import (
     TemplateError,
     TemplateRenderError,
 )
-from ._response import Completion, RenderedPrompt, ResponseInfo
 from ._secrets import scrub_transport_error
 
 __all__ = [
     "connection_error",
-    "invalid_response",
     "make_status_error",
     "make_stream_error",
     "parse_error_body",
-    "parse_model",
-    "parse_result",
     "requested_prompt_id",
     "status_error",
     "status_error_class",
 ]
-
-_M = TypeVar("_M", bound=BaseModel)
-
-
-# --- successful responses ------------------------------------------------------------
-
-
-def parse_model(response: httpx.Response, model: type[_M]) -> _M:
-    """Validate a JSON response body as ``model``; a body that does not fit raises
-    :class:`APIResponseValidationError` (never a bare ``ValidationError``)."""
-    try:
-        return model.model_validate_json(response.content)
-    except ValueError as exc:
-        what = f"response body is not a valid {model.__name__}: {exc}"
-        raise invalid_response(response, what) from None
-
-
-def invalid_response(response: httpx.Response, message: str) -> APIResponseValidationError:
-    """The error for a successful response whose body does not parse."""
-    return APIResponseValidationError(
-        message,
-        status_code=response.status_code,
-        body=response.text,
-        trace_id=response.headers.get("x-portkey-trace-id"),
-        headers=response.headers,
-    )
-
-
-def parse_result(response: httpx.Response, model: type[Completion] | type[RenderedPrompt]) -> Any:
-    """A completion or render result, with the response's Portkey headers attached."""
-    result = parse_model(response, model)
-    extra = result.model_extra
-    if isinstance(result, Completion) and not result.choices and extra and "body" in extra:
-        # The OpenAPI file documents a {status, headers, body} envelope; tolerate it.
-        try:
-            result = model.model_validate(extra["body"])
-        except ValueError as exc:
-            what = f"response envelope's body is not a valid {model.__name__}: {exc}"
-            raise invalid_response(response, what) from None
-    result._info = ResponseInfo.from_headers(response.status_code, response.headers)
-    return result
-
 
 # --- failures ---------------------------------------------------------------------
 
