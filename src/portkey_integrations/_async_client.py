@@ -214,9 +214,9 @@ class AsyncPortkeyClient(BaseClient):
         return parse(await self._send(request, stream=False))
 
     async def _aprompt_template(self, prompt_id: str) -> PromptTemplate | None:
-        from ._templates.cache import aget_template
+        from ._templates.cache import prompt_cache
 
-        return await aget_template(self, prompt_id)
+        return await prompt_cache.aget(self, prompt_id)
 
     async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         sender = self._http or async_sender(origin_of(request.url))

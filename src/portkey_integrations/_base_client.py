@@ -312,7 +312,7 @@ class BaseClient:
         self, call: Call, template: PromptTemplate | None, response: httpx.Response
     ) -> ResponseInfo:
         """The headers of a streamed answer to ``call``, having noted the version it ran."""
-        info = self._info(response)
+        info = ResponseInfo.from_headers(response.status_code, response.headers)
         self._observe_version(call, template, info)
         return info
 

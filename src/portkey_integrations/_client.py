@@ -262,9 +262,9 @@ class PortkeyClient(BaseClient):
 
     def _prompt_template(self, prompt_id: str) -> PromptTemplate | None:
         # Imported on first use: the prompt API is not part of every call's import cost.
-        from ._templates.cache import get_template
+        from ._templates.cache import prompt_cache
 
-        return get_template(self, prompt_id)
+        return prompt_cache.get(self, prompt_id)
 
     def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         sender = self._http or sync_sender(origin_of(request.url))
