@@ -13,13 +13,13 @@ import httpx
 
 from ._base_client import BaseClient, LazyResource
 from ._call import Call, CheckMode, call_of
+from ._error_mapping import status_error
 from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
 from ._pools import async_sender, origin_of, pool_exhausted
 from ._response import Completion, RenderedPrompt
-from ._retry import is_success
 from ._streaming import AsyncStream
-from ._transport import asend_once, asend_stream_once
+from ._transport import asend_once, asend_stream_once, is_success
 from .resources.embeddings import (
     EmbeddingResponse,
     EncodingFormat,
@@ -220,9 +220,9 @@ class AsyncPortkeyClient(BaseClient):
         return parse(await self._send(request, stream=False))
 
     async def _aprompt_template(self, prompt_id: str) -> PromptTemplate | None:
-        from ._templates.cache import aget_template
+        from ._templates.cache import prompt_cache
 
-        return await aget_template(self, prompt_id)
+        return await prompt_cache.aget(self, prompt_id)
 
     async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         sender = self._http or async_sender(origin_of(request.url))
@@ -247,7 +247,7 @@ class AsyncPortkeyClient(BaseClient):
         if not is_success(outcome.status_code):
             await outcome.aread()
             await outcome.aclose()
-            raise self._error(outcome)
+            raise status_error(outcome)
         return outcome
 
     async def aclose(self) -> None:

@@ -14,23 +14,16 @@ import os
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
-from urllib.parse import unquote
 
 import httpx
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
-from ._errors import (
-    APIConnectionError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    PortkeyConfigError,
-)
+from ._error_mapping import connection_error
+from ._errors import APIStatusError, PortkeyConfigError
 from ._options import ClientOptions, RequestOptions, options_from_env
 from ._request import Route, build_body, prompt_path
-from ._response import Completion, RenderedPrompt, ResponseInfo, make_status_error
-from ._retry import is_success, retry_delay, should_retry
-from ._secrets import scrub_transport_error
+from ._response import Completion, RenderedPrompt, ResponseInfo, parse_model, parse_result
+from ._transport import is_success, retry_delay, should_retry
 from ._version import __version__
 
 if sys.version_info >= (3, 11):
@@ -50,6 +43,7 @@ __all__ = [
     "LOCAL",
     "BaseClient",
     "LazyResource",
+    "parse_model",
 ]
 
 logger = logging.getLogger("portkey_integrations")
@@ -72,7 +66,6 @@ _NO_TARGET = (
     "embedded local Portkey-compatible server"
 )
 
-_M = TypeVar("_M", bound=BaseModel)
 _R = TypeVar("_R")
 
 
@@ -300,15 +293,6 @@ class BaseClient:
         return delay
 
     @staticmethod
-    def _error(response: httpx.Response) -> APIStatusError:
-        return make_status_error(
-            response.status_code,
-            response.text,
-            response.headers,
-            prompt_id=requested_prompt_id(response.request.url),
-        )
-
-    @staticmethod
     def _info(response: httpx.Response) -> ResponseInfo:
         return ResponseInfo.from_headers(response.status_code, response.headers)
 
@@ -320,7 +304,7 @@ class BaseClient:
         model: type[Completion] | type[RenderedPrompt],
     ) -> Any:
         """The parsed answer of ``call``, having noted the version it ran."""
-        result = self._parse(response, model)
+        result = parse_result(response, model)
         self._observe_version(call, template, result.portkey)
         return result
 
@@ -328,24 +312,9 @@ class BaseClient:
         self, call: Call, template: PromptTemplate | None, response: httpx.Response
     ) -> ResponseInfo:
         """The headers of a streamed answer to ``call``, having noted the version it ran."""
-        info = self._info(response)
+        info = ResponseInfo.from_headers(response.status_code, response.headers)
         self._observe_version(call, template, info)
         return info
-
-    def _parse(
-        self, response: httpx.Response, model: type[Completion] | type[RenderedPrompt]
-    ) -> Any:
-        result = parse_model(response, model)
-        extra = result.model_extra
-        if isinstance(result, Completion) and not result.choices and extra and "body" in extra:
-            # The OpenAPI file documents a {status, headers, body} envelope; tolerate it.
-            try:
-                result = model.model_validate(extra["body"])
-            except ValueError as exc:
-                what = f"response envelope's body is not a valid {model.__name__}: {exc}"
-                raise invalid_response(response, what) from None
-        result._info = self._info(response)
-        return result
 
 
 class LazyResource(Generic[_R]):
@@ -370,35 +339,6 @@ class LazyResource(Generic[_R]):
         return resource
 
 
-def parse_model(response: httpx.Response, model: type[_M]) -> _M:
-    """Validate a JSON response body as ``model``; a body that does not fit raises
-    :class:`APIResponseValidationError` (never a bare ``ValidationError``)."""
-    try:
-        return model.model_validate_json(response.content)
-    except ValueError as exc:
-        what = f"response body is not a valid {model.__name__}: {exc}"
-        raise invalid_response(response, what) from None
-
-
-def invalid_response(response: httpx.Response, message: str) -> APIResponseValidationError:
-    """The error for a successful response whose body does not parse."""
-    return APIResponseValidationError(
-        message,
-        status_code=response.status_code,
-        body=response.text,
-        trace_id=response.headers.get("x-portkey-trace-id"),
-        headers=response.headers,
-    )
-
-
-def requested_prompt_id(url: httpx.URL) -> str | None:
-    """The prompt id a ``/prompts/{id}/completions`` (or ``/render``) URL asked for."""
-    parts = url.raw_path.decode("ascii", "replace").split("?", 1)[0].split("/")
-    if len(parts) >= 3 and parts[-3] == "prompts" and parts[-1] in ("completions", "render"):
-        return unquote(parts[-2])
-    return None
-
-
 def _check(
     call: Call, prompt_id: str, template: PromptTemplate | None, sent: Mapping[str, Any]
 ) -> None:
@@ -411,24 +351,6 @@ def _check(
     from ._templates.checks import check_call_variables
 
     check_call_variables(prompt_id, template, sent, call.check_variables, mapped=call.mapped)
-
-
-def connection_error(exc: httpx.TransportError) -> APIConnectionError:
-    """The package's error for a transport failure, naming the URL it tried.
-
-    Callers chain it ``from exc``: the cause keeps its text and type, but its
-    ``request`` is swapped for a copy with the credentials masked, so a traceback or an
-    error reporter walking ``__cause__`` never finds a key.
-    """
-    scrub_transport_error(exc)
-    try:
-        url: str | None = str(exc.request.url.copy_with(userinfo=b""))
-    except RuntimeError:
-        url = None
-    where = f" to {url}" if url else ""
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"request{where} timed out ({type(exc).__name__})", url=url)
-    return APIConnectionError(f"connection error{where} ({type(exc).__name__}: {exc})", url=url)
 
 
 def _embedded_base_url() -> str:

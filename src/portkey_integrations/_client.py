@@ -29,13 +29,13 @@ from ._base_client import (
     LazyResource,
 )
 from ._call import Call, CheckMode, call_of
+from ._error_mapping import status_error
 from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
 from ._pools import origin_of, pool_exhausted, sync_sender
 from ._response import Completion, RenderedPrompt
-from ._retry import is_success
 from ._streaming import Stream
-from ._transport import send_once, send_stream_once
+from ._transport import is_success, send_once, send_stream_once
 from .resources.embeddings import (
     EmbeddingResponse,
     EncodingFormat,
@@ -268,9 +268,9 @@ class PortkeyClient(BaseClient):
 
     def _prompt_template(self, prompt_id: str) -> PromptTemplate | None:
         # Imported on first use: the prompt API is not part of every call's import cost.
-        from ._templates.cache import get_template
+        from ._templates.cache import prompt_cache
 
-        return get_template(self, prompt_id)
+        return prompt_cache.get(self, prompt_id)
 
     def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         sender = self._http or sync_sender(origin_of(request.url))
@@ -295,7 +295,7 @@ class PortkeyClient(BaseClient):
         if not is_success(outcome.status_code):
             outcome.read()
             outcome.close()
-            raise self._error(outcome)
+            raise status_error(outcome)
         return outcome
 
     def close(self) -> None:

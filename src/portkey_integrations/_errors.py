@@ -37,7 +37,7 @@ An error raised before anything is sent carries no HTTP status: configuration er
 have none, and a :class:`MissingVariableError` from the client's own variables check has
 ``status_code=None`` (the server's has 400), so one ``except`` catches both.
 
-Status errors are built (``_response.make_status_error``) from both of Portkey's error shapes,
+Status errors are built (``_error_mapping.make_status_error``) from both of Portkey's error shapes,
 ``{"status": "failure", "message": ...}`` and ``{"error": {"message": ..., "code": ...}}``,
 and from bodies that are not JSON at all (an HTML page from a proxy). The status code
 picks the class; the message may only refine it to a subclass of that class.

@@ -17,6 +17,10 @@ generator is finalized by ``shutdown_asyncgens``, which ``asyncio.run``,
 ``asyncio.Runner`` and pytest-asyncio all call, and its ``finally`` closes them. A loop
 closed without that step is dropped the next time a pool is looked up, so neither loops
 nor sockets accumulate. Past :data:`MAX_ORIGINS` origins, the oldest idle pool is closed.
+
+Every pool shares one TLS context (httpx's defaults, ``SSL_CERT_FILE`` and
+``SSL_CERT_DIR`` honoured), built with the first pool: building one loads the CA bundle,
+tens of milliseconds that a pool per origin and per event loop would pay again each time.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import ssl
 import threading
 from collections.abc import AsyncGenerator
 from typing import Any, TypeVar
@@ -78,6 +83,16 @@ def max_connections() -> int:
     return max(value, 1)
 
 
+_tls: ssl.SSLContext | None = None
+
+
+def _tls_context() -> ssl.SSLContext:
+    global _tls
+    if _tls is None:  # two threads may both build one: either will do
+        _tls = httpx.create_ssl_context()
+    return _tls
+
+
 def _limits() -> httpx.Limits:
     limit = max_connections()
     return httpx.Limits(max_connections=limit, max_keepalive_connections=min(limit, 20))
@@ -97,10 +112,11 @@ def sync_sender(origin: Origin) -> SyncSender:
         sender = _sync.get(origin)
         if sender is None:
             limits = _limits()
+            tls = _tls_context()
             sender = _sync[origin] = (
-                httpx.Client(cookies=NoCookieJar(), limits=limits)
+                httpx.Client(cookies=NoCookieJar(), limits=limits, verify=tls)
                 if proxies_configured()
-                else httpx.HTTPTransport(limits=limits)
+                else httpx.HTTPTransport(limits=limits, verify=tls)
             )
             evicted = _evict(_sync)
         else:
@@ -147,10 +163,11 @@ def _add_async(
 ) -> AsyncSender:
     # One loop runs one thing at a time: no lock needed between the lookup and the add.
     limits = _limits()
+    tls = _tls_context()
     sender: AsyncSender = (
-        httpx.AsyncClient(cookies=NoCookieJar(), limits=limits)
+        httpx.AsyncClient(cookies=NoCookieJar(), limits=limits, verify=tls)
         if proxies_configured()
-        else httpx.AsyncHTTPTransport(limits=limits)
+        else httpx.AsyncHTTPTransport(limits=limits, verify=tls)
     )
     pools[origin] = sender
     for old in _evict(pools):

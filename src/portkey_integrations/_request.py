@@ -9,6 +9,7 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import functools
 import json
 import math
 import uuid
@@ -65,6 +66,12 @@ def prompt_path(prompt_id: str, action: Literal["completions", "render"]) -> str
     """
     if not isinstance(prompt_id, str) or not prompt_id.strip():
         raise PortkeyConfigError("prompt_id must be a non-empty string")
+    return _prompt_path(prompt_id, action)
+
+
+@functools.lru_cache(maxsize=1024)
+def _prompt_path(prompt_id: str, action: str) -> str:
+    # Built on every call to a prompt: each id is quoted once.
     return f"/prompts/{quote_segment(prompt_id, 'prompt_id')}/{action}"
 
 

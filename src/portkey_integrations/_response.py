@@ -1,40 +1,23 @@
-"""Wire models: completions, stream chunks, usage, render results and Portkey headers;
-and the typed error an error response or an error event stands for.
+"""Wire models: completions, stream chunks, usage, render results and Portkey headers.
 
 The models accept both the chat (``chat.completion``, ``message``) and the text
 (``text_completion``, ``text``) shapes and keep unknown fields (``content_blocks``,
 ``hook_results``, provider-native values), because the gateway adds fields freely.
+:func:`parse_result` reads a completion or render from a response; a body that does not
+fit raises :class:`~portkey_integrations.APIResponseValidationError`. The errors an error
+response or event stands for are built in ``_error_mapping.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from ._errors import (
-    APIStatusError,
-    AuthenticationError,
-    BadRequestError,
-    BudgetExceededError,
-    ConflictError,
-    GuardrailError,
-    InternalServerError,
-    MissingVariableError,
-    NotFoundError,
-    PermissionDeniedError,
-    PromptNotFoundError,
-    RateLimitError,
-    RequestTimeoutError,
-    StreamError,
-    TemplateError,
-    TemplateRenderError,
-)
+from ._errors import APIResponseValidationError
 
 __all__ = [
     "Choice",
@@ -49,11 +32,12 @@ __all__ = [
     "ResponseInfo",
     "ToolCall",
     "Usage",
-    "make_status_error",
-    "make_stream_error",
-    "parse_error_body",
-    "status_error_class",
+    "invalid_response",
+    "parse_model",
+    "parse_result",
 ]
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Wire(BaseModel):
@@ -275,135 +259,40 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
-# --- errors from error responses and error events ------------------------------------
-
-_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    408: RequestTimeoutError,
-    409: ConflictError,
-    412: BudgetExceededError,
-    422: BadRequestError,
-    429: RateLimitError,
-    446: GuardrailError,
-}
-
-# The JSON parsers' messages: JavaScript's on Portkey ("Unexpected token ] in JSON at
-# position 40", "Unexpected end of JSON input", "... is not valid JSON") and Python's on
-# the local server ("Expecting value: line 1 column 2 (char 1)").
-_JSON_PARSE_ERROR = re.compile(
-    r"in JSON at position \d|end of JSON input|is not valid JSON|line \d+ column \d+ \(char \d+\)"
-)
-_HTML_TAG = re.compile(r"<[^>]+>")
-_SPACES = re.compile(r"\s+")
+# --- reading a response ---------------------------------------------------------------
 
 
-def parse_error_body(text: str) -> tuple[Any, str | None, dict[str, Any]]:
-    """Return ``(body, message, details)`` from an error body in any of the known shapes.
-
-    ``details`` holds ``code``, ``type`` and ``param`` when the body names them.
-    """
+def parse_model(response: httpx.Response, model: type[_M]) -> _M:
+    """Validate a JSON response body as ``model``; a body that does not fit raises
+    :class:`APIResponseValidationError` (never a bare ``ValidationError``)."""
     try:
-        body: Any = json.loads(text) if text else None
-    except ValueError:
-        readable = _SPACES.sub(" ", _HTML_TAG.sub(" ", text)).strip()
-        return text, (readable[:300] or None), {}
-    details: dict[str, Any] = {}
-    message: str | None = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            message = _str_or_none(error.get("message"))
-            for key in ("code", "type", "param"):
-                if error.get(key) is not None:
-                    details[key] = str(error[key])
-        elif isinstance(error, str):
-            message = error
-        if body.get("message") is not None:
-            message = message or str(body["message"])
-        message = message or _str_or_none(body.get("html-message") or body.get("detail"))
-    elif isinstance(body, str):
-        message = body
-    return body, message, details
+        return model.model_validate_json(response.content)
+    except ValueError as exc:
+        what = f"response body is not a valid {model.__name__}: {exc}"
+        raise invalid_response(response, what) from None
 
 
-def make_status_error(
-    status_code: int,
-    text: str,
-    headers: Mapping[str, str] | None = None,
-    *,
-    prompt_id: str | None = None,
-) -> APIStatusError:
-    """Build the typed error for an error response.
-
-    ``headers`` are the response's. ``prompt_id`` is the id a prompt route asked for: a
-    404 there is a :class:`PromptNotFoundError` naming it, and every error keeps it.
-    """
-    body, message, details = parse_error_body(text)
-    message = message or f"HTTP {status_code}"
-    cls = status_error_class(status_code, message, prompt_id=prompt_id)
-    if cls is PromptNotFoundError and prompt_id is not None:
-        message = f"prompt {prompt_id!r} not found: {message}"
-    trace_id = headers.get("x-portkey-trace-id") if headers is not None else None
-    return cls(
+def invalid_response(response: httpx.Response, message: str) -> APIResponseValidationError:
+    """The error for a successful response whose body does not parse."""
+    return APIResponseValidationError(
         message,
-        status_code=status_code,
-        body=body,
-        trace_id=trace_id,
-        headers=headers,
-        prompt_id=prompt_id,
-        **details,
+        status_code=response.status_code,
+        body=response.text,
+        trace_id=response.headers.get("x-portkey-trace-id"),
+        headers=response.headers,
     )
 
 
-def status_error_class(
-    status_code: int, message: str, *, prompt_id: str | None = None
-) -> type[APIStatusError]:
-    """The class for an error status: the status's class, or a subclass of it that the
-    route (``prompt_id``) or the message narrows it to. The message never changes the
-    branch of the tree: a 500 stays an :class:`InternalServerError` whatever it says."""
-    cls = _STATUS_CLASSES.get(status_code)
-    if cls is None:
-        cls = InternalServerError if status_code >= 500 else APIStatusError
-    lowered = message.lower()
-    if cls is NotFoundError:
-        # Off prompt routes (admin routes, older callers) the message is all there is.
-        if prompt_id is not None or "prompt" in lowered:
-            return PromptNotFoundError
-    elif cls is BadRequestError:
-        if lowered.startswith("missing variable"):
-            return MissingVariableError
-        if "template" in lowered or "partial" in lowered:
-            return TemplateError
-    elif status_code == 500 and prompt_id is not None and _JSON_PARSE_ERROR.search(message):
-        return TemplateRenderError
-    return cls
-
-
-def make_stream_error(data: Any, trace_id: str | None, chunks: list[Any]) -> StreamError:
-    """Build the error for an ``event: error`` or ``data: {"error": ...}`` stream event."""
-    message: str | None = None
-    code: str | None = None
-    if isinstance(data, dict):
-        error = data.get("error", data)
-        if isinstance(error, dict):
-            message = _str_or_none(error.get("message"))
-            code = _str_or_none(error.get("code"))
-        elif error is not None:
-            message = str(error)
-        message = message or _str_or_none(data.get("message"))
-    elif data:
-        message = str(data)
-    return StreamError(
-        f"error event in stream: {message or 'unknown error'}",
-        body=data,
-        code=code,
-        trace_id=trace_id,
-        chunks=chunks,
-    )
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
+def parse_result(response: httpx.Response, model: type[Completion] | type[RenderedPrompt]) -> Any:
+    """A completion or render result, with the response's Portkey headers attached."""
+    result = parse_model(response, model)
+    extra = result.model_extra
+    if isinstance(result, Completion) and not result.choices and extra and "body" in extra:
+        # The OpenAPI file documents a {status, headers, body} envelope; tolerate it.
+        try:
+            result = model.model_validate(extra["body"])
+        except ValueError as exc:
+            what = f"response envelope's body is not a valid {model.__name__}: {exc}"
+            raise invalid_response(response, what) from None
+    result._info = ResponseInfo.from_headers(response.status_code, response.headers)
+    return result

@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource, ServerSentEvent
 
+from ._error_mapping import make_stream_error
 from ._errors import APITimeoutError, StreamError, TruncatedStreamError
-from ._response import CompletionChunk, ResponseInfo, make_stream_error
+from ._response import CompletionChunk, ResponseInfo
 from ._secrets import scrub_transport_error
 
 __all__ = ["AsyncStream", "Stream"]

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ._retry import set_initial_retry_delay
+from ._transport import set_initial_retry_delay
 from .server.runner import LocalPortkeyServer
 
 __all__ = [

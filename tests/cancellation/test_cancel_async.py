@@ -24,8 +24,9 @@ ANSWER = "Echo: one two three four five"
 
 
 def slow_stream(server: LocalPortkeyServer) -> None:
-    # Each event waits; the task is cancelled while the stream is parked between two.
-    server.add_fault(Fault(kind="slow", delay=0.2))
+    # Each event waits; the task is cancelled while the stream is parked between two
+    # (a stream of seven events takes 0.35 s).
+    server.add_fault(Fault(kind="slow", delay=0.05))
 
 
 async def arrived(server: LocalPortkeyServer, count: int) -> None:
@@ -133,6 +134,6 @@ async def test_wait_for_around_a_whole_stream(
     for _ in range(ROUNDS):
         slow_stream(server)
         with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(consume(), timeout=0.2)
+            await asyncio.wait_for(consume(), timeout=0.1)
         assert "".join(str(c.content) for c in await consume()) == ANSWER
     assert open_sockets() <= baseline + 1

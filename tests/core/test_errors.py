@@ -37,12 +37,12 @@ from portkey_integrations import (
     TemplateError,
     _errors,
 )
-from portkey_integrations._errors import TemplateRenderError
-from portkey_integrations._response import (
+from portkey_integrations._error_mapping import (
     make_status_error,
     make_stream_error,
     status_error_class,
 )
+from portkey_integrations._errors import TemplateRenderError
 from portkey_integrations.server import Fault, LocalPortkeyServer
 
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from portkey_integrations import PortkeyClient, _retry
-from portkey_integrations._retry import _MAX_RETRY_DELAY, retry_delay
+from portkey_integrations import PortkeyClient, _transport
+from portkey_integrations._transport import _MAX_RETRY_DELAY, retry_delay
 from portkey_integrations.server import Fault, LocalPortkeyServer
 from portkey_integrations.testing import fast_retries
 
@@ -28,27 +28,27 @@ def test_retry_after_http_date() -> None:
 @pytest.mark.parametrize("value", ["-1", "3600", "soon", ""])
 def test_unusable_retry_after_falls_back_to_backoff(value: str) -> None:
     delay = retry_delay(1, {"retry-after": value})
-    assert 0.75 * _retry.initial_retry_delay() <= delay <= _retry.initial_retry_delay()
+    assert 0.75 * _transport.initial_retry_delay() <= delay <= _transport.initial_retry_delay()
 
 
 def test_backoff_grows_with_jitter_and_is_capped() -> None:
     delays = [retry_delay(attempt, None) for attempt in (1, 2, 3)]
     for attempt, delay in zip((1, 2, 3), delays, strict=True):
-        nominal = _retry.initial_retry_delay() * 2 ** (attempt - 1)
+        nominal = _transport.initial_retry_delay() * 2 ** (attempt - 1)
         assert 0.75 * nominal <= delay <= nominal
     assert retry_delay(20, None) <= _MAX_RETRY_DELAY
     assert len({retry_delay(3, None) for _ in range(20)}) > 1  # jittered
 
 
 def test_fast_retries_sets_the_first_backoff_and_restores_it() -> None:
-    before = _retry.initial_retry_delay()
+    before = _transport.initial_retry_delay()
     with fast_retries(0.02):
-        assert _retry.initial_retry_delay() == 0.02
+        assert _transport.initial_retry_delay() == 0.02
         assert 0.015 <= retry_delay(1, None) <= 0.02
         with fast_retries(0.0):
             assert retry_delay(3, None) == 0.0
-        assert _retry.initial_retry_delay() == 0.02
-    assert _retry.initial_retry_delay() == before
+        assert _transport.initial_retry_delay() == 0.02
+    assert _transport.initial_retry_delay() == before
 
 
 @pytest.mark.parametrize("bad", [-1.0, float("nan")])

@@ -52,6 +52,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow  # a fresh interpreter importing langchain
 def test_import_has_no_side_effects_and_building_installs_the_hook_once() -> None:
     result = subprocess.run(
         [sys.executable, "-c", SIDE_EFFECTS], capture_output=True, text=True, check=False
@@ -60,6 +61,7 @@ def test_import_has_no_side_effects_and_building_installs_the_hook_once() -> Non
     assert result.stdout.strip() == "ok"
 
 
+@pytest.mark.slow  # a fresh interpreter importing langchain
 def test_the_hook_can_be_turned_off_from_the_environment() -> None:
     code = SIDE_EFFECTS.replace("+ 1, _configure_hooks", ", _configure_hooks")
     env = {**os.environ, "PORTKEY_LANGCHAIN_TRACES": "false"}
@@ -70,6 +72,7 @@ def test_the_hook_can_be_turned_off_from_the_environment() -> None:
     assert result.stdout.strip() == "ok"
 
 
+@pytest.mark.slow  # a fresh interpreter importing langchain
 def test_an_unpickled_model_installs_the_hook_in_its_process() -> None:
     import pickle
 

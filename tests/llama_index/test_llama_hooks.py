@@ -54,6 +54,7 @@ _FRESH_PROCESS = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a fresh interpreter importing llama-index
 def test_import_adds_no_handler_and_the_first_model_adds_one() -> None:
     done = subprocess.run(
         [sys.executable, "-c", _FRESH_PROCESS], capture_output=True, text=True, timeout=120

@@ -19,6 +19,7 @@ from portkey_integrations import (
     PortkeyError,
     RenderedPrompt,
 )
+from portkey_integrations._response import parse_result
 
 # No example database: nothing is written into the working tree.
 FEW = settings(
@@ -69,8 +70,9 @@ def parser() -> PortkeyClient:
 
 
 def parse(client: PortkeyClient, body: bytes, model: type[Any]) -> Any:
+    # What the clients run on every successful completion or render.
     response = httpx.Response(200, content=body, headers={"x-portkey-trace-id": "t-1"})
-    return client._parse(response, model)
+    return parse_result(response, model)
 
 
 def check(client: PortkeyClient, body: bytes, model: type[Any]) -> None:

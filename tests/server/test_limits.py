@@ -97,8 +97,9 @@ def test_the_render_budget_bounds_output_size(budgeted: LocalPortkeyServer) -> N
     assert "exceeds 100000 characters" in r.json()["message"]
 
 
+@pytest.mark.slow  # 300 held connections and a server-side timeout to wait out
 def test_half_sent_requests_time_out_and_health_keeps_answering() -> None:
-    with LocalPortkeyServer(header_timeout=1.0, body_timeout=1.0) as server:
+    with LocalPortkeyServer(header_timeout=0.5, body_timeout=0.5) as server:
         held = []
         try:
             for _ in range(300):
@@ -106,9 +107,8 @@ def test_half_sent_requests_time_out_and_health_keeps_answering() -> None:
                 sock.sendall(b"POST /v1/prompts/pp-joke/render HTTP/1.1\r\nHost: 127.0.0.1\r\n")
                 held.append(sock)
             assert httpx.get(f"{server.url}/health", timeout=5).status_code == 200
-            time.sleep(2.5)
             for sock in held[:20]:
-                sock.settimeout(2)
+                sock.settimeout(5)  # no sleep: recv returns when the server closes it
                 assert sock.recv(1024) == b""  # closed by the server
             # A body that never arrives: 408, in Portkey's error shape.
             sock = socket.create_connection(("127.0.0.1", server.port))
@@ -203,7 +203,7 @@ def parse_work(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], int]:
 
 LINEAR_CASES = {
     "variables and text": lambda n: "".join(f"{{{{v{i}}}}} text\n" for i in range(n)),
-    "prose": lambda n: _prose(n // 100),
+    "prose": lambda n: _prose(n // 50),
     "tag-dense": lambda n: "{{#s}}{{a}}{{{b}}}{{/s}}{{> p}}{{! c}}" * n,
     "unclosed tags": lambda n: "{{a " * n,
     "unclosed sections": lambda n: "{{#a x " * n,
@@ -213,7 +213,7 @@ LINEAR_CASES = {
 
 @pytest.mark.parametrize("make", LINEAR_CASES.values(), ids=LINEAR_CASES)
 def test_parsing_is_linear(parse_work: Callable[[str], int], make: Callable[[int], str]) -> None:
-    small_text, large_text = make(2_000), make(8_000)
+    small_text, large_text = make(1_000), make(4_000)
     small, large = parse_work(small_text), parse_work(large_text)
     # Work per character of template stays the same at 4x the size (quadratic: 4x more).
     assert large / len(large_text) < 1.25 * small / len(small_text), (small, large)

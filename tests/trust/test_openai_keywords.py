@@ -12,7 +12,7 @@ from llama_index.core.llms import ChatMessage
 from pydantic import SecretStr
 
 from portkey_integrations import PortkeyConfigError
-from portkey_integrations._adapters.openai_keywords import OPENAI_REFUSED
+from portkey_integrations._adapters.keywords import OPENAI_REFUSED
 from portkey_integrations.langchain import PortkeyChatModel as LCChat
 from portkey_integrations.langchain import PortkeyPromptLLM as LCLLM
 from portkey_integrations.langchain.embeddings import PortkeyEmbeddings as LCEmbed

@@ -4,6 +4,7 @@ the connection drops before their first chunk."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -215,9 +216,11 @@ def test_past_the_origin_bound_only_idle_pools_are_closed() -> None:
         def _pool(self, value: Any) -> None:
             pass
 
-    pools: dict[Origin, httpx.HTTPTransport] = {(b"http", b"busy", 1): Busy()}
+    # One TLS context for all: loading the CA bundle per transport costs ~50 ms each.
+    tls = ssl.create_default_context()
+    pools: dict[Origin, httpx.HTTPTransport] = {(b"http", b"busy", 1): Busy(verify=tls)}
     for port in range(MAX_ORIGINS + 1):
-        pools[(b"http", b"idle", port)] = httpx.HTTPTransport()
+        pools[(b"http", b"idle", port)] = httpx.HTTPTransport(verify=tls)
     evicted = _evict(pools)
     assert len(pools) == MAX_ORIGINS
     assert (b"http", b"busy", 1) in pools  # the oldest, but busy: kept

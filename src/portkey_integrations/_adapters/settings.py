@@ -11,10 +11,8 @@ call from these fields is the job of :mod:`.calls` (a :class:`~.._call.Call`).
 from __future__ import annotations
 
 import copy
-import difflib
 import os
 import threading
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -37,10 +35,10 @@ from .._client import (
     PortkeyClient,
 )
 from .._errors import PortkeyConfigError
-from .._options import MODEL_FIELD_ALIASES, OPTION_NAMES, ClientOptions
+from .._options import CONNECTION_OPTIONS, MODEL_FIELD_ALIASES, OPTION_NAMES, ClientOptions
 from .._secrets import mask_config, mask_headers
 from .convert import conversation_variables
-from .openai_keywords import translate_openai_keywords
+from .keywords import route_unknown_keywords
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -63,11 +61,9 @@ GENERATION_FIELDS = (
     "response_format",
 )
 
-_CONNECTION_FIELDS = ("base_url", "timeout", "connect_timeout", "max_retries")
-
 CLIENT_FIELDS: tuple[str, ...] = (
     *(MODEL_FIELD_ALIASES.get(name, name) for name in OPTION_NAMES),
-    *_CONNECTION_FIELDS,
+    *CONNECTION_OPTIONS,
 )
 """The model fields the clients are built from: every routing option and connection
 setting, under the model's name for it."""
@@ -160,7 +156,7 @@ class PortkeyClientSettings(BaseModel):
     def __init__(self, **data: Any) -> None:
         # Every concrete subclass has model_kwargs (PortkeySettings, the embeddings).
         try:
-            super().__init__(**_route_unknown_keywords(type(self), data))
+            super().__init__(**route_unknown_keywords(type(self), data))
         except ValidationError as exc:
             # A validator's PortkeyConfigError is the error, not one of pydantic's.
             for error in exc.errors():
@@ -381,41 +377,6 @@ def _one_version(prompt_id: str | None, prompt_version: int | str | None) -> Non
             f"prompt_id={prompt_id!r} names version {suffix!r} but prompt_version="
             f"{prompt_version!r}: give the version once, or the same in both"
         )
-
-
-def _route_unknown_keywords(cls: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
-    """A constructor keyword that is no field is never dropped: a near miss of a field
-    name raises, anything else is warned about and sent as a hyperparameter (as
-    ``ChatOpenAI`` does with ``model_kwargs``)."""
-    known: set[str] = set()
-    for name, info in cls.model_fields.items():
-        known.add(name)
-        if info.alias:
-            known.add(info.alias)
-    unknown = [key for key in data if key not in known]
-    if not unknown:
-        return data
-    # ChatOpenAI's own keywords: renamed to their Portkey field, merged or refused.
-    data, unknown = translate_openai_keywords(cls.__name__, known, data, unknown)
-    if not unknown:
-        return data
-    extra = dict(data.get("model_kwargs") or {})
-    for key in unknown:
-        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)
-        if close:
-            raise PortkeyConfigError(
-                f"{cls.__name__} got an unknown keyword {key!r}; did you mean {close[0]!r}? "
-                "(other hyperparameters go in model_kwargs)"
-            )
-        warnings.warn(
-            f"{key!r} is not a field of {cls.__name__}: it was moved to model_kwargs and "
-            "is sent at the request body's root",
-            UserWarning,
-            stacklevel=4,
-        )
-        extra[key] = data.pop(key)
-    data["model_kwargs"] = extra
-    return data
 
 
 def clean_stop(params: dict[str, Any]) -> dict[str, Any]:

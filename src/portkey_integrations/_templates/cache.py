@@ -27,21 +27,21 @@ Times come from an injectable ``clock`` (``time.monotonic``), so tests need no s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 
 from .._base_client import BaseClient
 from .._errors import PortkeyConfigError, PortkeyError
+from .._request import parse_prompt_ref
 from ..resources._steps import run_async, run_sync
-from ..resources.prompts import parse_ref
+from .book import CacheBook, Flight, Key, Outcome
 from .fetch import MAX_PARTIALS, template_steps
 from .template import PortkeyTemplate
 
@@ -70,41 +70,10 @@ PromptTemplate = PortkeyTemplate
 """The cached template (the name the variables check has always used)."""
 
 _C = TypeVar("_C", bound=BaseClient)
-_Key = tuple[str, str, str]
-_Outcome = tuple["PromptTemplate | None", "BaseException | None"]
-
-
-@dataclass
-class _Entry:
-    value: PromptTemplate | None
-    error: BaseException | None
-    fresh_until: float
-    stale_until: float
-    """The value may be served, while one refresh runs, until then."""
-    fetched_at: float = float("-inf")
-    """When the value was fetched."""
-
-
-class _Flight:
-    """One fetch in progress: threads wait on ``done``, tasks on futures of their loop."""
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.outcome: _Outcome = (None, None)
-        self.waiters = 0
-        self.thread = threading.get_ident()
-        self.futures: list[asyncio.Future[_Outcome]] = []
-
-
-def _resolve_future(future: asyncio.Future[_Outcome], value: _Outcome) -> None:
-    if not future.done():
-        future.set_result(value)
-
-
 _State = Literal["hit", "revalidate", "wait", "fetch"]
 
 
-class PromptCache:
+class PromptCache(CacheBook):
     """Prompt templates by (base URL, id, version reference), with single-flight fetches.
 
     ``ttl``: seconds a fetched template is fresh; ``stale_ttl``: seconds after that it
@@ -123,28 +92,18 @@ class PromptCache:
         stale_ttl: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.ttl = ttl
-        self.miss_ttl = miss_ttl
+        super().__init__(
+            ttl=ttl, miss_ttl=miss_ttl, max_entries=max_entries, stale_ttl=stale_ttl, clock=clock
+        )
         self.fetch_timeout = fetch_timeout
-        self.max_entries = max_entries
-        self.stale_ttl = stale_ttl
-        self.clock = clock
-        self._entries: dict[_Key, _Entry] = {}
-        self._flights: dict[_Key, _Flight] = {}
-        self._lock = threading.Lock()
         self._refreshes: set[threading.Thread] = set()
-        self._tasks: set[asyncio.Task[_Outcome]] = set()
+        self._tasks: set[asyncio.Task[Outcome]] = set()
 
     def __repr__(self) -> str:
         return (
             f"PromptCache(ttl={self.ttl}, stale_ttl={self.stale_ttl}, "
             f"miss_ttl={self.miss_ttl}, entries={len(self._entries)})"
         )
-
-    def clear(self) -> None:
-        """Forget every cached template and miss (fetches in flight still finish)."""
-        with self._lock:
-            self._entries.clear()
 
     def observe_version(self, base_url: str, ref: str, version: int) -> bool:
         """A response showed that ``ref`` now resolves to ``version``: when the cached
@@ -196,16 +155,17 @@ class PromptCache:
 
     # --- the shared logic ---------------------------------------------------------
 
-    def _key(self, client: BaseClient | str, ref: str) -> _Key | PortkeyError:
+    def _key(self, client: BaseClient | str, ref: str) -> Key | PortkeyError:
         try:
             base_url = client if isinstance(client, str) else client.base_url
-            prompt_id, selector = parse_ref(ref)
-            return (base_url, prompt_id, selector)
+            if not isinstance(ref, str):
+                parse_prompt_ref(ref)  # raises the error that names it
+            return (base_url, *_ref_key(ref))
         except PortkeyError as exc:
             logger.debug("prompt template %r not checked: %s", ref, exc)
             return exc
 
-    def _begin(self, key: _Key) -> tuple[_State, Any]:
+    def _begin(self, key: Key) -> tuple[_State, Any]:
         """What a read does: ``hit`` (the entry), ``revalidate`` (serve the stale entry
         and refresh it in the background; the flight is registered), ``wait`` (on the
         flight) or ``fetch`` (a new flight is registered)."""
@@ -217,10 +177,10 @@ class PromptCache:
         if entry is not None and entry.value is not None and entry.stale_until > now:
             if flight is not None:
                 return "hit", entry  # one refresh is already running
-            self._flights[key] = _Flight()
+            self._flights[key] = Flight()
             return "revalidate", entry
         if flight is None:
-            self._flights[key] = _Flight()
+            self._flights[key] = Flight()
             return "fetch", None
         flight.waiters += 1
         return "wait", flight
@@ -232,56 +192,6 @@ class PromptCache:
         probe.max_retries = 0
         probe._timeout_ext = {"timeout": httpx.Timeout(self.fetch_timeout).as_dict()}
         return probe
-
-    def _entry_for(self, key: _Key, value: PromptTemplate | None, error: Any) -> _Entry:
-        now = self.clock()
-        previous = self._entries.get(key)
-        if value is not None:
-            return _Entry(value, None, now + self.ttl, now + self.ttl + self.stale_ttl, now)
-        if previous is not None and previous.value is not None and previous.stale_until > now:
-            # A failed refresh keeps serving the last good copy; try again later.
-            return _Entry(
-                previous.value,
-                None,
-                now + self.miss_ttl,
-                previous.stale_until,
-                previous.fetched_at,
-            )
-        return _Entry(None, error, now + self.miss_ttl, now + self.miss_ttl)
-
-    def _finish(
-        self,
-        key: _Key,
-        value: PromptTemplate | None,
-        error: BaseException | None = None,
-        *,
-        remember: bool = True,
-    ) -> _Outcome:
-        outcome: _Outcome = (value, error)
-        with self._lock:
-            flight = self._flights.pop(key, None)
-            if remember:
-                entry = self._entry_for(key, value, error)
-                if len(self._entries) >= self.max_entries and key not in self._entries:
-                    self._evict()
-                self._entries[key] = entry
-                outcome = (entry.value, entry.error)
-        if flight is not None:
-            flight.outcome = outcome
-            flight.done.set()
-            for future in flight.futures:
-                with contextlib.suppress(RuntimeError):  # a waiter's loop already closed
-                    future.get_loop().call_soon_threadsafe(_resolve_future, future, outcome)
-        return outcome
-
-    def _evict(self) -> None:
-        now = self.clock()
-        for key in [
-            k for k, e in self._entries.items() if max(e.fresh_until, e.stale_until) <= now
-        ]:
-            del self._entries[key]
-        while len(self._entries) >= self.max_entries:
-            del self._entries[next(iter(self._entries))]
 
     @staticmethod
     def _failed(ref: str, exc: BaseException) -> None:
@@ -305,7 +215,7 @@ class PromptCache:
         value, error = self._read(client, ref)
         return _loaded(ref, value, error)
 
-    def _read(self, client: PortkeyClient, ref: str) -> _Outcome:
+    def _read(self, client: PortkeyClient, ref: str) -> Outcome:
         key = self._key(client, ref)
         if isinstance(key, PortkeyError):
             return None, key
@@ -316,7 +226,7 @@ class PromptCache:
                 self._spawn(client, ref, key)
             return found.value, found.error
         if state == "wait":
-            flight: _Flight = found
+            flight: Flight = found
             if flight.thread != threading.get_ident():
                 flight.done.wait(self.fetch_timeout * (MAX_PARTIALS + 4))
                 return flight.outcome
@@ -324,8 +234,8 @@ class PromptCache:
             return self._fetch_sync(client, ref)
         return self._fetch_and_finish(client, ref, key)
 
-    def _fetch_and_finish(self, client: PortkeyClient, ref: str, key: _Key) -> _Outcome:
-        outcome: _Outcome = (None, None)
+    def _fetch_and_finish(self, client: PortkeyClient, ref: str, key: Key) -> Outcome:
+        outcome: Outcome = (None, None)
         remember = False  # an interrupted fetch is no verdict on the prompt (as in aget)
         try:
             outcome = self._fetch_sync(client, ref)
@@ -334,7 +244,7 @@ class PromptCache:
             outcome = self._finish(key, *outcome, remember=remember)
         return outcome
 
-    def _spawn(self, client: PortkeyClient, ref: str, key: _Key) -> None:
+    def _spawn(self, client: PortkeyClient, ref: str, key: Key) -> None:
         thread = threading.Thread(
             target=self._refresh, args=(client, ref, key), name=f"portkey-refresh:{ref}"
         )
@@ -343,14 +253,14 @@ class PromptCache:
             self._refreshes.add(thread)
         thread.start()
 
-    def _refresh(self, client: PortkeyClient, ref: str, key: _Key) -> None:
+    def _refresh(self, client: PortkeyClient, ref: str, key: Key) -> None:
         try:
             self._fetch_and_finish(client, ref, key)
         finally:
             with self._lock:
                 self._refreshes.discard(threading.current_thread())
 
-    def _fetch_sync(self, client: PortkeyClient, ref: str) -> _Outcome:
+    def _fetch_sync(self, client: PortkeyClient, ref: str) -> Outcome:
         try:
             probe = self._probe(client)
             return run_sync(probe, template_steps(probe, ref)), None
@@ -367,14 +277,14 @@ class PromptCache:
         value, error = await self._aread(client, ref)
         return _loaded(ref, value, error)
 
-    async def _aread(self, client: AsyncPortkeyClient, ref: str) -> _Outcome:
+    async def _aread(self, client: AsyncPortkeyClient, ref: str) -> Outcome:
         key = self._key(client, ref)
         if isinstance(key, PortkeyError):
             return None, key
         with self._lock:
             state, found = self._begin(key)
             if state == "wait":
-                future: asyncio.Future[_Outcome] = asyncio.get_running_loop().create_future()
+                future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
                 found.futures.append(future)
         if state in ("hit", "revalidate"):
             if state == "revalidate":
@@ -387,8 +297,8 @@ class PromptCache:
             return await future
         return await self._afetch(client, ref, key)
 
-    async def _afetch(self, client: AsyncPortkeyClient, ref: str, key: _Key) -> _Outcome:
-        outcome: _Outcome = (None, None)
+    async def _afetch(self, client: AsyncPortkeyClient, ref: str, key: Key) -> Outcome:
+        outcome: Outcome = (None, None)
         remember = True
         try:
             probe = self._probe(client)
@@ -402,6 +312,13 @@ class PromptCache:
         finally:
             outcome = self._finish(key, *outcome, remember=remember)
         return outcome
+
+
+@functools.lru_cache(maxsize=1024)
+def _ref_key(ref: str) -> tuple[str, str]:
+    # Read on every checked call: a reference is parsed once, not per call.
+    prompt_id, selector = parse_prompt_ref(ref)
+    return prompt_id, selector or ""
 
 
 def _loaded(ref: str, value: PromptTemplate | None, error: BaseException | None) -> PromptTemplate:

@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import PromptRenderError
 from .._request import encode_variables
 from .jsvalues import js_stringify, js_to_string
-from .mustache import MustacheError, render, template_details
+from .mustache import MustacheError, RenderBudget, RenderLimitError, render, template_details
 
 if TYPE_CHECKING:
     from .analysis import TemplateInfo
@@ -35,23 +35,39 @@ Rendered = list[dict[str, Any]] | str
 """A rendered prompt: the messages of a chat template, the text of a text one."""
 
 
+@lru_cache(maxsize=512)
+def _partial_names(template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    # Read on every render (the local server renders per request): once per template.
+    details = template_details(template)
+    return tuple(details["partials"]), tuple(details["variablePartials"])
+
+
 def _partial_texts(
-    template: str, variables: Mapping[str, Any], partials: Mapping[str, str]
+    template: str,
+    variables: Mapping[str, Any],
+    partials: Mapping[str, str],
+    budget: RenderBudget | None,
 ) -> dict[str, str]:
     # As Portkey: static partials, then the partials named by variables ({{>>name}}).
-    details = template_details(template)
-    names: list[Any] = list(details["partials"])
-    unset = [name for name in details["variablePartials"] if name not in variables]
+    static, by_variable = _partial_names(template)
+    names: list[Any] = list(static)
+    unset = [name for name in by_variable if name not in variables]
     if unset:
         raise PromptRenderError(f"Missing variable partials: {', '.join(unset)}", "partials")
-    for name in details["variablePartials"]:
+    for name in by_variable:
         if variables[name] not in names:
             names.append(variables[name])
-    missing = [js_to_string(n) for n in names if not isinstance(n, str) or n not in partials]
+    # A variable may name anything (a number, a list): only strings name partials.
+    texts = [(n, partials.get(n) if isinstance(n, str) else None) for n in names]
+    missing = [js_to_string(n) for n, text in texts if text is None]
     if missing:
         raise PromptRenderError(f"Missing prompt partials: {', '.join(missing)}", "partials")
     # Pre-rendered without partials of their own, then escaped to sit in a JSON string.
-    return {name: js_stringify(render(partials[name], variables, {}))[1:-1] for name in names}
+    return {
+        name: js_stringify(render(text, variables, {}, budget=budget))[1:-1]
+        for name, text in texts
+        if text is not None
+    }
 
 
 def render_prompt(
@@ -59,18 +75,23 @@ def render_prompt(
     kind: Literal["chat", "text"],
     variables: Mapping[str, Any],
     partials: Mapping[str, str],
+    *,
+    budget: RenderBudget | None = None,
 ) -> Rendered:
     """Render a saved template with wire-encoded ``variables`` as Portkey's prompt routes do.
 
     ``partials`` maps each partial reference (``pl-x``, ``pl-x@2``) to its template text
-    (any ``Mapping``: the local server can pass one that looks partials up in its store).
+    (any ``Mapping``: the local server passes one that looks partials up in its store).
     Returns the messages (chat) or the text. Raises :class:`PromptRenderError` with
     Portkey's message for a missing partial, a template the renderer rejects, or a chat
-    template that renders to invalid JSON.
+    template that renders to invalid JSON; a render past ``budget`` raises
+    :class:`~.mustache.RenderLimitError`.
     """
     try:
-        texts = _partial_texts(template, variables, partials)
-        rendered = render(template, variables, texts)
+        texts = _partial_texts(template, variables, partials, budget)
+        rendered = render(template, variables, texts, budget=budget)
+    except RenderLimitError:
+        raise
     except MustacheError as exc:
         raise PromptRenderError(f"Error in parsing prompt template: {exc}") from None
     if kind == "text":

@@ -1,18 +1,19 @@
 """What Portkey does with a prompt request before any model sees it.
 
-Resolve the prompt, check its partials, render the template with the
-request's ``variables``, then merge: saved parameters, overridden by every
-other root key of the body, with the rendered ``messages`` (chat) or
+Resolve the prompt, render it with the request's ``variables`` (partials and all) by the
+client's own :func:`~.._templates.template.render_prompt`, then merge: saved parameters,
+overridden by every other root key of the body, with the rendered ``messages`` (chat) or
 ``prompt`` (text) replacing whatever the body sent under that name.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .._templates import mustache
-from .._templates.jsvalues import js_stringify, js_to_string
+from .._errors import PromptRenderError
+from .._templates.mustache import RenderBudget, RenderLimitError
+from .._templates.template import render_prompt
 from .store import PromptStore, StoredVersion
 
 __all__ = ["ServerError", "build_prompt_request"]
@@ -46,45 +47,31 @@ def _variables(body: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _partials(
-    store: PromptStore,
-    version: StoredVersion,
-    variables: dict[str, Any],
-    budget: mustache.RenderBudget | None,
-) -> dict[str, str]:
-    names: list[Any] = list(version.partials)
-    missing_variable = []
-    for name in version.variable_partials:
-        if name in variables:
-            if variables[name] not in names:
-                names.append(variables[name])
-        else:
-            missing_variable.append(name)
-    if missing_variable:
-        raise ServerError(400, f"Missing variable partials: {', '.join(missing_variable)}")
-    found: dict[str, str] = {}
-    missing = []
-    for name in names:
-        partial = store.resolve(name) if isinstance(name, str) else None
-        if partial is None:
-            missing.append(js_to_string(name))
-        else:
-            found[name] = partial.template
-    if missing:
-        raise ServerError(400, f"Missing prompt partials: {', '.join(missing)}")
-    # Partials are pre-rendered without partials of their own, then escaped to
-    # sit inside a JSON string, as Portkey does.
-    return {
-        name: js_stringify(mustache.render(template, variables, {}, budget=budget))[1:-1]
-        for name, template in found.items()
-    }
+class _StorePartials(Mapping[str, str]):
+    """The store's partials by reference (``pl-x``, ``pl-x@2``, a label), read as the
+    shared renderer asks for them."""
+
+    def __init__(self, store: PromptStore) -> None:
+        self.store = store
+
+    def __getitem__(self, ref: str) -> str:
+        found = self.store.resolve(ref)
+        if found is None:
+            raise KeyError(ref)
+        return found.template
+
+    def __iter__(self) -> Iterator[str]:
+        return (partial.id for partial in self.store.partials())
+
+    def __len__(self) -> int:
+        return len(self.store.partials())
 
 
 def build_prompt_request(
     store: PromptStore,
     prompt_ref: str,
     body: dict[str, Any],
-    budget: mustache.RenderBudget | None = None,
+    budget: RenderBudget | None = None,
 ) -> tuple[StoredVersion, dict[str, Any]]:
     """The prompt version and the completion request Portkey would send for it.
 
@@ -96,26 +83,20 @@ def build_prompt_request(
         raise ServerError(404, "Invalid prompt id")
     variables = _variables(body)
     try:
-        partials = _partials(store, version, variables, budget)
-        rendered = mustache.render(version.template, variables, partials, budget=budget)
-    except mustache.RenderLimitError as exc:
+        rendered = render_prompt(
+            version.template, version.kind, variables, _StorePartials(store), budget=budget
+        )
+    except RenderLimitError as exc:
         raise ServerError(
             422, f"Template render stopped by the local server's render budget: {exc}"
         ) from None
-    except mustache.MustacheError as exc:
-        raise ServerError(400, f"Error in parsing prompt template: {exc}") from None
+    except PromptRenderError as exc:
+        # Portkey answers a chat template that renders to invalid JSON with a 500.
+        raise ServerError(500 if exc.failure == "json" else 400, str(exc)) from None
     request = version.parameters_object()
     request.pop("stream", None)
     request.update(body)
     request.pop("variables", None)
     request.pop("hyperparameters", None)
-    if version.kind == "chat":
-        try:
-            # strict=False keeps raw newlines and tabs of string variables inside
-            # JSON strings, so a variable reaches the model exactly as it was sent.
-            request["messages"] = json.loads(rendered, strict=False)
-        except json.JSONDecodeError as exc:
-            raise ServerError(500, str(exc)) from None
-    else:
-        request["prompt"] = rendered
+    request["messages" if version.kind == "chat" else "prompt"] = rendered
     return version, request

@@ -1,4 +1,8 @@
-"""``ChatOpenAI``'s constructor keywords on a Portkey model class.
+"""Constructor keywords that are no field of a Portkey model class.
+
+:func:`route_unknown_keywords` never drops one: ``ChatOpenAI``'s own keywords are
+translated (below), a near miss of a field name raises, anything else is warned about
+and sent as a hyperparameter (``model_kwargs``).
 
 Code written for ``ChatOpenAI`` (or ``OpenAIEmbeddings``) passes keywords the Portkey
 classes name differently. Each one is renamed to its Portkey field, merged, or refused
@@ -9,12 +13,21 @@ request body and a flag would be ignored by the provider.
 
 from __future__ import annotations
 
+import difflib
+import warnings
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from pydantic import BaseModel
+
 from .._errors import PortkeyConfigError
 
-__all__ = ["OPENAI_REFUSED", "OPENAI_RENAMED", "translate_openai_keywords"]
+__all__ = [
+    "OPENAI_REFUSED",
+    "OPENAI_RENAMED",
+    "route_unknown_keywords",
+    "translate_openai_keywords",
+]
 
 OPENAI_RENAMED: dict[str, str] = {
     "openai_api_key": "provider_api_key",
@@ -97,3 +110,38 @@ def _merge_extra_body(owner: str, extra: Any, model_kwargs: Any) -> dict[str, An
             )
         merged[name] = value
     return merged
+
+
+def route_unknown_keywords(cls: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """A constructor keyword that is no field is never dropped: a near miss of a field
+    name raises, anything else is warned about and sent as a hyperparameter (as
+    ``ChatOpenAI`` does with ``model_kwargs``)."""
+    known: set[str] = set()
+    for name, info in cls.model_fields.items():
+        known.add(name)
+        if info.alias:
+            known.add(info.alias)
+    unknown = [key for key in data if key not in known]
+    if not unknown:
+        return data
+    # ChatOpenAI's own keywords: renamed to their Portkey field, merged or refused.
+    data, unknown = translate_openai_keywords(cls.__name__, known, data, unknown)
+    if not unknown:
+        return data
+    extra = dict(data.get("model_kwargs") or {})
+    for key in unknown:
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)
+        if close:
+            raise PortkeyConfigError(
+                f"{cls.__name__} got an unknown keyword {key!r}; did you mean {close[0]!r}? "
+                "(other hyperparameters go in model_kwargs)"
+            )
+        warnings.warn(
+            f"{key!r} is not a field of {cls.__name__}: it was moved to model_kwargs and "
+            "is sent at the request body's root",
+            UserWarning,
+            stacklevel=4,
+        )
+        extra[key] = data.pop(key)
+    data["model_kwargs"] = extra
+    return data
