@@ -19,13 +19,15 @@ from llama_index.core.base.llms.types import (
 
 from portkey_integrations import Completion, CompletionChunk, ResponseInfo, ToolCall, Usage
 from portkey_integrations.llama_index._messages import (
-    ChatStreamAssembler,
-    chat_message_from_choice,
-    logprobs_from_choice,
-    response_kwargs,
     to_openai_message,
     to_openai_messages,
     tool_selections,
+)
+from portkey_integrations.llama_index._responses import (
+    ChatStream,
+    chat_message_from_choice,
+    logprobs_from_choice,
+    response_kwargs,
 )
 
 CALL = {"id": "c1", "type": "function", "function": {"name": "add", "arguments": '{"a": 1}'}}
@@ -209,7 +211,7 @@ def _chunk(delta: dict[str, Any] | None = None, **extra: Any) -> CompletionChunk
 
 
 def test_stream_assembler_yields_cumulative_messages_with_deltas() -> None:
-    assembler = ChatStreamAssembler(ResponseInfo(trace_id="t"), ("pp-a", None))
+    assembler = ChatStream(ResponseInfo(trace_id="t"), ("pp-a", None))
     chunks = [
         _chunk({"role": "assistant", "content": "Let "}),
         _chunk({"content": "me."}),
@@ -241,7 +243,7 @@ def test_stream_assembler_yields_cumulative_messages_with_deltas() -> None:
         ),
         _chunk(None, usage={"prompt_tokens": 5, "completion_tokens": 6, "total_tokens": 11}),
     ]
-    responses = [assembler.add(c) for c in chunks]
+    responses = [assembler.feed(c) for c in chunks]
     assert [r.delta for r in responses] == ["Let ", "me.", "", "", "", "", ""]
     assert responses[1].message.content == "Let me."
     partial = responses[3]
@@ -266,9 +268,9 @@ def test_stream_assembler_yields_cumulative_messages_with_deltas() -> None:
 
 
 def test_stream_assembler_reasoning_deltas() -> None:
-    assembler = ChatStreamAssembler(ResponseInfo(), None)
-    first = assembler.add(_chunk({"reasoning_content": "think "}))
-    second = assembler.add(_chunk({"reasoning_content": "more", "content": "ok"}))
+    assembler = ChatStream(ResponseInfo(), None)
+    first = assembler.feed(_chunk({"reasoning_content": "think "}))
+    second = assembler.feed(_chunk({"reasoning_content": "more", "content": "ok"}))
     assert first.additional_kwargs["thinking_delta"] == "think "
     assert isinstance(second.message.blocks[0], ThinkingBlock)
     assert second.message.blocks[0].content == "think more"
@@ -276,9 +278,9 @@ def test_stream_assembler_reasoning_deltas() -> None:
 
 
 def test_stream_assembler_text_completion_chunks() -> None:
-    assembler = ChatStreamAssembler(ResponseInfo(), None)
+    assembler = ChatStream(ResponseInfo(), None)
     first = CompletionChunk.model_validate({"choices": [{"index": 0, "text": "ab"}]})
-    response = assembler.add(first)
+    response = assembler.feed(first)
     assert (response.delta, response.message.content) == ("ab", "ab")
 
 

@@ -24,14 +24,13 @@ from llama_index_instrumentation import get_dispatcher
 from llama_index_instrumentation.dispatcher import active_instrument_tags
 from pydantic import PrivateAttr
 
-from .._adapters.tracing import hook_results_dict, merge_metadata, trace_options
+from .._adapters.tracing import merge_metadata, trace_options
 from .._call import Call
 from .._options import RequestOptions
 from ._predict import enter_program, leave_program
 
 __all__ = [
     "PortkeyRequestEvent",
-    "StreamHooks",
     "TraceSpans",
     "install_spans",
     "span_name",
@@ -162,23 +161,3 @@ def announce(call: Call) -> None:
                 model=call.params.get("model"),
             )
         )
-
-
-class StreamHooks:
-    """Carries the guardrail results of a stream's first event onto every response."""
-
-    __slots__ = ("hooks",)
-
-    def __init__(self) -> None:
-        self.hooks: dict[str, Any] = {}
-
-    def see(self, chunk: Any) -> None:
-        """Take the guardrail results an event carries (events may yield no response)."""
-        extra = getattr(chunk, "model_extra", None)
-        if extra:
-            self.hooks.update(hook_results_dict(extra))
-
-    def __call__(self, response: Any) -> Any:
-        if self.hooks:
-            response.additional_kwargs.update(self.hooks)
-        return response

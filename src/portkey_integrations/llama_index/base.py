@@ -13,7 +13,7 @@ text prompt) and what their metadata says.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -40,12 +40,12 @@ from ._messages import to_openai_messages
 from ._models import DEFAULT_NUM_OUTPUT, context_window_of
 from ._predict import TEMPLATE_VARIABLES, TemplatePassThrough
 from ._responses import (
-    aiter_chat,
-    aiter_completion,
+    ChatStream,
+    CompletionStream,
+    aiter_stream,
     chat_response,
     completion_response,
-    iter_chat,
-    iter_completion,
+    iter_stream,
 )
 from ._routing import (
     TEMPLATE_ROUTE,
@@ -60,6 +60,10 @@ if TYPE_CHECKING:
     from .._templates.cache import PromptTemplate
 
 __all__ = ["TEMPLATE_VARIABLES", "PortkeyLLMBase"]
+
+_Kwargs = dict[str, Any]
+_Msgs = Sequence[ChatMessage] | None
+_Saved: TypeAlias = "PromptTemplate | None"
 
 
 class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
@@ -170,22 +174,12 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             return self.full_prompt_id
         return None
 
-    def _saved_for(
-        self,
-        kwargs: dict[str, Any],
-        messages: Sequence[ChatMessage] | None = None,
-        prompt: str = "",
-    ) -> PromptTemplate | None:
-        ref = self._template_ref(kwargs, messages, prompt)
+    def _saved_for(self, kwargs: _Kwargs, messages: _Msgs = None, text: str = "") -> _Saved:
+        ref = self._template_ref(kwargs, messages, text)
         return None if ref is None else self.client._prompt_template(ref)
 
-    async def _asaved_for(
-        self,
-        kwargs: dict[str, Any],
-        messages: Sequence[ChatMessage] | None = None,
-        prompt: str = "",
-    ) -> PromptTemplate | None:
-        ref = self._template_ref(kwargs, messages, prompt)
+    async def _asaved_for(self, kwargs: _Kwargs, messages: _Msgs = None, text: str = "") -> _Saved:
+        ref = self._template_ref(kwargs, messages, text)
         return None if ref is None else await self.async_client._aprompt_template(ref)
 
     def _call(
@@ -320,19 +314,19 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         saved = self._saved_for(kwargs, messages)
         call = self._call(kwargs, stream=True, messages=messages, saved=saved)
-        return iter_chat(self.client, call)
+        return iter_stream(self.client, call, ChatStream)
 
     def _complete(self, prompt: str, formatted: bool, **kwargs: Any) -> CompletionResponse:
-        saved = self._saved_for(kwargs, prompt=prompt)
+        saved = self._saved_for(kwargs, text=prompt)
         call = self._call(kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved)
         return completion_response(self.client.send_call(call), call)
 
     def _stream_complete(
         self, prompt: str, formatted: bool, **kwargs: Any
     ) -> CompletionResponseGen:
-        saved = self._saved_for(kwargs, prompt=prompt)
+        saved = self._saved_for(kwargs, text=prompt)
         call = self._call(kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved)
-        return iter_completion(self.client, call)
+        return iter_stream(self.client, call, CompletionStream)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         saved = await self._asaved_for(kwargs, messages)
@@ -344,19 +338,19 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
     ) -> ChatResponseAsyncGen:
         saved = await self._asaved_for(kwargs, messages)
         call = self._call(kwargs, stream=True, messages=messages, saved=saved)
-        return aiter_chat(self.async_client, call)
+        return aiter_stream(self.async_client, call, ChatStream)
 
     async def _acomplete(self, prompt: str, formatted: bool, **kwargs: Any) -> CompletionResponse:
-        saved = await self._asaved_for(kwargs, prompt=prompt)
+        saved = await self._asaved_for(kwargs, text=prompt)
         call = self._call(kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved)
         return completion_response(await self.async_client.send_call(call), call)
 
     async def _astream_complete(
         self, prompt: str, formatted: bool, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
-        saved = await self._asaved_for(kwargs, prompt=prompt)
+        saved = await self._asaved_for(kwargs, text=prompt)
         call = self._call(kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved)
-        return aiter_completion(self.async_client, call)
+        return aiter_stream(self.async_client, call, CompletionStream)
 
     def _template_kwargs(
         self, prompt: BasePromptTemplate, prompt_args: dict[str, Any]
