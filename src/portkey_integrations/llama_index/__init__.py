@@ -29,10 +29,10 @@ from ._messages import to_openai_message, to_openai_messages
 from ._templates import template_variables
 from .base import TEMPLATE_VARIABLES, PortkeyLLMBase
 from .chat_models import PortkeyChatModel
-from .embedding import PortkeyEmbedding
 from .llms import PortkeyPromptLLM
 
 if TYPE_CHECKING:
+    from .embedding import PortkeyEmbedding
     from .templates import pull_prompt
 
 __all__ = [
@@ -49,9 +49,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy: the prompt API and template machinery load only for those who pull.
+    # Lazy: the prompt API and template machinery load only for those who pull, the
+    # embedding model (a pydantic class to build) only for those who embed.
     if name == "pull_prompt":
         from .templates import pull_prompt
 
         return pull_prompt
+    if name == "PortkeyEmbedding":
+        from .embedding import PortkeyEmbedding
+
+        return PortkeyEmbedding
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,6 +8,8 @@ prompt), looked up here by name; ``context_window=`` on the model overrides it.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 __all__ = ["DEFAULT_NUM_OUTPUT", "context_window_of"]
 
 DEFAULT_NUM_OUTPUT = 256
@@ -66,6 +68,7 @@ def _bare_name(model: str) -> str:
     return name.rsplit("/", 1)[-1]
 
 
+@lru_cache(maxsize=256)  # metadata asks on every call, for a model or two
 def context_window_of(model: str | None) -> int | None:
     """The context window of a known model, in tokens; ``None`` when unknown.
 

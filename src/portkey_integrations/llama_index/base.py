@@ -34,8 +34,6 @@ from .._adapters.settings import PortkeySettings
 from .._call import Call
 from .._options import SECRET_OPTIONS
 from ._calldata import max_tokens as _max_tokens
-from ._conserve import check_conversation, fit_variables
-from ._local import local_call
 from ._messages import to_openai_messages
 from ._models import DEFAULT_NUM_OUTPUT, context_window_of
 from ._predict import TEMPLATE_VARIABLES, TemplatePassThrough
@@ -202,6 +200,8 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         if stream and self.stream_usage:
             params.setdefault("stream_options", {"include_usage": True})
         if route is not None and route.prompt_id is None:
+            from ._local import local_call  # a template rendered here: only some calls
+
             call = local_call(
                 self,
                 route,
@@ -212,6 +212,8 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                 options=options,
             )
         elif route is not None:
+            from ._conserve import fit_variables  # the prompt route's checks: loaded once
+
             call = prompt_call(
                 self,
                 prompt_id=route.prompt_id,
@@ -242,6 +244,8 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                     else [{"role": "user", "content": prompt}]
                 )
                 template = self.messages_to_variables(openai)
+                from ._conserve import check_conversation
+
                 # The template was read unless checks are off (see _template_ref).
                 trigger = bool(call_variables)  # the caller's own variables= (see there)
                 mapped = check_conversation(self, saved, openai, trigger=trigger)
