@@ -15,8 +15,7 @@ loaded = set(sys.modules)
 lazy = [
     "portkey_integrations.llama_index.embedding",  # embedding models
     "portkey_integrations.llama_index.templates",  # pull_prompt
-    "portkey_integrations.llama_index._conserve",  # prompt-route checks
-    "portkey_integrations.llama_index._local",  # templates rendered here
+    "portkey_integrations.llama_index._conserve",  # prompt-route checks, local renders
     "portkey_integrations._adapters.mapping",
     "portkey_integrations._templates.checks",
     "portkey_integrations._templates.analysis",

@@ -26,7 +26,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ._messages import to_openai_message, to_openai_messages
-from ._templates import template_variables
+from ._routing import template_variables
 from .base import TEMPLATE_VARIABLES, PortkeyLLMBase
 from .chat_models import PortkeyChatModel
 from .llms import PortkeyPromptLLM

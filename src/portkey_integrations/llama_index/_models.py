@@ -1,4 +1,4 @@
-"""Context windows of known models, for LlamaIndex's ``metadata``.
+"""Context windows of known models and the max tokens of a call, for ``metadata``.
 
 LlamaIndex sizes its prompts from ``context_window`` and ``num_output``: a window too
 small splits retrieved context into extra calls, one too large overflows the model.
@@ -8,9 +8,11 @@ prompt), looked up here by name; ``context_window=`` on the model overrides it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
-__all__ = ["DEFAULT_NUM_OUTPUT", "context_window_of"]
+__all__ = ["DEFAULT_NUM_OUTPUT", "context_window_of", "max_tokens"]
 
 DEFAULT_NUM_OUTPUT = 256
 """Tokens kept free for the answer when no max tokens is set (LlamaIndex's default)."""
@@ -81,4 +83,13 @@ def context_window_of(model: str | None) -> int | None:
     for prefix in _BY_LENGTH:
         if name.startswith(prefix):
             return _WINDOWS[prefix]
+    return None
+
+
+def max_tokens(params: Mapping[str, Any]) -> int | None:
+    """The max tokens set in ``params`` (either name), if any."""
+    for name in ("max_tokens", "max_completion_tokens"):
+        value = params.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
     return None

@@ -33,9 +33,9 @@ from .._adapters.calls import direct_call, prompt_call
 from .._adapters.settings import PortkeySettings
 from .._call import Call
 from .._options import SECRET_OPTIONS
-from ._calldata import max_tokens as _max_tokens
 from ._messages import to_openai_messages
 from ._models import DEFAULT_NUM_OUTPUT, context_window_of
+from ._models import max_tokens as _max_tokens
 from ._predict import TEMPLATE_VARIABLES, TemplatePassThrough
 from ._responses import (
     ChatStream,
@@ -200,7 +200,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         if stream and self.stream_usage:
             params.setdefault("stream_options", {"include_usage": True})
         if route is not None and route.prompt_id is None:
-            from ._local import local_call  # a template rendered here: only some calls
+            from ._conserve import local_call  # a template rendered here: only some calls
 
             call = local_call(
                 self,
