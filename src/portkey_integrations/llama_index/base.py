@@ -13,7 +13,7 @@ text prompt) and what their metadata says.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -23,8 +23,8 @@ from llama_index.core.base.llms.types import (
     CompletionResponse,
     CompletionResponseAsyncGen,
     CompletionResponseGen,
+    LLMMetadata,
 )
-from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.prompts import BasePromptTemplate
 from pydantic import Field
@@ -34,8 +34,7 @@ from .._adapters.settings import PortkeySettings
 from .._call import Call
 from .._options import SECRET_OPTIONS
 from ._messages import to_openai_messages
-from ._models import DEFAULT_NUM_OUTPUT, context_window_of
-from ._models import max_tokens as _max_tokens
+from ._models import llm_metadata
 from ._predict import TEMPLATE_VARIABLES, TemplatePassThrough
 from ._responses import (
     ChatStream,
@@ -99,6 +98,8 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         description="Sent at the request body's root on every call (call keywords win).",
     )
     """Body keys sent on every call, at the root (call keywords win)."""
+    chat_model: ClassVar[bool] = False
+    """A chat model (``metadata.is_chat_model``); :class:`PortkeyChatModel` is one."""
     stream_usage: bool = Field(
         default=True,
         description="Ask for a usage chunk at the end of streams (stream_options).",
@@ -121,30 +122,11 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
 
     # -- metadata ---------------------------------------------------------------------
 
-    def _seen_prompt(self) -> PromptTemplate | None:
-        """The saved version of ``prompt_id`` a call of this model already read (calls
-        read it to check variables), from the process's prompt cache; never fetched:
-        ``metadata`` does no I/O."""
-        full = self.full_prompt_id
-        clients = self._clients
-        if full is None or clients is None:
-            return None  # no call yet: nothing was read
-        from .._templates.cache import prompt_cache  # loaded by the first call anyway
-
-        # Both clients share the base URL the cache is keyed by; the async one, so that
-        # async code paths never touch the sync client.
-        return prompt_cache.peek(clients[1], full)
-
-    def _model_info(self) -> tuple[str, int, int]:
-        """``(model name, context window, num_output)`` of the model that will run."""
-        saved = self._seen_prompt() if self.model is None or self.max_tokens is None else None
-        model = self.model or (saved.model if saved is not None else None)
-        window = self.context_window or context_window_of(model) or DEFAULT_CONTEXT_WINDOW
-        limit = self.max_tokens or _max_tokens(self.model_kwargs)
-        if limit is None and saved is not None:
-            limit = _max_tokens(saved.parameters)
-        name = self.model or self.full_prompt_id or "unknown"
-        return name, window, limit or DEFAULT_NUM_OUTPUT
+    @property
+    def metadata(self) -> LLMMetadata:
+        """Context window, room for the answer, chat or text, tool support; no I/O
+        (see :func:`._models.llm_metadata`)."""
+        return llm_metadata(self)
 
     # -- request and response plumbing --------------------------------------------------
 
