@@ -25,6 +25,7 @@ from portkey_integrations.llama_index._messages import (
 )
 from portkey_integrations.llama_index._responses import (
     ChatStream,
+    CompletionStream,
     chat_message_from_choice,
     logprobs_from_choice,
     response_kwargs,
@@ -348,3 +349,26 @@ def test_documents_become_file_parts(block: DocumentBlock, mimetype: str) -> Non
             "file_data": f"data:{mimetype};base64,{base64.b64encode(raw).decode()}",
         },
     }
+
+
+@pytest.mark.parametrize("kind", [ChatStream, CompletionStream])
+def test_stream_responses_carry_the_first_events_guardrail_results(kind: Any) -> None:
+    hooks = {"before_request_hooks": [{"id": "g1", "verdict": True}]}
+    stream = kind(ResponseInfo(trace_id="t"), ("pp-a", None))
+    chunks = [
+        _chunk({"role": "assistant"}, hook_results=hooks),  # a role-only event: no response
+        _chunk({"content": "a"}),
+        _chunk({"content": "b"}),
+        _chunk(None, usage={"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}),
+    ]
+    responses = [r for r in map(stream.feed, chunks) if r is not None]
+    assert [r.delta for r in responses][-3:] == ["a", "b", ""]
+    for response in responses:
+        assert response.additional_kwargs["hook_results"] == hooks
+        assert response.additional_kwargs["trace_id"] == "t"
+        assert response.additional_kwargs["prompt_id"] == "pp-a"
+    # Each response owns its dict: the stream's shared one is never handed out.
+    responses[-2].additional_kwargs["x"] = 1
+    assert "x" not in responses[-1].additional_kwargs
+    assert responses[-1].additional_kwargs["total_tokens"] == 3
+    assert "total_tokens" not in responses[-2].additional_kwargs
