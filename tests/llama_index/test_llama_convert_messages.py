@@ -19,13 +19,16 @@ from llama_index.core.base.llms.types import (
 
 from portkey_integrations import Completion, CompletionChunk, ResponseInfo, ToolCall, Usage
 from portkey_integrations.llama_index._messages import (
-    ChatStreamAssembler,
-    chat_message_from_choice,
-    logprobs_from_choice,
-    response_kwargs,
     to_openai_message,
     to_openai_messages,
     tool_selections,
+)
+from portkey_integrations.llama_index._responses import (
+    ChatStream,
+    CompletionStream,
+    chat_message_from_choice,
+    logprobs_from_choice,
+    response_kwargs,
 )
 
 CALL = {"id": "c1", "type": "function", "function": {"name": "add", "arguments": '{"a": 1}'}}
@@ -209,7 +212,7 @@ def _chunk(delta: dict[str, Any] | None = None, **extra: Any) -> CompletionChunk
 
 
 def test_stream_assembler_yields_cumulative_messages_with_deltas() -> None:
-    assembler = ChatStreamAssembler(ResponseInfo(trace_id="t"), ("pp-a", None))
+    assembler = ChatStream(ResponseInfo(trace_id="t"), ("pp-a", None))
     chunks = [
         _chunk({"role": "assistant", "content": "Let "}),
         _chunk({"content": "me."}),
@@ -241,7 +244,7 @@ def test_stream_assembler_yields_cumulative_messages_with_deltas() -> None:
         ),
         _chunk(None, usage={"prompt_tokens": 5, "completion_tokens": 6, "total_tokens": 11}),
     ]
-    responses = [assembler.add(c) for c in chunks]
+    responses = [assembler.feed(c) for c in chunks]
     assert [r.delta for r in responses] == ["Let ", "me.", "", "", "", "", ""]
     assert responses[1].message.content == "Let me."
     partial = responses[3]
@@ -266,9 +269,9 @@ def test_stream_assembler_yields_cumulative_messages_with_deltas() -> None:
 
 
 def test_stream_assembler_reasoning_deltas() -> None:
-    assembler = ChatStreamAssembler(ResponseInfo(), None)
-    first = assembler.add(_chunk({"reasoning_content": "think "}))
-    second = assembler.add(_chunk({"reasoning_content": "more", "content": "ok"}))
+    assembler = ChatStream(ResponseInfo(), None)
+    first = assembler.feed(_chunk({"reasoning_content": "think "}))
+    second = assembler.feed(_chunk({"reasoning_content": "more", "content": "ok"}))
     assert first.additional_kwargs["thinking_delta"] == "think "
     assert isinstance(second.message.blocks[0], ThinkingBlock)
     assert second.message.blocks[0].content == "think more"
@@ -276,9 +279,9 @@ def test_stream_assembler_reasoning_deltas() -> None:
 
 
 def test_stream_assembler_text_completion_chunks() -> None:
-    assembler = ChatStreamAssembler(ResponseInfo(), None)
+    assembler = ChatStream(ResponseInfo(), None)
     first = CompletionChunk.model_validate({"choices": [{"index": 0, "text": "ab"}]})
-    response = assembler.add(first)
+    response = assembler.feed(first)
     assert (response.delta, response.message.content) == ("ab", "ab")
 
 
@@ -346,3 +349,26 @@ def test_documents_become_file_parts(block: DocumentBlock, mimetype: str) -> Non
             "file_data": f"data:{mimetype};base64,{base64.b64encode(raw).decode()}",
         },
     }
+
+
+@pytest.mark.parametrize("kind", [ChatStream, CompletionStream])
+def test_stream_responses_carry_the_first_events_guardrail_results(kind: Any) -> None:
+    hooks = {"before_request_hooks": [{"id": "g1", "verdict": True}]}
+    stream = kind(ResponseInfo(trace_id="t"), ("pp-a", None))
+    chunks = [
+        _chunk({"role": "assistant"}, hook_results=hooks),  # a role-only event: no response
+        _chunk({"content": "a"}),
+        _chunk({"content": "b"}),
+        _chunk(None, usage={"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}),
+    ]
+    responses = [r for r in map(stream.feed, chunks) if r is not None]
+    assert [r.delta for r in responses][-3:] == ["a", "b", ""]
+    for response in responses:
+        assert response.additional_kwargs["hook_results"] == hooks
+        assert response.additional_kwargs["trace_id"] == "t"
+        assert response.additional_kwargs["prompt_id"] == "pp-a"
+    # Each response owns its dict: the stream's shared one is never handed out.
+    responses[-2].additional_kwargs["x"] = 1
+    assert "x" not in responses[-1].additional_kwargs
+    assert responses[-1].additional_kwargs["total_tokens"] == 3
+    assert "total_tokens" not in responses[-2].additional_kwargs

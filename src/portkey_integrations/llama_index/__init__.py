@@ -26,10 +26,9 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ._messages import to_openai_message, to_openai_messages
-from ._templates import template_variables
+from ._routing import template_variables
 from .base import TEMPLATE_VARIABLES, PortkeyLLMBase
 from .chat_models import PortkeyChatModel
-from .embedding import PortkeyEmbedding
 from .llms import PortkeyPromptLLM
 
 if TYPE_CHECKING:
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
         batch_chat_submit,
         batch_status,
     )
+    from .embedding import PortkeyEmbedding
     from .templates import pull_prompt
 
 __all__ = [
@@ -85,7 +85,8 @@ _BATCH = frozenset(
 
 def __getattr__(name: str) -> Any:
     # Lazy: the prompt API and template machinery load only for those who pull, the
-    # Batch API helpers only for those who batch.
+    # Batch API helpers only for those who batch, the embedding model (a pydantic class
+    # to build) only for those who embed.
     if name == "pull_prompt":
         from .templates import pull_prompt
 
@@ -94,4 +95,8 @@ def __getattr__(name: str) -> Any:
         from . import _batch
 
         return getattr(_batch, name)
+    if name == "PortkeyEmbedding":
+        from .embedding import PortkeyEmbedding
+
+        return PortkeyEmbedding
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

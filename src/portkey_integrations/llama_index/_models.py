@@ -1,4 +1,4 @@
-"""Context windows of known models, for LlamaIndex's ``metadata``.
+"""Context windows of known models and the max tokens of a call, for ``metadata``.
 
 LlamaIndex sizes its prompts from ``context_window`` and ``num_output``: a window too
 small splits retrieved context into extra calls, one too large overflows the model.
@@ -8,7 +8,18 @@ prompt), looked up here by name; ``context_window=`` on the model overrides it.
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_NUM_OUTPUT", "context_window_of"]
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.types import LLMMetadata, MessageRole
+from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW
+
+if TYPE_CHECKING:
+    from .._templates.cache import PromptTemplate
+    from .base import PortkeyLLMBase
+
+__all__ = ["DEFAULT_NUM_OUTPUT", "context_window_of", "llm_metadata", "max_tokens"]
 
 DEFAULT_NUM_OUTPUT = 256
 """Tokens kept free for the answer when no max tokens is set (LlamaIndex's default)."""
@@ -66,6 +77,7 @@ def _bare_name(model: str) -> str:
     return name.rsplit("/", 1)[-1]
 
 
+@lru_cache(maxsize=256)  # metadata asks on every call, for a model or two
 def context_window_of(model: str | None) -> int | None:
     """The context window of a known model, in tokens; ``None`` when unknown.
 
@@ -79,3 +91,47 @@ def context_window_of(model: str | None) -> int | None:
         if name.startswith(prefix):
             return _WINDOWS[prefix]
     return None
+
+
+def max_tokens(params: Mapping[str, Any]) -> int | None:
+    """The max tokens set in ``params`` (either name), if any."""
+    for name in ("max_tokens", "max_completion_tokens"):
+        value = params.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
+def llm_metadata(llm: PortkeyLLMBase) -> LLMMetadata:
+    """LlamaIndex's ``metadata`` of ``llm``: the window and token limit of the model
+    that will run (``model=``, else the saved model of ``prompt_id`` once a call has
+    read it), chat or completion model, tool support."""
+    saved = _seen_prompt(llm) if llm.model is None or llm.max_tokens is None else None
+    model = llm.model or (saved.model if saved is not None else None)
+    limit = llm.max_tokens or max_tokens(llm.model_kwargs)
+    if limit is None and saved is not None:
+        limit = max_tokens(saved.parameters)
+    chat = llm.chat_model
+    return LLMMetadata(
+        context_window=llm.context_window or context_window_of(model) or DEFAULT_CONTEXT_WINDOW,
+        num_output=limit or DEFAULT_NUM_OUTPUT,
+        is_chat_model=chat,
+        is_function_calling_model=chat and bool(getattr(llm, "is_function_calling_model", 0)),
+        model_name=llm.model or llm.full_prompt_id or "unknown",
+        system_role=MessageRole.SYSTEM,
+    )
+
+
+def _seen_prompt(llm: PortkeyLLMBase) -> PromptTemplate | None:
+    """The saved version of ``prompt_id`` a call of ``llm`` already read (calls read it
+    to check variables), from the process's prompt cache; never fetched: ``metadata``
+    does no I/O."""
+    full = llm.full_prompt_id
+    clients = llm._clients
+    if full is None or clients is None:
+        return None  # no call yet: nothing was read
+    from .._templates.cache import prompt_cache  # loaded by the first call anyway
+
+    # Both clients share the base URL the cache is keyed by; the async one, so that
+    # async code paths never touch the sync client.
+    return prompt_cache.peek(clients[1], full)

@@ -29,7 +29,7 @@ from llama_index.core.llms.llm import LLM
 from llama_index.core.prompts import BasePromptTemplate, PromptTemplate
 from llama_index.core.types import Model, TokenAsyncGen, TokenGen
 from llama_index_instrumentation.dispatcher import DISPATCHER_SPAN_DECORATED_ATTR
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 __all__ = ["TEMPLATE_VARIABLES", "TemplatePassThrough", "enter_program", "leave_program"]
 
@@ -106,6 +106,9 @@ class TemplatePassThrough(LLM):
     Subclasses say which variables to send (:meth:`_template_kwargs`, empty for none);
     with none, every method is LlamaIndex's own.
     """
+
+    # The models' validators are built when the first model is, not at import.
+    model_config = ConfigDict(defer_build=True)
 
     def _template_kwargs(
         self, prompt: BasePromptTemplate, prompt_args: dict[str, Any]

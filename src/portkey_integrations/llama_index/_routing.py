@@ -20,10 +20,15 @@ pydantic selectors' ``single_select`` / ``multi_select``), a chat engine's conte
 condense template (``chat_history`` and ``question``) is ``condense``, and the summary
 template of ``tree_summarize`` (which has a query) is ``tree_summarize``, falling back
 to ``summary``.
+
+A template routed to a prompt sends the variables it would have been formatted with
+(:func:`template_variables`), so a Portkey prompt written with ``{{context_str}}`` and
+``{{query_str}}`` serves a query engine directly.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,13 +36,19 @@ from enum import Enum
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from llama_index.core.base.llms.types import MessageRole
-from llama_index.core.prompts import BasePromptTemplate, ChatPromptTemplate, PromptType
+from llama_index.core.base.llms.base import BaseLLM
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.prompts import (
+    BasePromptTemplate,
+    ChatPromptTemplate,
+    PromptType,
+    SelectorPromptTemplate,
+)
 from llama_index.core.prompts.utils import get_template_vars
+from pydantic import BaseModel
 
 from .._errors import PortkeyConfigError
 from ._messages import to_openai_messages
-from ._templates import literal_messages, selected, template_variables
 
 if TYPE_CHECKING:
     from .base import PortkeyLLMBase
@@ -50,6 +61,7 @@ __all__ = [
     "check_prompt_ids",
     "plan_template",
     "recognise_formatted",
+    "template_variables",
 ]
 
 TEMPLATE_ROUTE = "portkey_template_route"
@@ -286,3 +298,84 @@ def recognise_formatted(llm: PortkeyLLMBase, text: str) -> TemplateRoute | None:
             return None
         return TemplateRoute(kind, prompt_id, match.groupdict() if prompt_id else {})
     return None
+
+
+# -- a template's variables, as Portkey receives them --------------------------------
+
+_LIST_SEPARATOR = "\n"
+
+
+def template_variables(
+    prompt: BasePromptTemplate, llm: BaseLLM | None, prompt_args: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The variables ``prompt`` would be formatted with, ready to send to Portkey.
+
+    Only the template's own variables are kept: the other keywords LlamaIndex passes
+    along (``template=``, callbacks, options) are never variables. The template's own
+    bound values (``prompt.kwargs``, from ``partial_format``) are
+    overridden by ``prompt_args``; function mappings are evaluated and variable
+    mappings applied, as ``format`` does. A selector template first selects the
+    template meant for ``llm``. Lists are joined one item per line; mappings and plain
+    pydantic models go as JSON; other objects (messages, nodes) as their ``str()``.
+
+    >>> from llama_index.core import PromptTemplate
+    >>> qa = PromptTemplate("{context_str}\\n{query_str}").partial_format(query_str="Why?")
+    >>> template_variables(qa, None, {"context_str": ["a", "b"]})
+    {'query_str': 'Why?', 'context_str': 'a\\nb'}
+    """
+    prompt = selected(prompt, llm)
+    values: dict[str, Any] = {**prompt.kwargs, **prompt_args}
+    # Function mappings first, then name mappings: the order ``format`` uses.
+    for name, fn in (prompt.function_mappings or {}).items():
+        values[name] = fn(**{**prompt.kwargs, **prompt_args})
+    mappings = prompt.template_var_mappings or {}
+    if mappings:
+        values = {mappings.get(k, k): v for k, v in values.items()}
+    own = set(prompt.template_vars)
+    return {name: _readable(value) for name, value in values.items() if name in own}
+
+
+def selected(prompt: BasePromptTemplate, llm: BaseLLM | None) -> BasePromptTemplate:
+    """The template meant for ``llm`` (a selector template's choice)."""
+    if isinstance(prompt, SelectorPromptTemplate):
+        return prompt.select(llm=llm)
+    return prompt
+
+
+def literal_messages(prompt: BasePromptTemplate) -> list[ChatMessage]:
+    """The fixed user, assistant and tool messages of a chat template: the conversation
+    a chat engine places between its context and the question (system messages are
+    instructions, not conversation)."""
+    if not isinstance(prompt, ChatPromptTemplate):
+        return []
+    return [
+        message
+        for message in prompt.message_templates
+        if message.role != MessageRole.SYSTEM and not get_template_vars(message.content or "")
+    ]
+
+
+def _readable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return _LIST_SEPARATOR.join(_item_text(item) for item in value)
+    if isinstance(value, Mapping) or _plain_model(value):
+        # The core sends these as JSON text.
+        return value
+    return str(value)
+
+
+def _plain_model(value: Any) -> bool:
+    """A pydantic model without a text form of its own (ChatMessage and nodes have one)."""
+    return isinstance(value, BaseModel) and type(value).__str__ is BaseModel.__str__
+
+
+def _item_text(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    if _plain_model(item):
+        return str(item.model_dump_json())
+    if isinstance(item, Mapping):
+        return json.dumps(item, ensure_ascii=False, default=str)
+    return str(item)

@@ -22,16 +22,15 @@ from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
 from llama_index.core.types import BasePydanticProgram
 from llama_index_instrumentation import get_dispatcher
 from llama_index_instrumentation.dispatcher import active_instrument_tags
-from pydantic import PrivateAttr
+from pydantic import ConfigDict
 
-from .._adapters.tracing import hook_results_dict, merge_metadata, trace_options
+from .._adapters.tracing import merge_metadata, trace_options
 from .._call import Call
 from .._options import RequestOptions
 from ._predict import enter_program, leave_program
 
 __all__ = [
     "PortkeyRequestEvent",
-    "StreamHooks",
     "TraceSpans",
     "install_spans",
     "span_name",
@@ -40,10 +39,15 @@ __all__ = [
 _dispatcher = get_dispatcher(__name__)
 
 
+_OPEN: dict[str, tuple[str, str | None]] = {}
+"""Each open span's ``(root span id, parent span id)``: the process has one handler, and
+a plain dict costs no model attribute lookup on every span of the process."""
+
+
 class TraceSpans(BaseSpanHandler[BaseSpan]):
     """Each open span's ``(root span id, parent span id)``, nothing more."""
 
-    _spans: dict[str, tuple[str, str | None]] = PrivateAttr(default_factory=dict)
+    model_config = ConfigDict(defer_build=True)  # built with the first model, not on import
 
     @classmethod
     def class_name(cls) -> str:
@@ -59,23 +63,23 @@ class TraceSpans(BaseSpanHandler[BaseSpan]):
         tags: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        parent = self._spans.get(parent_id) if parent_id is not None else None
+        parent = _OPEN.get(parent_id) if parent_id is not None else None
         root = parent[0] if parent is not None else (parent_id or id_)
-        self._spans[id_] = (root, parent_id)
+        _OPEN[id_] = (root, parent_id)
         if isinstance(instance, BasePydanticProgram):
             enter_program(id_, instance, bound_args)
 
     def span_exit(self, id_: str, *args: Any, **kwargs: Any) -> None:
-        self._spans.pop(id_, None)
+        _OPEN.pop(id_, None)
         leave_program(id_)
 
     def span_drop(self, id_: str, *args: Any, **kwargs: Any) -> None:
-        self._spans.pop(id_, None)
+        _OPEN.pop(id_, None)
         leave_program(id_)
 
     def lookup(self, span_id: str) -> tuple[str, str | None]:
         """``(root span id, parent span id)`` of an open span (itself when unknown)."""
-        return self._spans.get(span_id, (span_id, None))
+        return _OPEN.get(span_id, (span_id, None))
 
     def new_span(self, *args: Any, **kwargs: Any) -> BaseSpan | None:
         return None
@@ -120,6 +124,8 @@ class PortkeyRequestEvent(BaseEvent):
     """Dispatched by each Portkey LLM call: the prompt, its version and the variables
     the request sends (never keys or headers)."""
 
+    model_config = ConfigDict(defer_build=True)  # built at the first prompt call
+
     prompt_id: str | None = None
     prompt_version: str | None = None
     variables: dict[str, Any] | None = None
@@ -162,23 +168,3 @@ def announce(call: Call) -> None:
                 model=call.params.get("model"),
             )
         )
-
-
-class StreamHooks:
-    """Carries the guardrail results of a stream's first event onto every response."""
-
-    __slots__ = ("hooks",)
-
-    def __init__(self) -> None:
-        self.hooks: dict[str, Any] = {}
-
-    def see(self, chunk: Any) -> None:
-        """Take the guardrail results an event carries (events may yield no response)."""
-        extra = getattr(chunk, "model_extra", None)
-        if extra:
-            self.hooks.update(hook_results_dict(extra))
-
-    def __call__(self, response: Any) -> Any:
-        if self.hooks:
-            response.additional_kwargs.update(self.hooks)
-        return response

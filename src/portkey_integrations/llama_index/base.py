@@ -13,7 +13,7 @@ text prompt) and what their metadata says.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -23,8 +23,8 @@ from llama_index.core.base.llms.types import (
     CompletionResponse,
     CompletionResponseAsyncGen,
     CompletionResponseGen,
+    LLMMetadata,
 )
-from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.prompts import BasePromptTemplate
 from pydantic import Field
@@ -33,19 +33,16 @@ from .._adapters.calls import direct_call, prompt_call
 from .._adapters.settings import PortkeySettings
 from .._call import Call
 from .._options import SECRET_OPTIONS
-from ._calldata import max_tokens as _max_tokens
-from ._conserve import check_conversation, fit_variables
-from ._local import local_call
 from ._messages import to_openai_messages
-from ._models import DEFAULT_NUM_OUTPUT, context_window_of
+from ._models import llm_metadata
 from ._predict import TEMPLATE_VARIABLES, TemplatePassThrough
 from ._responses import (
-    aiter_chat,
-    aiter_completion,
+    ChatStream,
+    CompletionStream,
+    aiter_stream,
     chat_response,
     completion_response,
-    iter_chat,
-    iter_completion,
+    iter_stream,
 )
 from ._routing import (
     TEMPLATE_ROUTE,
@@ -60,6 +57,10 @@ if TYPE_CHECKING:
     from .._templates.cache import PromptTemplate
 
 __all__ = ["TEMPLATE_VARIABLES", "PortkeyLLMBase"]
+
+_Kwargs = dict[str, Any]
+_Msgs = Sequence[ChatMessage] | None
+_Saved: TypeAlias = "PromptTemplate | None"
 
 
 class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
@@ -97,6 +98,8 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         description="Sent at the request body's root on every call (call keywords win).",
     )
     """Body keys sent on every call, at the root (call keywords win)."""
+    chat_model: ClassVar[bool] = False
+    """A chat model (``metadata.is_chat_model``); :class:`PortkeyChatModel` is one."""
     stream_usage: bool = Field(
         default=True,
         description="Ask for a usage chunk at the end of streams (stream_options).",
@@ -119,30 +122,11 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
 
     # -- metadata ---------------------------------------------------------------------
 
-    def _seen_prompt(self) -> PromptTemplate | None:
-        """The saved version of ``prompt_id`` a call of this model already read (calls
-        read it to check variables), from the process's prompt cache; never fetched:
-        ``metadata`` does no I/O."""
-        full = self.full_prompt_id
-        clients = self._clients
-        if full is None or clients is None:
-            return None  # no call yet: nothing was read
-        from .._templates.cache import prompt_cache  # loaded by the first call anyway
-
-        # Both clients share the base URL the cache is keyed by; the async one, so that
-        # async code paths never touch the sync client.
-        return prompt_cache.peek(clients[1], full)
-
-    def _model_info(self) -> tuple[str, int, int]:
-        """``(model name, context window, num_output)`` of the model that will run."""
-        saved = self._seen_prompt() if self.model is None or self.max_tokens is None else None
-        model = self.model or (saved.model if saved is not None else None)
-        window = self.context_window or context_window_of(model) or DEFAULT_CONTEXT_WINDOW
-        limit = self.max_tokens or _max_tokens(self.model_kwargs)
-        if limit is None and saved is not None:
-            limit = _max_tokens(saved.parameters)
-        name = self.model or self.full_prompt_id or "unknown"
-        return name, window, limit or DEFAULT_NUM_OUTPUT
+    @property
+    def metadata(self) -> LLMMetadata:
+        """Context window, room for the answer, chat or text, tool support; no I/O
+        (see :func:`._models.llm_metadata`)."""
+        return llm_metadata(self)
 
     # -- request and response plumbing --------------------------------------------------
 
@@ -170,22 +154,12 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
             return self.full_prompt_id
         return None
 
-    def _saved_for(
-        self,
-        kwargs: dict[str, Any],
-        messages: Sequence[ChatMessage] | None = None,
-        prompt: str = "",
-    ) -> PromptTemplate | None:
-        ref = self._template_ref(kwargs, messages, prompt)
+    def _saved_for(self, kwargs: _Kwargs, messages: _Msgs = None, text: str = "") -> _Saved:
+        ref = self._template_ref(kwargs, messages, text)
         return None if ref is None else self.client._prompt_template(ref)
 
-    async def _asaved_for(
-        self,
-        kwargs: dict[str, Any],
-        messages: Sequence[ChatMessage] | None = None,
-        prompt: str = "",
-    ) -> PromptTemplate | None:
-        ref = self._template_ref(kwargs, messages, prompt)
+    async def _asaved_for(self, kwargs: _Kwargs, messages: _Msgs = None, text: str = "") -> _Saved:
+        ref = self._template_ref(kwargs, messages, text)
         return None if ref is None else await self.async_client._aprompt_template(ref)
 
     def _call(
@@ -208,6 +182,8 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         if stream and self.stream_usage:
             params.setdefault("stream_options", {"include_usage": True})
         if route is not None and route.prompt_id is None:
+            from ._conserve import local_call  # a template rendered here: only some calls
+
             call = local_call(
                 self,
                 route,
@@ -218,6 +194,8 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                 options=options,
             )
         elif route is not None:
+            from ._conserve import fit_variables  # the prompt route's checks: loaded once
+
             call = prompt_call(
                 self,
                 prompt_id=route.prompt_id,
@@ -248,6 +226,8 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                     else [{"role": "user", "content": prompt}]
                 )
                 template = self.messages_to_variables(openai)
+                from ._conserve import check_conversation
+
                 # The template was read unless checks are off (see _template_ref).
                 trigger = bool(call_variables)  # the caller's own variables= (see there)
                 mapped = check_conversation(self, saved, openai, trigger=trigger)
@@ -320,19 +300,19 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         saved = self._saved_for(kwargs, messages)
         call = self._call(kwargs, stream=True, messages=messages, saved=saved)
-        return iter_chat(self.client, call)
+        return iter_stream(self.client, call, ChatStream)
 
     def _complete(self, prompt: str, formatted: bool, **kwargs: Any) -> CompletionResponse:
-        saved = self._saved_for(kwargs, prompt=prompt)
+        saved = self._saved_for(kwargs, text=prompt)
         call = self._call(kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved)
         return completion_response(self.client.send_call(call), call)
 
     def _stream_complete(
         self, prompt: str, formatted: bool, **kwargs: Any
     ) -> CompletionResponseGen:
-        saved = self._saved_for(kwargs, prompt=prompt)
+        saved = self._saved_for(kwargs, text=prompt)
         call = self._call(kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved)
-        return iter_completion(self.client, call)
+        return iter_stream(self.client, call, CompletionStream)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         saved = await self._asaved_for(kwargs, messages)
@@ -344,19 +324,19 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
     ) -> ChatResponseAsyncGen:
         saved = await self._asaved_for(kwargs, messages)
         call = self._call(kwargs, stream=True, messages=messages, saved=saved)
-        return aiter_chat(self.async_client, call)
+        return aiter_stream(self.async_client, call, ChatStream)
 
     async def _acomplete(self, prompt: str, formatted: bool, **kwargs: Any) -> CompletionResponse:
-        saved = await self._asaved_for(kwargs, prompt=prompt)
+        saved = await self._asaved_for(kwargs, text=prompt)
         call = self._call(kwargs, stream=False, prompt=prompt, formatted=formatted, saved=saved)
         return completion_response(await self.async_client.send_call(call), call)
 
     async def _astream_complete(
         self, prompt: str, formatted: bool, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
-        saved = await self._asaved_for(kwargs, prompt=prompt)
+        saved = await self._asaved_for(kwargs, text=prompt)
         call = self._call(kwargs, stream=True, prompt=prompt, formatted=formatted, saved=saved)
-        return aiter_completion(self.async_client, call)
+        return aiter_stream(self.async_client, call, CompletionStream)
 
     def _template_kwargs(
         self, prompt: BasePromptTemplate, prompt_args: dict[str, Any]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
-    LLMMetadata,
     MessageRole,
     ToolCallBlock,
 )
@@ -145,22 +144,12 @@ class PortkeyChatModel(PortkeyLLMBase, FunctionCallingLLM):
     """Whether the model behind the prompt or route supports tool calling (LlamaIndex's
     agents and structured programs choose function calling when it does)."""
 
+    chat_model: ClassVar[bool] = True
+    """A chat model, in LlamaIndex's ``metadata``."""
+
     @classmethod
     def class_name(cls) -> str:
         return "PortkeyChatModel"
-
-    @property
-    def metadata(self) -> LLMMetadata:
-        """Chat model metadata: context window (settable), token limit, tool support."""
-        name, window, num_output = self._model_info()
-        return LLMMetadata(
-            context_window=window,
-            num_output=num_output,
-            is_chat_model=True,
-            is_function_calling_model=self.is_function_calling_model,
-            model_name=name,
-            system_role=MessageRole.SYSTEM,
-        )
 
     def _direct_messages(self, messages: Sequence[ChatMessage]) -> dict[str, Any]:
         return {"messages": to_openai_messages(messages)}

@@ -9,7 +9,7 @@ from typing import Any
 from llama_index.core.base.llms.generic_utils import (
     messages_to_prompt as generic_messages_to_prompt,
 )
-from llama_index.core.base.llms.types import ChatMessage, LLMMetadata, MessageRole
+from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.output_parsers import PydanticOutputParser
 from pydantic import BaseModel
 
@@ -118,19 +118,6 @@ class PortkeyPromptLLM(PortkeyLLMBase):
     @classmethod
     def class_name(cls) -> str:
         return "PortkeyPromptLLM"
-
-    @property
-    def metadata(self) -> LLMMetadata:
-        """Completion-model metadata: not a chat model, no tool calling."""
-        name, window, num_output = self._model_info()
-        return LLMMetadata(
-            context_window=window,
-            num_output=num_output,
-            is_chat_model=False,
-            is_function_calling_model=False,
-            model_name=name,
-            system_role=MessageRole.SYSTEM,
-        )
 
     def _structured_template_kwargs(
         self, output_cls: type[BaseModel], extra: dict[str, Any]
