@@ -25,7 +25,7 @@ from .._options import RequestOptions
 from .._secrets import mask_config, mask_headers
 from ._errors import raise_langchain_error
 from ._input import BOUND_VARIABLES, VariablesPromptValue, message_lists, openai_variables
-from ._tracing import install
+from ._tracing import install, run_options
 
 if TYPE_CHECKING:
     from langchain_core.load.serializable import SerializedConstructor, SerializedNotImplemented
@@ -53,6 +53,17 @@ class MappedInput:
     variables: dict[str, Any]
     pieces: list[Piece]
 
+    @property
+    def mapped(self) -> frozenset[str]:
+        """The variables carrying the pieces: the mapping rule judges them, so the
+        core's variables check does not warn about them again."""
+        pieces = self.pieces
+        if not pieces:
+            return frozenset()
+        if len(pieces) == 1:
+            return pieces[0].names
+        return frozenset().union(*(piece.names for piece in pieces))
+
 
 @dataclasses.dataclass(slots=True)
 class PendingCall:
@@ -71,6 +82,9 @@ class PendingCall:
     kwargs: Mapping[str, Any] | None = None
     variables_key: str | None = None
     """The call's bound and per-call variables as JSON (the LLM's cache key needs them)."""
+    sent: tuple[Any, Any, dict[str, Any]] | None = None
+    """The variables the call sends, with the bound and per-call ones they were merged
+    from (the invocation params and LangSmith's params ask for them in turn)."""
 
 
 # A ContextVar because LangChain forces it: ``invoke`` / ``stream`` call
@@ -210,26 +224,20 @@ class PortkeyLangChainBase(PortkeySettings):
         pending = PENDING.get()
         return pending if pending is not None and pending.model() is self else None
 
-    def _mapped_of(self, inputs: Any) -> MappedInput:
-        """:meth:`_map_input`, reusing what the invocation params computed."""
-        pending = self._pending()
-        if pending is not None and pending.mapped is not None and _same(pending.inputs, inputs):
-            return pending.mapped
-        return self._map_input(inputs)
-
-    def _run_name(self) -> str | None:
-        pending = self._pending()
-        return pending.run_name if pending is not None else None
-
     def _sent_variables(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """The variables the call starting now sends: model, input, bound and call ones."""
+        bound, given = kwargs.get(BOUND_VARIABLES), kwargs.get("variables")
         pending = self._pending()
-        inputs: dict[str, Any] | None = None
-        if pending is not None and pending.inputs is not None:
-            if pending.mapped is None:
-                pending.mapped = self._map_input(pending.inputs)
-            inputs = pending.mapped.variables
-        return prompt_variables(self, inputs, kwargs.get(BOUND_VARIABLES), kwargs.get("variables"))
+        if pending is None or pending.inputs is None:
+            return prompt_variables(self, None, bound, given)
+        sent = pending.sent
+        if sent is not None and sent[0] is bound and sent[1] is given:
+            return sent[2]
+        if pending.mapped is None:
+            pending.mapped = self._map_input(pending.inputs)
+        variables = prompt_variables(self, pending.mapped.variables, bound, given)
+        pending.sent = (bound, given, variables)
+        return variables
 
     def _get_invocation_params(
         self, stop: list[str] | None = None, **kwargs: Any
@@ -260,54 +268,76 @@ class PortkeyLangChainBase(PortkeySettings):
             options = RequestOptions(trace_id=trace_id).merged(options)
         return options
 
-    def _build_call(self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any]) -> Call:
+    def _build_call(
+        self,
+        inputs: Any,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        run_manager: Any = None,
+        *,
+        seen_start: bool = True,
+    ) -> Call:
         """The :class:`~portkey_integrations._call.Call` of one model call (``kwargs``
-        is consumed), after the mapping rule's check: on a prompt, every piece of the
-        input must have a slot in the saved template (read through the sync client)."""
-        call, pieces = self._plan_call(inputs, stop, kwargs)
-        ref = self._mapping_ref(call, pieces)
-        if ref is not None:
+        is consumed) with the trace options of its run (see
+        :func:`~._tracing.run_options`), after the mapping rule's check: on a prompt,
+        every piece of the input must have a slot in the saved template (read through
+        the sync client)."""
+        call, pieces = self._plan_call(inputs, stop, kwargs, run_manager, seen_start)
+        if pieces and call.prompt_id is not None and self.check_variables != "off":
             from .._templates.cache import get_template
 
-            self._enforce_mapping(ref, get_template(self.client, ref), pieces)
+            template = get_template(self.client, call.prompt_id)
+            self._check_mapping(call.prompt_id, template, pieces)
         return call
 
     async def _abuild_call(
-        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any]
+        self,
+        inputs: Any,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        run_manager: Any = None,
+        *,
+        seen_start: bool = True,
     ) -> Call:
         """Async :meth:`_build_call` (the template is read through the async client)."""
-        call, pieces = self._plan_call(inputs, stop, kwargs)
-        ref = self._mapping_ref(call, pieces)
-        if ref is not None:
+        call, pieces = self._plan_call(inputs, stop, kwargs, run_manager, seen_start)
+        if pieces and call.prompt_id is not None and self.check_variables != "off":
             from .._templates.cache import aget_template
 
-            self._enforce_mapping(ref, await aget_template(self.async_client, ref), pieces)
+            template = await aget_template(self.async_client, call.prompt_id)
+            self._check_mapping(call.prompt_id, template, pieces)
         return call
 
-    def _enforce_mapping(
-        self, ref: str, template: PromptTemplate | None, pieces: list[Piece]
+    def _check_mapping(
+        self, prompt_id: str, template: PromptTemplate | None, pieces: list[Piece]
     ) -> None:
+        # The template cache makes the read once per process, shared with the core's.
         try:
-            enforce_mapping(ref, template, pieces, self.mapping_check)
+            enforce_mapping(prompt_id, template, pieces, self.mapping_check)
         except PromptMappingError as exc:
             raise_langchain_error(exc)  # the twin: a ModelInvalidRequestError, not retried
 
-    def _mapping_ref(self, call: Call, pieces: list[Piece]) -> str | None:
-        """The prompt whose template the pieces are checked against (``None``: no check;
-        the template cache makes the read once per process, shared with the core's)."""
-        if not pieces or self.mapping_check == "off":
-            return None
-        return call.prompt_id
-
     def _plan_call(
-        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any]
+        self,
+        inputs: Any,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        run_manager: Any,
+        seen_start: bool,
     ) -> tuple[Call, list[Piece]]:
         """The call (``kwargs`` consumed) and the input's pieces: the prompt route with
         the merged variables, or the direct route with the input as the body (no pieces:
         everything is sent as it is)."""
         kwargs.pop("stream", None)
         kwargs.pop("stream_usage", None)  # a bound option of ours, not a hyperparameter
-        options = self._pop_call_options(kwargs)
+        pending = self._pending()
+        options = run_options(
+            self,
+            run_manager,
+            self._pop_call_options(kwargs),
+            pending.run_name if pending is not None else None,
+            seen_start=seen_start,
+        )
         call_variables = kwargs.pop("variables", None)
         bound_variables = kwargs.pop(BOUND_VARIABLES, None)
         if stop is not None:
@@ -322,7 +352,10 @@ class PortkeyLangChainBase(PortkeySettings):
                 options=options,
             )
             return call, []
-        mapped = self._mapped_of(inputs)
+        if pending is not None and pending.mapped is not None and _same(pending.inputs, inputs):
+            mapped = pending.mapped
+        else:
+            mapped = self._map_input(inputs)
         call = prompt_call(
             self,
             input_variables=mapped.variables,
@@ -331,7 +364,7 @@ class PortkeyLangChainBase(PortkeySettings):
             params=kwargs,
             options=options,
             # The mapping rule judges these; the core's check does not warn again.
-            mapped=(v for piece in mapped.pieces for v in piece.variables),
+            mapped=mapped.mapped,
         )
         return call, mapped.pieces
 

@@ -21,15 +21,14 @@ from .._adapters.mapping import conversation_pieces
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import RenderedPrompt
 from ._base import MappedInput, PortkeyLangChainBase, dict_input
-from ._chunks import ChatChunks
+from ._chunks import ChatChunks, astream_chunks, stream_chunks
 from ._errors import raise_langchain_error
 from ._input import (
     PortkeyChatBinding,
     marked_variables,
     rename_bound_variables,
 )
-from ._messages import chat_result, combine_llm_outputs, messages_to_dicts, portkey_metadata
-from ._tracing import call_options
+from ._messages import chat_result, combine_llm_outputs, messages_to_dicts
 
 if TYPE_CHECKING:
     from langchain_core.tools import BaseTool  # only annotated; importing it costs ~10 ms
@@ -240,9 +239,7 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        call = call_options(
-            self, run_manager, self._build_call(messages, stop, kwargs), self._run_name()
-        )
+        call = self._build_call(messages, stop, kwargs, run_manager)
         try:
             completion = self.client.send_call(call)
         except PortkeyError as exc:
@@ -256,9 +253,7 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        call = call_options(
-            self, run_manager, await self._abuild_call(messages, stop, kwargs), self._run_name()
-        )
+        call = await self._abuild_call(messages, stop, kwargs, run_manager)
         try:
             completion = await self.async_client.send_call(call)
         except PortkeyError as exc:
@@ -274,27 +269,9 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        call = self._build_call(messages, stop, self._stream_kwargs(kwargs, stream_usage))
-        call = call_options(self, run_manager, call, self._run_name())
-        try:
-            stream = self.client.stream_call(call)
-            with stream:
-                convert = ChatChunks(portkey_metadata(stream.portkey, self.prompt_ref))
-                for event in stream:
-                    chunk = convert(event)
-                    if chunk is None:
-                        continue
-                    if run_manager is not None:
-                        run_manager.on_llm_new_token(
-                            chunk.text, chunk=chunk, logprobs=ChatChunks.logprobs(chunk)
-                        )
-                    yield chunk
-                chunk = convert.last()
-                if run_manager is not None:
-                    run_manager.on_llm_new_token("", chunk=chunk)
-                yield chunk
-        except PortkeyError as exc:
-            raise_langchain_error(exc)
+        kwargs = self._stream_kwargs(kwargs, stream_usage)
+        call = self._build_call(messages, stop, kwargs, run_manager)
+        yield from stream_chunks(self.client, call, ChatChunks, self.prompt_ref, run_manager)
 
     async def _astream(
         self,
@@ -306,27 +283,11 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         kwargs = self._stream_kwargs(kwargs, stream_usage)
-        call = await self._abuild_call(messages, stop, kwargs)
-        call = call_options(self, run_manager, call, self._run_name())
-        try:
-            stream = await self.async_client.stream_call(call)
-            async with stream:
-                convert = ChatChunks(portkey_metadata(stream.portkey, self.prompt_ref))
-                async for event in stream:
-                    chunk = convert(event)
-                    if chunk is None:
-                        continue
-                    if run_manager is not None:
-                        await run_manager.on_llm_new_token(
-                            chunk.text, chunk=chunk, logprobs=ChatChunks.logprobs(chunk)
-                        )
-                    yield chunk
-                chunk = convert.last()
-                if run_manager is not None:
-                    await run_manager.on_llm_new_token("", chunk=chunk)
-                yield chunk
-        except PortkeyError as exc:
-            raise_langchain_error(exc)
+        call = await self._abuild_call(messages, stop, kwargs, run_manager)
+        async for chunk in astream_chunks(
+            self.async_client, call, ChatChunks, self.prompt_ref, run_manager
+        ):
+            yield chunk
 
     # -- render -----------------------------------------------------------------------
 
