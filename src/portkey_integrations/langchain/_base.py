@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import weakref
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import ConfigDict, Field, model_validator
 
 from .._adapters.calls import direct_call, prompt_call, prompt_variables
-from .._adapters.mapping import Piece, enforce_mapping, message_list_pieces
+from .._adapters.mapping import Piece, enforce_mapping
 from .._adapters.settings import PortkeySettings
 from .._call import Call
 from .._client import DEFAULT_TIMEOUT
@@ -24,7 +25,7 @@ from .._errors import PromptMappingError
 from .._options import RequestOptions
 from .._secrets import mask_config, mask_headers
 from ._errors import raise_langchain_error
-from ._input import BOUND_VARIABLES, VariablesPromptValue, message_lists, openai_variables
+from ._input import BOUND_VARIABLES, MappedInput, VariablesPromptValue
 from ._tracing import install, run_options
 
 if TYPE_CHECKING:
@@ -32,37 +33,9 @@ if TYPE_CHECKING:
     from langchain_core.prompt_values import PromptValue
     from typing_extensions import Self
 
-    from .._templates.cache import PromptTemplate
+    from .._templates.cache import PromptCache, PromptTemplate
 
-__all__ = [
-    "LC_SECRETS",
-    "PENDING",
-    "MappedInput",
-    "PendingCall",
-    "PortkeyLangChainBase",
-    "dict_input",
-    "run_name_of",
-]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class MappedInput:
-    """An input mapped onto prompt variables, with the pieces of content it carries
-    (what the mapping rule checks against the saved template before sending)."""
-
-    variables: dict[str, Any]
-    pieces: list[Piece]
-
-    @property
-    def mapped(self) -> frozenset[str]:
-        """The variables carrying the pieces: the mapping rule judges them, so the
-        core's variables check does not warn about them again."""
-        pieces = self.pieces
-        if not pieces:
-            return frozenset()
-        if len(pieces) == 1:
-            return pieces[0].names
-        return frozenset().union(*(piece.names for piece in pieces))
+__all__ = ["LC_SECRETS", "PENDING", "PendingCall", "PortkeyLangChainBase", "run_name_of"]
 
 
 @dataclasses.dataclass(slots=True)
@@ -174,8 +147,7 @@ class PortkeyLangChainBase(PortkeySettings):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model": self.model, "prompt_id": self.full_prompt_id, **self.default_params()}
 
-    # -- tracing ------------------------------------------------------------------------
-
+    # -- the callbacks' view of a call ---------------------------------------------------
     def _map_input(self, inputs: Any) -> MappedInput:
         """The variables an input (messages or a prompt string) maps onto, and its pieces."""
         raise NotImplementedError
@@ -284,9 +256,7 @@ class PortkeyLangChainBase(PortkeySettings):
         the sync client)."""
         call, pieces = self._plan_call(inputs, stop, kwargs, run_manager, seen_start)
         if pieces and call.prompt_id is not None and self.check_variables != "off":
-            from .._templates.cache import get_template
-
-            template = get_template(self.client, call.prompt_id)
+            template = _template_cache().get(self.client, call.prompt_id)
             self._check_mapping(call.prompt_id, template, pieces)
         return call
 
@@ -302,9 +272,7 @@ class PortkeyLangChainBase(PortkeySettings):
         """Async :meth:`_build_call` (the template is read through the async client)."""
         call, pieces = self._plan_call(inputs, stop, kwargs, run_manager, seen_start)
         if pieces and call.prompt_id is not None and self.check_variables != "off":
-            from .._templates.cache import aget_template
-
-            template = await aget_template(self.async_client, call.prompt_id)
+            template = await _template_cache().aget(self.async_client, call.prompt_id)
             self._check_mapping(call.prompt_id, template, pieces)
         return call
 
@@ -331,27 +299,19 @@ class PortkeyLangChainBase(PortkeySettings):
         kwargs.pop("stream", None)
         kwargs.pop("stream_usage", None)  # a bound option of ours, not a hyperparameter
         pending = self._pending()
-        options = run_options(
-            self,
-            run_manager,
-            self._pop_call_options(kwargs),
-            pending.run_name if pending is not None else None,
-            seen_start=seen_start,
-        )
+        run_name = pending.run_name if pending is not None else None
+        options = self._pop_call_options(kwargs)
+        options = run_options(self, run_manager, options, run_name, seen_start=seen_start)
         call_variables = kwargs.pop("variables", None)
         bound_variables = kwargs.pop(BOUND_VARIABLES, None)
         if stop is not None:
             kwargs["stop"] = stop
         if self.full_prompt_id is None:
-            given = self._dict_input(inputs) is not None or call_variables or bound_variables
-            call = direct_call(
-                self,
-                self._direct_target(inputs),
-                params=kwargs,
-                variables_given=bool(given),
-                options=options,
-            )
-            return call, []
+            given = bool(self._dict_input(inputs) is not None or call_variables or bound_variables)
+            body = self._direct_target(inputs)
+            return direct_call(
+                self, body, params=kwargs, variables_given=given, options=options
+            ), []
         if pending is not None and pending.mapped is not None and _same(pending.inputs, inputs):
             mapped = pending.mapped
         else:
@@ -384,27 +344,19 @@ class PortkeyLangChainBase(PortkeySettings):
     def _stream_kwargs(self, kwargs: dict[str, Any], stream_usage: bool | None) -> dict[str, Any]:
         """A stream's ``kwargs``, asking for the usage chunk unless the call or the model
         said otherwise."""
-        if stream_usage is None:
-            stream_usage = self.stream_usage
-        if (
-            stream_usage
-            and "stream_options" not in kwargs
-            and "stream_options" not in (self.model_kwargs)
-        ):
+        usage = self.stream_usage if stream_usage is None else stream_usage
+        if usage and "stream_options" not in kwargs and "stream_options" not in self.model_kwargs:
             kwargs["stream_options"] = {"include_usage": True}
         return kwargs
 
 
-def dict_input(variables: Mapping[str, Any]) -> MappedInput:
-    """A dict input: the caller's variables, message lists as OpenAI message dicts.
+@functools.cache
+def _template_cache() -> PromptCache:
+    # Imported on the first prompt call, not with the package: the prompt API comes with
+    # it. (Once, not in the call: an import statement costs a microsecond each time.)
+    from .._templates.cache import prompt_cache
 
-    Lists of messages are pieces the template must read (a framework such as
-    ``RunnableWithMessageHistory`` put them there); the other keys are the caller's
-    own, checked by the core's variables check (a warning when the template never
-    reads one).
-    """
-    converted = openai_variables(variables)
-    return MappedInput(converted, message_list_pieces(converted, message_lists(variables)))
+    return prompt_cache
 
 
 def run_name_of(kwargs: Mapping[str, Any]) -> str | None:

@@ -18,6 +18,7 @@ bound variables under :data:`BOUND_VARIABLES` instead, and their binding classes
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,14 +29,17 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableBinding
 from pydantic import ConfigDict
 
+from .._adapters.mapping import Piece, message_list_pieces
 from .._request import encode_variables
 from ._messages import messages_to_dicts
 
 __all__ = [
     "BOUND_VARIABLES",
     "VARIABLES_KEY",
+    "MappedInput",
     "PortkeyChatBinding",
     "VariablesPromptValue",
+    "dict_input",
     "marked_variables",
     "message_lists",
     "openai_variables",
@@ -93,6 +97,38 @@ class VariablesPromptValue(PromptValue):
                 additional_kwargs={VARIABLES_KEY: self.variables},
             )
         ]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MappedInput:
+    """An input mapped onto prompt variables, with the pieces of content it carries
+    (what the mapping rule checks against the saved template before sending)."""
+
+    variables: dict[str, Any]
+    pieces: list[Piece]
+
+    @property
+    def mapped(self) -> frozenset[str]:
+        """The variables carrying the pieces: the mapping rule judges them, so the
+        core's variables check does not warn about them again."""
+        pieces = self.pieces
+        if not pieces:
+            return frozenset()
+        if len(pieces) == 1:
+            return pieces[0].names
+        return frozenset().union(*(piece.names for piece in pieces))
+
+
+def dict_input(variables: Mapping[str, Any]) -> MappedInput:
+    """A dict input: the caller's variables, message lists as OpenAI message dicts.
+
+    Lists of messages are pieces the template must read (a framework such as
+    ``RunnableWithMessageHistory`` put them there); the other keys are the caller's
+    own, checked by the core's variables check (a warning when the template never
+    reads one).
+    """
+    converted = openai_variables(variables)
+    return MappedInput(converted, message_list_pieces(converted, message_lists(variables)))
 
 
 def marked_variables(messages: Sequence[BaseMessage]) -> dict[str, Any] | None:

@@ -20,11 +20,13 @@ from .._adapters.convert import normalize_tool_choice
 from .._adapters.mapping import conversation_pieces
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import RenderedPrompt
-from ._base import MappedInput, PortkeyLangChainBase, dict_input
+from ._base import PortkeyLangChainBase
 from ._chunks import ChatChunks, astream_chunks, stream_chunks
 from ._errors import raise_langchain_error
 from ._input import (
+    MappedInput,
     PortkeyChatBinding,
+    dict_input,
     marked_variables,
     rename_bound_variables,
 )

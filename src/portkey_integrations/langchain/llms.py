@@ -19,10 +19,12 @@ from .._adapters.mapping import text_pieces
 from .._adapters.tracing import hook_results_dict
 from .._errors import PortkeyError
 from .._response import Completion
-from ._base import MappedInput, PortkeyLangChainBase, dict_input
+from ._base import PortkeyLangChainBase
 from ._chunks import TextChunks, astream_chunks, stream_chunks
 from ._errors import raise_langchain_error
 from ._input import (
+    MappedInput,
+    dict_input,
     prompt_variables,
     rename_bound_variables,
 )
