@@ -241,36 +241,25 @@ class PortkeyLangChainBase(PortkeySettings):
         return options
 
     def _build_call(
-        self,
-        inputs: Any,
-        stop: list[str] | None,
-        kwargs: dict[str, Any],
-        run_manager: Any = None,
-        *,
-        seen_start: bool = True,
+        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any], run_manager: Any = None
     ) -> Call:
         """The :class:`~portkey_integrations._call.Call` of one model call (``kwargs``
         is consumed) with the trace options of its run (see
-        :func:`~._tracing.run_options`), after the mapping rule's check: on a prompt,
+        :func:`~._tracing.run_options`; :data:`~._tracing.NO_RUN` leaves it untraced),
+        after the mapping rule's check: on a prompt,
         every piece of the input must have a slot in the saved template (read through
         the sync client)."""
-        call, pieces = self._plan_call(inputs, stop, kwargs, run_manager, seen_start)
+        call, pieces = self._plan_call(inputs, stop, kwargs, run_manager)
         if pieces and call.prompt_id is not None and self.check_variables != "off":
             template = _template_cache().get(self.client, call.prompt_id)
             self._check_mapping(call.prompt_id, template, pieces)
         return call
 
     async def _abuild_call(
-        self,
-        inputs: Any,
-        stop: list[str] | None,
-        kwargs: dict[str, Any],
-        run_manager: Any = None,
-        *,
-        seen_start: bool = True,
+        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any], run_manager: Any = None
     ) -> Call:
         """Async :meth:`_build_call` (the template is read through the async client)."""
-        call, pieces = self._plan_call(inputs, stop, kwargs, run_manager, seen_start)
+        call, pieces = self._plan_call(inputs, stop, kwargs, run_manager)
         if pieces and call.prompt_id is not None and self.check_variables != "off":
             template = await _template_cache().aget(self.async_client, call.prompt_id)
             self._check_mapping(call.prompt_id, template, pieces)
@@ -286,12 +275,7 @@ class PortkeyLangChainBase(PortkeySettings):
             raise_langchain_error(exc)  # the twin: a ModelInvalidRequestError, not retried
 
     def _plan_call(
-        self,
-        inputs: Any,
-        stop: list[str] | None,
-        kwargs: dict[str, Any],
-        run_manager: Any,
-        seen_start: bool,
+        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any], run_manager: Any
     ) -> tuple[Call, list[Piece]]:
         """The call (``kwargs`` consumed) and the input's pieces: the prompt route with
         the merged variables, or the direct route with the input as the body (no pieces:
@@ -301,7 +285,7 @@ class PortkeyLangChainBase(PortkeySettings):
         pending = self._pending()
         run_name = pending.run_name if pending is not None else None
         options = self._pop_call_options(kwargs)
-        options = run_options(self, run_manager, options, run_name, seen_start=seen_start)
+        options = run_options(self, run_manager, options, run_name)
         call_variables = kwargs.pop("variables", None)
         bound_variables = kwargs.pop(BOUND_VARIABLES, None)
         if stop is not None:

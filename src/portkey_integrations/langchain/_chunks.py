@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["ChatChunks", "TextChunks", "astream_chunks", "chunk_message", "stream_chunks"]
 
 _C = TypeVar("_C", ChatGenerationChunk, GenerationChunk)
+_NO_LOGPROBS: dict[str, Any] = {"logprobs": None}
 PromptRef = tuple[str, str | None] | None
 
 
@@ -153,6 +154,24 @@ def chunk_message(
     return None, usage, info
 
 
+def _plain_text(event: CompletionChunk) -> str | None:
+    """The text of an event that carries nothing else (``None`` for any other event)."""
+    choices = event.choices
+    if event.usage is not None or len(choices) != 1:
+        return None
+    choice = choices[0]
+    delta = choice.delta
+    if (
+        delta is None
+        or choice.finish_reason is not None
+        or choice.logprobs is not None
+        or delta.tool_calls
+        or delta.function_call is not None
+    ):
+        return None
+    return delta.content
+
+
 class ChatChunks:
     """Stream events to ``ChatGenerationChunk``s.
 
@@ -179,6 +198,14 @@ class ChatChunks:
         if event.model_extra:
             # Guardrail verdicts come in an event of their own, before the content.
             self.metadata.update(hook_results_dict(event.model_extra))
+        text = _plain_text(event)
+        if text:  # nearly every event: text and nothing else
+            if not self.metadata:
+                return ChatGenerationChunk(message=AIMessageChunk(content=text))
+            metadata, self.metadata = self.metadata, {}
+            return ChatGenerationChunk(
+                message=AIMessageChunk(content=text, response_metadata=metadata)
+            )
         message, usage, info = chunk_message(event)
         if message is None:
             if usage is not None:
@@ -206,7 +233,7 @@ class ChatChunks:
     def token_kwargs(chunk: ChatGenerationChunk) -> dict[str, Any]:
         """What ``on_llm_new_token`` gets beside the chunk: its logprobs."""
         info = chunk.generation_info
-        return {"logprobs": info.get("logprobs") if info else None}
+        return _NO_LOGPROBS if not info else {"logprobs": info.get("logprobs")}
 
 
 class TextChunks:

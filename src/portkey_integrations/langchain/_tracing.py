@@ -29,7 +29,7 @@ from .._adapters.tracing import merge_metadata, trace_options
 if TYPE_CHECKING:
     from .._options import RequestOptions
 
-__all__ = ["MODEL_RUN", "ModelRun", "RootRun", "install", "run_ids", "run_options"]
+__all__ = ["MODEL_RUN", "NO_RUN", "ModelRun", "RootRun", "install", "run_ids", "run_options"]
 
 
 class ModelRun(NamedTuple):
@@ -191,30 +191,33 @@ def run_ids(run_manager: Any) -> tuple[str, str, str | None, str | None]:
     )
 
 
+NO_RUN: Any = object()
+"""The run manager of a call to leave untraced: an LLM batch's prompts after the first
+(LangChain hands over the first one's run only), which must not take a chat model's
+run from :data:`MODEL_RUN` either."""
+
+
 def run_options(
-    model: Any,
-    run_manager: Any,
-    options: RequestOptions | None,
-    run_name: str | None = None,
-    *,
-    seen_start: bool = True,
+    model: Any, run_manager: Any, options: RequestOptions | None, run_name: str | None = None
 ) -> RequestOptions | None:
     """``options`` (the call's own) over the trace options of its run: trace, span,
     parent span, run name and run metadata.
 
     Without a run manager, the run a chat model's start callback saw (:data:`MODEL_RUN`)
-    is used when ``seen_start``; with neither, ``options`` come back as they are. A
+    is used; with neither (or :data:`NO_RUN`), ``options`` come back as they are. A
     trace id of the call's own or the model's wins over the run's, as do the call's
     other options; the run's metadata joins the model's ``portkey_metadata``, which
     wins on a clash.
     """
+    if run_manager is NO_RUN:
+        return options
     if run_manager is not None:
         if MODEL_RUN.get() is not None:
             MODEL_RUN.set(None)  # a chat run's start seen earlier must not linger
         trace, span, parent, name = run_ids(run_manager)
         metadata = run_manager.metadata
     else:
-        seen = MODEL_RUN.get() if seen_start else None
+        seen = MODEL_RUN.get()
         if seen is None:
             return options
         MODEL_RUN.set(None)

@@ -29,6 +29,7 @@ from ._input import (
     rename_bound_variables,
 )
 from ._messages import portkey_metadata
+from ._tracing import NO_RUN
 
 __all__ = ["PortkeyPromptLLM"]
 
@@ -227,7 +228,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None,
         kwargs: Mapping[str, Any],
     ) -> Completion:
-        call = self._build_call(prompt, stop, dict(kwargs), run_manager, seen_start=False)
+        call = self._build_call(
+            prompt, stop, dict(kwargs), run_manager if run_manager is not None else NO_RUN
+        )
         try:
             return self.client.send_call(call)
         except PortkeyError as exc:
@@ -279,7 +282,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         limit = asyncio.Semaphore(_MAX_CONCURRENCY)
 
         async def one(prompt: str, manager: AsyncCallbackManagerForLLMRun | None) -> Completion:
-            call = await self._abuild_call(prompt, stop, dict(kwargs), manager, seen_start=False)
+            call = await self._abuild_call(
+                prompt, stop, dict(kwargs), manager if manager is not None else NO_RUN
+            )
             async with limit:
                 try:
                     return await self.async_client.send_call(call)
