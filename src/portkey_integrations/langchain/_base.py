@@ -25,7 +25,8 @@ from .._errors import PromptMappingError
 from .._options import RequestOptions
 from .._secrets import mask_config, mask_headers
 from ._errors import raise_langchain_error
-from ._input import BOUND_VARIABLES, MappedInput, VariablesPromptValue
+from ._input import BOUND_VARIABLES, VariablesPromptValue
+from ._messages import MappedInput
 from ._tracing import install, run_options
 
 if TYPE_CHECKING:

@@ -23,14 +23,15 @@ from .._response import RenderedPrompt
 from ._base import PortkeyLangChainBase
 from ._chunks import ChatChunks, astream_chunks, stream_chunks
 from ._errors import raise_langchain_error
-from ._input import (
+from ._input import PortkeyChatBinding, rename_bound_variables
+from ._messages import (
     MappedInput,
-    PortkeyChatBinding,
+    chat_result,
+    combine_llm_outputs,
     dict_input,
     marked_variables,
-    rename_bound_variables,
+    messages_to_dicts,
 )
-from ._messages import chat_result, combine_llm_outputs, messages_to_dicts
 
 if TYPE_CHECKING:
     from langchain_core.tools import BaseTool  # only annotated; importing it costs ~10 ms

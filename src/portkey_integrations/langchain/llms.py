@@ -22,13 +22,8 @@ from .._response import Completion
 from ._base import PortkeyLangChainBase
 from ._chunks import TextChunks, astream_chunks, stream_chunks
 from ._errors import raise_langchain_error
-from ._input import (
-    MappedInput,
-    dict_input,
-    prompt_variables,
-    rename_bound_variables,
-)
-from ._messages import portkey_metadata
+from ._input import rename_bound_variables
+from ._messages import MappedInput, dict_input, portkey_metadata, prompt_variables
 from ._tracing import NO_RUN
 
 __all__ = ["PortkeyPromptLLM"]
