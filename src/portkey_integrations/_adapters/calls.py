@@ -13,6 +13,7 @@ from typing import Any
 from .._call import Call
 from .._errors import PortkeyConfigError
 from .._options import RequestOptions
+from .convert import INPUT_PARTS_VARIABLE
 from .settings import PortkeySettings
 
 __all__ = ["direct_call", "prompt_call", "prompt_variables"]
@@ -46,17 +47,23 @@ def prompt_call(
     """A prompt-route call (``/prompts/{id}/completions``) of ``prompt_id``, by default
     ``settings.full_prompt_id`` (a LlamaIndex template mapped to a prompt names its own).
 
-    Variables merge as in :func:`prompt_variables` (lists and dicts go as JSON values,
-    which a template splices into its messages); hyperparameters are the model's
-    overridden by ``params``.
+    Variables merge as in :func:`prompt_variables`; the history and scratchpad
+    variables go as JSON values when they are lists (a template splices them into its
+    messages); hyperparameters are the model's overridden by ``params``.
     """
     prompt_id = prompt_id if prompt_id is not None else settings.full_prompt_id
     if prompt_id is None:
         raise PortkeyConfigError("a prompt call needs a prompt_id")
     variables = prompt_variables(settings, input_variables, bound_variables, call_variables)
+    raw = frozenset(
+        name
+        for name in (settings.history_variable, settings.scratchpad_variable, INPUT_PARTS_VARIABLE)
+        if name is not None and isinstance(variables.get(name), list)
+    )
     return Call(
         prompt_id=prompt_id,
         variables=variables,
+        raw_variables=raw,
         params=settings.merge_params(params),
         options=options,
         check_variables=settings.variables_check,

@@ -20,10 +20,10 @@ from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .._errors import MissingVariableError, PortkeyConfigError, TemplateRenderError
-from .analysis import TemplateInfo, analyze_template, merge
 from .jsvalues import js_stringify
 
 if TYPE_CHECKING:
+    from .analysis import TemplateInfo
     from .cache import PromptTemplate
 
 __all__ = [
@@ -85,6 +85,9 @@ _MEMO_SIZE = 256
 def _analyzed(
     text: str, chat: bool, partials: tuple[tuple[str, str], ...], unresolved: tuple[str, ...]
 ) -> TemplateInfo:
+    # Imported at the first analysis (once per template), not with the package.
+    from .analysis import analyze_template, merge
+
     info = analyze_template(text, chat=chat)
     if partials or unresolved:
         parts: dict[str, TemplateInfo | None] = {

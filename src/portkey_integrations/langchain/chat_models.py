@@ -21,7 +21,6 @@ from .._adapters.mapping import conversation_pieces
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import RenderedPrompt
 from ._base import PortkeyLangChainBase
-from ._chunks import ChatChunks, astream_chunks, stream_chunks
 from ._errors import raise_langchain_error
 from ._input import PortkeyChatBinding, rename_bound_variables
 from ._messages import (
@@ -272,6 +271,8 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        from ._chunks import ChatChunks, stream_chunks  # streams only: not at import
+
         kwargs = self._stream_kwargs(kwargs, stream_usage)
         call = self._build_call(messages, stop, kwargs, run_manager)
         yield from stream_chunks(self.client, call, ChatChunks, self.prompt_ref, run_manager)
@@ -285,6 +286,8 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        from ._chunks import ChatChunks, astream_chunks
+
         kwargs = self._stream_kwargs(kwargs, stream_usage)
         call = await self._abuild_call(messages, stop, kwargs, run_manager)
         async for chunk in astream_chunks(
