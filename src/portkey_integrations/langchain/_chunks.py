@@ -23,15 +23,15 @@ from ._errors import raise_langchain_error
 from ._messages import portkey_metadata, usage_metadata
 
 if TYPE_CHECKING:
-    from .._async_client import AsyncPortkeyClient
-    from .._call import Call
-    from .._client import PortkeyClient
+    from ._base import PortkeyLangChainBase
 
 __all__ = ["ChatChunks", "TextChunks", "astream_chunks", "chunk_message", "stream_chunks"]
 
 _C = TypeVar("_C", ChatGenerationChunk, GenerationChunk)
 _NO_LOGPROBS: dict[str, Any] = {"logprobs": None}
 PromptRef = tuple[str, str | None] | None
+Stop = list[str] | None
+Kwargs = dict[str, Any]
 
 
 class _Converter(Protocol[_C]):
@@ -45,56 +45,54 @@ class _Kind(Protocol[_C]):
 
 
 def stream_chunks(
-    client: PortkeyClient, call: Call, kind: _Kind[_C], prompt_ref: PromptRef, run_manager: Any
+    model: PortkeyLangChainBase, inputs: Any, stop: Stop, kwargs: Kwargs, run: Any, kind: _Kind[_C]
 ) -> Iterator[_C]:
-    """``call`` streamed as ``kind``'s chunks (:class:`ChatChunks` or
-    :class:`TextChunks`), each handed to the run's callbacks before it is yielded; the
-    core's errors are raised as their LangChain twins."""
+    """``model``'s call of ``inputs`` streamed as ``kind``'s chunks (:class:`ChatChunks`
+    or :class:`TextChunks`), each handed to the run's callbacks before it is yielded;
+    the core's errors are raised as their LangChain twins. The call is built when the
+    first chunk is asked for, as LangChain expects of ``_stream``."""
+    call = model._build_call(inputs, stop, kwargs, run)
     try:
-        stream = client.stream_call(call)
+        stream = model.client.stream_call(call)
         with stream:
-            convert = kind.of(stream.portkey, prompt_ref)
+            convert = kind.of(stream.portkey, model.prompt_ref)
             for event in stream:
                 chunk = convert(event)
                 if chunk is not None:
-                    if run_manager is not None:
-                        run_manager.on_llm_new_token(
-                            chunk.text, chunk=chunk, **convert.token_kwargs(chunk)
-                        )
+                    if run is not None:
+                        run.on_llm_new_token(chunk.text, chunk=chunk, **convert.token_kwargs(chunk))
                     yield chunk
             last = convert.last()
         if last is not None:
-            if run_manager is not None:
-                run_manager.on_llm_new_token("", chunk=last)
+            if run is not None:
+                run.on_llm_new_token("", chunk=last)
             yield last
     except PortkeyError as exc:
         raise_langchain_error(exc)
 
 
 async def astream_chunks(
-    client: AsyncPortkeyClient,
-    call: Call,
-    kind: _Kind[_C],
-    prompt_ref: PromptRef,
-    run_manager: Any,
+    model: PortkeyLangChainBase, inputs: Any, stop: Stop, kwargs: Kwargs, run: Any, kind: _Kind[_C]
 ) -> AsyncIterator[_C]:
-    """Async :func:`stream_chunks`."""
+    """Async :func:`stream_chunks` (the model's ``_astream`` returns it as it is: one
+    async generator per stream, not two)."""
+    call = await model._abuild_call(inputs, stop, kwargs, run)
     try:
-        stream = await client.stream_call(call)
+        stream = await model.async_client.stream_call(call)
         async with stream:
-            convert = kind.of(stream.portkey, prompt_ref)
+            convert = kind.of(stream.portkey, model.prompt_ref)
             async for event in stream:
                 chunk = convert(event)
                 if chunk is not None:
-                    if run_manager is not None:
-                        await run_manager.on_llm_new_token(
+                    if run is not None:
+                        await run.on_llm_new_token(
                             chunk.text, chunk=chunk, **convert.token_kwargs(chunk)
                         )
                     yield chunk
             last = convert.last()
         if last is not None:
-            if run_manager is not None:
-                await run_manager.on_llm_new_token("", chunk=last)
+            if run is not None:
+                await run.on_llm_new_token("", chunk=last)
             yield last
     except PortkeyError as exc:
         raise_langchain_error(exc)

@@ -274,10 +274,9 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         from ._chunks import ChatChunks, stream_chunks  # streams only: not at import
 
         kwargs = self._stream_kwargs(kwargs, stream_usage)
-        call = self._build_call(messages, stop, kwargs, run_manager)
-        yield from stream_chunks(self.client, call, ChatChunks, self.prompt_ref, run_manager)
+        return stream_chunks(self, messages, stop, kwargs, run_manager, ChatChunks)
 
-    async def _astream(
+    def _astream(  # an async generator, returned as it is (see astream_chunks)
         self,
         messages: list[BaseMessage],
         stop: list[str] | None = None,
@@ -289,11 +288,7 @@ class PortkeyChatModel(PortkeyLangChainBase, BaseChatModel):
         from ._chunks import ChatChunks, astream_chunks
 
         kwargs = self._stream_kwargs(kwargs, stream_usage)
-        call = await self._abuild_call(messages, stop, kwargs, run_manager)
-        async for chunk in astream_chunks(
-            self.async_client, call, ChatChunks, self.prompt_ref, run_manager
-        ):
-            yield chunk
+        return astream_chunks(self, messages, stop, kwargs, run_manager, ChatChunks)
 
     # -- render -----------------------------------------------------------------------
 

@@ -301,10 +301,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
         call_kwargs = self._stream_kwargs(dict(kwargs), kwargs.get("stream_usage"))
-        call = self._build_call(prompt, stop, call_kwargs, run_manager)
-        yield from stream_chunks(self.client, call, TextChunks, self.prompt_ref, run_manager)
+        return stream_chunks(self, prompt, stop, call_kwargs, run_manager, TextChunks)
 
-    async def _astream(
+    def _astream(  # an async generator, returned as it is (see astream_chunks)
         self,
         prompt: str,
         stop: list[str] | None = None,
@@ -312,11 +311,7 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
         call_kwargs = self._stream_kwargs(dict(kwargs), kwargs.get("stream_usage"))
-        call = await self._abuild_call(prompt, stop, call_kwargs, run_manager)
-        async for chunk in astream_chunks(
-            self.async_client, call, TextChunks, self.prompt_ref, run_manager
-        ):
-            yield chunk
+        return astream_chunks(self, prompt, stop, call_kwargs, run_manager, TextChunks)
 
 
 # BaseLLM inspects ``_generate``'s signature on every call (does it take a
