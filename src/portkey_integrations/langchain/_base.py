@@ -148,7 +148,8 @@ class PortkeyLangChainBase(PortkeySettings):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model": self.model, "prompt_id": self.full_prompt_id, **self.default_params()}
 
-    # -- the callbacks' view of a call ---------------------------------------------------
+    # -- the callbacks' view of a call -------------------------------------------------
+
     def _map_input(self, inputs: Any) -> MappedInput:
         """The variables an input (messages or a prompt string) maps onto, and its pieces."""
         raise NotImplementedError
@@ -245,11 +246,10 @@ class PortkeyLangChainBase(PortkeySettings):
         self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any], run_manager: Any = None
     ) -> Call:
         """The :class:`~portkey_integrations._call.Call` of one model call (``kwargs``
-        is consumed) with the trace options of its run (see
+        is consumed), built once with the trace options of its run (see
         :func:`~._tracing.run_options`; :data:`~._tracing.NO_RUN` leaves it untraced),
-        after the mapping rule's check: on a prompt,
-        every piece of the input must have a slot in the saved template (read through
-        the sync client)."""
+        after the mapping rule's check: on a prompt, every piece of the input must have
+        a slot in the saved template (read through the sync client)."""
         call, pieces = self._plan_call(inputs, stop, kwargs, run_manager)
         if pieces and call.prompt_id is not None and self.check_variables != "off":
             template = _template_cache().get(self.client, call.prompt_id)
