@@ -17,6 +17,21 @@ assert "portkey_integrations.server" not in loaded, "server"
 assert "langchain_core.language_models.llms" not in loaded, "BaseLLM eagerly"
 assert "portkey_integrations.langchain._structured" not in loaded, "structured output"
 assert "langchain_core.output_parsers.pydantic" not in loaded, "parsers"
+# What only some calls need is imported by them, not by the package (issue 23: import
+# cost over the framework's base classes).
+lazy = {
+    "langchain_core.tracers.context": "the tracer context (tenacity, LangSmith helpers)",
+    "tenacity": "tenacity",
+    "portkey_integrations._templates.cache": "the prompt API and the template cache",
+    "portkey_integrations._templates.analysis": "the template analysis",
+    "portkey_integrations.langchain._chunks": "the stream converters",
+    "portkey_integrations.langchain._history": "the listeners' step",
+    "portkey_integrations.langchain.templates": "pull_prompt",
+    "langchain_core.prompts": "langchain-core's prompt templates",
+    "langchain_core.tools": "langchain-core's tools",
+}
+eager = [what for name, what in lazy.items() if name in loaded]
+assert not eager, eager
 assert lc.PortkeyPromptLLM.__name__ == "PortkeyPromptLLM"
 assert "langchain_core.language_models.llms" in sys.modules
 print("ok")

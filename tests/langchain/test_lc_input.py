@@ -22,10 +22,12 @@ from portkey_integrations.langchain._errors import to_langchain_error
 from portkey_integrations.langchain._input import (
     BOUND_VARIABLES,
     VariablesPromptValue,
+    rename_bound_variables,
+)
+from portkey_integrations.langchain._messages import (
     marked_variables,
     openai_variables,
     prompt_variables,
-    rename_bound_variables,
 )
 
 

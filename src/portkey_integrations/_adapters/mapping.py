@@ -28,11 +28,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import PromptMappingError
-from .._templates.checks import PromptVariablesWarning, _stacklevel, template_info
+from .._templates.checks import PromptVariablesWarning, _stacklevel, per_template, template_info
 from .convert import INPUT_PARTS_VARIABLE, content_parts, last_user_index, message_text
 
 if TYPE_CHECKING:
-    from .._templates.analysis import TemplateInfo
     from .._templates.cache import PromptTemplate
 
 __all__ = [
@@ -66,6 +65,11 @@ class Piece:
     """The model field naming the variable (``"scratchpad_variable"``), if any."""
     needs_template: bool = True
     """False for the user's text: sent as documented even when the template is unknown."""
+
+    @functools.cached_property
+    def names(self) -> frozenset[str]:
+        """:attr:`variables` as a set (the variables check leaves these to the rule)."""
+        return frozenset(self.variables)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,16 +122,7 @@ def conversation_pieces(
         content = messages[last].get("content")
         parts = content_parts(content)
         if message_text(content):
-            carriers = (input_variable, INPUT_PARTS_VARIABLE) if parts else (input_variable,)
-            pieces.append(
-                Piece(
-                    "the user message's text",
-                    carriers,
-                    f'"{_tag(input_variable)}" in the user message',
-                    "input_variable",
-                    needs_template=False,
-                )
-            )
+            pieces.append(_user_text(input_variable, bool(parts)))
         if parts:
             others = [str(p.get("type")) for p in parts if p.get("type", "text") != "text"]
             plural = "s" if len(others) > 1 else ""
@@ -155,19 +150,23 @@ def conversation_pieces(
     return pieces
 
 
+# The user's text is a piece of nearly every call: built once per variable name.
+@functools.lru_cache(maxsize=64)
+def _user_text(input_variable: str, with_parts: bool) -> Piece:
+    carriers = (input_variable, INPUT_PARTS_VARIABLE) if with_parts else (input_variable,)
+    slot = f'"{_tag(input_variable)}" in the user message'
+    return Piece("the user message's text", carriers, slot, "input_variable", False)
+
+
+@functools.lru_cache(maxsize=64)
+def _prompt_text(input_variable: str) -> Piece:
+    slot = _tag(input_variable)
+    return Piece("the prompt text", (input_variable,), slot, "input_variable", False)
+
+
 def text_pieces(text: str, input_variable: str) -> list[Piece]:
     """The piece of a prompt string (an LLM's input), if it says anything."""
-    if not text:
-        return []
-    return [
-        Piece(
-            "the prompt text",
-            (input_variable,),
-            _tag(input_variable),
-            "input_variable",
-            needs_template=False,
-        )
-    ]
+    return [_prompt_text(input_variable)] if text else []
 
 
 def message_list_pieces(variables: Mapping[str, Any], names: Iterable[str]) -> list[Piece]:
@@ -183,8 +182,11 @@ def message_list_pieces(variables: Mapping[str, Any], names: Iterable[str]) -> l
     return pieces
 
 
-@functools.lru_cache(maxsize=256)
-def _slots(info: TemplateInfo) -> TemplateSlots:
+@per_template
+def _slots(template: PromptTemplate) -> TemplateSlots | None:
+    info = template_info(template)
+    if info is None or info.error is not None:
+        return None
     return TemplateSlots(
         names=frozenset(info.names),
         reads_all=info.whole_view,
@@ -194,12 +196,7 @@ def _slots(info: TemplateInfo) -> TemplateSlots:
 
 def template_slots(template: PromptTemplate | None) -> TemplateSlots | None:
     """What ``template`` reads (memoized per template), ``None`` when it is unknown."""
-    if template is None:
-        return None
-    info = template_info(template)
-    if info is None or info.error is not None:
-        return None
-    return _slots(info)
+    return None if template is None else _slots(template)
 
 
 def lost_pieces(pieces: Sequence[Piece], slots: TemplateSlots | None) -> list[Piece]:

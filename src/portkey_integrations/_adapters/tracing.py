@@ -35,15 +35,15 @@ SPAN_NAME_HEADER = "x-portkey-span-name"
 _MAX_VALUE = 128
 
 # Keys the frameworks put into a run's metadata for their own bookkeeping: LangSmith's
-# model params, LangGraph's step and checkpoint, LangChain's private ones.
-_INTERNAL_PREFIXES = ("ls_", "langgraph_", "checkpoint_", "lc_", "__")
+# model params, LangGraph's step and checkpoint, LangChain's private ones (any "_" one).
+_INTERNAL_PREFIXES = ("ls_", "langgraph_", "checkpoint_", "lc_", "_")
 _INTERNAL_KEYS = frozenset({"checkpoint_ns", "checkpoint_id", "thread_ts", "run_attempt"})
 
 
 def _is_internal(key: str) -> bool:
     if key == "_user":
         return False  # Portkey's own key for the end user
-    return key.startswith(_INTERNAL_PREFIXES) or key.startswith("_") or key in _INTERNAL_KEYS
+    return key.startswith(_INTERNAL_PREFIXES) or key in _INTERNAL_KEYS
 
 
 def _metadata_value(key: str, value: Any) -> str | None:
@@ -69,7 +69,8 @@ def run_metadata(metadata: Mapping[str, Any] | None) -> dict[str, str]:
         return {}
     out: dict[str, str] = {}
     for key, value in metadata.items():
-        if not isinstance(key, str) or _is_internal(key):
+        # Most keys of a model run are LangSmith's ls_* ones: the cheap test first.
+        if not isinstance(key, str) or key.startswith("ls_") or _is_internal(key):
             continue
         text = _metadata_value(key, value)
         if text is not None:

@@ -10,24 +10,33 @@ before sending that Portkey would refuse or render without a variable it reads.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .._errors import MissingVariableError, PortkeyConfigError, TemplateRenderError
-from .analysis import TemplateInfo, analyze_template, merge
 from .jsvalues import js_stringify
 
 if TYPE_CHECKING:
+    from .analysis import TemplateInfo
     from .cache import PromptTemplate
 
-__all__ = ["CheckMode", "PromptVariablesWarning", "check_call_variables", "check_mode"]
+__all__ = [
+    "CheckMode",
+    "PromptVariablesWarning",
+    "check_call_variables",
+    "check_mode",
+    "per_template",
+    "template_info",
+]
 
 logger = logging.getLogger("portkey_integrations")
+_T = TypeVar("_T")
 
 CheckMode = Literal["warn", "error", "off"]
 _MODES = ("warn", "error", "off")
@@ -46,10 +55,39 @@ def check_mode(value: Any) -> CheckMode:
     return value  # type: ignore[no-any-return]
 
 
+def per_template(compute: Callable[[PromptTemplate], _T]) -> Callable[[PromptTemplate], _T]:
+    """``compute`` (a function of a saved template), run once per template object.
+
+    The prompt cache hands out the same object until it refreshes the prompt, so a
+    dict lookup on the object's id replaces hashing its text and partials on every
+    call; the object is kept beside the value, so a reused id never matches.
+    """
+    memo: dict[int, tuple[PromptTemplate, _T]] = {}
+
+    @functools.wraps(compute)
+    def lookup(template: PromptTemplate) -> _T:
+        hit = memo.get(id(template))
+        if hit is not None and hit[0] is template:
+            return hit[1]
+        value = compute(template)
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[id(template)] = (template, value)
+        return value
+
+    return lookup
+
+
+_MEMO_SIZE = 256
+
+
 @functools.lru_cache(maxsize=512)
 def _analyzed(
     text: str, chat: bool, partials: tuple[tuple[str, str], ...], unresolved: tuple[str, ...]
 ) -> TemplateInfo:
+    # Imported at the first analysis (once per template), not with the package.
+    from .analysis import analyze_template, merge
+
     info = analyze_template(text, chat=chat)
     if partials or unresolved:
         parts: dict[str, TemplateInfo | None] = {
@@ -60,8 +98,10 @@ def _analyzed(
     return info
 
 
+@per_template
 def template_info(template: PromptTemplate) -> TemplateInfo | None:
-    """The analysis of a saved template (memoized on its text and partials)."""
+    """The analysis of a saved template (memoized on the object, and on its text and
+    partials across objects)."""
     try:
         return _analyzed(
             template.template,
@@ -72,6 +112,27 @@ def template_info(template: PromptTemplate) -> TemplateInfo | None:
     except (TypeError, ValueError) as exc:  # an odd template: no check, never a failure
         logger.debug("cannot analyse the template of %s: %s", template.prompt_id, exc)
         return None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Reads:
+    """What the variables check needs of one template, computed once per template."""
+
+    info: TemplateInfo
+    required: tuple[str, ...]
+    string_slots: tuple[str, ...]
+    known: frozenset[str] | None
+    """The names it reads; ``None`` when it may read any (``{{.}}``, dynamic partials)."""
+
+
+@per_template
+def _reads(template: PromptTemplate) -> _Reads | None:
+    info = template_info(template)
+    if info is None or info.error is not None:
+        return None
+    open_ended = info.whole_view or bool(info.dynamic_partials)
+    known = None if open_ended else frozenset(info.names)
+    return _Reads(info, info.required, _string_slots(info), known)
 
 
 def check_call_variables(
@@ -94,11 +155,14 @@ def check_call_variables(
     Portkey's 500 raises after sending. Only
     ``"error"`` refuses a call: a cached template may be older than the one that runs.
     """
-    info = template_info(template)
-    if info is None or info.error is not None or mode == "off":
+    if mode == "off":
         return
-    _json_in_strings(prompt_id, info, variables, mode)
-    missing = [name for name in info.required if name not in variables]
+    reads = _reads(template)
+    if reads is None:
+        return
+    if reads.string_slots:
+        _json_in_strings(prompt_id, reads.string_slots, variables, mode)
+    missing = [name for name in reads.required if name not in variables]
     if missing:
         names = ", ".join(repr(n) for n in missing)
         message = (
@@ -109,11 +173,11 @@ def check_call_variables(
             # Nothing was sent, so there is no HTTP status to report.
             raise MissingVariableError(message, status_code=None, code="missing_variable")
         warnings.warn(message, PromptVariablesWarning, stacklevel=_stacklevel())
-    if not info.whole_view and not info.dynamic_partials:
-        known = set(info.names)
+    known = reads.known
+    if known is not None and not known.issuperset(variables):
         # An empty conversation slot (no history yet) changes nothing: not worth a word.
         unused = [n for n, v in variables.items() if n not in known and n not in mapped and v != []]
-        if unused and not info.missing_partials:
+        if unused and not reads.info.missing_partials:
             warnings.warn(
                 f"prompt {prompt_id!r} never reads the variable(s) "
                 f"{', '.join(repr(n) for n in unused)}; its template uses "
@@ -123,7 +187,6 @@ def check_call_variables(
             )
 
 
-@functools.lru_cache(maxsize=512)
 def _string_slots(info: TemplateInfo) -> tuple[str, ...]:
     """Names the chat template reads as a plain ``{{x}}`` inside a JSON string.
 
@@ -146,9 +209,9 @@ def _string_slots(info: TemplateInfo) -> tuple[str, ...]:
 
 
 def _json_in_strings(
-    prompt_id: str, info: TemplateInfo, variables: Mapping[str, Any], mode: CheckMode
+    prompt_id: str, slots: tuple[str, ...], variables: Mapping[str, Any], mode: CheckMode
 ) -> None:
-    for name in _string_slots(info):
+    for name in slots:
         value = variables.get(name)
         if not isinstance(value, (dict, list)) or '"' not in _pasted(value):
             continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import weakref
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import ConfigDict, Field, model_validator
 
 from .._adapters.calls import direct_call, prompt_call, prompt_variables
-from .._adapters.mapping import Piece, enforce_mapping, message_list_pieces
+from .._adapters.mapping import Piece, enforce_mapping
 from .._adapters.settings import PortkeySettings
 from .._call import Call
 from .._client import DEFAULT_TIMEOUT
@@ -24,34 +25,18 @@ from .._errors import PromptMappingError
 from .._options import RequestOptions
 from .._secrets import mask_config, mask_headers
 from ._errors import raise_langchain_error
-from ._input import BOUND_VARIABLES, VariablesPromptValue, message_lists, openai_variables
-from ._tracing import install
+from ._input import BOUND_VARIABLES, VariablesPromptValue
+from ._messages import MappedInput
+from ._tracing import install, run_options
 
 if TYPE_CHECKING:
     from langchain_core.load.serializable import SerializedConstructor, SerializedNotImplemented
     from langchain_core.prompt_values import PromptValue
     from typing_extensions import Self
 
-    from .._templates.cache import PromptTemplate
+    from .._templates.cache import PromptCache, PromptTemplate
 
-__all__ = [
-    "LC_SECRETS",
-    "PENDING",
-    "MappedInput",
-    "PendingCall",
-    "PortkeyLangChainBase",
-    "dict_input",
-    "run_name_of",
-]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class MappedInput:
-    """An input mapped onto prompt variables, with the pieces of content it carries
-    (what the mapping rule checks against the saved template before sending)."""
-
-    variables: dict[str, Any]
-    pieces: list[Piece]
+__all__ = ["LC_SECRETS", "PENDING", "PendingCall", "PortkeyLangChainBase", "run_name_of"]
 
 
 @dataclasses.dataclass(slots=True)
@@ -71,6 +56,9 @@ class PendingCall:
     kwargs: Mapping[str, Any] | None = None
     variables_key: str | None = None
     """The call's bound and per-call variables as JSON (the LLM's cache key needs them)."""
+    sent: tuple[Any, Any, dict[str, Any]] | None = None
+    """The variables the call sends, with the bound and per-call ones they were merged
+    from (the invocation params and LangSmith's params ask for them in turn)."""
 
 
 # A ContextVar because LangChain forces it: ``invoke`` / ``stream`` call
@@ -160,7 +148,7 @@ class PortkeyLangChainBase(PortkeySettings):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model": self.model, "prompt_id": self.full_prompt_id, **self.default_params()}
 
-    # -- tracing ------------------------------------------------------------------------
+    # -- the callbacks' view of a call -------------------------------------------------
 
     def _map_input(self, inputs: Any) -> MappedInput:
         """The variables an input (messages or a prompt string) maps onto, and its pieces."""
@@ -210,26 +198,20 @@ class PortkeyLangChainBase(PortkeySettings):
         pending = PENDING.get()
         return pending if pending is not None and pending.model() is self else None
 
-    def _mapped_of(self, inputs: Any) -> MappedInput:
-        """:meth:`_map_input`, reusing what the invocation params computed."""
-        pending = self._pending()
-        if pending is not None and pending.mapped is not None and _same(pending.inputs, inputs):
-            return pending.mapped
-        return self._map_input(inputs)
-
-    def _run_name(self) -> str | None:
-        pending = self._pending()
-        return pending.run_name if pending is not None else None
-
     def _sent_variables(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """The variables the call starting now sends: model, input, bound and call ones."""
+        bound, given = kwargs.get(BOUND_VARIABLES), kwargs.get("variables")
         pending = self._pending()
-        inputs: dict[str, Any] | None = None
-        if pending is not None and pending.inputs is not None:
-            if pending.mapped is None:
-                pending.mapped = self._map_input(pending.inputs)
-            inputs = pending.mapped.variables
-        return prompt_variables(self, inputs, kwargs.get(BOUND_VARIABLES), kwargs.get("variables"))
+        if pending is None or pending.inputs is None:
+            return prompt_variables(self, None, bound, given)
+        sent = pending.sent
+        if sent is not None and sent[0] is bound and sent[1] is given:
+            return sent[2]
+        if pending.mapped is None:
+            pending.mapped = self._map_input(pending.inputs)
+        variables = prompt_variables(self, pending.mapped.variables, bound, given)
+        pending.sent = (bound, given, variables)
+        return variables
 
     def _get_invocation_params(
         self, stop: list[str] | None = None, **kwargs: Any
@@ -260,69 +242,65 @@ class PortkeyLangChainBase(PortkeySettings):
             options = RequestOptions(trace_id=trace_id).merged(options)
         return options
 
-    def _build_call(self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any]) -> Call:
+    def _build_call(
+        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any], run_manager: Any = None
+    ) -> Call:
         """The :class:`~portkey_integrations._call.Call` of one model call (``kwargs``
-        is consumed), after the mapping rule's check: on a prompt, every piece of the
-        input must have a slot in the saved template (read through the sync client)."""
-        call, pieces = self._plan_call(inputs, stop, kwargs)
-        ref = self._mapping_ref(call, pieces)
-        if ref is not None:
-            from .._templates.cache import get_template
-
-            self._enforce_mapping(ref, get_template(self.client, ref), pieces)
+        is consumed), built once with the trace options of its run (see
+        :func:`~._tracing.run_options`; :data:`~._tracing.NO_RUN` leaves it untraced),
+        after the mapping rule's check: on a prompt, every piece of the input must have
+        a slot in the saved template (read through the sync client)."""
+        call, pieces = self._plan_call(inputs, stop, kwargs, run_manager)
+        if pieces and call.prompt_id is not None and self.check_variables != "off":
+            template = _template_cache().get(self.client, call.prompt_id)
+            self._check_mapping(call.prompt_id, template, pieces)
         return call
 
     async def _abuild_call(
-        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any]
+        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any], run_manager: Any = None
     ) -> Call:
         """Async :meth:`_build_call` (the template is read through the async client)."""
-        call, pieces = self._plan_call(inputs, stop, kwargs)
-        ref = self._mapping_ref(call, pieces)
-        if ref is not None:
-            from .._templates.cache import aget_template
-
-            self._enforce_mapping(ref, await aget_template(self.async_client, ref), pieces)
+        call, pieces = self._plan_call(inputs, stop, kwargs, run_manager)
+        if pieces and call.prompt_id is not None and self.check_variables != "off":
+            template = await _template_cache().aget(self.async_client, call.prompt_id)
+            self._check_mapping(call.prompt_id, template, pieces)
         return call
 
-    def _enforce_mapping(
-        self, ref: str, template: PromptTemplate | None, pieces: list[Piece]
+    def _check_mapping(
+        self, prompt_id: str, template: PromptTemplate | None, pieces: list[Piece]
     ) -> None:
+        # The template cache makes the read once per process, shared with the core's.
         try:
-            enforce_mapping(ref, template, pieces, self.mapping_check)
+            enforce_mapping(prompt_id, template, pieces, self.mapping_check)
         except PromptMappingError as exc:
             raise_langchain_error(exc)  # the twin: a ModelInvalidRequestError, not retried
 
-    def _mapping_ref(self, call: Call, pieces: list[Piece]) -> str | None:
-        """The prompt whose template the pieces are checked against (``None``: no check;
-        the template cache makes the read once per process, shared with the core's)."""
-        if not pieces or self.mapping_check == "off":
-            return None
-        return call.prompt_id
-
     def _plan_call(
-        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any]
+        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any], run_manager: Any
     ) -> tuple[Call, list[Piece]]:
         """The call (``kwargs`` consumed) and the input's pieces: the prompt route with
         the merged variables, or the direct route with the input as the body (no pieces:
         everything is sent as it is)."""
         kwargs.pop("stream", None)
         kwargs.pop("stream_usage", None)  # a bound option of ours, not a hyperparameter
+        pending = self._pending()
+        run_name = pending.run_name if pending is not None else None
         options = self._pop_call_options(kwargs)
+        options = run_options(self, run_manager, options, run_name)
         call_variables = kwargs.pop("variables", None)
         bound_variables = kwargs.pop(BOUND_VARIABLES, None)
         if stop is not None:
             kwargs["stop"] = stop
         if self.full_prompt_id is None:
-            given = self._dict_input(inputs) is not None or call_variables or bound_variables
-            call = direct_call(
-                self,
-                self._direct_target(inputs),
-                params=kwargs,
-                variables_given=bool(given),
-                options=options,
-            )
-            return call, []
-        mapped = self._mapped_of(inputs)
+            given = bool(self._dict_input(inputs) is not None or call_variables or bound_variables)
+            body = self._direct_target(inputs)
+            return direct_call(
+                self, body, params=kwargs, variables_given=given, options=options
+            ), []
+        if pending is not None and pending.mapped is not None and _same(pending.inputs, inputs):
+            mapped = pending.mapped
+        else:
+            mapped = self._map_input(inputs)
         call = prompt_call(
             self,
             input_variables=mapped.variables,
@@ -331,7 +309,7 @@ class PortkeyLangChainBase(PortkeySettings):
             params=kwargs,
             options=options,
             # The mapping rule judges these; the core's check does not warn again.
-            mapped=(v for piece in mapped.pieces for v in piece.variables),
+            mapped=mapped.mapped,
         )
         return call, mapped.pieces
 
@@ -351,27 +329,19 @@ class PortkeyLangChainBase(PortkeySettings):
     def _stream_kwargs(self, kwargs: dict[str, Any], stream_usage: bool | None) -> dict[str, Any]:
         """A stream's ``kwargs``, asking for the usage chunk unless the call or the model
         said otherwise."""
-        if stream_usage is None:
-            stream_usage = self.stream_usage
-        if (
-            stream_usage
-            and "stream_options" not in kwargs
-            and "stream_options" not in (self.model_kwargs)
-        ):
+        usage = self.stream_usage if stream_usage is None else stream_usage
+        if usage and "stream_options" not in kwargs and "stream_options" not in self.model_kwargs:
             kwargs["stream_options"] = {"include_usage": True}
         return kwargs
 
 
-def dict_input(variables: Mapping[str, Any]) -> MappedInput:
-    """A dict input: the caller's variables, message lists as OpenAI message dicts.
+@functools.cache
+def _template_cache() -> PromptCache:
+    # Imported on the first prompt call, not with the package: the prompt API comes with
+    # it. (Once, not in the call: an import statement costs a microsecond each time.)
+    from .._templates.cache import prompt_cache
 
-    Lists of messages are pieces the template must read (a framework such as
-    ``RunnableWithMessageHistory`` put them there); the other keys are the caller's
-    own, checked by the core's variables check (a warning when the template never
-    reads one).
-    """
-    converted = openai_variables(variables)
-    return MappedInput(converted, message_list_pieces(converted, message_lists(variables)))
+    return prompt_cache
 
 
 def run_name_of(kwargs: Mapping[str, Any]) -> str | None:

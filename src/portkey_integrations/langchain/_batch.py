@@ -53,6 +53,7 @@ from .._errors import PortkeyError
 from .._request import parse_prompt_ref
 from ._errors import to_langchain_error
 from ._messages import chat_result
+from ._tracing import NO_RUN
 
 if TYPE_CHECKING:
     from ..types import Batch
@@ -308,7 +309,9 @@ def _calls(
         params = dict(shared)
         try:
             messages = model._convert_input(value).to_messages()
-            calls.append(model._build_call(messages, params.pop("stop", None), params))
+            # NO_RUN: a line carries no run's trace headers (a job has one set of headers).
+            stop = params.pop("stop", None)
+            calls.append(model._build_call(messages, stop, params, NO_RUN))
         except Exception as exc:
             if not return_exceptions:
                 raise

@@ -1,4 +1,6 @@
-"""Stream events to LangChain chunks, for the chat model and the LLM.
+"""Streams as LangChain chunks, for the chat model and the LLM: the one stream loop
+(:func:`stream_chunks`, :func:`astream_chunks`: only the transport differs) and the
+event converters it drives.
 
 Content goes out as it arrives; what carries no content (a role-only first event, the
 finish reason, usage) is folded into one closing chunk, so callbacks see no empty
@@ -7,21 +9,93 @@ chunks in between and usage lands on exactly one chunk.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from langchain_core.messages import AIMessageChunk, ToolCallChunk
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk
 
 from .._adapters.tracing import hook_results_dict
-from .._response import CompletionChunk, DeltaToolCall
-from ._messages import usage_metadata
+from .._errors import PortkeyError
+from .._response import CompletionChunk, DeltaToolCall, ResponseInfo
+from ._errors import raise_langchain_error
+from ._messages import portkey_metadata, usage_metadata
 
-__all__ = ["ChatChunks", "TextChunks", "chunk_message"]
+if TYPE_CHECKING:
+    from ._base import PortkeyLangChainBase
+
+__all__ = ["ChatChunks", "TextChunks", "astream_chunks", "chunk_message", "stream_chunks"]
+
+_C = TypeVar("_C", ChatGenerationChunk, GenerationChunk)
+_NO_LOGPROBS: dict[str, Any] = {"logprobs": None}
+PromptRef = tuple[str, str | None] | None
+Stop = list[str] | None
+Kwargs = dict[str, Any]
 
 
-"""``{"hook_results": ...}`` when a completion or chunk carries guardrail results."""
+class _Converter(Protocol[_C]):
+    def __call__(self, event: CompletionChunk) -> _C | None: ...
+    def last(self) -> _C | None: ...
+    def token_kwargs(self, chunk: _C) -> dict[str, Any]: ...
+
+
+class _Kind(Protocol[_C]):
+    def of(self, info: ResponseInfo, prompt_ref: PromptRef) -> _Converter[_C]: ...
+
+
+def stream_chunks(
+    model: PortkeyLangChainBase, inputs: Any, stop: Stop, kwargs: Kwargs, run: Any, kind: _Kind[_C]
+) -> Iterator[_C]:
+    """``model``'s call of ``inputs`` streamed as ``kind``'s chunks (:class:`ChatChunks`
+    or :class:`TextChunks`), each handed to the run's callbacks before it is yielded;
+    the core's errors are raised as their LangChain twins. The call is built when the
+    first chunk is asked for, as LangChain expects of ``_stream``."""
+    call = model._build_call(inputs, stop, kwargs, run)
+    try:
+        stream = model.client.stream_call(call)
+        with stream:
+            convert = kind.of(stream.portkey, model.prompt_ref)
+            for event in stream:
+                chunk = convert(event)
+                if chunk is not None:
+                    if run is not None:
+                        run.on_llm_new_token(chunk.text, chunk=chunk, **convert.token_kwargs(chunk))
+                    yield chunk
+            last = convert.last()
+        if last is not None:
+            if run is not None:
+                run.on_llm_new_token("", chunk=last)
+            yield last
+    except PortkeyError as exc:
+        raise_langchain_error(exc)
+
+
+async def astream_chunks(
+    model: PortkeyLangChainBase, inputs: Any, stop: Stop, kwargs: Kwargs, run: Any, kind: _Kind[_C]
+) -> AsyncIterator[_C]:
+    """Async :func:`stream_chunks` (the model's ``_astream`` returns it as it is: one
+    async generator per stream, not two)."""
+    call = await model._abuild_call(inputs, stop, kwargs, run)
+    try:
+        stream = await model.async_client.stream_call(call)
+        async with stream:
+            convert = kind.of(stream.portkey, model.prompt_ref)
+            async for event in stream:
+                chunk = convert(event)
+                if chunk is not None:
+                    if run is not None:
+                        await run.on_llm_new_token(
+                            chunk.text, chunk=chunk, **convert.token_kwargs(chunk)
+                        )
+                    yield chunk
+            last = convert.last()
+        if last is not None:
+            if run is not None:
+                await run.on_llm_new_token("", chunk=last)
+            yield last
+    except PortkeyError as exc:
+        raise_langchain_error(exc)
 
 
 def _tool_call_chunks(deltas: Sequence[DeltaToolCall]) -> list[ToolCallChunk]:
@@ -78,6 +152,24 @@ def chunk_message(
     return None, usage, info
 
 
+def _plain_text(event: CompletionChunk) -> str | None:
+    """The text of an event that carries nothing else (``None`` for any other event)."""
+    choices = event.choices
+    if event.usage is not None or len(choices) != 1:
+        return None
+    choice = choices[0]
+    delta = choice.delta
+    if (
+        delta is None
+        or choice.finish_reason is not None
+        or choice.logprobs is not None
+        or delta.tool_calls
+        or delta.function_call is not None
+    ):
+        return None
+    return delta.content
+
+
 class ChatChunks:
     """Stream events to ``ChatGenerationChunk``s.
 
@@ -95,10 +187,23 @@ class ChatChunks:
         self.info: dict[str, Any] = {}
         self.usage: UsageMetadata | None = None
 
+    @classmethod
+    def of(cls, info: ResponseInfo, prompt_ref: PromptRef) -> ChatChunks:
+        """The converter of a stream with these headers, of this prompt."""
+        return cls(portkey_metadata(info, prompt_ref))
+
     def __call__(self, event: CompletionChunk) -> ChatGenerationChunk | None:
         if event.model_extra:
             # Guardrail verdicts come in an event of their own, before the content.
             self.metadata.update(hook_results_dict(event.model_extra))
+        text = _plain_text(event)
+        if text:  # nearly every event: text and nothing else
+            if not self.metadata:
+                return ChatGenerationChunk(message=AIMessageChunk(content=text))
+            metadata, self.metadata = self.metadata, {}
+            return ChatGenerationChunk(
+                message=AIMessageChunk(content=text, response_metadata=metadata)
+            )
         message, usage, info = chunk_message(event)
         if message is None:
             if usage is not None:
@@ -123,10 +228,10 @@ class ChatChunks:
         return ChatGenerationChunk(message=message, generation_info=self.info or None)
 
     @staticmethod
-    def logprobs(chunk: ChatGenerationChunk) -> Any:
-        """The chunk's logprobs, for ``on_llm_new_token``."""
+    def token_kwargs(chunk: ChatGenerationChunk) -> dict[str, Any]:
+        """What ``on_llm_new_token`` gets beside the chunk: its logprobs."""
         info = chunk.generation_info
-        return info.get("logprobs") if info else None
+        return _NO_LOGPROBS if not info else {"logprobs": info.get("logprobs")}
 
 
 class TextChunks:
@@ -142,6 +247,13 @@ class TextChunks:
     def __init__(self, metadata: dict[str, Any]) -> None:
         self.metadata = metadata
         self.info: dict[str, Any] = {}
+
+    @classmethod
+    def of(cls, info: ResponseInfo, prompt_ref: PromptRef) -> TextChunks:
+        """The converter of a stream with these headers, of this prompt."""
+        metadata = portkey_metadata(info, prompt_ref)
+        del metadata["model_provider"]  # a chat message's field, not an LLM's
+        return cls(metadata)
 
     def __call__(self, event: CompletionChunk) -> GenerationChunk | None:
         if event.model_extra:
@@ -169,3 +281,8 @@ class TextChunks:
     def last(self) -> GenerationChunk | None:
         info = {**self.info, **self.metadata}
         return GenerationChunk(text="", generation_info=info) if info else None
+
+    @staticmethod
+    def token_kwargs(chunk: GenerationChunk) -> dict[str, Any]:
+        """What ``on_llm_new_token`` gets beside the chunk: nothing."""
+        return {}

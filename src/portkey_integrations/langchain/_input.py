@@ -7,7 +7,8 @@ A dict input is the prompt's variables, so :class:`VariablesPromptValue` wraps i
 with the variables in ``additional_kwargs`` for chat models, a ``str`` subclass with a
 ``variables`` attribute for LLMs. Callbacks, tracing and caching see an ordinary
 message or prompt (the variables as JSON text), and ``_generate`` / ``_stream``
-recognise the marker and send the dict as it is.
+recognise the marker (``_messages.marked_variables`` / ``prompt_variables``) and send
+the dict as it is.
 
 ``RunnableBinding`` merges kwargs shallowly, so ``.bind(variables=...)`` followed by
 ``invoke(..., variables=...)`` would drop the bound ones. The models' ``bind`` stores
@@ -19,7 +20,7 @@ bound variables under :data:`BOUND_VARIABLES` instead, and their binding classes
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.language_models import LanguageModelInput
@@ -29,22 +30,15 @@ from langchain_core.runnables import Runnable, RunnableBinding
 from pydantic import ConfigDict
 
 from .._request import encode_variables
-from ._messages import messages_to_dicts
+from ._messages import VARIABLES_KEY
 
 __all__ = [
     "BOUND_VARIABLES",
-    "VARIABLES_KEY",
     "PortkeyChatBinding",
     "VariablesPromptValue",
-    "marked_variables",
-    "message_lists",
-    "openai_variables",
-    "prompt_variables",
     "rename_bound_variables",
 ]
 
-VARIABLES_KEY = "portkey_variables"
-"""``additional_kwargs`` key of the marker message that carries a dict input."""
 BOUND_VARIABLES = "bound_variables"
 """The kwarg under which ``bind(variables=...)`` stores its variables."""
 
@@ -93,41 +87,6 @@ class VariablesPromptValue(PromptValue):
                 additional_kwargs={VARIABLES_KEY: self.variables},
             )
         ]
-
-
-def marked_variables(messages: Sequence[BaseMessage]) -> dict[str, Any] | None:
-    """The variables of a dict input, if ``messages`` is its marker message."""
-    if len(messages) == 1:
-        variables = messages[0].additional_kwargs.get(VARIABLES_KEY)
-        if isinstance(variables, dict):
-            return variables
-    return None
-
-
-def prompt_variables(prompt: str) -> dict[str, Any] | None:
-    """The variables of a dict input, if ``prompt`` is its marker string."""
-    return getattr(prompt, "variables", None)
-
-
-def openai_variables(variables: Mapping[str, Any]) -> dict[str, Any]:
-    """Variables with lists of LangChain messages turned into OpenAI message dicts,
-    so a dict input can carry ``chat_history`` as messages."""
-    out = dict(variables)
-    for name in message_lists(variables):
-        out[name] = messages_to_dicts(variables[name])
-    return out
-
-
-def message_lists(variables: Mapping[str, Any]) -> list[str]:
-    """The names of a dict input's values that are lists of LangChain messages (what
-    ``RunnableWithMessageHistory`` puts there): content for the model, not settings."""
-    return [
-        name
-        for name, value in variables.items()
-        if isinstance(value, list)
-        and value
-        and all(isinstance(item, BaseMessage) for item in value)
-    ]
 
 
 def rename_bound_variables(

@@ -1,4 +1,5 @@
-"""LangChain messages to and from OpenAI-format dicts, usage and response metadata.
+"""LangChain messages to and from OpenAI-format dicts, inputs as prompt variables,
+usage and response metadata.
 
 Module-level converters in the style of langchain-openai's ``_convert_message_to_dict``
 and ``_convert_delta_to_message_chunk``: pure functions the models call once per
@@ -9,6 +10,7 @@ OpenAI converter.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
@@ -24,6 +26,7 @@ from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, Us
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from .._adapters.convert import parse_tool_arguments
+from .._adapters.mapping import Piece, message_list_pieces
 from .._adapters.tracing import hook_results_dict
 from .._response import (
     Completion,
@@ -33,12 +36,19 @@ from .._response import (
 )
 
 __all__ = [
+    "VARIABLES_KEY",
+    "MappedInput",
     "ai_message",
     "chat_result",
     "combine_llm_outputs",
+    "dict_input",
+    "marked_variables",
+    "message_lists",
     "message_to_dict",
     "messages_to_dicts",
+    "openai_variables",
     "portkey_metadata",
+    "prompt_variables",
     "usage_metadata",
 ]
 
@@ -134,6 +144,82 @@ def message_to_dict(message: BaseMessage) -> dict[str, Any]:
 def messages_to_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
     """LangChain messages as OpenAI chat message dicts."""
     return [message_to_dict(m) for m in messages]
+
+
+# -- inputs as prompt variables ---------------------------------------------------------
+
+VARIABLES_KEY = "portkey_variables"
+"""``additional_kwargs`` key of the marker message that carries a dict input."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MappedInput:
+    """An input mapped onto prompt variables, with the pieces of content it carries
+    (what the mapping rule checks against the saved template before sending)."""
+
+    variables: dict[str, Any]
+    pieces: list[Piece]
+
+    @property
+    def mapped(self) -> frozenset[str]:
+        """The variables carrying the pieces: the mapping rule judges them, so the
+        core's variables check does not warn about them again."""
+        pieces = self.pieces
+        if not pieces:
+            return frozenset()
+        if len(pieces) == 1:
+            return pieces[0].names
+        return frozenset().union(*(piece.names for piece in pieces))
+
+
+def dict_input(variables: Mapping[str, Any]) -> MappedInput:
+    """A dict input: the caller's variables, message lists as OpenAI message dicts.
+
+    Lists of messages are pieces the template must read (a framework such as
+    ``RunnableWithMessageHistory`` put them there); the other keys are the caller's
+    own, checked by the core's variables check (a warning when the template never
+    reads one).
+    """
+    converted = openai_variables(variables)
+    return MappedInput(converted, message_list_pieces(converted, message_lists(variables)))
+
+
+def marked_variables(messages: Sequence[BaseMessage]) -> dict[str, Any] | None:
+    """The variables of a dict input, if ``messages`` is its marker message."""
+    if len(messages) == 1:
+        variables = messages[0].additional_kwargs.get(VARIABLES_KEY)
+        if isinstance(variables, dict):
+            return variables
+    return None
+
+
+def prompt_variables(prompt: str) -> dict[str, Any] | None:
+    """The variables of a dict input, if ``prompt`` is its marker string."""
+    return getattr(prompt, "variables", None)
+
+
+def openai_variables(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """Variables with lists of LangChain messages turned into OpenAI message dicts,
+    so a dict input can carry ``chat_history`` as messages."""
+    out = dict(variables)
+    for name in message_lists(variables):
+        out[name] = messages_to_dicts(variables[name])
+    return out
+
+
+def message_lists(variables: Mapping[str, Any]) -> list[str]:
+    """The names of a dict input's values that are lists of LangChain messages (what
+    ``RunnableWithMessageHistory`` puts there): content for the model, not settings."""
+    return [
+        name
+        for name, value in variables.items()
+        if isinstance(value, list)
+        and value
+        and all(isinstance(item, BaseMessage) for item in value)
+    ]
+
+
+# -- completions as LangChain results ---------------------------------------------------
 
 
 def usage_metadata(usage: Usage) -> UsageMetadata:

@@ -16,20 +16,20 @@ callback, which runs inline just before, leaves the run's ids in :data:`MODEL_RU
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 from contextvars import ContextVar
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.tracers.context import register_configure_hook
 
 from .._adapters.tracing import merge_metadata, trace_options
-from .._call import Call
 
-__all__ = ["MODEL_RUN", "ModelRun", "RootRun", "call_options", "install", "run_ids"]
+if TYPE_CHECKING:
+    from .._options import RequestOptions
+
+__all__ = ["MODEL_RUN", "NO_RUN", "ModelRun", "RootRun", "install", "run_ids", "run_options"]
 
 
 class ModelRun(NamedTuple):
@@ -154,6 +154,10 @@ def install() -> None:
         if _installed:
             return
         if os.environ.get(_HOOK_ENV, "true") not in _OFF:
+            # Imported here: langchain-core's tracer context brings tenacity and
+            # LangSmith's helpers, which a model built later pays for, not the import.
+            from langchain_core.tracers.context import register_configure_hook
+
             hook = cast("ContextVar[RootRun | None]", _FreshRootRun())
             register_configure_hook(hook, True, RootRun)
         _installed = True
@@ -187,33 +191,46 @@ def run_ids(run_manager: Any) -> tuple[str, str, str | None, str | None]:
     )
 
 
-def call_options(model: Any, run_manager: Any, call: Call, run_name: str | None = None) -> Call:
-    """``call`` with the trace options of its run (span, parent span, run metadata).
+NO_RUN: Any = object()
+"""The run manager of a call to leave untraced: an LLM batch's prompts after the first
+(LangChain hands over the first one's run only), which must not take a chat model's
+run from :data:`MODEL_RUN` either."""
 
-    A trace id bound or passed per call (already in ``call.options``) or set on the
-    model wins over the run's, as do any other options the call already has. The run's
-    metadata joins the model's ``portkey_metadata``, which wins on a clash.
+
+def run_options(
+    model: Any, run_manager: Any, options: RequestOptions | None, run_name: str | None = None
+) -> RequestOptions | None:
+    """``options`` (the call's own) over the trace options of its run: trace, span,
+    parent span, run name and run metadata.
+
+    Without a run manager, the run a chat model's start callback saw (:data:`MODEL_RUN`)
+    is used; with neither (or :data:`NO_RUN`), ``options`` come back as they are. A
+    trace id of the call's own or the model's wins over the run's, as do the call's
+    other options; the run's metadata joins the model's ``portkey_metadata``, which
+    wins on a clash.
     """
+    if run_manager is NO_RUN:
+        return options
     if run_manager is not None:
-        MODEL_RUN.set(None)  # a chat run's start seen earlier must not linger
+        if MODEL_RUN.get() is not None:
+            MODEL_RUN.set(None)  # a chat run's start seen earlier must not linger
         trace, span, parent, name = run_ids(run_manager)
         metadata = run_manager.metadata
     else:
         seen = MODEL_RUN.get()
         if seen is None:
-            return call
+            return options
         MODEL_RUN.set(None)
         trace, span, name = str(seen.trace), str(seen.run_id), seen.name
         parent = None if seen.parent_run_id is None else str(seen.parent_run_id)
         metadata = seen.metadata
-    earlier = call.options
-    own_trace = model.trace_id is not None or (earlier is not None and earlier.trace_id)
-    options = trace_options(
+    own_trace = model.trace_id is not None or (options is not None and options.trace_id)
+    traced = trace_options(
         trace_id=None if own_trace else trace,
         span_id=span,
         parent_span_id=parent,
         span_name=run_name or name or type(model).__name__,
-        metadata=merge_metadata(metadata, model.portkey_metadata),
+        metadata=merge_metadata(metadata, model.portkey_metadata) if metadata else None,
     )
     # The call's own options win: they go over the run's, not the other way round.
-    return dataclasses.replace(call, options=options.merged(earlier))
+    return traced.merged(options)

@@ -20,17 +20,18 @@ from .._adapters.convert import normalize_tool_choice
 from .._adapters.mapping import conversation_pieces
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import RenderedPrompt
-from ._base import MappedInput, PortkeyLangChainBase, dict_input
+from ._base import PortkeyLangChainBase
 from ._batch import BatchAPIChatModel
-from ._chunks import ChatChunks
 from ._errors import raise_langchain_error
-from ._input import (
-    PortkeyChatBinding,
+from ._input import PortkeyChatBinding, rename_bound_variables
+from ._messages import (
+    MappedInput,
+    chat_result,
+    combine_llm_outputs,
+    dict_input,
     marked_variables,
-    rename_bound_variables,
+    messages_to_dicts,
 )
-from ._messages import chat_result, combine_llm_outputs, messages_to_dicts, portkey_metadata
-from ._tracing import call_options
 
 if TYPE_CHECKING:
     from langchain_core.tools import BaseTool  # only annotated; importing it costs ~10 ms
@@ -254,9 +255,7 @@ class PortkeyChatModel(PortkeyLangChainBase, BatchAPIChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        call = call_options(
-            self, run_manager, self._build_call(messages, stop, kwargs), self._run_name()
-        )
+        call = self._build_call(messages, stop, kwargs, run_manager)
         try:
             completion = self.client.send_call(call)
         except PortkeyError as exc:
@@ -270,9 +269,7 @@ class PortkeyChatModel(PortkeyLangChainBase, BatchAPIChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        call = call_options(
-            self, run_manager, await self._abuild_call(messages, stop, kwargs), self._run_name()
-        )
+        call = await self._abuild_call(messages, stop, kwargs, run_manager)
         try:
             completion = await self.async_client.send_call(call)
         except PortkeyError as exc:
@@ -288,29 +285,12 @@ class PortkeyChatModel(PortkeyLangChainBase, BatchAPIChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        call = self._build_call(messages, stop, self._stream_kwargs(kwargs, stream_usage))
-        call = call_options(self, run_manager, call, self._run_name())
-        try:
-            stream = self.client.stream_call(call)
-            with stream:
-                convert = ChatChunks(portkey_metadata(stream.portkey, self.prompt_ref))
-                for event in stream:
-                    chunk = convert(event)
-                    if chunk is None:
-                        continue
-                    if run_manager is not None:
-                        run_manager.on_llm_new_token(
-                            chunk.text, chunk=chunk, logprobs=ChatChunks.logprobs(chunk)
-                        )
-                    yield chunk
-                chunk = convert.last()
-                if run_manager is not None:
-                    run_manager.on_llm_new_token("", chunk=chunk)
-                yield chunk
-        except PortkeyError as exc:
-            raise_langchain_error(exc)
+        from ._chunks import ChatChunks, stream_chunks  # streams only: not at import
 
-    async def _astream(
+        kwargs = self._stream_kwargs(kwargs, stream_usage)
+        return stream_chunks(self, messages, stop, kwargs, run_manager, ChatChunks)
+
+    def _astream(  # an async generator, returned as it is (see astream_chunks)
         self,
         messages: list[BaseMessage],
         stop: list[str] | None = None,
@@ -319,28 +299,10 @@ class PortkeyChatModel(PortkeyLangChainBase, BatchAPIChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        from ._chunks import ChatChunks, astream_chunks
+
         kwargs = self._stream_kwargs(kwargs, stream_usage)
-        call = await self._abuild_call(messages, stop, kwargs)
-        call = call_options(self, run_manager, call, self._run_name())
-        try:
-            stream = await self.async_client.stream_call(call)
-            async with stream:
-                convert = ChatChunks(portkey_metadata(stream.portkey, self.prompt_ref))
-                async for event in stream:
-                    chunk = convert(event)
-                    if chunk is None:
-                        continue
-                    if run_manager is not None:
-                        await run_manager.on_llm_new_token(
-                            chunk.text, chunk=chunk, logprobs=ChatChunks.logprobs(chunk)
-                        )
-                    yield chunk
-                chunk = convert.last()
-                if run_manager is not None:
-                    await run_manager.on_llm_new_token("", chunk=chunk)
-                yield chunk
-        except PortkeyError as exc:
-            raise_langchain_error(exc)
+        return astream_chunks(self, messages, stop, kwargs, run_manager, ChatChunks)
 
     # -- render -----------------------------------------------------------------------
 

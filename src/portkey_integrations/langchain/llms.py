@@ -19,15 +19,12 @@ from .._adapters.mapping import text_pieces
 from .._adapters.tracing import hook_results_dict
 from .._errors import PortkeyError
 from .._response import Completion
-from ._base import MappedInput, PortkeyLangChainBase, dict_input
-from ._chunks import TextChunks
+from ._base import PortkeyLangChainBase
+from ._chunks import TextChunks, astream_chunks, stream_chunks
 from ._errors import raise_langchain_error
-from ._input import (
-    prompt_variables,
-    rename_bound_variables,
-)
-from ._messages import portkey_metadata
-from ._tracing import call_options
+from ._input import rename_bound_variables
+from ._messages import MappedInput, dict_input, portkey_metadata, prompt_variables
+from ._tracing import NO_RUN
 
 __all__ = ["PortkeyPromptLLM"]
 
@@ -226,9 +223,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         run_manager: CallbackManagerForLLMRun | None,
         kwargs: Mapping[str, Any],
     ) -> Completion:
-        call = self._build_call(prompt, stop, dict(kwargs))
-        if run_manager is not None:
-            call = call_options(self, run_manager, call, self._run_name())
+        call = self._build_call(
+            prompt, stop, dict(kwargs), run_manager if run_manager is not None else NO_RUN
+        )
         try:
             return self.client.send_call(call)
         except PortkeyError as exc:
@@ -280,9 +277,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         limit = asyncio.Semaphore(_MAX_CONCURRENCY)
 
         async def one(prompt: str, manager: AsyncCallbackManagerForLLMRun | None) -> Completion:
-            call = await self._abuild_call(prompt, stop, dict(kwargs))
-            if manager is not None:
-                call = call_options(self, manager, call, self._run_name())
+            call = await self._abuild_call(
+                prompt, stop, dict(kwargs), manager if manager is not None else NO_RUN
+            )
             async with limit:
                 try:
                     return await self.async_client.send_call(call)
@@ -304,28 +301,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
         call_kwargs = self._stream_kwargs(dict(kwargs), kwargs.get("stream_usage"))
-        call = self._build_call(prompt, stop, call_kwargs)
-        call = call_options(self, run_manager, call, self._run_name())
-        try:
-            stream = self.client.stream_call(call)
-            with stream:
-                convert = TextChunks(self._stream_metadata(stream.portkey))
-                for event in stream:
-                    chunk = convert(event)
-                    if chunk is None:
-                        continue
-                    if run_manager is not None:
-                        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
-                last = convert.last()
-                if last is not None:
-                    if run_manager is not None:
-                        run_manager.on_llm_new_token("", chunk=last)
-                    yield last
-        except PortkeyError as exc:
-            raise_langchain_error(exc)
+        return stream_chunks(self, prompt, stop, call_kwargs, run_manager, TextChunks)
 
-    async def _astream(
+    def _astream(  # an async generator, returned as it is (see astream_chunks)
         self,
         prompt: str,
         stop: list[str] | None = None,
@@ -333,31 +311,7 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         **kwargs: Any,
     ) -> AsyncIterator[GenerationChunk]:
         call_kwargs = self._stream_kwargs(dict(kwargs), kwargs.get("stream_usage"))
-        call = await self._abuild_call(prompt, stop, call_kwargs)
-        call = call_options(self, run_manager, call, self._run_name())
-        try:
-            stream = await self.async_client.stream_call(call)
-            async with stream:
-                convert = TextChunks(self._stream_metadata(stream.portkey))
-                async for event in stream:
-                    chunk = convert(event)
-                    if chunk is None:
-                        continue
-                    if run_manager is not None:
-                        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                    yield chunk
-                last = convert.last()
-                if last is not None:
-                    if run_manager is not None:
-                        await run_manager.on_llm_new_token("", chunk=last)
-                    yield last
-        except PortkeyError as exc:
-            raise_langchain_error(exc)
-
-    def _stream_metadata(self, info: Any) -> dict[str, Any]:
-        metadata = portkey_metadata(info, self.prompt_ref)
-        del metadata["model_provider"]
-        return metadata
+        return astream_chunks(self, prompt, stop, call_kwargs, run_manager, TextChunks)
 
 
 # BaseLLM inspects ``_generate``'s signature on every call (does it take a

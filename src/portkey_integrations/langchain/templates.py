@@ -37,7 +37,7 @@ from .._adapters.templates import (
 )
 from .._templates.sources import PulledTemplate
 from .._templates.template import PortkeyTemplate
-from ._input import openai_variables
+from ._messages import openai_variables
 
 __all__ = [
     "PortkeyChatPromptTemplate",
