@@ -11,6 +11,8 @@ response or event stands for are built in ``_error_mapping.py``.
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -32,9 +34,12 @@ __all__ = [
     "ResponseInfo",
     "ToolCall",
     "Usage",
+    "build_plain",
     "invalid_response",
     "parse_model",
+    "parse_plain",
     "parse_result",
+    "plain_key",
 ]
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -226,6 +231,133 @@ class CompletionChunk(_Wire):
     choices: list[ChunkChoice] = []
     usage: Usage | None = None
     system_fingerprint: str | None = None
+
+
+# --- the plain stream chunk --------------------------------------------------------------
+# Nearly every streamed event is {"id", "object", "created", "model", "choices": [{"index",
+# "delta": {"content"}, "finish_reason"}]}. Such an event is read with json.loads and built
+# without a validator run: the checks below accept only what validation would accept
+# unchanged, so the chunk is the one validation builds (fields set included).
+
+_TOP = frozenset(("id", "object", "created", "model", "choices", "system_fingerprint"))
+_CHOICE = frozenset(("index", "delta", "finish_reason", "logprobs"))
+_DELTA = frozenset(("role", "content"))
+# pydantic's JSON reader refuses a lone surrogate escape that json.loads accepts.
+_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_new = object.__new__
+_set = object.__setattr__
+_MISSING: Any = object()
+
+
+def parse_plain(data: str) -> dict[str, Any] | None:
+    """The JSON of a plain content event, or ``None`` for any other event (which is
+    then validated in full, with the errors validation gives)."""
+    if "\\u" in data and _SURROGATE.search(data):
+        return None
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        return None
+    if type(obj) is not dict or not obj.keys() <= _TOP:
+        return None
+    choices = obj.get("choices")
+    if type(choices) is not list or len(choices) != 1:
+        return None
+    choice = choices[0]
+    if type(choice) is not dict or not choice.keys() <= _CHOICE:
+        return None
+    delta = choice.get("delta")
+    if type(delta) is not dict or not delta.keys() <= _DELTA:
+        return None
+    if type(choice.get("index", 0)) is not int or choice.get("logprobs") is not None:
+        return None
+    created = obj.get("created")
+    if created is not None and type(created) is not int:
+        return None
+    for value in (
+        delta.get("content"),
+        obj.get("id"),
+        obj.get("model"),
+        obj.get("object"),
+        choice.get("finish_reason"),
+        delta.get("role"),
+        obj.get("system_fingerprint"),
+    ):
+        if value is not None and type(value) is not str:
+            return None
+    return obj
+
+
+def plain_key(obj: dict[str, Any]) -> tuple[Any, ...]:
+    """What plain events that differ only in their content have in common."""
+    choice = obj["choices"][0]
+    delta = choice["delta"]
+    return (
+        tuple(obj),
+        obj.get("id"),
+        obj.get("object"),
+        obj.get("created"),
+        obj.get("model"),
+        obj.get("system_fingerprint"),
+        tuple(choice),
+        choice.get("index", 0),
+        choice.get("finish_reason"),
+        tuple(delta),
+        delta.get("role"),
+    )
+
+
+def _built(cls: type[_M], values: dict[str, Any], fields: set[str]) -> _M:
+    model = _new(cls)
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", fields)
+    _set(model, "__pydantic_extra__", {})
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
+def build_plain(obj: dict[str, Any], content: str = _MISSING) -> CompletionChunk:
+    """The chunk of a plain event's JSON (:func:`parse_plain`), with ``content`` in
+    place of its own when given."""
+    choice = obj["choices"][0]
+    delta = choice["delta"]
+    if content is _MISSING:
+        content = delta.get("content")
+    delta_model = _built(
+        Delta,
+        {
+            "role": delta.get("role"),
+            "content": content,
+            "tool_calls": None,
+            "function_call": None,
+            "refusal": None,
+        },
+        set(delta),
+    )
+    choice_model = _built(
+        ChunkChoice,
+        {
+            "index": choice.get("index", 0),
+            "delta": delta_model,
+            "text": None,
+            "finish_reason": choice.get("finish_reason"),
+            "logprobs": None,
+        },
+        set(choice),
+    )
+    return _built(
+        CompletionChunk,
+        {
+            "id": obj.get("id"),
+            "object": obj.get("object"),
+            "created": obj.get("created"),
+            "model": obj.get("model"),
+            "choices": [choice_model],
+            "usage": None,
+            "system_fingerprint": obj.get("system_fingerprint"),
+        },
+        set(obj),
+    )
 
 
 class RenderedPrompt(_WithInfo):

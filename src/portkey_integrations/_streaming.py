@@ -3,52 +3,119 @@
 :class:`Stream` and :class:`AsyncStream` own the HTTP response and release it when
 iteration ends, when they are closed, or when an abandoned iterator is collected, so
 sequential streams reuse pooled connections.
+
+The events are read here, not by an SSE library: Portkey sends ``data:`` lines, ``event:
+error`` and comments, and reading lines ourselves (split on ``\\n``, ``\\r\\n`` and ``\\r``
+only, as the SSE spec says) costs a fraction of a general decoder. Each event's JSON is
+read with ``json.loads``; the common content-only shape becomes a chunk without a
+validator run (:func:`~._response.parse_plain`), anything else is validated in full.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Generator
+from array import array
+from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource, ServerSentEvent
 
 from ._error_mapping import make_stream_error
 from ._errors import APITimeoutError, StreamError, TruncatedStreamError
-from ._response import CompletionChunk, ResponseInfo
+from ._response import CompletionChunk, ResponseInfo, build_plain, parse_plain, plain_key
 from ._secrets import scrub_transport_error
 
-__all__ = ["AsyncStream", "Stream"]
+__all__ = ["AsyncStream", "ChunkRecord", "Stream"]
+
+_EVENT_STREAM = "text/event-stream"
 
 
 class _Decoder:
-    """Turns events into chunks; the one place sync and async streams share."""
+    """Text to chunks: lines, events, chunks; the one place sync and async share.
 
-    __slots__ = ("done", "info", "raw")
+    :meth:`feed` returns the chunks completed by a piece of text; an error event found
+    after some of them is kept in :attr:`failure`, raised once those were delivered.
+    """
+
+    __slots__ = ("data", "done", "event", "failure", "info", "partial", "record", "skip_lf")
 
     def __init__(self, info: ResponseInfo) -> None:
         self.info = info
         self.done = False
-        # Each delivered chunk's event text, kept so that an error can hand back every
-        # chunk received: text is about an eighth of a parsed chunk's memory.
-        self.raw: list[str] = []
+        self.failure: StreamError | None = None
+        self.record = ChunkRecord()
+        self.partial: list[str] = []  # the start of a line not yet ended
+        self.skip_lf = False  # the last piece ended with "\r": a leading "\n" is its pair
+        self.event = ""
+        self.data: list[str] = []
 
-    @property
-    def chunks(self) -> list[CompletionChunk]:
-        """The chunks delivered so far, parsed again (errors only)."""
-        return [CompletionChunk.model_validate_json(data) for data in self.raw]
+    def check(self, response: httpx.Response) -> None:
+        kind = response.headers.get("content-type", "").partition(";")[0]
+        if _EVENT_STREAM not in kind:
+            raise TruncatedStreamError(
+                f"stream broken after 0 chunks: not an event stream ({kind!r})",
+                trace_id=self.info.trace_id,
+                chunks=[],
+            )
 
-    def decode(self, sse: ServerSentEvent) -> CompletionChunk | None:
-        data = sse.data
-        if data == "[DONE]" or self.done:
+    def feed(self, text: str) -> list[CompletionChunk]:
+        if self.skip_lf:
+            self.skip_lf = False
+            if text.startswith("\n"):
+                text = text[1:]
+        if "\r" in text:
+            if text.endswith("\r"):
+                self.skip_lf = True
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n" not in text:
+            if text:
+                self.partial.append(text)
+            return []
+        lines = text.split("\n")
+        if self.partial:
+            self.partial.append(lines[0])
+            lines[0] = "".join(self.partial)
+            self.partial = []
+        last = lines.pop()
+        if last:
+            self.partial.append(last)
+        out: list[CompletionChunk] = []
+        for line in lines:
+            if line.startswith("data:"):
+                value = line[5:]
+                self.data.append(value[1:] if value.startswith(" ") else value)
+            elif not line:
+                if self.data and not self.done:
+                    data = self.data[0] if len(self.data) == 1 else "\n".join(self.data)
+                    try:
+                        chunk = self.decode(data)
+                    except StreamError as exc:
+                        self.failure = exc
+                        self.done = True  # nothing after an error is read
+                        return out
+                    if chunk is not None:
+                        out.append(chunk)
+                self.event = ""
+                self.data = []
+            elif line.startswith("event:"):
+                value = line[6:]
+                self.event = value[1:] if value.startswith(" ") else value
+            # Comments (":"), id, retry and unknown fields change nothing we read.
+        return out
+
+    def decode(self, data: str) -> CompletionChunk | None:
+        if data == "[DONE]":
             # Anything after [DONE] is ignored; the server ends the response there.
             self.done = True
             return None
         if not data:
             return None
-        if sse.event == "error" or data.startswith('{"error"'):
+        if self.event == "error" or data.startswith('{"error"'):
             raise make_stream_error(_loads_or_text(data), self.info.trace_id, self.chunks)
+        plain = parse_plain(data)
+        if plain is not None:
+            self.record.add_plain(plain)
+            return build_plain(plain)
         try:
             chunk = CompletionChunk.model_validate_json(data)
         except ValueError as exc:
@@ -61,22 +128,21 @@ class _Decoder:
         extra = chunk.model_extra
         if extra and "error" in extra and not chunk.choices:
             raise make_stream_error(extra, self.info.trace_id, self.chunks)
-        self.raw.append(data)
+        self.record.add(chunk)
         return chunk
 
-    def __enter__(self) -> _Decoder:
-        return self
+    @property
+    def chunks(self) -> list[CompletionChunk]:
+        """The chunks delivered so far, built again (errors only)."""
+        return self.record.chunks()
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
-    ) -> None:
-        """Map transport failures to stream errors, and a clean end without [DONE] to
-        :class:`TruncatedStreamError`, after every chunk that arrived was delivered."""
-        if isinstance(exc, httpx.TransportError):
-            raise self.broken(exc) from scrub_transport_error(exc)
-        if kind is None and not self.done:
+    def finish(self) -> None:
+        """The end of the body: a clean end without [DONE] is a truncated stream."""
+        if self.failure is not None:
+            raise self.failure
+        if not self.done:
             raise TruncatedStreamError(
-                f"stream ended without [DONE] after {len(self.raw)} chunks",
+                f"stream ended without [DONE] after {self.record.count} chunks",
                 trace_id=self.info.trace_id,
                 chunks=self.chunks,
             )
@@ -85,10 +151,91 @@ class _Decoder:
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(f"stream stalled: {type(exc).__name__}")
         return TruncatedStreamError(
-            f"stream broken after {len(self.raw)} chunks: {type(exc).__name__}",
+            f"stream broken after {self.record.count} chunks: {type(exc).__name__}",
             trace_id=self.info.trace_id,
             chunks=self.chunks,
         )
+
+
+class _Run:
+    """Plain chunks in a row that differ only in their content: the first one's JSON
+    and each one's content (or only its length, when the consumer shares its text)."""
+
+    __slots__ = ("contents", "key", "lengths", "obj")
+
+    def __init__(self, key: tuple[Any, ...], obj: dict[str, Any], by_length: bool) -> None:
+        self.key = key
+        self.obj = obj
+        self.contents: list[str] | None = None if by_length else []
+        self.lengths: array[int] | None = array("q") if by_length else None
+
+
+class ChunkRecord:
+    """What a stream keeps of the chunks it delivered, so that an error can hand them
+    all back (:attr:`StreamError.chunks`) at a fraction of their memory.
+
+    A plain content chunk is kept as its content string, which the consumer usually
+    keeps alive anyway (LangChain keeps every chunk), under the JSON of the first chunk
+    of its run; a consumer that accumulates the whole answer itself shares that text
+    (:meth:`share_text`) and only each chunk's length is kept. Any other chunk (role,
+    finish, usage, tool calls, unknown fields) is kept whole: there are few of them.
+    """
+
+    __slots__ = ("count", "entries", "run", "text")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.entries: list[CompletionChunk | dict[str, Any] | _Run] = []
+        self.run: _Run | None = None
+        self.text: Callable[[], str] | None = None
+
+    def share_text(self, text: Callable[[], str]) -> None:
+        """Read plain chunks' content from ``text()`` (see :meth:`Stream.share_text`)."""
+        if self.count:
+            raise RuntimeError("share_text must be called before the stream is read")
+        self.text = text
+
+    def add(self, chunk: CompletionChunk) -> None:
+        self.count += 1
+        self.entries.append(chunk)
+        self.run = None
+
+    def add_plain(self, obj: dict[str, Any]) -> None:
+        self.count += 1
+        content = obj["choices"][0]["delta"].get("content")
+        if type(content) is not str:  # a role or finish event: small, kept as it is
+            self.entries.append(obj)
+            self.run = None
+            return
+        run, key = self.run, plain_key(obj)
+        if run is None or run.key != key:
+            run = self.run = _Run(key, obj, self.text is not None)
+            self.entries.append(run)
+        if run.lengths is not None:
+            run.lengths.append(len(content))
+        else:
+            assert run.contents is not None
+            run.contents.append(content)
+
+    def chunks(self) -> list[CompletionChunk]:
+        """Every chunk delivered so far, built again (errors only)."""
+        text = self.text() if self.text is not None else ""
+        out: list[CompletionChunk] = []
+        at = 0
+        for entry in self.entries:
+            if isinstance(entry, _Run):
+                if entry.contents is not None:
+                    out.extend(build_plain(entry.obj, content) for content in entry.contents)
+                    continue
+                for length in entry.lengths or ():
+                    out.append(build_plain(entry.obj, text[at : at + length]))
+                    at += length
+            elif isinstance(entry, dict):
+                out.append(build_plain(entry))
+            else:
+                out.append(entry)
+                at += len(entry.choices[0].content) if entry.choices else 0
+        return out
 
 
 class Stream:
@@ -101,9 +248,17 @@ class Stream:
     def __init__(self, response: httpx.Response, info: ResponseInfo) -> None:
         self.response = response
         self.portkey = info
+        self._decoder = _Decoder(info)
         # A function, not a method: the generator must not hold the stream, so that an
         # abandoned stream is freed (and its connection released) without waiting for gc.
-        self._iterator = _iterate(response, info)
+        self._iterator = _iterate(response, self._decoder)
+
+    def share_text(self, text: Callable[[], str]) -> None:
+        """Promise that ``text()`` returns the first choices' content of every chunk
+        delivered so far, concatenated (a consumer that accumulates the answer anyway):
+        the stream then keeps only each chunk's length for :attr:`StreamError.chunks`,
+        not a second copy of the answer. Call it before iterating."""
+        self._decoder.record.share_text(text)
 
     def __iter__(self) -> Generator[CompletionChunk, None, None]:
         return self._iterator
@@ -129,7 +284,12 @@ class AsyncStream:
     def __init__(self, response: httpx.Response, info: ResponseInfo) -> None:
         self.response = response
         self.portkey = info
-        self._iterator = _aiterate(response, info)
+        self._decoder = _Decoder(info)
+        self._iterator = _aiterate(response, self._decoder)
+
+    def share_text(self, text: Callable[[], str]) -> None:
+        """See :meth:`Stream.share_text`."""
+        self._decoder.record.share_text(text)
 
     def __aiter__(self) -> AsyncGenerator[CompletionChunk, None]:
         return self._iterator
@@ -149,26 +309,39 @@ class AsyncStream:
         await self.aclose()
 
 
-def _iterate(
-    response: httpx.Response, info: ResponseInfo
-) -> Generator[CompletionChunk, None, None]:
+# The two loops differ only in the transport: text pieces in, the decoder's chunks out,
+# its failure raised once the chunks before it were delivered.
+
+
+def _iterate(response: httpx.Response, decoder: _Decoder) -> Generator[CompletionChunk, None, None]:
     try:
-        with _Decoder(info) as decoder:
-            for sse in EventSource(response).iter_sse():
-                if (chunk := decoder.decode(sse)) is not None:
-                    yield chunk
+        decoder.check(response)
+        try:
+            for text in response.iter_text():
+                yield from decoder.feed(text)
+                if decoder.failure is not None:
+                    raise decoder.failure
+        except httpx.TransportError as exc:
+            raise decoder.broken(exc) from scrub_transport_error(exc)
+        decoder.finish()
     finally:
         response.close()
 
 
 async def _aiterate(
-    response: httpx.Response, info: ResponseInfo
+    response: httpx.Response, decoder: _Decoder
 ) -> AsyncGenerator[CompletionChunk, None]:
     try:
-        with _Decoder(info) as decoder:
-            async for sse in EventSource(response).aiter_sse():
-                if (chunk := decoder.decode(sse)) is not None:
+        decoder.check(response)
+        try:
+            async for text in response.aiter_text():
+                for chunk in decoder.feed(text):
                     yield chunk
+                if decoder.failure is not None:
+                    raise decoder.failure
+        except httpx.TransportError as exc:
+            raise decoder.broken(exc) from scrub_transport_error(exc)
+        decoder.finish()
     finally:
         await response.aclose()
 
