@@ -167,7 +167,7 @@ class _Run:
         self.key = key
         self.obj = obj
         self.contents: list[str] | None = None if by_length else []
-        self.lengths: array[int] | None = array("q") if by_length else None
+        self.lengths: array[int] | None = array("I") if by_length else None
 
 
 class ChunkRecord:

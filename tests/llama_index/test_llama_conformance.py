@@ -395,6 +395,8 @@ class TestConformance:
         assert len(info.value.chunks) >= len(received)
         text = received[-1].message.content or ""
         assert text == "".join(r.delta or "" for r in received)
+        # The stream kept only lengths and read the chunks' text back from the answer.
+        assert "".join(c.choices[0].content for c in info.value.chunks) == text
         assert "Echo: a b c d e f g h".startswith(text.strip()) or text.strip().startswith("Echo")
 
     async def test_async_mid_stream_error_event(

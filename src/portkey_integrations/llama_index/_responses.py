@@ -224,6 +224,11 @@ class _StreamState:
     def feed(self, chunk: CompletionChunk) -> Any:
         raise NotImplementedError
 
+    def answer(self) -> str:
+        """The first choices' text of every chunk fed so far: the stream reads its
+        chunks' content from it on an error, instead of keeping a second copy."""
+        raise NotImplementedError
+
     def finish(self, chunk: CompletionChunk | None) -> Any:
         """A last response once the stream ended (``None``: nothing to add)."""
         return None
@@ -238,6 +243,9 @@ class CompletionStream(_StreamState):
     def __init__(self, info: ResponseInfo, prompt: tuple[str, str | None] | None) -> None:
         super().__init__(info, prompt)
         self.text = ""
+
+    def answer(self) -> str:
+        return self.text
 
     def feed(self, chunk: CompletionChunk) -> CompletionResponse:
         """The response of one chunk (every chunk has one)."""
@@ -265,6 +273,9 @@ class ChatStream(_StreamState):
         self._role: MessageRole | str = _ASSISTANT
         self._tools = ToolCallAccumulator()
         self._calls = False  # any tool call seen (cheaper than asking the accumulator)
+
+    def answer(self) -> str:
+        return self.text
 
     def feed(self, chunk: CompletionChunk) -> ChatResponse | None:
         """The response for this chunk, or ``None`` when it adds nothing (a role-only or
@@ -331,6 +342,7 @@ def iter_stream(
     """Stream ``call`` as ``kind``'s responses (chat or completion responses)."""
     with client.stream_call(call) as stream:
         state, chunk = kind(stream.portkey, call.prompt_ref), None
+        stream.share_text(state.answer)
         for chunk in stream:
             if (response := state.feed(chunk)) is not None:
                 yield response
@@ -344,6 +356,7 @@ async def aiter_stream(
     """Async :func:`iter_stream`."""
     async with await client.stream_call(call) as stream:
         state, chunk = kind(stream.portkey, call.prompt_ref), None
+        stream.share_text(state.answer)
         async for chunk in stream:
             if (response := state.feed(chunk)) is not None:
                 yield response
