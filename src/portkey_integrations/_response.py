@@ -191,6 +191,41 @@ class Completion(_WithInfo):
         return self.choices[0].content if self.choices else ""
 
 
+class _SharedFields(set[str]):
+    """The fields-set of every plain chunk (or choice, or delta) of one shape: one set,
+    not one per object, since each set is one more object the garbage collector tracks
+    and a long stream's responses keep their chunks. A model copies it before its first
+    assignment (:class:`_Streamed`), so no chunk sees another's changes."""
+
+    __slots__ = ()
+
+
+_SHARED: dict[tuple[str, ...], _SharedFields] = {}
+
+
+def _shared_fields(keys: dict[str, Any]) -> _SharedFields:
+    # Keys are subsets of a few names (parse_plain checks): the cache stays small.
+    shape = tuple(keys)
+    fields = _SHARED.get(shape)
+    if fields is None:
+        fields = _SHARED[shape] = _SharedFields(shape)
+    return fields
+
+
+class _Streamed(_Wire):
+    """A stream chunk model: plain ones share their fields-set (:class:`_SharedFields`)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if type(self.__pydantic_fields_set__) is _SharedFields:
+            _set(self, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if type(self.__pydantic_fields_set__) is _SharedFields:
+            _set(self, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
+        super().__delattr__(name)
+
+
 class DeltaToolCall(_Wire):
     index: int = 0
     id: str | None = None
@@ -198,7 +233,7 @@ class DeltaToolCall(_Wire):
     function: FunctionCall | None = None
 
 
-class Delta(_Wire):
+class Delta(_Streamed):
     role: str | None = None
     content: str | None = None
     tool_calls: list[DeltaToolCall] | None = None
@@ -206,7 +241,7 @@ class Delta(_Wire):
     refusal: str | None = None
 
 
-class ChunkChoice(_Wire):
+class ChunkChoice(_Streamed):
     index: int = 0
     delta: Delta | None = None
     text: str | None = None
@@ -221,7 +256,7 @@ class ChunkChoice(_Wire):
         return self.text or ""
 
 
-class CompletionChunk(_Wire):
+class CompletionChunk(_Streamed):
     """A ``chat.completion.chunk`` or streamed ``text_completion`` event."""
 
     id: str | None = None
@@ -239,9 +274,9 @@ class CompletionChunk(_Wire):
 # without a validator run: the checks below accept only what validation would accept
 # unchanged, so the chunk is the one validation builds (fields set included).
 
-_TOP = frozenset(("id", "object", "created", "model", "choices", "system_fingerprint"))
+_TOP = frozenset(("id", "object", "created", "model", "choices", "usage", "system_fingerprint"))
 _CHOICE = frozenset(("index", "delta", "finish_reason", "logprobs"))
-_DELTA = frozenset(("role", "content"))
+_DELTA = frozenset(("role", "content", "refusal"))
 # pydantic's JSON reader refuses a lone surrogate escape that json.loads accepts.
 _SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 _new = object.__new__
@@ -271,6 +306,8 @@ def parse_plain(data: str) -> dict[str, Any] | None:
         return None
     if type(choice.get("index", 0)) is not int or choice.get("logprobs") is not None:
         return None
+    if obj.get("usage") is not None:  # with include_usage, every event has "usage": null
+        return None
     created = obj.get("created")
     if created is not None and type(created) is not int:
         return None
@@ -281,6 +318,7 @@ def parse_plain(data: str) -> dict[str, Any] | None:
         obj.get("object"),
         choice.get("finish_reason"),
         delta.get("role"),
+        delta.get("refusal"),
         obj.get("system_fingerprint"),
     ):
         if value is not None and type(value) is not str:
@@ -304,10 +342,11 @@ def plain_key(obj: dict[str, Any]) -> tuple[Any, ...]:
         choice.get("finish_reason"),
         tuple(delta),
         delta.get("role"),
+        delta.get("refusal"),
     )
 
 
-def _built(cls: type[_M], values: dict[str, Any], fields: set[str]) -> _M:
+def _built(cls: type[_M], values: dict[str, Any], fields: _SharedFields) -> _M:
     model = _new(cls)
     _set(model, "__dict__", values)
     _set(model, "__pydantic_fields_set__", fields)
@@ -330,9 +369,9 @@ def build_plain(obj: dict[str, Any], content: str = _MISSING) -> CompletionChunk
             "content": content,
             "tool_calls": None,
             "function_call": None,
-            "refusal": None,
+            "refusal": delta.get("refusal"),
         },
-        set(delta),
+        _shared_fields(delta),
     )
     choice_model = _built(
         ChunkChoice,
@@ -343,7 +382,7 @@ def build_plain(obj: dict[str, Any], content: str = _MISSING) -> CompletionChunk
             "finish_reason": choice.get("finish_reason"),
             "logprobs": None,
         },
-        set(choice),
+        _shared_fields(choice),
     )
     return _built(
         CompletionChunk,
@@ -356,7 +395,7 @@ def build_plain(obj: dict[str, Any], content: str = _MISSING) -> CompletionChunk
             "usage": None,
             "system_fingerprint": obj.get("system_fingerprint"),
         },
-        set(obj),
+        _shared_fields(obj),
     )
 
 
