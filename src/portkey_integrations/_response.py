@@ -11,8 +11,6 @@ response or event stands for are built in ``_error_mapping.py``.
 from __future__ import annotations
 
 import dataclasses
-import json
-import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -34,12 +32,9 @@ __all__ = [
     "ResponseInfo",
     "ToolCall",
     "Usage",
-    "build_plain",
     "invalid_response",
     "parse_model",
-    "parse_plain",
     "parse_result",
-    "plain_key",
 ]
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -191,41 +186,6 @@ class Completion(_WithInfo):
         return self.choices[0].content if self.choices else ""
 
 
-class _SharedFields(set[str]):
-    """The fields-set of every plain chunk (or choice, or delta) of one shape: one set,
-    not one per object, since each set is one more object the garbage collector tracks
-    and a long stream's responses keep their chunks. A model copies it before its first
-    assignment (:class:`_Streamed`), so no chunk sees another's changes."""
-
-    __slots__ = ()
-
-
-_SHARED: dict[tuple[str, ...], _SharedFields] = {}
-
-
-def _shared_fields(keys: dict[str, Any]) -> _SharedFields:
-    # Keys are subsets of a few names (parse_plain checks): the cache stays small.
-    shape = tuple(keys)
-    fields = _SHARED.get(shape)
-    if fields is None:
-        fields = _SHARED[shape] = _SharedFields(shape)
-    return fields
-
-
-class _Streamed(_Wire):
-    """A stream chunk model: plain ones share their fields-set (:class:`_SharedFields`)."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if type(self.__pydantic_fields_set__) is _SharedFields:
-            _set(self, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
-        super().__setattr__(name, value)
-
-    def __delattr__(self, name: str) -> None:
-        if type(self.__pydantic_fields_set__) is _SharedFields:
-            _set(self, "__pydantic_fields_set__", set(self.__pydantic_fields_set__))
-        super().__delattr__(name)
-
-
 class DeltaToolCall(_Wire):
     index: int = 0
     id: str | None = None
@@ -233,7 +193,7 @@ class DeltaToolCall(_Wire):
     function: FunctionCall | None = None
 
 
-class Delta(_Streamed):
+class Delta(_Wire):
     role: str | None = None
     content: str | None = None
     tool_calls: list[DeltaToolCall] | None = None
@@ -241,7 +201,7 @@ class Delta(_Streamed):
     refusal: str | None = None
 
 
-class ChunkChoice(_Streamed):
+class ChunkChoice(_Wire):
     index: int = 0
     delta: Delta | None = None
     text: str | None = None
@@ -256,7 +216,7 @@ class ChunkChoice(_Streamed):
         return self.text or ""
 
 
-class CompletionChunk(_Streamed):
+class CompletionChunk(_Wire):
     """A ``chat.completion.chunk`` or streamed ``text_completion`` event."""
 
     id: str | None = None
@@ -266,137 +226,6 @@ class CompletionChunk(_Streamed):
     choices: list[ChunkChoice] = []
     usage: Usage | None = None
     system_fingerprint: str | None = None
-
-
-# --- the plain stream chunk --------------------------------------------------------------
-# Nearly every streamed event is {"id", "object", "created", "model", "choices": [{"index",
-# "delta": {"content"}, "finish_reason"}]}. Such an event is read with json.loads and built
-# without a validator run: the checks below accept only what validation would accept
-# unchanged, so the chunk is the one validation builds (fields set included).
-
-_TOP = frozenset(("id", "object", "created", "model", "choices", "usage", "system_fingerprint"))
-_CHOICE = frozenset(("index", "delta", "finish_reason", "logprobs"))
-_DELTA = frozenset(("role", "content", "refusal"))
-# pydantic's JSON reader refuses a lone surrogate escape that json.loads accepts.
-_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")
-_new = object.__new__
-_set = object.__setattr__
-_MISSING: Any = object()
-
-
-def parse_plain(data: str) -> dict[str, Any] | None:
-    """The JSON of a plain content event, or ``None`` for any other event (which is
-    then validated in full, with the errors validation gives)."""
-    if "\\u" in data and _SURROGATE.search(data):
-        return None
-    try:
-        obj = json.loads(data)
-    except ValueError:
-        return None
-    if type(obj) is not dict or not obj.keys() <= _TOP:
-        return None
-    choices = obj.get("choices")
-    if type(choices) is not list or len(choices) != 1:
-        return None
-    choice = choices[0]
-    if type(choice) is not dict or not choice.keys() <= _CHOICE:
-        return None
-    delta = choice.get("delta")
-    if type(delta) is not dict or not delta.keys() <= _DELTA:
-        return None
-    if type(choice.get("index", 0)) is not int or choice.get("logprobs") is not None:
-        return None
-    if obj.get("usage") is not None:  # with include_usage, every event has "usage": null
-        return None
-    created = obj.get("created")
-    if created is not None and type(created) is not int:
-        return None
-    for value in (
-        delta.get("content"),
-        obj.get("id"),
-        obj.get("model"),
-        obj.get("object"),
-        choice.get("finish_reason"),
-        delta.get("role"),
-        delta.get("refusal"),
-        obj.get("system_fingerprint"),
-    ):
-        if value is not None and type(value) is not str:
-            return None
-    return obj
-
-
-def plain_key(obj: dict[str, Any]) -> tuple[Any, ...]:
-    """What plain events that differ only in their content have in common."""
-    choice = obj["choices"][0]
-    delta = choice["delta"]
-    return (
-        tuple(obj),
-        obj.get("id"),
-        obj.get("object"),
-        obj.get("created"),
-        obj.get("model"),
-        obj.get("system_fingerprint"),
-        tuple(choice),
-        choice.get("index", 0),
-        choice.get("finish_reason"),
-        tuple(delta),
-        delta.get("role"),
-        delta.get("refusal"),
-    )
-
-
-def _built(cls: type[_M], values: dict[str, Any], fields: _SharedFields) -> _M:
-    model = _new(cls)
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", fields)
-    _set(model, "__pydantic_extra__", {})
-    _set(model, "__pydantic_private__", None)
-    return model
-
-
-def build_plain(obj: dict[str, Any], content: str = _MISSING) -> CompletionChunk:
-    """The chunk of a plain event's JSON (:func:`parse_plain`), with ``content`` in
-    place of its own when given."""
-    choice = obj["choices"][0]
-    delta = choice["delta"]
-    if content is _MISSING:
-        content = delta.get("content")
-    delta_model = _built(
-        Delta,
-        {
-            "role": delta.get("role"),
-            "content": content,
-            "tool_calls": None,
-            "function_call": None,
-            "refusal": delta.get("refusal"),
-        },
-        _shared_fields(delta),
-    )
-    choice_model = _built(
-        ChunkChoice,
-        {
-            "index": choice.get("index", 0),
-            "delta": delta_model,
-            "text": None,
-            "finish_reason": choice.get("finish_reason"),
-            "logprobs": None,
-        },
-        _shared_fields(choice),
-    )
-    return _built(
-        CompletionChunk,
-        {
-            "id": obj.get("id"),
-            "object": obj.get("object"),
-            "created": obj.get("created"),
-            "model": obj.get("model"),
-            "choices": [choice_model],
-            "usage": None,
-            "system_fingerprint": obj.get("system_fingerprint"),
-        },
-        _shared_fields(obj),
-    )
 
 
 class RenderedPrompt(_WithInfo):

@@ -6,9 +6,9 @@ sequential streams reuse pooled connections.
 
 The events are read here, not by an SSE library: Portkey sends ``data:`` lines, ``event:
 error`` and comments, and reading lines ourselves (split on ``\\n``, ``\\r\\n`` and ``\\r``
-only, as the SSE spec says) costs a fraction of a general decoder. Each event's JSON is
-read with ``json.loads``; the common content-only shape becomes a chunk without a
-validator run (:func:`~._response.parse_plain`), anything else is validated in full.
+only, as the SSE spec says) costs a fraction of a general decoder. Each event is
+validated by pydantic straight from its JSON text: that is faster than ``json.loads``
+followed by building the models in Python, even for the plain content-only event.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any
 
 import httpx
+from pydantic import BaseModel
 
 from ._error_mapping import make_stream_error
 from ._errors import APITimeoutError, StreamError, TruncatedStreamError
-from ._response import CompletionChunk, ResponseInfo, build_plain, parse_plain, plain_key
+from ._response import CompletionChunk, ResponseInfo
 from ._secrets import scrub_transport_error
 
 __all__ = ["AsyncStream", "ChunkRecord", "Stream"]
@@ -112,10 +113,6 @@ class _Decoder:
             return None
         if self.event == "error" or data.startswith('{"error"'):
             raise make_stream_error(_loads_or_text(data), self.info.trace_id, self.chunks)
-        plain = parse_plain(data)
-        if plain is not None:
-            self.record.add_plain(plain)
-            return build_plain(plain)
         try:
             chunk = CompletionChunk.model_validate_json(data)
         except ValueError as exc:
@@ -158,84 +155,116 @@ class _Decoder:
 
 
 class _Run:
-    """Plain chunks in a row that differ only in their content: the first one's JSON
-    and each one's content (or only its length, when the consumer shares its text)."""
+    """Chunks in a row that differ only in their delta content: the first one, and each
+    one's content length (the content itself is in the consumer's shared text)."""
 
-    __slots__ = ("contents", "key", "lengths", "obj")
+    __slots__ = ("lengths", "template")
 
-    def __init__(self, key: tuple[Any, ...], obj: dict[str, Any], by_length: bool) -> None:
-        self.key = key
-        self.obj = obj
-        self.contents: list[str] | None = None if by_length else []
-        self.lengths: array[int] | None = array("I") if by_length else None
+    def __init__(self, template: CompletionChunk, length: int) -> None:
+        self.template = template
+        self.lengths = array("I", (length,))
+
+    def fits(self, chunk: CompletionChunk) -> bool:
+        return _same_but_content(self.template, chunk)
 
 
 class ChunkRecord:
     """What a stream keeps of the chunks it delivered, so that an error can hand them
-    all back (:attr:`StreamError.chunks`) at a fraction of their memory.
+    all back (:attr:`StreamError.chunks`).
 
-    A plain content chunk is kept as its content string, which the consumer usually
-    keeps alive anyway (LangChain keeps every chunk), under the JSON of the first chunk
-    of its run; a consumer that accumulates the whole answer itself shares that text
-    (:meth:`share_text`) and only each chunk's length is kept. Any other chunk (role,
-    finish, usage, tool calls, unknown fields) is kept whole: there are few of them.
+    By default the chunks themselves (a consumer that keeps chunks, as LangChain does,
+    shares them). A consumer that accumulates the whole answer itself shares that text
+    (:meth:`share_text`): then a run of chunks differing only in their content is kept
+    as its first chunk and each one's length, and built again from the text on an
+    error, so the stream holds no second copy of the answer.
     """
 
-    __slots__ = ("count", "entries", "run", "text")
+    __slots__ = ("count", "kept", "run", "text")
 
     def __init__(self) -> None:
         self.count = 0
-        self.entries: list[CompletionChunk | dict[str, Any] | _Run] = []
+        self.kept: list[CompletionChunk | _Run] = []
         self.run: _Run | None = None
         self.text: Callable[[], str] | None = None
 
     def share_text(self, text: Callable[[], str]) -> None:
-        """Read plain chunks' content from ``text()`` (see :meth:`Stream.share_text`)."""
+        """Read content from ``text()`` (see :meth:`Stream.share_text`)."""
         if self.count:
             raise RuntimeError("share_text must be called before the stream is read")
         self.text = text
 
     def add(self, chunk: CompletionChunk) -> None:
         self.count += 1
-        self.entries.append(chunk)
-        self.run = None
-
-    def add_plain(self, obj: dict[str, Any]) -> None:
-        self.count += 1
-        content = obj["choices"][0]["delta"].get("content")
-        if type(content) is not str:  # a role or finish event: small, kept as it is
-            self.entries.append(obj)
-            self.run = None
+        if self.text is None:
+            self.kept.append(chunk)
             return
-        run, key = self.run, plain_key(obj)
-        if run is None or run.key != key:
-            run = self.run = _Run(key, obj, self.text is not None)
-            self.entries.append(run)
-        if run.lengths is not None:
-            run.lengths.append(len(content))
+        content = _delta_content(chunk)
+        if content is None:  # role, finish, usage, tool calls: few, kept whole
+            self.kept.append(chunk)
+            self.run = None
+        elif self.run is not None and self.run.fits(chunk):
+            self.run.lengths.append(len(content))
         else:
-            assert run.contents is not None
-            run.contents.append(content)
+            self.run = _Run(chunk, len(content))
+            self.kept.append(self.run)
 
     def chunks(self) -> list[CompletionChunk]:
-        """Every chunk delivered so far, built again (errors only)."""
-        text = self.text() if self.text is not None else ""
+        """Every chunk delivered so far (built again from the shared text, if any)."""
+        if self.text is None:
+            return list(self.kept)  # type: ignore[arg-type]
+        text = self.text()
         out: list[CompletionChunk] = []
         at = 0
-        for entry in self.entries:
+        for entry in self.kept:
             if isinstance(entry, _Run):
-                if entry.contents is not None:
-                    out.extend(build_plain(entry.obj, content) for content in entry.contents)
-                    continue
-                for length in entry.lengths or ():
-                    out.append(build_plain(entry.obj, text[at : at + length]))
+                for length in entry.lengths:
+                    out.append(_with_content(entry.template, text[at : at + length]))
                     at += length
-            elif isinstance(entry, dict):
-                out.append(build_plain(entry))
             else:
                 out.append(entry)
                 at += len(entry.choices[0].content) if entry.choices else 0
         return out
+
+
+def _delta_content(chunk: CompletionChunk) -> str | None:
+    """The delta content of a one-choice chat chunk, else ``None``."""
+    choices = chunk.choices
+    if len(choices) != 1 or choices[0].delta is None:
+        return None
+    content = choices[0].delta.content
+    return content if type(content) is str else None
+
+
+def _same(a: BaseModel, b: BaseModel, skip: str) -> bool:
+    # Everything pydantic's equality and an exclude_unset dump look at, but ``skip``.
+    da, db = a.__dict__, b.__dict__
+    return (
+        a.__pydantic_fields_set__ == b.__pydantic_fields_set__
+        and a.__pydantic_extra__ == b.__pydantic_extra__
+        and all(value == db[name] for name, value in da.items() if name != skip)
+    )
+
+
+def _same_but_content(a: CompletionChunk, b: CompletionChunk) -> bool:
+    if _delta_content(b) is None:
+        return False
+    ca, cb = a.choices[0], b.choices[0]
+    assert ca.delta is not None and cb.delta is not None
+    return (
+        _same(a, b, "choices") and _same(ca, cb, "delta") and _same(ca.delta, cb.delta, "content")
+    )
+
+
+def _with_content(template: CompletionChunk, content: str) -> CompletionChunk:
+    choice = template.choices[0]
+    assert choice.delta is not None
+    delta = choice.delta.model_copy()
+    delta.__dict__["content"] = content
+    new_choice = choice.model_copy()
+    new_choice.__dict__["delta"] = delta
+    chunk = template.model_copy()
+    chunk.__dict__["choices"] = [new_choice]
+    return chunk
 
 
 class Stream:
