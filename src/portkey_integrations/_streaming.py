@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import AsyncGenerator, Callable, Generator
+from operator import itemgetter
 from typing import Any
 
 import httpx
@@ -23,7 +24,7 @@ from pydantic import BaseModel
 
 from ._error_mapping import make_stream_error
 from ._errors import APITimeoutError, StreamError, TruncatedStreamError
-from ._response import CompletionChunk, ResponseInfo
+from ._response import ChunkChoice, CompletionChunk, Delta, ResponseInfo
 from ._secrets import scrub_transport_error
 
 __all__ = ["AsyncStream", "ChunkRecord", "Stream"]
@@ -158,14 +159,12 @@ class _Run:
     """Chunks in a row that differ only in their delta content: the first one, and each
     one's content length (the content itself is in the consumer's shared text)."""
 
-    __slots__ = ("lengths", "template")
+    __slots__ = ("lengths", "shape", "template")
 
-    def __init__(self, template: CompletionChunk, length: int) -> None:
+    def __init__(self, template: CompletionChunk, shape: tuple[Any, ...], length: int) -> None:
         self.template = template
+        self.shape = shape
         self.lengths = array("I", (length,))
-
-    def fits(self, chunk: CompletionChunk) -> bool:
-        return _same_but_content(self.template, chunk)
 
 
 class ChunkRecord:
@@ -202,10 +201,12 @@ class ChunkRecord:
         if content is None:  # role, finish, usage, tool calls: few, kept whole
             self.kept.append(chunk)
             self.run = None
-        elif self.run is not None and self.run.fits(chunk):
+            return
+        shape = _shape(chunk)
+        if self.run is not None and self.run.shape == shape:
             self.run.lengths.append(len(content))
         else:
-            self.run = _Run(chunk, len(content))
+            self.run = _Run(chunk, shape, len(content))
             self.kept.append(self.run)
 
     def chunks(self) -> list[CompletionChunk]:
@@ -235,23 +236,33 @@ def _delta_content(chunk: CompletionChunk) -> str | None:
     return content if type(content) is str else None
 
 
-def _same(a: BaseModel, b: BaseModel, skip: str) -> bool:
-    # Everything pydantic's equality and an exclude_unset dump look at, but ``skip``.
-    da, db = a.__dict__, b.__dict__
-    return (
-        a.__pydantic_fields_set__ == b.__pydantic_fields_set__
-        and a.__pydantic_extra__ == b.__pydantic_extra__
-        and all(value == db[name] for name, value in da.items() if name != skip)
-    )
+def _getter(model: type[BaseModel], skip: str) -> Callable[[dict[str, Any]], Any]:
+    return itemgetter(*(name for name in model.model_fields if name != skip))
 
 
-def _same_but_content(a: CompletionChunk, b: CompletionChunk) -> bool:
-    if _delta_content(b) is None:
-        return False
-    ca, cb = a.choices[0], b.choices[0]
-    assert ca.delta is not None and cb.delta is not None
+_TOP, _CHOICE, _DELTA = (
+    _getter(CompletionChunk, "choices"),
+    _getter(ChunkChoice, "delta"),
+    _getter(Delta, "content"),
+)
+
+
+def _shape(chunk: CompletionChunk) -> tuple[Any, ...]:
+    """Everything pydantic's equality and an ``exclude_unset`` dump look at, but the
+    delta content, of a chunk :func:`_delta_content` accepts."""
+    choice = chunk.choices[0]
+    delta = choice.delta
+    assert delta is not None
     return (
-        _same(a, b, "choices") and _same(ca, cb, "delta") and _same(ca.delta, cb.delta, "content")
+        _TOP(chunk.__dict__),
+        _CHOICE(choice.__dict__),
+        _DELTA(delta.__dict__),
+        chunk.__pydantic_fields_set__,
+        choice.__pydantic_fields_set__,
+        delta.__pydantic_fields_set__,
+        chunk.__pydantic_extra__,
+        choice.__pydantic_extra__,
+        delta.__pydantic_extra__,
     )
 
 
