@@ -15,6 +15,7 @@ from portkey_integrations import (
     APITimeoutError,
     AsyncPortkeyClient,
     PortkeyClient,
+    StreamError,
     TruncatedStreamError,
 )
 from portkey_integrations._pools import open_sync_pools
@@ -181,6 +182,47 @@ def test_a_reset_after_a_chunk_is_typed_and_never_repeated(
     assert len(delivered) == 2
     assert info.value.chunks == delivered  # what arrived, each once
     assert len(server.requests) == 1  # never retried once a chunk was out
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+@pytest.mark.parametrize("kind", ["disconnect", "error_event"])
+def test_a_stream_sharing_its_text_hands_back_the_same_chunks(
+    server: LocalPortkeyServer, asynchronous: bool, kind: Any
+) -> None:
+    # A consumer that accumulates the answer shares it: the stream keeps only lengths
+    # and builds the chunks again from that text on an error.
+    server.add_fault(Fault(kind=kind, after_chunks=3))
+    delivered: list[CompletionChunk] = []
+    pieces: list[str] = []
+
+    def answer() -> str:
+        return "".join(pieces)
+
+    def take(chunk: CompletionChunk) -> None:
+        delivered.append(chunk)
+        pieces.append(chunk.choices[0].content if chunk.choices else "")
+
+    async def run() -> None:
+        client = AsyncPortkeyClient(base_url=server.base_url)
+        stream = await client.stream(prompt_id="pp-joke", variables=VARIABLES)
+        stream.share_text(answer)
+        async with stream:
+            async for chunk in stream:
+                take(chunk)
+
+    with pytest.raises(StreamError) as info:
+        if asynchronous:
+            asyncio.run(run())
+        else:
+            client = PortkeyClient(base_url=server.base_url)
+            with client.stream(prompt_id="pp-joke", variables=VARIABLES) as stream:
+                stream.share_text(answer)
+                for chunk in stream:
+                    take(chunk)
+    assert len(delivered) == 3 and answer()
+    assert info.value.chunks == delivered
+    dumped = [c.model_dump(exclude_unset=True) for c in info.value.chunks]
+    assert dumped == [c.model_dump(exclude_unset=True) for c in delivered]
 
 
 def test_a_clean_end_before_any_chunk_is_still_a_truncated_stream(
