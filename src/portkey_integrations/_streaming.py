@@ -157,25 +157,28 @@ class _Decoder:
 
 class _Run:
     """Chunks in a row that differ only in their delta content: the first one, and each
-    one's content length (the content itself is in the consumer's shared text)."""
+    one's content, or only its length when the consumer shares its text."""
 
-    __slots__ = ("lengths", "shape", "template")
+    __slots__ = ("contents", "lengths", "shape", "template")
 
-    def __init__(self, template: CompletionChunk, shape: tuple[Any, ...], length: int) -> None:
+    def __init__(self, template: CompletionChunk, shape: tuple[Any, ...], shared: bool) -> None:
         self.template = template
         self.shape = shape
-        self.lengths = array("I", (length,))
+        self.contents: list[str] = []
+        self.lengths = array("I") if shared else None
 
 
 class ChunkRecord:
     """What a stream keeps of the chunks it delivered, so that an error can hand them
-    all back (:attr:`StreamError.chunks`).
+    all back (:attr:`StreamError.chunks`), at a fraction of their memory and of the
+    objects the garbage collector tracks.
 
-    By default the chunks themselves (a consumer that keeps chunks, as LangChain does,
-    shares them). A consumer that accumulates the whole answer itself shares that text
-    (:meth:`share_text`): then a run of chunks differing only in their content is kept
-    as its first chunk and each one's length, and built again from the text on an
-    error, so the stream holds no second copy of the answer.
+    A run of chunks that differ only in their delta content is kept as its first chunk
+    and each one's content string (which a consumer that keeps chunks, as LangChain
+    does, holds anyway); other chunks (role, finish, usage, tool calls) are few and kept
+    whole. A consumer that accumulates the whole answer itself shares that text
+    (:meth:`share_text`): then only each content's length is kept, and the chunks are
+    built again from the text on an error, so the stream holds no second copy.
     """
 
     __slots__ = ("count", "kept", "run", "text")
@@ -194,36 +197,35 @@ class ChunkRecord:
 
     def add(self, chunk: CompletionChunk) -> None:
         self.count += 1
-        if self.text is None:
-            self.kept.append(chunk)
-            return
         content = _delta_content(chunk)
-        if content is None:  # role, finish, usage, tool calls: few, kept whole
+        if content is None:
             self.kept.append(chunk)
             self.run = None
             return
-        shape = _shape(chunk)
-        if self.run is not None and self.run.shape == shape:
-            self.run.lengths.append(len(content))
+        shape, run = _shape(chunk), self.run
+        if run is None or run.shape != shape:
+            run = self.run = _Run(chunk, shape, self.text is not None)
+            self.kept.append(run)
+        if run.lengths is not None:
+            run.lengths.append(len(content))
         else:
-            self.run = _Run(chunk, shape, len(content))
-            self.kept.append(self.run)
+            run.contents.append(content)
 
     def chunks(self) -> list[CompletionChunk]:
-        """Every chunk delivered so far (built again from the shared text, if any)."""
-        if self.text is None:
-            return list(self.kept)  # type: ignore[arg-type]
-        text = self.text()
+        """Every chunk delivered so far, built again."""
+        text = self.text() if self.text is not None else ""
         out: list[CompletionChunk] = []
         at = 0
         for entry in self.kept:
-            if isinstance(entry, _Run):
+            if not isinstance(entry, _Run):
+                out.append(entry)
+                at += len(entry.choices[0].content) if entry.choices else 0
+            elif entry.lengths is None:
+                out.extend(_with_content(entry.template, content) for content in entry.contents)
+            else:
                 for length in entry.lengths:
                     out.append(_with_content(entry.template, text[at : at + length]))
                     at += length
-            else:
-                out.append(entry)
-                at += len(entry.choices[0].content) if entry.choices else 0
         return out
 
 
