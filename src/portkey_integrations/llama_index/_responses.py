@@ -11,7 +11,15 @@ completion (its ``portkey.prompt_version`` too) or the chunk.
 Streams are sent on first iteration, as ``llama_index.llms.openai`` does; each response
 is yielded as its chunk arrives, so a failure mid-stream raises only after everything
 received before it. One :class:`ChatStream` / :class:`CompletionStream` per stream
-holds what came so far; the sync and async loops only feed it.
+holds what came so far; the sync and async loops only feed it, and share its text with
+the core stream, which then keeps only each chunk's length for an error's ``chunks``
+instead of a second copy of the answer.
+
+A streamed response's ``raw`` is its :class:`CompletionChunk`, not the parsed JSON:
+``llama_index.llms.openai`` keeps the SDK's chunk there, and callers read typed fields
+(``raw.usage``, ``raw.choices[0].finish_reason``). It costs a consumer that keeps every
+response about nine collector-tracked objects per chunk (measured: most of what 200
+concurrent ``astream_chat`` calls spend above the floor model, which keeps no raw).
 """
 
 from __future__ import annotations
