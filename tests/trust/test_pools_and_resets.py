@@ -225,6 +225,14 @@ def test_a_stream_sharing_its_text_hands_back_the_same_chunks(
     assert dumped == [c.model_dump(exclude_unset=True) for c in delivered]
 
 
+def test_sharing_text_once_chunks_were_read_is_refused(server: LocalPortkeyServer) -> None:
+    client = PortkeyClient(base_url=server.base_url)
+    with client.stream(prompt_id="pp-joke", variables=VARIABLES) as stream:
+        next(stream)
+        with pytest.raises(RuntimeError, match="before the stream is read"):
+            stream.share_text(str)
+
+
 def test_a_clean_end_before_any_chunk_is_still_a_truncated_stream(
     server: LocalPortkeyServer,
 ) -> None:
