@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from ._base_client import BaseClient, LazyResource
+from ._base_client import BaseClient, LazyResource, prompt_cache
 from ._call import Call, CheckMode, call_of
 from ._error_mapping import status_error
 from ._errors import PortkeyError
@@ -202,7 +202,7 @@ class AsyncPortkeyClient(BaseClient):
         self, call: Call, *, stream: bool | None
     ) -> tuple[httpx.Request, PromptTemplate | None]:
         """Async :meth:`PortkeyClient._prepare`."""
-        template = await self._template(call)
+        template = await self._template(call, carried=True)
         try:
             return self._build(call, template, stream), template
         except PortkeyError as exc:
@@ -211,18 +211,16 @@ class AsyncPortkeyClient(BaseClient):
         template = await self._template(call)
         return self._build(call, template, stream), template
 
-    async def _template(self, call: Call) -> PromptTemplate | None:
-        ref = self._template_ref(call)
-        return None if ref is None else await self._aprompt_template(ref)
+    async def _template(self, call: Call, carried: bool = False) -> PromptTemplate | None:
+        ref = self._template_ref(call, carried)
+        return await self._aprompt_template(ref) if isinstance(ref, str) else ref
 
     async def _fetch(self, request: httpx.Request, parse: Callable[[httpx.Response], _T]) -> _T:
         """Async :meth:`PortkeyClient._fetch`."""
         return parse(await self._send(request, stream=False))
 
     async def _aprompt_template(self, prompt_id: str) -> PromptTemplate | None:
-        from ._templates.cache import prompt_cache
-
-        return await prompt_cache.aget(self, prompt_id)
+        return await prompt_cache().aget(self, prompt_id)
 
     async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         sender = self._http or async_sender(origin_of(request.url))

@@ -27,6 +27,7 @@ from ._base_client import (
     LOCAL,
     BaseClient,
     LazyResource,
+    prompt_cache,
 )
 from ._call import Call, CheckMode, call_of
 from ._error_mapping import status_error
@@ -249,7 +250,7 @@ class PortkeyClient(BaseClient):
     ) -> tuple[httpx.Request, PromptTemplate | None]:
         """The request of ``call`` and the template it was checked against; a refusal
         on a cached template that may be stale is checked again on a fresh one."""
-        template = self._template(call)
+        template = self._template(call, carried=True)
         try:
             return self._build(call, template, stream), template
         except PortkeyError as exc:
@@ -258,19 +259,16 @@ class PortkeyClient(BaseClient):
         template = self._template(call)
         return self._build(call, template, stream), template
 
-    def _template(self, call: Call) -> PromptTemplate | None:
-        ref = self._template_ref(call)
-        return None if ref is None else self._prompt_template(ref)
+    def _template(self, call: Call, carried: bool = False) -> PromptTemplate | None:
+        ref = self._template_ref(call, carried)
+        return self._prompt_template(ref) if isinstance(ref, str) else ref
 
     def _fetch(self, request: httpx.Request, parse: Callable[[httpx.Response], _T]) -> _T:
         """Send a non-streaming request and parse its response (the admin routes)."""
         return parse(self._send(request, stream=False))
 
     def _prompt_template(self, prompt_id: str) -> PromptTemplate | None:
-        # Imported on first use: the prompt API is not part of every call's import cost.
-        from ._templates.cache import prompt_cache
-
-        return prompt_cache.get(self, prompt_id)
+        return prompt_cache().get(self, prompt_id)
 
     def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         sender = self._http or sync_sender(origin_of(request.url))
