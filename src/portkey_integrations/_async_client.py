@@ -11,21 +11,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from ._base_client import BaseClient, LazyResource, prompt_cache
+from ._base_client import BaseClient, LazyResource, prompt_cache, stream_types
 from ._call import Call, CheckMode, call_of
 from ._error_mapping import status_error
 from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
 from ._pools import async_sender, origin_of, pool_exhausted
 from ._response import Completion, RenderedPrompt
-from ._streaming import AsyncStream
 from ._transport import asend_once, asend_stream_once, is_success
-from .resources.embeddings import (
-    EmbeddingResponse,
-    EncodingFormat,
-    embeddings_request,
-    parse_embeddings,
-)
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -33,8 +26,10 @@ else:  # pragma: no cover - Python 3.10
     from typing_extensions import Unpack
 
 if TYPE_CHECKING:
+    from ._streaming import AsyncStream
     from ._templates.cache import PromptTemplate
     from .resources.batches import AsyncBatches
+    from .resources.embeddings import EmbeddingResponse, EncodingFormat
     from .resources.feedback import AsyncFeedback
     from .resources.files import AsyncFiles
     from .resources.labels import AsyncLabels
@@ -167,6 +162,9 @@ class AsyncPortkeyClient(BaseClient):
         **params: Any,
     ) -> EmbeddingResponse:
         """Async :meth:`PortkeyClient.embed`."""
+        # The embeddings module (its response models) loads with the first embedding.
+        from .resources.embeddings import embeddings_request, parse_embeddings
+
         request = embeddings_request(
             self,
             False,
@@ -190,7 +188,7 @@ class AsyncPortkeyClient(BaseClient):
         """Async :meth:`PortkeyClient.stream_call`."""
         request, template = await self._prepare(call, stream=True)
         response = await self._send(request, stream=True)
-        return AsyncStream(response, self._stream_info(call, template, response))
+        return stream_types()[1](response, self._stream_info(call, template, response))
 
     async def render_call(self, call: Call) -> RenderedPrompt:
         """Async :meth:`PortkeyClient.render_call`."""

@@ -34,6 +34,7 @@ else:  # pragma: no cover - Python 3.10
 
 if TYPE_CHECKING:
     from ._call import Call
+    from ._streaming import AsyncStream, Stream
     from ._templates.cache import PromptCache, PromptTemplate
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "LazyResource",
     "parse_model",
     "prompt_cache",
+    "stream_types",
 ]
 
 logger = logging.getLogger("portkey_integrations")
@@ -384,6 +386,15 @@ def _checks() -> ModuleType:
     from ._templates import checks
 
     return checks
+
+
+@functools.cache
+def stream_types() -> tuple[type[Stream], type[AsyncStream]]:
+    """``Stream`` and ``AsyncStream`` (:mod:`._streaming`, httpx-sse with it), imported
+    with the first stream: a client that never streams does not load them."""
+    from ._streaming import AsyncStream, Stream
+
+    return Stream, AsyncStream
 
 
 @functools.cache

@@ -28,6 +28,7 @@ from ._base_client import (
     BaseClient,
     LazyResource,
     prompt_cache,
+    stream_types,
 )
 from ._call import Call, CheckMode, call_of
 from ._error_mapping import status_error
@@ -35,14 +36,7 @@ from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
 from ._pools import origin_of, pool_exhausted, sync_sender
 from ._response import Completion, RenderedPrompt
-from ._streaming import Stream
 from ._transport import is_success, send_once, send_stream_once
-from .resources.embeddings import (
-    EmbeddingResponse,
-    EncodingFormat,
-    embeddings_request,
-    parse_embeddings,
-)
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -50,8 +44,10 @@ else:  # pragma: no cover - Python 3.10
     from typing_extensions import Unpack
 
 if TYPE_CHECKING:
+    from ._streaming import Stream
     from ._templates.cache import PromptTemplate
     from .resources.batches import Batches
+    from .resources.embeddings import EmbeddingResponse, EncodingFormat
     from .resources.feedback import Feedback
     from .resources.files import Files
     from .resources.labels import Labels
@@ -214,6 +210,9 @@ class PortkeyClient(BaseClient):
         every other keyword goes at the body's root; ``options`` override the client's
         routing headers for this call.
         """
+        # The embeddings module (its response models) loads with the first embedding.
+        from .resources.embeddings import embeddings_request, parse_embeddings
+
         request = embeddings_request(
             self,
             False,
@@ -237,7 +236,7 @@ class PortkeyClient(BaseClient):
         """Run a typed :class:`~._call.Call` as a stream of chunks."""
         request, template = self._prepare(call, stream=True)
         response = self._send(request, stream=True)
-        return Stream(response, self._stream_info(call, template, response))
+        return stream_types()[0](response, self._stream_info(call, template, response))
 
     def render_call(self, call: Call) -> RenderedPrompt:
         """Render a typed prompt :class:`~._call.Call` (``/prompts/{id}/render``)."""

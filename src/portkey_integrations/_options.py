@@ -9,7 +9,6 @@ fields win.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -238,6 +237,8 @@ def options_from_env() -> dict[str, Any]:
 
 def unknown_option_message(name: str, known: Iterable[str]) -> str:
     """``unknown option 'x'`` with the closest known names, for a typo."""
+    import difflib  # only a typo needs it: not part of the import
+
     close = difflib.get_close_matches(name, list(known), n=2)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return f"unknown option {name!r}{hint}"
