@@ -12,7 +12,7 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
@@ -22,7 +22,16 @@ from pydantic import SecretStr
 from ._error_mapping import connection_error
 from ._errors import APIStatusError, PortkeyConfigError
 from ._options import ClientOptions, RequestOptions, options_from_env
-from ._request import BODY_JSON, Route, build_body, prompt_path
+from ._request import (
+    BODY_JSON,
+    FRAMING_HEADERS,
+    Route,
+    build_body,
+    encode_headers,
+    framed_request,
+    overlay_headers,
+    prompt_path,
+)
 from ._response import Completion, RenderedPrompt, ResponseInfo, parse_model, parse_result
 from ._transport import is_success, retry_delay, should_retry
 from ._version import __version__
@@ -71,7 +80,6 @@ _NO_TARGET = (
 )
 
 _R = TypeVar("_R")
-_FRAMING = frozenset({"host", "content-length", "transfer-encoding"})
 
 
 class BaseClient:
@@ -115,10 +123,10 @@ class BaseClient:
         )
         # Encoded once: each request is handed its headers as bytes pairs, which httpx
         # takes as they are instead of normalizing a dict or copying a Headers.
-        self._raw: list[tuple[bytes, bytes]] = _encoded(self._headers.items())
-        self._stream_raw = _encoded({**self._headers, "accept": "text/event-stream"}.items())
+        self._raw = encode_headers(self._headers.items())
+        self._stream_raw = encode_headers({**self._headers, "accept": "text/event-stream"}.items())
         # A Host or framing header of the caller's own: httpx then frames the requests.
-        self._own_framing = not _FRAMING.isdisjoint(self._headers.keys())
+        self._own_framing = not FRAMING_HEADERS.isdisjoint(self._headers.keys())
         url = base_url or os.environ.get("PORTKEY_BASE_URL") or None
         if url is None and self.options.api_key is not None:
             url = DEFAULT_BASE_URL
@@ -150,12 +158,9 @@ class BaseClient:
 
     @staticmethod
     def _template_ref(call: Call, carried: bool = False) -> str | PromptTemplate | None:
-        """The prompt whose saved template the call's variables check reads, if any, or
-        (``carried``) the template the call carries, which spares that read.
-
-        The sync client fetches a reference, the async one awaits it; both then build the
-        request with :meth:`_call_request` or :meth:`_render_request`.
-        """
+        """What the call's variables check reads: nothing, the template the call carries
+        (``carried``: no read), or the prompt reference the sync client fetches and the
+        async one awaits before :meth:`_call_request` / :meth:`_render_request`."""
         if call.check_variables == "off":
             return None
         if carried and call.template is not None:
@@ -255,8 +260,8 @@ class BaseClient:
         if options is not None:
             headers = options.headers()
             if headers:
-                raw = _overlaid(raw, headers)
-                own_framing = own_framing or not _FRAMING.isdisjoint(headers)
+                raw = overlay_headers(raw, headers)
+                own_framing = own_framing or not FRAMING_HEADERS.isdisjoint(headers)
         url, host = self._url(path)
         if query:
             url = url.copy_merge_params({k: v for k, v in query.items() if v is not None})
@@ -270,17 +275,7 @@ class BaseClient:
             return httpx.Request(
                 method, url, headers=raw, content=content, extensions=self._timeout_ext
             )
-        # Host and Content-Length written here, as httpx would add them (the same headers
-        # in the same order), spare it parsing the headers again: a tenth of a call.
-        request = httpx.Request(
-            method,
-            url,
-            headers=[(b"Host", host), *raw, (b"Content-Length", b"%d" % len(content))],
-            stream=httpx.ByteStream(content),
-            extensions=self._timeout_ext,
-        )
-        request.read()  # as httpx does for content=...: the body stays readable
-        return request
+        return framed_request(method, url, host, raw, content, self._timeout_ext)
 
     def _url(self, path: str) -> tuple[httpx.URL, bytes]:
         """The URL of ``path`` and its ``Host`` header."""
@@ -359,8 +354,7 @@ class LazyResource(Generic[_R]):
     def __get__(self, client: BaseClient | None, owner: type) -> _R | LazyResource[_R]:
         if client is None:
             return self
-        module = importlib.import_module(f"{__package__}.{self.module}")
-        resource: _R = getattr(module, self.name)(client)
+        resource: _R = getattr(_lazy(f".{self.module}"), self.name)(client)
         client.__dict__[self.attr] = resource  # later reads skip the descriptor
         return resource
 
@@ -368,59 +362,33 @@ class LazyResource(Generic[_R]):
 def _check(
     call: Call, prompt_id: str, template: PromptTemplate | None, sent: Mapping[str, Any]
 ) -> None:
-    """Check the variables about to be ``sent`` (already encoded) against ``template``.
-
-    The check never changes what is sent: the encoding does not depend on the template.
-    """
+    """Check the variables about to be ``sent`` (already encoded) against ``template``;
+    never changes what is sent (the encoding does not depend on the template)."""
     if template is None or call.check_variables == "off":
         return
-    _checks().check_call_variables(
-        prompt_id, template, sent, call.check_variables, mapped=call.mapped
-    )
+    checks = _lazy("._templates.checks")
+    checks.check_call_variables(prompt_id, template, sent, call.check_variables, mapped=call.mapped)
 
 
 @functools.cache
-def _checks() -> ModuleType:
-    # The variables check loads with the first checked call, not with the core (and
-    # once: an import statement on every call costs a microsecond).
-    from ._templates import checks
-
-    return checks
+def _lazy(module: str) -> ModuleType:
+    # What only some calls need is imported with the first of them, not with the core;
+    # once: an import statement on every call costs a microsecond.
+    return importlib.import_module(module, __package__)
 
 
-@functools.cache
 def stream_types() -> tuple[type[Stream], type[AsyncStream]]:
-    """``Stream`` and ``AsyncStream`` (:mod:`._streaming`, httpx-sse with it), imported
-    with the first stream: a client that never streams does not load them."""
-    from ._streaming import AsyncStream, Stream
+    """``Stream`` and ``AsyncStream`` (httpx-sse with them), imported with the first
+    stream: a client that never streams does not load them."""
+    streaming = _lazy("._streaming")
+    return streaming.Stream, streaming.AsyncStream
 
-    return Stream, AsyncStream
 
-
-@functools.cache
 def prompt_cache() -> PromptCache:
-    """The process's prompt cache (:data:`~._templates.cache.prompt_cache`), imported
-    on first use: the prompt API is not part of the core's import."""
-    from ._templates.cache import prompt_cache
-
-    return prompt_cache
-
-
-def _encoded(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    # Names are lower case (the options' and the client's own, ``extra_headers`` lowered)
-    # and values were checked ASCII (``_options._check_header_value``).
-    return [(name.encode("ascii"), value.encode("ascii")) for name, value in headers]
-
-
-def _overlaid(
-    raw: list[tuple[bytes, bytes]], headers: Mapping[str, str]
-) -> list[tuple[bytes, bytes]]:
-    """The client's ``raw`` headers with a call's ``headers`` replacing the same names."""
-    if not headers:
-        return raw
-    given = _encoded(headers.items())
-    names = {name for name, _ in given}
-    return [pair for pair in raw if pair[0] not in names] + given
+    """The process's prompt cache, imported with the first prompt call that checks its
+    variables: the prompt API is not part of the core's import."""
+    cache: PromptCache = _lazy("._templates.cache").prompt_cache
+    return cache
 
 
 def _embedded_base_url() -> str:
