@@ -18,6 +18,7 @@ from portkey_integrations import (
     RequestOptions,
 )
 from portkey_integrations._call import Call
+from portkey_integrations._request import encode_headers, overlay_headers
 from portkey_integrations.server import Fault, LocalPortkeyServer
 from portkey_integrations.testing import fast_retries
 
@@ -56,6 +57,20 @@ def test_a_request_has_the_headers_httpx_would_give_it(
     accept = "text/event-stream" if stream else "application/json"
     assert request.headers["accept"] == accept
     assert request.extensions["timeout"] == client.timeout.as_dict()
+
+
+@pytest.mark.parametrize(
+    ("client", "call", "sent"),
+    [
+        ({"a": "1"}, {}, [(b"a", b"1")]),
+        ({"a": "1", "b": "2"}, {"b": "3"}, [(b"a", b"1"), (b"b", b"3")]),
+        ({"a": "1"}, {"c": "3"}, [(b"a", b"1"), (b"c", b"3")]),
+        ({}, {"c": "3", "d": ""}, [(b"c", b"3"), (b"d", b"")]),
+        ({"a": "1", "b": "2"}, {"a": "x", "b": "y"}, [(b"a", b"x"), (b"b", b"y")]),
+    ],
+)
+def test_overlay_headers(client: dict[str, str], call: dict[str, str], sent: list[Any]) -> None:
+    assert overlay_headers(encode_headers(client.items()), call) == sent
 
 
 def test_a_calls_options_replace_the_clients_headers() -> None:
