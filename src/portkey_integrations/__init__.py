@@ -11,6 +11,7 @@ options) that ``send_call`` / ``stream_call`` / ``render_call`` run; ``complete`
 ``stream`` and ``render`` take the same fields as keywords.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._call import Call
@@ -59,11 +60,11 @@ from ._response import (
     ToolCall,
     Usage,
 )
-from ._streaming import AsyncStream, Stream
-from ._templates.template import PortkeyTemplate
 from ._version import __version__
 
 if TYPE_CHECKING:
+    # Imported on first use (see __getattr__); named here for editors and type checkers.
+    from ._streaming import AsyncStream, Stream
     from ._templates.cache import configure_prompt_cache
     from ._templates.sources import (
         aload_template,
@@ -71,7 +72,8 @@ if TYPE_CHECKING:
         observe_prompt_version,
         template_from_folder,
     )
-from .resources.embeddings import Embedding, EmbeddingResponse
+    from ._templates.template import PortkeyTemplate
+    from .resources.embeddings import Embedding, EmbeddingResponse
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -132,19 +134,30 @@ __all__ = [
     "template_from_folder",
 ]
 
-_TEMPLATE_LOADERS = (
-    "aload_template",
-    "configure_prompt_cache",
-    "load_template",
-    "observe_prompt_version",
-    "template_from_folder",
-)
+_LAZY = {
+    # What only some programs use loads with its first use, not with the package: the
+    # template machinery (Mustache, the prompt API), streams (httpx-sse), embeddings.
+    "AsyncStream": "._streaming",
+    "Stream": "._streaming",
+    "Embedding": ".resources.embeddings",
+    "EmbeddingResponse": ".resources.embeddings",
+    "PortkeyTemplate": "._templates.template",
+    "aload_template": "._templates.sources",
+    "configure_prompt_cache": "._templates.cache",
+    "load_template": "._templates.sources",
+    "observe_prompt_version": "._templates.sources",
+    "template_from_folder": "._templates.sources",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The template loaders pull in the prompt API's modules: imported on first use.
-    if name in _TEMPLATE_LOADERS:
-        from ._templates import cache, sources
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later reads skip this function
+    return value
 
-        return getattr(sources if hasattr(sources, name) else cache, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

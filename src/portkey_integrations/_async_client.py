@@ -11,21 +11,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from ._base_client import BaseClient, LazyResource
+from ._base_client import BaseClient, LazyResource, prompt_cache, stream_types
 from ._call import Call, CheckMode, call_of
 from ._error_mapping import status_error
 from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
 from ._pools import async_sender, origin_of, pool_exhausted
 from ._response import Completion, RenderedPrompt
-from ._streaming import AsyncStream
 from ._transport import asend_once, asend_stream_once, is_success
-from .resources.embeddings import (
-    EmbeddingResponse,
-    EncodingFormat,
-    embeddings_request,
-    parse_embeddings,
-)
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -33,8 +26,10 @@ else:  # pragma: no cover - Python 3.10
     from typing_extensions import Unpack
 
 if TYPE_CHECKING:
+    from ._streaming import AsyncStream
     from ._templates.cache import PromptTemplate
     from .resources.batches import AsyncBatches
+    from .resources.embeddings import EmbeddingResponse, EncodingFormat
     from .resources.feedback import AsyncFeedback
     from .resources.files import AsyncFiles
     from .resources.labels import AsyncLabels
@@ -167,6 +162,9 @@ class AsyncPortkeyClient(BaseClient):
         **params: Any,
     ) -> EmbeddingResponse:
         """Async :meth:`PortkeyClient.embed`."""
+        # The embeddings module (its response models) loads with the first embedding.
+        from .resources.embeddings import embeddings_request, parse_embeddings
+
         request = embeddings_request(
             self,
             False,
@@ -190,7 +188,7 @@ class AsyncPortkeyClient(BaseClient):
         """Async :meth:`PortkeyClient.stream_call`."""
         request, template = await self._prepare(call, stream=True)
         response = await self._send(request, stream=True)
-        return AsyncStream(response, self._stream_info(call, template, response))
+        return stream_types()[1](response, self._stream_info(call, template, response))
 
     async def render_call(self, call: Call) -> RenderedPrompt:
         """Async :meth:`PortkeyClient.render_call`."""
@@ -202,7 +200,7 @@ class AsyncPortkeyClient(BaseClient):
         self, call: Call, *, stream: bool | None
     ) -> tuple[httpx.Request, PromptTemplate | None]:
         """Async :meth:`PortkeyClient._prepare`."""
-        template = await self._template(call)
+        template = await self._template(call, carried=True)
         try:
             return self._build(call, template, stream), template
         except PortkeyError as exc:
@@ -211,18 +209,16 @@ class AsyncPortkeyClient(BaseClient):
         template = await self._template(call)
         return self._build(call, template, stream), template
 
-    async def _template(self, call: Call) -> PromptTemplate | None:
-        ref = self._template_ref(call)
-        return None if ref is None else await self._aprompt_template(ref)
+    async def _template(self, call: Call, carried: bool = False) -> PromptTemplate | None:
+        ref = self._template_ref(call, carried)
+        return await self._aprompt_template(ref) if isinstance(ref, str) else ref
 
     async def _fetch(self, request: httpx.Request, parse: Callable[[httpx.Response], _T]) -> _T:
         """Async :meth:`PortkeyClient._fetch`."""
         return parse(await self._send(request, stream=False))
 
     async def _aprompt_template(self, prompt_id: str) -> PromptTemplate | None:
-        from ._templates.cache import prompt_cache
-
-        return await prompt_cache.aget(self, prompt_id)
+        return await prompt_cache().aget(self, prompt_id)
 
     async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         sender = self._http or async_sender(origin_of(request.url))

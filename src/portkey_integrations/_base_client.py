@@ -7,12 +7,13 @@ built request is sent and how long they sleep between attempts.
 
 from __future__ import annotations
 
+import functools
 import importlib
-import json
 import logging
 import os
 import sys
 from collections.abc import Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import httpx
@@ -21,7 +22,16 @@ from pydantic import SecretStr
 from ._error_mapping import connection_error
 from ._errors import APIStatusError, PortkeyConfigError
 from ._options import ClientOptions, RequestOptions, options_from_env
-from ._request import Route, build_body, prompt_path
+from ._request import (
+    BODY_JSON,
+    FRAMING_HEADERS,
+    Route,
+    build_body,
+    encode_headers,
+    framed_request,
+    overlay_headers,
+    prompt_path,
+)
 from ._response import Completion, RenderedPrompt, ResponseInfo, parse_model, parse_result
 from ._transport import is_success, retry_delay, should_retry
 from ._version import __version__
@@ -33,7 +43,8 @@ else:  # pragma: no cover - Python 3.10
 
 if TYPE_CHECKING:
     from ._call import Call
-    from ._templates.cache import PromptTemplate
+    from ._streaming import AsyncStream, Stream
+    from ._templates.cache import PromptCache, PromptTemplate
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -44,6 +55,8 @@ __all__ = [
     "BaseClient",
     "LazyResource",
     "parse_model",
+    "prompt_cache",
+    "stream_types",
 ]
 
 logger = logging.getLogger("portkey_integrations")
@@ -99,7 +112,7 @@ class BaseClient:
         pool = None if timeout is None else min(timeout, DEFAULT_POOL_TIMEOUT)
         self.timeout = httpx.Timeout(timeout, connect=connect_timeout, pool=pool)
         self._timeout_ext = {"timeout": self.timeout.as_dict()}
-        self._urls: dict[str, httpx.URL] = {}
+        self._urls: dict[str, tuple[httpx.URL, bytes]] = {}
         self._headers = httpx.Headers(
             {
                 "content-type": "application/json",
@@ -108,8 +121,12 @@ class BaseClient:
                 **self.options.headers(),
             }
         )
-        # Copying prepared Headers is far cheaper than normalizing a dict per call.
-        self._stream_headers = httpx.Headers({**self._headers, "accept": "text/event-stream"})
+        # Encoded once: each request is handed its headers as bytes pairs, which httpx
+        # takes as they are instead of normalizing a dict or copying a Headers.
+        self._raw = encode_headers(self._headers.items())
+        self._stream_raw = encode_headers({**self._headers, "accept": "text/event-stream"}.items())
+        # A Host or framing header of the caller's own: httpx then frames the requests.
+        self._own_framing = not FRAMING_HEADERS.isdisjoint(self._headers.keys())
         url = base_url or os.environ.get("PORTKEY_BASE_URL") or None
         if url is None and self.options.api_key is not None:
             url = DEFAULT_BASE_URL
@@ -140,13 +157,15 @@ class BaseClient:
         return f"{type(self).__name__}(base_url={url!r}, api_key={key!r})"
 
     @staticmethod
-    def _template_ref(call: Call) -> str | None:
-        """The prompt whose saved template the call's variables check reads, if any.
-
-        The sync client fetches it, the async one awaits it; both then build the request
-        with :meth:`_call_request` or :meth:`_render_request`.
-        """
-        return call.prompt_id if call.check_variables != "off" else None
+    def _template_ref(call: Call, carried: bool = False) -> str | PromptTemplate | None:
+        """What the call's variables check reads: nothing, the template the call carries
+        (``carried``: no read), or the prompt reference the sync client fetches and the
+        async one awaits before :meth:`_call_request` / :meth:`_render_request`."""
+        if call.check_variables == "off":
+            return None
+        if carried and call.template is not None:
+            return call.template
+        return call.prompt_id
 
     def _build(
         self, call: Call, template: PromptTemplate | None, stream: bool | None
@@ -169,10 +188,8 @@ class BaseClient:
         ref = call.prompt_ref
         if ref is None or (ref[1] is not None and ref[1].isdigit() and ref[1].isascii()):
             return False
-        from ._templates.cache import prompt_cache
-
         assert call.prompt_id is not None
-        return prompt_cache.expire(self, call.prompt_id, template)
+        return prompt_cache().expire(self, call.prompt_id, template)
 
     def _observe_version(
         self, call: Call, template: PromptTemplate | None, info: ResponseInfo
@@ -186,9 +203,7 @@ class BaseClient:
             return
         if call.prompt_id is None:
             return
-        from ._templates.cache import prompt_cache
-
-        if prompt_cache.observe_version(self.base_url, call.prompt_id, version):
+        if prompt_cache().observe_version(self.base_url, call.prompt_id, version):
             logger.debug(
                 "prompt %s ran version %d, the cached template holds %s: refreshing it",
                 call.prompt_id,
@@ -240,32 +255,38 @@ class BaseClient:
         Every route (completions and the admin API alike) is built here, so they share
         headers, timeouts, retries and error mapping.
         """
-        headers = self._stream_headers if stream else self._headers
+        raw = self._stream_raw if stream else self._raw
+        own_framing = self._own_framing
         if options is not None:
-            headers = headers.copy()
-            for name, value in options.headers().items():
-                headers[name] = value
+            headers = options.headers()
+            if headers:
+                raw = overlay_headers(raw, headers)
+                own_framing = own_framing or not FRAMING_HEADERS.isdisjoint(headers)
+        url, host = self._url(path)
+        if query:
+            url = url.copy_merge_params({k: v for k, v in query.items() if v is not None})
         content = None
         if body is not None:
             try:
-                content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+                content = BODY_JSON.encode(body).encode()
             except (TypeError, ValueError) as exc:
                 raise PortkeyConfigError(f"request body is not JSON serializable: {exc}") from None
-        url = self._url(path)
-        if query:
-            url = url.copy_merge_params({k: v for k, v in query.items() if v is not None})
-        return httpx.Request(
-            method, url, headers=headers, content=content, extensions=self._timeout_ext
-        )
+        if content is None or own_framing:
+            return httpx.Request(
+                method, url, headers=raw, content=content, extensions=self._timeout_ext
+            )
+        return framed_request(method, url, host, raw, content, self._timeout_ext)
 
-    def _url(self, path: str) -> httpx.URL:
+    def _url(self, path: str) -> tuple[httpx.URL, bytes]:
+        """The URL of ``path`` and its ``Host`` header."""
         # Parsing the URL is a measurable share of a call and routes repeat: cache them.
-        url = self._urls.get(path)
-        if url is None:
+        found = self._urls.get(path)
+        if found is None:
             if len(self._urls) > 256:
                 self._urls.clear()
-            url = self._urls[path] = httpx.URL(self.base_url + path)
-        return url
+            url = httpx.URL(self.base_url + path)
+            found = self._urls[path] = (url, url.netloc)
+        return found
 
     def _retry_or_raise(
         self, attempt: int, outcome: httpx.Response | httpx.TransportError
@@ -333,8 +354,7 @@ class LazyResource(Generic[_R]):
     def __get__(self, client: BaseClient | None, owner: type) -> _R | LazyResource[_R]:
         if client is None:
             return self
-        module = importlib.import_module(f"{__package__}.{self.module}")
-        resource: _R = getattr(module, self.name)(client)
+        resource: _R = getattr(_lazy(f".{self.module}"), self.name)(client)
         client.__dict__[self.attr] = resource  # later reads skip the descriptor
         return resource
 
@@ -342,15 +362,33 @@ class LazyResource(Generic[_R]):
 def _check(
     call: Call, prompt_id: str, template: PromptTemplate | None, sent: Mapping[str, Any]
 ) -> None:
-    """Check the variables about to be ``sent`` (already encoded) against ``template``.
-
-    The check never changes what is sent: the encoding does not depend on the template.
-    """
+    """Check the variables about to be ``sent`` (already encoded) against ``template``;
+    never changes what is sent (the encoding does not depend on the template)."""
     if template is None or call.check_variables == "off":
         return
-    from ._templates.checks import check_call_variables
+    checks = _lazy("._templates.checks")
+    checks.check_call_variables(prompt_id, template, sent, call.check_variables, mapped=call.mapped)
 
-    check_call_variables(prompt_id, template, sent, call.check_variables, mapped=call.mapped)
+
+@functools.cache
+def _lazy(module: str) -> ModuleType:
+    # What only some calls need is imported with the first of them, not with the core;
+    # once: an import statement on every call costs a microsecond.
+    return importlib.import_module(module, __package__)
+
+
+def stream_types() -> tuple[type[Stream], type[AsyncStream]]:
+    """``Stream`` and ``AsyncStream`` (httpx-sse with them), imported with the first
+    stream: a client that never streams does not load them."""
+    streaming = _lazy("._streaming")
+    return streaming.Stream, streaming.AsyncStream
+
+
+def prompt_cache() -> PromptCache:
+    """The process's prompt cache, imported with the first prompt call that checks its
+    variables: the prompt API is not part of the core's import."""
+    cache: PromptCache = _lazy("._templates.cache").prompt_cache
+    return cache
 
 
 def _embedded_base_url() -> str:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from ._errors import PortkeyConfigError
 from ._options import RequestOptions
 from ._request import parse_prompt_ref
+
+if TYPE_CHECKING:
+    from ._templates.template import PortkeyTemplate
 
 __all__ = [
     "Call",
@@ -63,6 +66,12 @@ class Call:
     """Variables whose fate the adapter's mapping rule already decided (they carry
     content the framework handed the model): the variables check does not warn again
     that the template never reads them."""
+    template: PortkeyTemplate | None = dataclasses.field(default=None, repr=False, compare=False)
+    """The saved template of ``prompt_id`` as the adapter already read it from the
+    process's prompt cache (for its mapping rule), through the client that runs the
+    call: the variables check uses it instead of reading the cache again. ``None``: the
+    core reads it itself when the check needs it (and always when a refusal on a cached
+    copy makes it fetch a fresh one)."""
 
     def __post_init__(self) -> None:
         routes = (self.prompt_id is not None) + (self.messages is not None)

@@ -27,6 +27,8 @@ from ._base_client import (
     LOCAL,
     BaseClient,
     LazyResource,
+    prompt_cache,
+    stream_types,
 )
 from ._call import Call, CheckMode, call_of
 from ._error_mapping import status_error
@@ -34,14 +36,7 @@ from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
 from ._pools import origin_of, pool_exhausted, sync_sender
 from ._response import Completion, RenderedPrompt
-from ._streaming import Stream
 from ._transport import is_success, send_once, send_stream_once
-from .resources.embeddings import (
-    EmbeddingResponse,
-    EncodingFormat,
-    embeddings_request,
-    parse_embeddings,
-)
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -49,8 +44,10 @@ else:  # pragma: no cover - Python 3.10
     from typing_extensions import Unpack
 
 if TYPE_CHECKING:
+    from ._streaming import Stream
     from ._templates.cache import PromptTemplate
     from .resources.batches import Batches
+    from .resources.embeddings import EmbeddingResponse, EncodingFormat
     from .resources.feedback import Feedback
     from .resources.files import Files
     from .resources.labels import Labels
@@ -213,6 +210,9 @@ class PortkeyClient(BaseClient):
         every other keyword goes at the body's root; ``options`` override the client's
         routing headers for this call.
         """
+        # The embeddings module (its response models) loads with the first embedding.
+        from .resources.embeddings import embeddings_request, parse_embeddings
+
         request = embeddings_request(
             self,
             False,
@@ -236,7 +236,7 @@ class PortkeyClient(BaseClient):
         """Run a typed :class:`~._call.Call` as a stream of chunks."""
         request, template = self._prepare(call, stream=True)
         response = self._send(request, stream=True)
-        return Stream(response, self._stream_info(call, template, response))
+        return stream_types()[0](response, self._stream_info(call, template, response))
 
     def render_call(self, call: Call) -> RenderedPrompt:
         """Render a typed prompt :class:`~._call.Call` (``/prompts/{id}/render``)."""
@@ -249,7 +249,7 @@ class PortkeyClient(BaseClient):
     ) -> tuple[httpx.Request, PromptTemplate | None]:
         """The request of ``call`` and the template it was checked against; a refusal
         on a cached template that may be stale is checked again on a fresh one."""
-        template = self._template(call)
+        template = self._template(call, carried=True)
         try:
             return self._build(call, template, stream), template
         except PortkeyError as exc:
@@ -258,19 +258,16 @@ class PortkeyClient(BaseClient):
         template = self._template(call)
         return self._build(call, template, stream), template
 
-    def _template(self, call: Call) -> PromptTemplate | None:
-        ref = self._template_ref(call)
-        return None if ref is None else self._prompt_template(ref)
+    def _template(self, call: Call, carried: bool = False) -> PromptTemplate | None:
+        ref = self._template_ref(call, carried)
+        return self._prompt_template(ref) if isinstance(ref, str) else ref
 
     def _fetch(self, request: httpx.Request, parse: Callable[[httpx.Response], _T]) -> _T:
         """Send a non-streaming request and parse its response (the admin routes)."""
         return parse(self._send(request, stream=False))
 
     def _prompt_template(self, prompt_id: str) -> PromptTemplate | None:
-        # Imported on first use: the prompt API is not part of every call's import cost.
-        from ._templates.cache import prompt_cache
-
-        return prompt_cache.get(self, prompt_id)
+        return prompt_cache().get(self, prompt_id)
 
     def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
         sender = self._http or sync_sender(origin_of(request.url))

@@ -9,7 +9,6 @@ fields win.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -46,10 +45,32 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
+# Printable ASCII and tab: a value the slow checks below would all let through.
+_CLEAN_VALUE = re.compile(r"[\t\x20-\x7e]*")
+_GOOD_NAMES: set[str] = set()
+"""Header names found valid: a call's trace headers repeat the same few names."""
+
+
 def _check_header_value(name: str, value: str) -> str:
-    # Checked once, when the options are built: a bad name or value would otherwise fail
-    # at send time as a UnicodeEncodeError, or as a protocol error that looks like (and
-    # is retried as) a network failure.
+    # A call's options are checked on every call (trace ids change each time): a known
+    # name and a clean value cost one set lookup and one regex match.
+    if (
+        name in _GOOD_NAMES
+        and type(value) is str
+        and _CLEAN_VALUE.fullmatch(value)
+        and MASK not in value
+    ):
+        return value
+    _check_header_slowly(name, value)
+    if len(_GOOD_NAMES) >= 1024:
+        _GOOD_NAMES.clear()
+    _GOOD_NAMES.add(name)
+    return value
+
+
+def _check_header_slowly(name: str, value: str) -> None:
+    # A bad name or value would otherwise fail at send time as a UnicodeEncodeError, or
+    # as a protocol error that looks like (and is retried as) a network failure.
     if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
         raise PortkeyConfigError(
             f"header name {name!r} is not a valid HTTP header name (ASCII letters, digits "
@@ -77,7 +98,6 @@ def _check_header_value(name: str, value: str) -> str:
             f"header {name!r} holds a masked secret ({MASK!r}): serialized models never "
             "keep their secrets, pass them again"
         )
-    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,6 +237,8 @@ def options_from_env() -> dict[str, Any]:
 
 def unknown_option_message(name: str, known: Iterable[str]) -> str:
     """``unknown option 'x'`` with the closest known names, for a typo."""
+    import difflib  # only a typo needs it: not part of the import
+
     close = difflib.get_close_matches(name, list(known), n=2)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return f"unknown option {name!r}{hint}"

@@ -19,6 +19,8 @@ from portkey_integrations._adapters import calls
 from portkey_integrations._adapters.settings import PortkeySettings
 from portkey_integrations._call import Call
 from portkey_integrations._request import parse_prompt_ref
+from portkey_integrations._templates.cache import prompt_cache
+from portkey_integrations._templates.template import PortkeyTemplate
 from portkey_integrations.server import LocalPortkeyServer
 from portkey_integrations.server.state import ReceivedRequest
 
@@ -177,6 +179,36 @@ def test_checked_call_fails_before_sending(
     assert not str(caught.value).startswith("Error code")
 
 
+@pytest.mark.parametrize("face", ["sync", "async"])
+def test_a_carried_template_is_checked_without_reading_the_cache(
+    face: str,
+    server: LocalPortkeyServer,
+    faces: tuple[PortkeyClient, AsyncPortkeyClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An adapter that read the saved template for its own rule hands it to the core,
+    # which checks against it instead of reading the prompt cache a second time.
+    reads: list[str] = []
+    monkeypatch.setattr(prompt_cache, "get", lambda client, ref: reads.append(ref))
+    monkeypatch.setattr(prompt_cache, "aget", lambda client, ref: reads.append(ref))
+    saved = PortkeyTemplate(
+        prompt_id="pp-core", template='[{"role":"user","content":"{{topic}}"}]', kind="chat"
+    )
+    call = Call(
+        prompt_id="pp-core", variables={"question": "q"}, check_variables="error", template=saved
+    )
+    with pytest.raises(MissingVariableError, match="'topic'"):
+        if face == "sync":
+            faces[0].send_call(call)
+        else:
+            asyncio.run(faces[1].send_call(call))
+    assert reads == [] and server.requests == []
+    # "off" checks nothing, carried template or not.
+    off = Call(prompt_id="pp-core", variables=VARIABLES, check_variables="off", template=saved)
+    assert faces[0].send_call(off).choices
+    assert reads == [] and server.requests[-1].variables == VARIABLES
+
+
 def test_render_call_needs_a_prompt(client: PortkeyClient) -> None:
     with pytest.raises(PortkeyConfigError, match="prompt_id"):
         client.render_call(CALLS["chat"])
@@ -227,6 +259,11 @@ def test_derived_copies() -> None:
     assert more.variables == {"a": 1, "b": [1]} and more.raw_variables == {"b"}
     with pytest.raises(AttributeError):
         call.prompt_id = "pp-y"  # type: ignore[misc]
+    # A carried template is neither shown nor compared (it is the cache's copy).
+    saved = PortkeyTemplate(prompt_id="pp-x", template="{{a}}", kind="text")
+    assert Call(prompt_id="pp-x", template=saved) == Call(prompt_id="pp-x")
+    assert "template" not in repr(Call(prompt_id="pp-x", template=saved))
+    assert call.with_variables({"b": 1}).template is None
 
 
 @pytest.mark.parametrize(

@@ -310,3 +310,21 @@ def test_a_copy_fetched_a_moment_ago_is_not_fetched_again_to_refuse(
         client.send_call(call(ref, {}, "error"))  # the same instant, on the cache's clock
     assert fetches(server, moving) == 1
     assert not server.requests
+
+
+def test_a_stale_copy_the_call_carries_does_not_refuse_either(
+    server: LocalPortkeyServer, client: PortkeyClient, moving: str
+) -> None:
+    # The adapters hand the core the copy they read for their mapping rule: a refusal
+    # on it is checked again on a fresh copy, as one the core read itself.
+    ref = f"{moving}@production"
+    client.send_call(call(ref, {"a": "x"}, "error"))
+    carried = prompt_cache.get(client, ref)
+    assert carried is not None and carried.version == 1
+    move_label(server, moving)
+    completion = client.send_call(
+        Call(prompt_id=ref, variables={"b": "y"}, check_variables="error", template=carried)
+    )
+    assert completion.portkey.prompt_version == 2
+    assert server.requests[-1].variables == {"b": "y"}
+    assert fetches(server, moving) == 2

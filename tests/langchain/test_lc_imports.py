@@ -29,9 +29,19 @@ lazy = {
     "portkey_integrations.langchain.templates": "pull_prompt",
     "langchain_core.prompts": "langchain-core's prompt templates",
     "langchain_core.tools": "langchain-core's tools",
+    "portkey_integrations._templates.template": "PortkeyTemplate",
+    "portkey_integrations._templates.mustache": "the Mustache renderer",
+    "portkey_integrations._streaming": "the core's streams",
+    "httpx_sse": "httpx-sse",
+    "portkey_integrations.resources.embeddings": "the embeddings API",
 }
 eager = [what for name, what in lazy.items() if name in loaded]
 assert not eager, eager
+# The settings' schema is built with the first model, not at import.
+from portkey_integrations._adapters.settings import PortkeyClientSettings, PortkeySettings
+assert not PortkeyClientSettings.__pydantic_complete__, "settings schema built at import"
+assert not PortkeySettings.__pydantic_complete__, "settings schema built at import"
+assert not lc.PortkeyChatModel.__pydantic_complete__, "model schema built at import"
 assert lc.PortkeyPromptLLM.__name__ == "PortkeyPromptLLM"
 assert "langchain_core.language_models.llms" in sys.modules
 print("ok")

@@ -21,8 +21,17 @@ lazy = [
     "portkey_integrations._templates.analysis",
     "portkey_integrations._templates.cache",
     "portkey_integrations.server",
+    "portkey_integrations._templates.template",  # PortkeyTemplate and its renderer
+    "portkey_integrations._templates.mustache",
+    "portkey_integrations._streaming",  # the core's streams (httpx-sse)
+    "httpx_sse",
+    "portkey_integrations.resources.embeddings",  # the embeddings API
+    "difflib",  # the typo hints of unknown options and keywords
 ]
 assert not [m for m in lazy if m in loaded], [m for m in lazy if m in loaded]
+from portkey_integrations._adapters.settings import PortkeyClientSettings, PortkeySettings
+assert not PortkeyClientSettings.__pydantic_complete__, "settings schema built at import"
+assert not PortkeySettings.__pydantic_complete__, "settings schema built at import"
 assert not li.PortkeyChatModel.__pydantic_complete__, "validators built at import"
 assert li.PortkeyEmbedding.__name__ == "PortkeyEmbedding"
 assert li.pull_prompt.__name__ == "pull_prompt"

@@ -8,13 +8,16 @@ clients run with ``send_call`` / ``stream_call`` / ``render_call``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._call import Call
 from .._errors import PortkeyConfigError
 from .._options import RequestOptions
 from .convert import INPUT_PARTS_VARIABLE
 from .settings import PortkeySettings
+
+if TYPE_CHECKING:
+    from .._templates.template import PortkeyTemplate
 
 __all__ = ["direct_call", "prompt_call", "prompt_variables"]
 
@@ -43,13 +46,16 @@ def prompt_call(
     params: Mapping[str, Any] | None = None,
     options: RequestOptions | None = None,
     mapped: Iterable[str] = (),
+    template: PortkeyTemplate | None = None,
 ) -> Call:
     """A prompt-route call (``/prompts/{id}/completions``) of ``prompt_id``, by default
     ``settings.full_prompt_id`` (a LlamaIndex template mapped to a prompt names its own).
 
     Variables merge as in :func:`prompt_variables`; the history and scratchpad
     variables go as JSON values when they are lists (a template splices them into its
-    messages); hyperparameters are the model's overridden by ``params``.
+    messages); hyperparameters are the model's overridden by ``params``. ``template``
+    is the saved template of ``prompt_id`` the adapter already read (see
+    :attr:`~.._call.Call.template`).
     """
     prompt_id = prompt_id if prompt_id is not None else settings.full_prompt_id
     if prompt_id is None:
@@ -68,6 +74,7 @@ def prompt_call(
         options=options,
         check_variables=settings.variables_check,
         mapped=mapped if isinstance(mapped, frozenset) else frozenset(mapped),
+        template=template,
     )
 
 

@@ -13,7 +13,6 @@ request body and a flag would be ignored by the provider.
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -128,6 +127,8 @@ def route_unknown_keywords(cls: type[BaseModel], data: dict[str, Any]) -> dict[s
     data, unknown = translate_openai_keywords(cls.__name__, known, data, unknown)
     if not unknown:
         return data
+    import difflib  # only unknown keywords need it: not part of the import
+
     extra = dict(data.get("model_kwargs") or {})
     for key in unknown:
         close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)

@@ -249,22 +249,25 @@ class PortkeyLangChainBase(PortkeySettings):
         is consumed), built once with the trace options of its run (see
         :func:`~._tracing.run_options`; :data:`~._tracing.NO_RUN` leaves it untraced),
         after the mapping rule's check: on a prompt, every piece of the input must have
-        a slot in the saved template (read through the sync client)."""
-        call, pieces = self._plan_call(inputs, stop, kwargs, run_manager)
-        if pieces and call.prompt_id is not None and self.check_variables != "off":
-            template = _template_cache().get(self.client, call.prompt_id)
-            self._check_mapping(call.prompt_id, template, pieces)
-        return call
+        a slot in the saved template (read through the sync client, and carried by the
+        call to the core's variables check)."""
+        prompt_id = self._checked_prompt()
+        template = None if prompt_id is None else _template_cache().get(self.client, prompt_id)
+        return self._plan_call(inputs, stop, kwargs, run_manager, template)
 
     async def _abuild_call(
         self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any], run_manager: Any = None
     ) -> Call:
         """Async :meth:`_build_call` (the template is read through the async client)."""
-        call, pieces = self._plan_call(inputs, stop, kwargs, run_manager)
-        if pieces and call.prompt_id is not None and self.check_variables != "off":
-            template = await _template_cache().aget(self.async_client, call.prompt_id)
-            self._check_mapping(call.prompt_id, template, pieces)
-        return call
+        prompt_id, template = self._checked_prompt(), None
+        if prompt_id is not None:
+            template = await _template_cache().aget(self.async_client, prompt_id)
+        return self._plan_call(inputs, stop, kwargs, run_manager, template)
+
+    def _checked_prompt(self) -> str | None:
+        """The prompt whose saved template a call checks against (the mapping rule and
+        the variables check read the same one), ``None`` when calls check nothing."""
+        return None if self.check_variables == "off" else self.full_prompt_id
 
     def _check_mapping(
         self, prompt_id: str, template: PromptTemplate | None, pieces: list[Piece]
@@ -276,11 +279,17 @@ class PortkeyLangChainBase(PortkeySettings):
             raise_langchain_error(exc)  # the twin: a ModelInvalidRequestError, not retried
 
     def _plan_call(
-        self, inputs: Any, stop: list[str] | None, kwargs: dict[str, Any], run_manager: Any
-    ) -> tuple[Call, list[Piece]]:
-        """The call (``kwargs`` consumed) and the input's pieces: the prompt route with
-        the merged variables, or the direct route with the input as the body (no pieces:
-        everything is sent as it is)."""
+        self,
+        inputs: Any,
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        run_manager: Any,
+        template: PromptTemplate | None,
+    ) -> Call:
+        """The call (``kwargs`` consumed): the prompt route with the merged variables,
+        once every piece of the input has a slot in ``template`` (the saved one, read
+        unless checks are off), or the direct route with the input as the body (no
+        pieces: everything is sent as it is)."""
         kwargs.pop("stream", None)
         kwargs.pop("stream_usage", None)  # a bound option of ours, not a hyperparameter
         pending = self._pending()
@@ -291,18 +300,20 @@ class PortkeyLangChainBase(PortkeySettings):
         bound_variables = kwargs.pop(BOUND_VARIABLES, None)
         if stop is not None:
             kwargs["stop"] = stop
-        if self.full_prompt_id is None:
+        prompt_id = self.full_prompt_id
+        if prompt_id is None:
             given = bool(self._dict_input(inputs) is not None or call_variables or bound_variables)
             body = self._direct_target(inputs)
-            return direct_call(
-                self, body, params=kwargs, variables_given=given, options=options
-            ), []
+            return direct_call(self, body, params=kwargs, variables_given=given, options=options)
         if pending is not None and pending.mapped is not None and _same(pending.inputs, inputs):
             mapped = pending.mapped
         else:
             mapped = self._map_input(inputs)
-        call = prompt_call(
+        if mapped.pieces and self.check_variables != "off":
+            self._check_mapping(prompt_id, template, mapped.pieces)
+        return prompt_call(
             self,
+            prompt_id=prompt_id,
             input_variables=mapped.variables,
             bound_variables=bound_variables,
             call_variables=call_variables,
@@ -310,8 +321,8 @@ class PortkeyLangChainBase(PortkeySettings):
             options=options,
             # The mapping rule judges these; the core's check does not warn again.
             mapped=mapped.mapped,
+            template=template,
         )
-        return call, mapped.pieces
 
     def with_listeners(self, **listeners: Any) -> Any:
         """``Runnable.with_listeners``, with the caller's input (a dict of variables)

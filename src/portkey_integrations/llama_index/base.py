@@ -204,6 +204,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                 params={**route.structured, **params},
                 options=options,
                 mapped=route.pieces,  # judged by fit_variables: no second warning
+                template=saved,  # read for route.prompt_id: the core reads it no more
             )
         elif self.full_prompt_id is None:
             if messages is not None:
@@ -238,6 +239,7 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
                 params=params,
                 options=options,
                 mapped=mapped,  # judged by the mapping rule: no second warning
+                template=saved,  # read for full_prompt_id (or None: the core reads it)
             )
         announce(call)
         return call
