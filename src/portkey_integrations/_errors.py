@@ -52,6 +52,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from ._secrets import without_secret_headers
+
 __all__ = [
     "APIConnectionError",
     "APIResponseValidationError",
@@ -186,7 +188,7 @@ class APIResponseValidationError(PortkeyError):
         self.status_code = status_code
         self.body = body
         self.trace_id = trace_id
-        self.headers: dict[str, str] = _safe_headers(headers)
+        self.headers: dict[str, str] = without_secret_headers(headers)
 
     def __str__(self) -> str:
         suffix = f" (trace id {self.trace_id})" if self.trace_id else ""
@@ -224,7 +226,7 @@ class APIStatusError(PortkeyError):
         self.type = type
         self.param = param
         self.trace_id = trace_id
-        self.headers: dict[str, str] = _safe_headers(headers)
+        self.headers: dict[str, str] = without_secret_headers(headers)
         self.prompt_id = prompt_id
 
     def __str__(self) -> str:
@@ -382,30 +384,3 @@ class BatchLineError(PortkeyError):
         self.custom_id = custom_id
         self.code = code
         self.status_code = status_code
-
-
-_SECRET_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-        "x-api-key",
-        "api-key",
-        "x-portkey-api-key",
-        "x-portkey-virtual-key",
-        "x-portkey-config",  # an inline config may hold provider keys
-    }
-)
-
-
-def _safe_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
-    # Response headers only reach here, but a proxy may echo request headers back:
-    # never keep anything that can carry a credential.
-    if not headers:
-        return {}
-    return {
-        name: value
-        for name, value in ((k.lower(), v) for k, v in headers.items())
-        if name not in _SECRET_HEADERS
-    }

@@ -25,6 +25,7 @@ __all__ = [
     "mask_config",
     "mask_headers",
     "scrub_transport_error",
+    "without_secret_headers",
 ]
 
 MASK = "**********"
@@ -108,3 +109,16 @@ def scrub_transport_error(exc: httpx.TransportError) -> httpx.TransportError:
     url = request.url.copy_with(userinfo=b"") if request.url.userinfo else request.url
     exc.request = httpx.Request(request.method, url, headers=masked)
     return exc
+
+
+def without_secret_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """``headers`` lower-cased, without any that can carry a credential (an inline
+    config may hold provider keys): what an error keeps of a response's headers, since
+    a proxy may echo request headers back."""
+    if not headers:
+        return {}
+    return {
+        name: value
+        for name, value in ((k.lower(), v) for k, v in headers.items())
+        if name != _CONFIG_HEADER and not is_secret_header(name)
+    }
