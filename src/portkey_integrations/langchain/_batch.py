@@ -33,7 +33,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import get_config_list
-from pydantic import ConfigDict, Field, InstanceOf
+from pydantic import ConfigDict, Field, field_validator
 
 from .._adapters.batch import (
     BatchPolling,
@@ -83,9 +83,18 @@ class BatchAPIChatModel(BaseChatModel):
     use_batch_api: bool = False
     """Send ``batch`` / ``abatch`` as one job on Portkey's Batch API instead of one
     call per input (the answers come when the job ends: minutes to hours)."""
-    batch_api_polling: InstanceOf[BatchPolling] | None = Field(default=None, exclude=True)
+    # Any, checked below: pydantic before 2.12 builds a schema for InstanceOf's class too,
+    # and BatchPolling's annotations name types only imported for type checkers.
+    batch_api_polling: Any = Field(default=None, exclude=True)
     """How to wait for a job: backoff, ``timeout``, ``on_progress`` (default
     ``BatchPolling()``: 1 s growing to 60 s, no time limit)."""
+
+    @field_validator("batch_api_polling")
+    @classmethod
+    def _check_polling(cls, value: Any) -> BatchPolling | None:
+        if value is not None and not isinstance(value, BatchPolling):
+            raise ValueError(f"batch_api_polling must be a BatchPolling, not {type(value).__name__}")
+        return value
 
     # -- batch / abatch -----------------------------------------------------------------
 
