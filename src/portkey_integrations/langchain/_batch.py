@@ -93,7 +93,8 @@ class BatchAPIChatModel(BaseChatModel):
     @classmethod
     def _check_polling(cls, value: Any) -> BatchPolling | None:
         if value is not None and not isinstance(value, BatchPolling):
-            raise ValueError(f"batch_api_polling must be a BatchPolling, not {type(value).__name__}")
+            kind = type(value).__name__
+            raise ValueError(f"batch_api_polling must be a BatchPolling, not {kind}")
         return value
 
     # -- batch / abatch -----------------------------------------------------------------
