@@ -321,3 +321,14 @@ def test_a_prompt_job_runs_on_the_saved_virtual_key(server: LocalPortkeyServer) 
     chat.batch_api_submit([{"topic": "owls"}])
     created = [r for r in server.requests if r.path == "/v1/batches" and r.method == "POST"]
     assert created[-1].headers["x-portkey-virtual-key"] == "vk-portkey-local"
+
+
+def test_batch_api_polling_must_be_a_batch_polling() -> None:
+    from pydantic import ValidationError
+
+    polling = BatchPolling(initial_delay=0.5)
+    model = PortkeyChatModel(prompt_id="pp-x", base_url="local", batch_api_polling=polling)
+    assert model.batch_api_polling is polling
+    assert "batch_api_polling" not in model.model_dump()  # a callback is no setting to dump
+    with pytest.raises(ValidationError, match="batch_api_polling must be a BatchPolling, not int"):
+        PortkeyChatModel(prompt_id="pp-x", base_url="local", batch_api_polling=3)
