@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .._base_client import BaseClient
     from .._templates.cache import PromptTemplate
     from ..types import Batch, BatchResult
-    from .settings import PortkeyClientSettings
+    from .settings import PortkeyClientSettings, PortkeySettings
 
 __all__ = [
     "BatchPolling",
@@ -41,6 +41,7 @@ __all__ = [
     "collect_ops",
     "job_ops",
     "job_prompt",
+    "prefetch",
     "run_async",
     "run_ops",
     "run_sync",
@@ -343,6 +344,14 @@ def run_sync(settings: PortkeyClientSettings, ops: Ops[_T], prompt_id: str | Non
                 result = method(*op.args, options=options, **op.kwargs)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
+
+
+async def prefetch(settings: PortkeySettings) -> None:
+    """Cache the prompt's template via the async client: building calls then never blocks."""
+    if settings.full_prompt_id is not None and settings.mapping_check != "off":
+        from .._templates.cache import aget_template
+
+        await aget_template(settings.async_client, settings.full_prompt_id)
 
 
 async def run_async(

@@ -42,6 +42,7 @@ from .._adapters.batch import (
     collect_ops,
     job_ops,
     job_prompt,
+    prefetch,
     run_async,
     run_ops,
     run_sync,
@@ -138,7 +139,7 @@ class BatchAPIChatModel(BaseChatModel):
                 inputs, config, return_exceptions=return_exceptions, **kwargs
             )
         model = self._portkey()
-        await _prefetch(model)
+        await prefetch(model)
         ops = self._run_ops(_calls(model, inputs, kwargs, return_exceptions), return_exceptions)
         results = _chat_results(*(await run_async(model, ops, model.full_prompt_id)))
         out: list[Any] = []
@@ -164,7 +165,7 @@ class BatchAPIChatModel(BaseChatModel):
     async def abatch_api_submit(self, inputs: Sequence[LanguageModelInput], **kwargs: Any) -> str:
         """Async :meth:`batch_api_submit`."""
         model = self._portkey()
-        await _prefetch(model)
+        await prefetch(model)
         ops = submit_ops(_calls(model, inputs, kwargs, False), fail_fast=True)
         return submitted_id(await run_async(model, ops, model.full_prompt_id))
 
@@ -327,15 +328,6 @@ def _calls(
                 raise
             calls.append(exc)
     return calls
-
-
-async def _prefetch(model: PortkeyChatModel) -> None:
-    """Read the prompt's template on the async client, so building the calls (which
-    checks the inputs against it) finds it in the process cache and never blocks."""
-    if model.full_prompt_id is not None and model.mapping_check != "off":
-        from .._templates.cache import aget_template
-
-        await aget_template(model.async_client, model.full_prompt_id)
 
 
 def _chat_results(batch: Batch | None, outcomes: list[Outcome]) -> list[ChatResult | BaseException]:

@@ -37,6 +37,7 @@ from .._adapters.batch import (
     collect_ops,
     job_ops,
     job_prompt,
+    prefetch,
     run_async,
     run_ops,
     run_sync,
@@ -91,7 +92,7 @@ async def abatch_chat(
     **kwargs: Any,
 ) -> list[Any]:
     """Async :func:`batch_chat`."""
-    await _prefetch(llm)
+    await prefetch(llm)
     calls = _calls(llm, chats, kwargs, return_exceptions)
     ops = run_ops(calls, polling or BatchPolling(), fail_fast=not return_exceptions)
     return _responses(*(await run_async(llm, ops, llm.full_prompt_id)), return_exceptions)
@@ -106,7 +107,7 @@ def batch_chat_submit(llm: PortkeyLLMBase, chats: Chats, **kwargs: Any) -> str:
 
 async def abatch_chat_submit(llm: PortkeyLLMBase, chats: Chats, **kwargs: Any) -> str:
     """Async :func:`batch_chat_submit`."""
-    await _prefetch(llm)
+    await prefetch(llm)
     calls = _calls(llm, chats, kwargs, False)
     return submitted_id(await run_async(llm, submit_ops(calls, fail_fast=True), llm.full_prompt_id))
 
@@ -163,15 +164,6 @@ def _calls(
                 raise
             calls.append(exc)
     return calls
-
-
-async def _prefetch(llm: PortkeyLLMBase) -> None:
-    """Read the prompt's template on the async client, so building the calls finds it
-    in the process cache and never blocks the loop."""
-    if llm.full_prompt_id is not None and llm.mapping_check != "off":
-        from .._templates.cache import aget_template
-
-        await aget_template(llm.async_client, llm.full_prompt_id)
 
 
 def _responses(batch: Batch | None, outcomes: list[Outcome], return_exceptions: bool) -> list[Any]:
