@@ -11,11 +11,13 @@ response or event stands for are built in ``_error_mapping.py``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic_core import SchemaSerializer, core_schema
 
 from ._errors import APIResponseValidationError
 
@@ -28,6 +30,7 @@ __all__ = [
     "DeltaToolCall",
     "FunctionCall",
     "Message",
+    "RawChunk",
     "RenderedPrompt",
     "ResponseInfo",
     "ToolCall",
@@ -226,6 +229,56 @@ class CompletionChunk(_Wire):
     choices: list[ChunkChoice] = []
     usage: Usage | None = None
     system_fingerprint: str | None = None
+
+
+class RawChunk(Mapping[str, Any]):
+    """A streamed chunk as it arrived: its JSON text, read as a mapping on first use.
+
+    LlamaIndex's streamed responses carry one as ``raw``, where other LlamaIndex
+    integrations keep the provider's JSON (the framework's token counter reads
+    ``raw["usage"]``). Until it is read it holds only the text, so a consumer that keeps
+    every response keeps one collector-tracked object per chunk where a parsed
+    :class:`CompletionChunk` is nine. :attr:`chunk` parses it into one. It serializes
+    (``model_dump``, ``model_dump_json``, pickle) as the JSON it holds.
+    """
+
+    __slots__ = ("_data", "json")
+
+    def __init__(self, json_text: str) -> None:
+        self.json = json_text
+        """The chunk's JSON text."""
+        self._data: dict[str, Any] | None = None
+
+    def _read(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = json.loads(self.json)
+        return self._data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._read()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __repr__(self) -> str:
+        return f"RawChunk({self.json!r})"
+
+    @property
+    def chunk(self) -> CompletionChunk:
+        """This chunk as a :class:`CompletionChunk` (parsed on each read)."""
+        return CompletionChunk.model_validate_json(self.json)
+
+
+# pydantic serializes an ``Any`` field by the value's ``__pydantic_serializer__`` when it
+# has one: ChatResponse.model_dump_json() writes the JSON, not "unknown type".
+RawChunk.__pydantic_serializer__ = SchemaSerializer(  # type: ignore[attr-defined]
+    core_schema.any_schema(
+        serialization=core_schema.plain_serializer_function_ser_schema(RawChunk._read)
+    )
+)
 
 
 class RenderedPrompt(_WithInfo):

@@ -39,7 +39,10 @@ class _Decoder:
     after some of them is kept in :attr:`failure`, raised once those were delivered.
     """
 
-    __slots__ = ("data", "done", "event", "failure", "info", "partial", "record", "skip_lf")
+    __slots__ = (
+        *("data", "done", "event", "failure", "info", "json", "jsons", "partial", "record"),
+        "skip_lf",
+    )
 
     def __init__(self, info: ResponseInfo) -> None:
         self.info = info
@@ -50,6 +53,8 @@ class _Decoder:
         self.skip_lf = False  # the last piece ended with "\r": a leading "\n" is its pair
         self.event = ""
         self.data: list[str] = []
+        self.jsons: list[str] = []  # the JSON text of each chunk :meth:`feed` returned
+        self.json = ""  # the JSON text of the chunk last delivered
 
     def check(self, response: httpx.Response) -> None:
         kind = response.headers.get("content-type", "").partition(";")[0]
@@ -69,8 +74,9 @@ class _Decoder:
             and not (self.partial or self.data or self.event or self.skip_lf or self.done)
         ):
             # Nearly every piece of text is one whole event of one data line.
+            self.jsons = [data := text[6:-2]]
             try:
-                chunk = self.decode(text[6:-2])
+                chunk = self.decode(data)
             except StreamError as exc:
                 self.failure = exc
                 self.done = True
@@ -97,6 +103,7 @@ class _Decoder:
         if last:
             self.partial.append(last)
         out: list[CompletionChunk] = []
+        self.jsons = []
         for line in lines:
             if line.startswith("data:"):
                 value = line[5:]
@@ -112,6 +119,7 @@ class _Decoder:
                         return out
                     if chunk is not None:
                         out.append(chunk)
+                        self.jsons.append(data)
                 self.event = ""
                 self.data = []
             elif line.startswith("event:"):
@@ -310,6 +318,11 @@ class Stream:
         # abandoned stream is freed (and its connection released) without waiting for gc.
         self._iterator = _iterate(response, self._decoder)
 
+    @property
+    def last_json(self) -> str:
+        """The JSON text of the chunk last delivered, as it arrived."""
+        return self._decoder.json
+
     def share_text(self, text: Callable[[], str]) -> None:
         """Promise that ``text()`` returns the first choices' content of every chunk
         delivered so far, concatenated (a consumer that accumulates the answer anyway):
@@ -344,6 +357,11 @@ class AsyncStream:
         self._decoder = _Decoder(info)
         self._iterator = _aiterate(response, self._decoder)
 
+    @property
+    def last_json(self) -> str:
+        """See :meth:`Stream.last_json`."""
+        return self._decoder.json
+
     def share_text(self, text: Callable[[], str]) -> None:
         """See :meth:`Stream.share_text`."""
         self._decoder.record.share_text(text)
@@ -375,7 +393,10 @@ def _iterate(response: httpx.Response, decoder: _Decoder) -> Generator[Completio
         decoder.check(response)
         try:
             for text in response.iter_text():
-                yield from decoder.feed(text)
+                # jsons may end with a text that made no chunk ([DONE]): zip stops first.
+                for chunk, json_text in zip(decoder.feed(text), decoder.jsons, strict=False):
+                    decoder.json = json_text
+                    yield chunk
                 if decoder.failure is not None:
                     raise decoder.failure
         except httpx.TransportError as exc:
@@ -392,7 +413,9 @@ async def _aiterate(
         decoder.check(response)
         try:
             async for text in response.aiter_text():
-                for chunk in decoder.feed(text):
+                # jsons may end with a text that made no chunk ([DONE]): zip stops first.
+                for chunk, json_text in zip(decoder.feed(text), decoder.jsons, strict=False):
+                    decoder.json = json_text
                     yield chunk
                 if decoder.failure is not None:
                     raise decoder.failure

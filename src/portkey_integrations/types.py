@@ -8,6 +8,7 @@ Annotate with these, or ``isinstance``-check against them::
   :class:`Completion`, :class:`Choice`, :class:`Message`, :class:`ToolCall`,
   :class:`Usage`, :class:`Stream` / :class:`AsyncStream` of :class:`CompletionChunk`,
   :class:`RenderedPrompt`, and :class:`ResponseInfo` (``.portkey`` on each);
+  :class:`RawChunk`, a LlamaIndex streamed response's ``raw``;
 - embeddings (``client.embed``): :class:`EmbeddingResponse` of :class:`Embedding`;
 - prompts (``client.prompts``): :class:`Prompt`, :class:`PromptList`,
   :class:`PromptVersionList`, :class:`PromptCreated`, :class:`PromptUpdated`, and what a
@@ -39,6 +40,7 @@ from ._response import (
     FunctionCall,
     Message,
     PromptTokensDetails,
+    RawChunk,
     RenderedPrompt,
     ResponseInfo,
     ToolCall,
@@ -123,6 +125,7 @@ __all__ = [
     "PromptUpdated",
     "PromptVersion",
     "PromptVersionList",
+    "RawChunk",
     "RenderedPrompt",
     "ResponseInfo",
     "Stream",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -43,6 +44,7 @@ from portkey_integrations import (
 )
 from portkey_integrations.llama_index import PortkeyLLMBase
 from portkey_integrations.server import Fault, LocalPortkeyServer
+from portkey_integrations.types import RawChunk
 
 # The text-prompt case runs with check_variables="warn" (see make): pp-text-complete has
 # no chat_history slot, and that loss is warned about; the wire is what is asserted.
@@ -162,6 +164,10 @@ def events() -> Iterator[_Events]:
 
 def _assert_usage_and_trace(response: ChatResponse | CompletionResponse) -> None:
     raw = response.raw
+    # A streamed response keeps its chunk's JSON; ``chunk`` types it.
+    if isinstance(raw, RawChunk):
+        assert raw == json.loads(raw.chunk.model_dump_json(exclude_unset=True))
+        raw = raw.chunk
     assert isinstance(raw, (Completion, CompletionChunk))
     assert raw.usage is not None and raw.usage.total_tokens > 0
     extra = response.additional_kwargs

@@ -244,7 +244,7 @@ def test_stream_assembler_yields_cumulative_messages_with_deltas() -> None:
         ),
         _chunk(None, usage={"prompt_tokens": 5, "completion_tokens": 6, "total_tokens": 11}),
     ]
-    responses = [assembler.feed(c) for c in chunks]
+    responses = [_feed(assembler, c) for c in chunks]
     assert [r.delta for r in responses] == ["Let ", "me.", "", "", "", "", ""]
     assert responses[1].message.content == "Let me."
     partial = responses[3]
@@ -270,8 +270,8 @@ def test_stream_assembler_yields_cumulative_messages_with_deltas() -> None:
 
 def test_stream_assembler_reasoning_deltas() -> None:
     assembler = ChatStream(ResponseInfo(), None)
-    first = assembler.feed(_chunk({"reasoning_content": "think "}))
-    second = assembler.feed(_chunk({"reasoning_content": "more", "content": "ok"}))
+    first = _feed(assembler, _chunk({"reasoning_content": "think "}))
+    second = _feed(assembler, _chunk({"reasoning_content": "more", "content": "ok"}))
     assert first.additional_kwargs["thinking_delta"] == "think "
     assert isinstance(second.message.blocks[0], ThinkingBlock)
     assert second.message.blocks[0].content == "think more"
@@ -281,8 +281,15 @@ def test_stream_assembler_reasoning_deltas() -> None:
 def test_stream_assembler_text_completion_chunks() -> None:
     assembler = ChatStream(ResponseInfo(), None)
     first = CompletionChunk.model_validate({"choices": [{"index": 0, "text": "ab"}]})
-    response = assembler.feed(first)
+    response = _feed(assembler, first)
     assert (response.delta, response.message.content) == ("ab", "ab")
+    # raw is the chunk's JSON as sent, and types back into the chunk.
+    assert response.raw == {"choices": [{"index": 0, "text": "ab"}]}
+    assert response.raw.chunk == first
+
+
+def _feed(assembler: Any, chunk: CompletionChunk) -> Any:
+    return assembler.feed(chunk, chunk.model_dump_json(exclude_unset=True))
 
 
 def _response(blocks: list[Any], **extra: Any) -> ChatResponse:
@@ -361,7 +368,7 @@ def test_stream_responses_carry_the_first_events_guardrail_results(kind: Any) ->
         _chunk({"content": "b"}),
         _chunk(None, usage={"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}),
     ]
-    responses = [r for r in map(stream.feed, chunks) if r is not None]
+    responses = [r for c in chunks if (r := _feed(stream, c)) is not None]
     assert [r.delta for r in responses][-3:] == ["a", "b", ""]
     for response in responses:
         assert response.additional_kwargs["hook_results"] == hooks

@@ -15,11 +15,12 @@ holds what came so far; the sync and async loops only feed it, and share its tex
 the core stream, which then keeps only each chunk's length for an error's ``chunks``
 instead of a second copy of the answer.
 
-A streamed response's ``raw`` is its :class:`CompletionChunk`, not the parsed JSON:
-``llama_index.llms.openai`` keeps the SDK's chunk there, and callers read typed fields
-(``raw.usage``, ``raw.choices[0].finish_reason``). It costs a consumer that keeps every
-response about nine collector-tracked objects per chunk (measured: most of what 200
-concurrent ``astream_chat`` calls spend above the floor model, which keeps no raw).
+A streamed response's ``raw`` is its chunk as it arrived, a :class:`RawChunk`: the JSON
+text, read as a mapping on first use (LlamaIndex's token counter reads
+``raw["usage"]``), whose ``chunk`` is the typed :class:`CompletionChunk`. The parsed
+chunk kept there before cost a consumer that keeps every response nine collector-tracked
+objects per chunk, twice what the response itself holds: most of what 200 concurrent
+``astream_chat`` calls spent above the floor model.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from llama_index.core.base.llms.types import (
 
 from .._adapters.convert import ToolCallAccumulator
 from .._adapters.tracing import hook_results_dict
-from .._response import Choice, Completion, CompletionChunk, ResponseInfo, Usage
+from .._response import Choice, Completion, CompletionChunk, RawChunk, ResponseInfo, Usage
 
 if TYPE_CHECKING:
     from .._call import Call
@@ -229,7 +230,8 @@ class _StreamState:
             return self._base
         return {**usage_kwargs(chunk.usage), **self._base}
 
-    def feed(self, chunk: CompletionChunk) -> Any:
+    def feed(self, chunk: CompletionChunk, raw: str) -> Any:
+        """The response for ``chunk``, whose JSON text is ``raw``."""
         raise NotImplementedError
 
     def answer(self) -> str:
@@ -237,7 +239,7 @@ class _StreamState:
         chunks' content from it on an error, instead of keeping a second copy."""
         raise NotImplementedError
 
-    def finish(self, chunk: CompletionChunk | None) -> Any:
+    def finish(self, chunk: CompletionChunk | None, last_json: str) -> Any:
         """A last response once the stream ended (``None``: nothing to add)."""
         return None
 
@@ -255,12 +257,15 @@ class CompletionStream(_StreamState):
     def answer(self) -> str:
         return self.text
 
-    def feed(self, chunk: CompletionChunk) -> CompletionResponse:
+    def feed(self, chunk: CompletionChunk, raw: str) -> CompletionResponse:
         """The response of one chunk (every chunk has one)."""
         delta = chunk.choices[0].content if chunk.choices else ""
         self.text += delta
         return CompletionResponse(
-            text=self.text, delta=delta, raw=chunk, additional_kwargs=self._kwargs(chunk)
+            text=self.text,
+            delta=delta,
+            raw=RawChunk(raw),
+            additional_kwargs=self._kwargs(chunk),
         )
 
 
@@ -285,7 +290,7 @@ class ChatStream(_StreamState):
     def answer(self) -> str:
         return self.text
 
-    def feed(self, chunk: CompletionChunk) -> ChatResponse | None:
+    def feed(self, chunk: CompletionChunk, raw: str) -> ChatResponse | None:
         """The response for this chunk, or ``None`` when it adds nothing (a role-only or
         finish-only event): each response costs the framework its own events."""
         text = thinking = ""
@@ -311,15 +316,19 @@ class ChatStream(_StreamState):
             return None
         if text:
             self.text += text
-        return self._response(chunk, text, thinking)
+        return self._response(chunk, RawChunk(raw), text, thinking)
 
-    def finish(self, chunk: CompletionChunk | None) -> ChatResponse | None:
+    def finish(self, chunk: CompletionChunk | None, last_json: str) -> ChatResponse | None:
         """A response for a stream that yielded none (an empty answer), else ``None``."""
         if self.yielded:
             return None
-        return self._response(chunk or CompletionChunk.model_construct(choices=[]), "", "")
+        if chunk is None:
+            return self._response(CompletionChunk.model_construct(choices=[]), None, "", "")
+        return self._response(chunk, RawChunk(last_json), "", "")
 
-    def _response(self, chunk: CompletionChunk, delta: str, thinking: str) -> ChatResponse:
+    def _response(
+        self, chunk: CompletionChunk, raw: RawChunk | None, delta: str, thinking: str
+    ) -> ChatResponse:
         self.yielded = True
         blocks: list[Any] = []
         if self._reasoning:
@@ -338,7 +347,7 @@ class ChatStream(_StreamState):
         if thinking:
             # FunctionAgent streams it as AgentStream.
             kwargs = {**kwargs, "thinking_delta": thinking}
-        return ChatResponse(message=message, delta=delta, raw=chunk, additional_kwargs=kwargs)
+        return ChatResponse(message=message, delta=delta, raw=raw, additional_kwargs=kwargs)
 
 
 # The two loops differ only in the transport: each feeds every chunk to ``kind``.
@@ -352,9 +361,9 @@ def iter_stream(
         state, chunk = kind(stream.portkey, call.prompt_ref), None
         stream.share_text(state.answer)
         for chunk in stream:
-            if (response := state.feed(chunk)) is not None:
+            if (response := state.feed(chunk, stream.last_json)) is not None:
                 yield response
-        if (response := state.finish(chunk)) is not None:
+        if (response := state.finish(chunk, stream.last_json)) is not None:
             yield response
 
 
@@ -366,7 +375,7 @@ async def aiter_stream(
         state, chunk = kind(stream.portkey, call.prompt_ref), None
         stream.share_text(state.answer)
         async for chunk in stream:
-            if (response := state.feed(chunk)) is not None:
+            if (response := state.feed(chunk, stream.last_json)) is not None:
                 yield response
-        if (response := state.finish(chunk)) is not None:
+        if (response := state.finish(chunk, stream.last_json)) is not None:
             yield response
