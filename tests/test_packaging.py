@@ -158,5 +158,5 @@ def test_package_and_adapters_import_with_the_benchmark_peers_missing() -> None:
 def test_console_script_target_resolves() -> None:
     target = _pyproject()["project"]["scripts"]["portkey-local"]
     module_name, _, attr = target.partition(":")
-    assert module_name == "portkey_integrations._local_cli"
+    assert module_name == "portkey_integrations._cli.local"
     assert callable(getattr(importlib.import_module(module_name), attr))

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from portkey_integrations._local_cli import INSTALL_HINT, main
+from portkey_integrations._cli.local import INSTALL_HINT, main
 
 # Run in a child interpreter: a meta-path finder makes the named top-level modules (and their
 # submodules) unimportable, as if they were not installed, then runs portkey-local.
@@ -25,7 +25,7 @@ class Missing(MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, Missing())
-from portkey_integrations._local_cli import main
+from portkey_integrations._cli.local import main
 sys.exit(main(sys.argv[2:]))
 """
 

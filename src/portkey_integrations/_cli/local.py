@@ -28,7 +28,7 @@ def _is_missing_server_extra(exc: ImportError) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``portkey-local``; returns the exit status (1 when the ``server`` extra is missing)."""
     try:
-        from .server import cli
+        from ..server import cli
     except ImportError as exc:
         if not _is_missing_server_extra(exc):
             raise
