@@ -18,7 +18,7 @@ from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
 from ._pools import async_sender, origin_of, pool_exhausted
 from ._response import Completion, RenderedPrompt
-from ._transport import asend_once, asend_stream_once, is_success
+from ._transport import asend_once, asend_stream_once, is_success, retry_or_raise
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -233,7 +233,7 @@ class AsyncPortkeyClient(BaseClient):
             if isinstance(outcome, httpx.PoolTimeout):
                 # Waiting again would not free a connection: say what is full, at once.
                 raise pool_exhausted(outcome, request, own=self._http is None) from None
-            delay = self._retry_or_raise(attempt, outcome)
+            delay = retry_or_raise(attempt, outcome, self.max_retries)
             if delay is None:
                 break
             if isinstance(outcome, httpx.Response):
