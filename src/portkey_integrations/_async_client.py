@@ -221,6 +221,8 @@ class AsyncPortkeyClient(BaseClient):
         return await prompt_cache().aget(self, prompt_id)
 
     async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        # Looked up per call, not kept as the sync client keeps its pool: async pools
+        # belong to an event loop, and one client may run in several.
         sender = self._http or async_sender(origin_of(request.url))
         attempt = 0
         while True:
