@@ -1,8 +1,9 @@
-"""What the sync and async clients share: configuration, request building, response
-parsing, error mapping and retry decisions.
+"""What the sync and async clients share: configuration, request building and response
+parsing.
 
 :class:`PortkeyClient` and :class:`AsyncPortkeyClient` (``_client.py``) add only how a
-built request is sent and how long they sleep between attempts.
+built request is sent and how long they sleep between attempts; whether to send again
+is one decision for both (``_transport.retry_or_raise``).
 """
 
 from __future__ import annotations

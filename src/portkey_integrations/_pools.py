@@ -3,7 +3,9 @@
 The clients hand prepared requests straight to an httpx transport, and the base URL,
 headers and timeouts travel with each request, so every client of an origin can share
 its transport: models built per call (``configurable_fields``), copied or dropped never
-open pools of their own, and their calls reuse each other's connections.
+open pools of their own, and their calls reuse each other's connections. A sync client
+looks its origin's pool up on its first call and keeps it (:class:`PoolSlot`) until the
+pool is closed.
 
 Each origin (scheme, host, port) has its own pool of at most ``PORTKEY_MAX_CONNECTIONS``
 connections (default 100), so streams held open against one server never make a call
