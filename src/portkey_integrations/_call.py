@@ -11,6 +11,7 @@ settings (:class:`CallSettings`) and what the framework handed over.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
@@ -104,7 +105,7 @@ class Call:
             return "prompt"
         return "chat" if self.messages is not None else "text"
 
-    @property
+    @functools.cached_property  # read by the adapters' tracing and responses: parsed once
     def prompt_ref(self) -> tuple[str, str | None] | None:
         """``(prompt id, version or label)`` of a prompt call (see
         :func:`~._request.parse_prompt_ref`), ``None`` on the other routes."""
