@@ -18,7 +18,7 @@ from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
 from ._pools import async_sender, origin_of, pool_exhausted
 from ._response import Completion, RenderedPrompt
-from ._transport import asend_once, asend_stream_once, is_success
+from ._transport import asend_once, asend_stream_once, is_success, retry_or_raise
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -221,6 +221,8 @@ class AsyncPortkeyClient(BaseClient):
         return await prompt_cache().aget(self, prompt_id)
 
     async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        # Looked up per call, not kept as the sync client keeps its pool: async pools
+        # belong to an event loop, and one client may run in several.
         sender = self._http or async_sender(origin_of(request.url))
         attempt = 0
         while True:
@@ -233,7 +235,7 @@ class AsyncPortkeyClient(BaseClient):
             if isinstance(outcome, httpx.PoolTimeout):
                 # Waiting again would not free a connection: say what is full, at once.
                 raise pool_exhausted(outcome, request, own=self._http is None) from None
-            delay = self._retry_or_raise(attempt, outcome)
+            delay = retry_or_raise(attempt, outcome, self.max_retries)
             if delay is None:
                 break
             if isinstance(outcome, httpx.Response):

@@ -1,8 +1,9 @@
-"""What the sync and async clients share: configuration, request building, response
-parsing, error mapping and retry decisions.
+"""What the sync and async clients share: configuration, request building and response
+parsing.
 
 :class:`PortkeyClient` and :class:`AsyncPortkeyClient` (``_client.py``) add only how a
-built request is sent and how long they sleep between attempts.
+built request is sent and how long they sleep between attempts; whether to send again
+is one decision for both (``_transport.retry_or_raise``).
 """
 
 from __future__ import annotations
@@ -19,21 +20,20 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 import httpx
 from pydantic import SecretStr
 
-from ._error_mapping import connection_error
 from ._errors import APIStatusError, PortkeyConfigError
 from ._options import ClientOptions, RequestOptions, options_from_env
 from ._request import (
     BODY_JSON,
+    CALL_PATHS,
     FRAMING_HEADERS,
-    Route,
     build_body,
+    call_body,
     encode_headers,
     framed_request,
     overlay_headers,
     prompt_path,
 )
 from ._response import Completion, RenderedPrompt, ResponseInfo, parse_model, parse_result
-from ._transport import is_success, retry_delay, should_retry
 from ._version import __version__
 
 if sys.version_info >= (3, 11):
@@ -216,19 +216,11 @@ class BaseClient:
     ) -> httpx.Request:
         """The request of a prompt, chat or text completion; ``template`` is the prompt's
         saved template when the call checks its variables (``None`` skips the check)."""
-        params = call.params
-        route: Route
-        if call.prompt_id is not None:
-            route, path = "prompt", prompt_path(call.prompt_id, "completions")
-        elif call.messages is not None:
-            route, path = "chat", "/chat/completions"
-            params = {**params, "messages": call.messages}
-        else:
-            route, path = "text", "/completions"
-            params = {**params, "prompt": call.prompt}
-        body = build_body(route, params, stream=stream, variables=call.variables)
-        if call.prompt_id is not None:
-            _check(call, call.prompt_id, template, body["variables"])
+        route, body = call_body(call, stream=stream)
+        if call.prompt_id is None:
+            return self._request("POST", CALL_PATHS[route], body, call.options, stream)
+        _check(call, call.prompt_id, template, body["variables"])
+        path = prompt_path(call.prompt_id, "completions")
         return self._request("POST", path, body, call.options, stream)
 
     def _render_request(self, call: Call, template: PromptTemplate | None) -> httpx.Request:
@@ -287,31 +279,6 @@ class BaseClient:
             url = httpx.URL(self.base_url + path)
             found = self._urls[path] = (url, url.netloc)
         return found
-
-    def _retry_or_raise(
-        self, attempt: int, outcome: httpx.Response | httpx.TransportError
-    ) -> float | None:
-        """Decide after one attempt: ``None`` means done, a float means retry after it."""
-        if isinstance(outcome, httpx.Response):
-            status = outcome.status_code
-            if is_success(status) or not should_retry(status):
-                return None
-            headers: Mapping[str, str] | None = outcome.headers
-        else:
-            headers = None
-        if attempt > self.max_retries:
-            if isinstance(outcome, httpx.TransportError):
-                raise connection_error(outcome) from outcome
-            return None
-        delay = retry_delay(attempt, headers)
-        logger.info(
-            "retrying request (attempt %d of %d) in %.2fs after %s",
-            attempt,
-            self.max_retries,
-            delay,
-            outcome.status_code if isinstance(outcome, httpx.Response) else type(outcome).__name__,
-        )
-        return delay
 
     @staticmethod
     def _info(response: httpx.Response) -> ResponseInfo:

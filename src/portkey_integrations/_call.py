@@ -1,17 +1,19 @@
 """The typed call: what an adapter asks the core to send, and the one contract between
 them.
 
-An adapter turns its framework's input into a :class:`Call` (the pure builders in
-``_adapters/calls.py`` do it from a model's settings) and hands it to a client's
+An adapter turns its framework's input into a :class:`Call` and hands it to a client's
 ``send_call`` / ``stream_call`` / ``render_call``. The core reads the fields; nothing pops
-keys out of a dict.
+keys out of a dict. The adapters plan a model's call with :func:`prompt_call` or
+:func:`direct_call` (the route is their visible branch), pure functions of the model's
+settings (:class:`CallSettings`) and what the framework handed over.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, get_args
+import functools
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 from ._errors import PortkeyConfigError
 from ._options import RequestOptions
@@ -21,14 +23,22 @@ if TYPE_CHECKING:
     from ._templates.template import PortkeyTemplate
 
 __all__ = [
+    "INPUT_PARTS_VARIABLE",
     "Call",
     "CallRoute",
+    "CallSettings",
     "CheckMode",
     "call_of",
+    "direct_call",
+    "prompt_call",
+    "prompt_variables",
 ]
 
 CallRoute = Literal["prompt", "chat", "text"]
 CheckMode = Literal["warn", "error", "off"]
+
+INPUT_PARTS_VARIABLE = "input_parts"
+"""The variable the adapters send an input's non-text content parts in (a JSON list)."""
 
 _CHECK_MODES = get_args(CheckMode)
 # Body keys that are a call's own fields: in ``params`` they would be sent twice or lost.
@@ -95,7 +105,7 @@ class Call:
             return "prompt"
         return "chat" if self.messages is not None else "text"
 
-    @property
+    @functools.cached_property  # read by the adapters' tracing and responses: parsed once
     def prompt_ref(self) -> tuple[str, str | None] | None:
         """``(prompt id, version or label)`` of a prompt call (see
         :func:`~._request.parse_prompt_ref`), ``None`` on the other routes."""
@@ -150,3 +160,106 @@ def call_of(
         options=options,
         check_variables=check_variables,
     )
+
+
+# --- planning a model's call ------------------------------------------------------------
+
+
+class CallSettings(Protocol):
+    """What planning a call reads of a model's settings (the adapters'
+    ``PortkeySettings``; the core names only these members)."""
+
+    @property
+    def variables(self) -> Mapping[str, Any]: ...
+    @property
+    def history_variable(self) -> str | None: ...
+    @property
+    def scratchpad_variable(self) -> str | None: ...
+    @property
+    def full_prompt_id(self) -> str | None: ...
+    @property
+    def variables_check(self) -> CheckMode: ...
+    def merge_params(self, params: Mapping[str, Any] | None) -> dict[str, Any]: ...
+
+
+def prompt_variables(
+    settings: CallSettings,
+    input_variables: Mapping[str, Any] | None = None,
+    bound_variables: Mapping[str, Any] | None = None,
+    call_variables: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Merge variables: model < input < bound < call, the most specific winning."""
+    variables = {**settings.variables}
+    for layer in (input_variables, bound_variables, call_variables):
+        if layer:
+            variables.update(layer)
+    return variables
+
+
+def prompt_call(
+    settings: CallSettings,
+    *,
+    prompt_id: str | None = None,
+    input_variables: Mapping[str, Any] | None = None,
+    bound_variables: Mapping[str, Any] | None = None,
+    call_variables: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    options: RequestOptions | None = None,
+    mapped: Iterable[str] = (),
+    template: PortkeyTemplate | None = None,
+) -> Call:
+    """A prompt-route call (``/prompts/{id}/completions``) of ``prompt_id``, by default
+    ``settings.full_prompt_id`` (a LlamaIndex template mapped to a prompt names its own).
+
+    Variables merge as in :func:`prompt_variables`; the history, scratchpad and input
+    parts variables are noted raw when they are lists (a template splices them into its
+    messages); hyperparameters are the model's overridden by ``params``. ``template``
+    is the saved template of ``prompt_id`` the adapter already read (see
+    :attr:`Call.template`).
+    """
+    prompt_id = prompt_id if prompt_id is not None else settings.full_prompt_id
+    if prompt_id is None:
+        raise PortkeyConfigError("a prompt call needs a prompt_id")
+    variables = prompt_variables(settings, input_variables, bound_variables, call_variables)
+    raw = frozenset(
+        name
+        for name in (settings.history_variable, settings.scratchpad_variable, INPUT_PARTS_VARIABLE)
+        if name is not None and isinstance(variables.get(name), list)
+    )
+    return Call(
+        prompt_id=prompt_id,
+        variables=variables,
+        raw_variables=raw,
+        params=settings.merge_params(params),
+        options=options,
+        check_variables=settings.variables_check,
+        mapped=mapped if isinstance(mapped, frozenset) else frozenset(mapped),
+        template=template,
+    )
+
+
+def direct_call(
+    settings: CallSettings,
+    target: Mapping[str, Any],
+    *,
+    params: Mapping[str, Any] | None = None,
+    variables_given: bool = False,
+    options: RequestOptions | None = None,
+) -> Call:
+    """A call without a prompt id: ``target`` is ``{"messages": [...]}``
+    (``/chat/completions``) or ``{"prompt": ...}`` (``/completions``); the body carries
+    the merged hyperparameters.
+
+    Variables have nowhere to go there: passing any is an error, not a silent drop.
+    """
+    if variables_given or settings.variables:
+        raise PortkeyConfigError(
+            "prompt variables (a dict input or variables=...) need a prompt_id; "
+            "without one the model calls the OpenAI-compatible route"
+        )
+    params = settings.merge_params(params)
+    if "messages" in target:
+        return Call(messages=target["messages"], params=params, options=options)
+    if "prompt" in target:
+        return Call(prompt=target["prompt"], params=params, options=options)
+    raise PortkeyConfigError("a direct call's target is {'messages': [...]} or {'prompt': ...}")

@@ -34,9 +34,9 @@ from ._call import Call, CheckMode, call_of
 from ._error_mapping import status_error
 from ._errors import PortkeyError
 from ._options import ClientOptions, RequestOptions
-from ._pools import origin_of, pool_exhausted, sync_sender
+from ._pools import PoolSlot, SyncSender, origin_of, pool_exhausted, sync_slot
 from ._response import Completion, RenderedPrompt
-from ._transport import is_success, send_once, send_stream_once
+from ._transport import is_success, retry_or_raise, send_once, send_stream_once
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -83,6 +83,7 @@ class PortkeyClient(BaseClient):
     ) -> None:
         super().__init__(**options)
         self._http = http_client
+        self._pool: PoolSlot | None = None  # the origin's shared pool, looked up once
 
     prompts: LazyResource[Prompts] = LazyResource("resources.prompts", "Prompts")
     """The prompt admin API: list, retrieve, versions, create, update, publish, delete."""
@@ -269,8 +270,19 @@ class PortkeyClient(BaseClient):
     def _prompt_template(self, prompt_id: str) -> PromptTemplate | None:
         return prompt_cache().get(self, prompt_id)
 
+    def _sender(self, request: httpx.Request) -> httpx.Client | SyncSender:
+        """The given ``http_client``, or the shared pool of the client's origin: looked up
+        on the first call (the base URL fixes the origin) and again only once closed."""
+        if self._http is not None:
+            return self._http
+        sender = self._pool.sender if self._pool is not None else None
+        while sender is None:
+            self._pool = sync_slot(origin_of(request.url))
+            sender = self._pool.sender
+        return sender
+
     def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
-        sender = self._http or sync_sender(origin_of(request.url))
+        sender = self._sender(request)
         attempt = 0
         while True:
             attempt += 1
@@ -282,7 +294,7 @@ class PortkeyClient(BaseClient):
             if isinstance(outcome, httpx.PoolTimeout):
                 # Waiting again would not free a connection: say what is full, at once.
                 raise pool_exhausted(outcome, request, own=self._http is None) from None
-            delay = self._retry_or_raise(attempt, outcome)
+            delay = retry_or_raise(attempt, outcome, self.max_retries)
             if delay is None:
                 break
             if isinstance(outcome, httpx.Response):

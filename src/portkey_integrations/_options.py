@@ -173,6 +173,12 @@ class RequestOptions:
             changes["extra_headers"] = {**self.extra_headers, **other.extra_headers}
         return dataclasses.replace(self, **changes) if changes else self
 
+    @property
+    def routed(self) -> bool:
+        """Whether these options say where a call goes: a provider, a config or a
+        virtual key (else a prompt call runs on the prompt's saved routing)."""
+        return bool(self.provider or self.config or self.virtual_key is not None)
+
     def headers(self) -> dict[str, str]:
         """The request headers these options stand for. Raises on invalid values."""
         h: dict[str, str] = {}

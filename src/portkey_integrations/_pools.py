@@ -3,7 +3,9 @@
 The clients hand prepared requests straight to an httpx transport, and the base URL,
 headers and timeouts travel with each request, so every client of an origin can share
 its transport: models built per call (``configurable_fields``), copied or dropped never
-open pools of their own, and their calls reuse each other's connections.
+open pools of their own, and their calls reuse each other's connections. A sync client
+looks its origin's pool up on its first call and keeps it (:class:`PoolSlot`) until the
+pool is closed.
 
 Each origin (scheme, host, port) has its own pool of at most ``PORTKEY_MAX_CONNECTIONS``
 connections (default 100), so streams held open against one server never make a call
@@ -41,11 +43,13 @@ from ._transport import NoCookieJar, proxies_configured
 __all__ = [
     "MAX_ORIGINS",
     "AsyncSender",
+    "PoolSlot",
     "SyncSender",
     "async_sender",
     "max_connections",
     "pool_exhausted",
     "sync_sender",
+    "sync_slot",
 ]
 
 SyncSender = httpx.HTTPTransport | httpx.Client
@@ -103,14 +107,39 @@ def origin_of(url: httpx.URL) -> Origin:
     return (url.raw_scheme, url.raw_host, url.port)
 
 
-def sync_sender(origin: Origin) -> SyncSender:
-    """The process's sync transport for ``origin``, created on first use."""
-    sender = _sync.get(origin)
-    if sender is not None:
-        return sender
+class PoolSlot:
+    """Where a client keeps its origin's shared sync sender: a client's origin never
+    changes, so it looks the pool up once (:func:`sync_slot`) and then reads ``sender``.
+    When the pool is closed (evicted past :data:`MAX_ORIGINS`, or at exit), ``sender``
+    becomes ``None`` and the client looks the pool up again. Copies and pickles of a
+    client share the slot, or get an empty one."""
+
+    __slots__ = ("sender",)
+
+    def __init__(self, sender: SyncSender | None) -> None:
+        self.sender = sender
+
+    def __copy__(self) -> PoolSlot:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> PoolSlot:
+        return self
+
+    def __reduce__(self) -> tuple[type[PoolSlot], tuple[None]]:
+        return PoolSlot, (None,)  # a transport does not pickle: the copy looks it up again
+
+
+_slots: dict[Origin, PoolSlot] = {}
+
+
+def sync_slot(origin: Origin) -> PoolSlot:
+    """The slot of the process's sync transport for ``origin``, created on first use."""
+    slot = _slots.get(origin)
+    if slot is not None:
+        return slot
     with _lock:
-        sender = _sync.get(origin)
-        if sender is None:
+        slot = _slots.get(origin)
+        if slot is None:
             limits = _limits()
             tls = _tls_context()
             sender = _sync[origin] = (
@@ -118,12 +147,23 @@ def sync_sender(origin: Origin) -> SyncSender:
                 if proxies_configured()
                 else httpx.HTTPTransport(limits=limits, verify=tls)
             )
-            evicted = _evict(_sync)
+            slot = _slots[origin] = PoolSlot(sender)
+            evicted = _evict(_sync, keep=origin)
+            for gone in [key for key in _slots if key not in _sync]:
+                _slots.pop(gone).sender = None
         else:
             evicted = []
     for old in evicted:
         old.close()
-    return sender
+    return slot
+
+
+def sync_sender(origin: Origin) -> SyncSender:
+    """The process's sync transport for ``origin``, created on first use."""
+    while True:  # another thread may close the pool between the lookup and the read
+        sender = sync_slot(origin).sender
+        if sender is not None:
+            return sender
 
 
 @atexit.register
@@ -132,6 +172,9 @@ def _close_sync() -> None:
     with _lock:
         senders = list(_sync.values())
         _sync.clear()
+        for slot in _slots.values():
+            slot.sender = None
+        _slots.clear()
     for sender in senders:
         sender.close()
 
@@ -170,7 +213,7 @@ def _add_async(
         else httpx.AsyncHTTPTransport(limits=limits, verify=tls)
     )
     pools[origin] = sender
-    for old in _evict(pools):
+    for old in _evict(pools, keep=origin):
         _keep(loop.create_task(old.aclose()))
     return sender
 
@@ -203,14 +246,15 @@ async def _close_at_shutdown(
             await sender.aclose()
 
 
-def _evict(pools: dict[Origin, _S]) -> list[_S]:
+def _evict(pools: dict[Origin, _S], keep: Origin | None = None) -> list[_S]:
     """Take the oldest idle pools out of ``pools`` until at most :data:`MAX_ORIGINS`
-    remain; the caller closes them. A busy pool is never closed under its streams."""
+    remain, never ``keep`` (the one just opened); the caller closes them. A busy pool
+    is never closed under its streams."""
     evicted: list[_S] = []
     for origin, sender in list(pools.items()):
         if len(pools) <= MAX_ORIGINS:
             break
-        if _idle(sender):
+        if origin != keep and _idle(sender):
             del pools[origin]
             evicted.append(sender)
     return evicted

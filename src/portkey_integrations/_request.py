@@ -15,18 +15,23 @@ import math
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import PurePath
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 import httpx
 
 from ._errors import PortkeyConfigError, VariableEncodingError
 
+if TYPE_CHECKING:
+    from ._call import Call
+
 __all__ = [
     "BODY_JSON",
+    "CALL_PATHS",
     "FRAMING_HEADERS",
     "Route",
     "build_body",
+    "call_body",
     "encode_headers",
     "encode_value",
     "encode_variables",
@@ -241,6 +246,23 @@ def build_body(
         if not stream:
             body.pop("stream_options", None)
     return body
+
+
+CALL_PATHS = {"chat": "/chat/completions", "text": "/completions"}
+"""The routes, under the base URL, of the calls without a prompt id."""
+
+
+def call_body(call: Call, *, stream: bool) -> tuple[Route, dict[str, Any]]:
+    """The route of ``call`` (``prompt``, ``chat`` or ``text``) and its body: the
+    messages or the prompt join the parameters at the root (see :func:`build_body`)."""
+    route: Route
+    if call.prompt_id is not None:
+        route, params = "prompt", call.params
+    elif call.messages is not None:
+        route, params = "chat", {**call.params, "messages": call.messages}
+    else:
+        route, params = "text", {**call.params, "prompt": call.prompt}
+    return route, build_body(route, params, stream=stream, variables=call.variables)
 
 
 def metadata_header(metadata: Mapping[str, Any]) -> str:

@@ -13,6 +13,7 @@ stream the server ends cleanly before any event is no connection error: it raise
 from __future__ import annotations
 
 import http.cookiejar
+import logging
 import random
 import time
 import urllib.request
@@ -21,6 +22,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any, cast
 
 import httpx
+
+from ._error_mapping import connection_error
 
 __all__ = [
     "NoCookieJar",
@@ -32,10 +35,13 @@ __all__ = [
     "proxies_configured",
     "read",
     "retry_delay",
+    "retry_or_raise",
     "send_once",
     "set_initial_retry_delay",
     "should_retry",
 ]
+
+logger = logging.getLogger("portkey_integrations")
 
 # --- retry decisions and timing, shared by the sync and async clients --------------
 
@@ -98,6 +104,33 @@ def retry_delay(attempt: int, headers: Mapping[str, str] | None) -> float:
             return float(seconds)
     delay = min(_INITIAL_RETRY_DELAY * 2.0 ** (attempt - 1), _MAX_RETRY_DELAY)
     return delay * (1 - 0.25 * random.random())
+
+
+def retry_or_raise(
+    attempt: int, outcome: httpx.Response | httpx.TransportError, max_retries: int
+) -> float | None:
+    """Decide after one attempt: ``None`` means done, a float means retry after it; a
+    transport error past the last retry raises the connection error it stands for."""
+    if isinstance(outcome, httpx.Response):
+        status = outcome.status_code
+        if is_success(status) or not should_retry(status):
+            return None
+        headers: Mapping[str, str] | None = outcome.headers
+    else:
+        headers = None
+    if attempt > max_retries:
+        if isinstance(outcome, httpx.TransportError):
+            raise connection_error(outcome) from outcome
+        return None
+    delay = retry_delay(attempt, headers)
+    logger.info(
+        "retrying request (attempt %d of %d) in %.2fs after %s",
+        attempt,
+        max_retries,
+        delay,
+        outcome.status_code if isinstance(outcome, httpx.Response) else type(outcome).__name__,
+    )
+    return delay
 
 
 # --- one attempt ---------------------------------------------------------------------

@@ -14,7 +14,14 @@ import pydantic
 import pytest
 
 from portkey_integrations import PortkeyConfigError, RequestOptions, VariableEncodingError
-from portkey_integrations._request import build_body, encode_value, encode_variables, prompt_path
+from portkey_integrations._call import Call
+from portkey_integrations._request import (
+    build_body,
+    call_body,
+    encode_value,
+    encode_variables,
+    prompt_path,
+)
 
 
 @pytest.mark.parametrize(
@@ -163,6 +170,44 @@ def test_stream_options_dropped_when_not_streaming() -> None:
     assert build_body("prompt", dict(opts), stream=True)["stream_options"] == {
         "include_usage": True
     }
+
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+@pytest.mark.parametrize(
+    ("call", "stream", "route", "body"),
+    [
+        (
+            Call(prompt_id="pp-x", variables={"a": 1}, params={"max_tokens": 3}),
+            False,
+            "prompt",
+            {"variables": {"a": 1}, "max_completion_tokens": 3, "stream": False},
+        ),
+        (
+            Call(messages=MESSAGES, params={"model": "m"}),
+            True,
+            "chat",
+            {"model": "m", "messages": MESSAGES, "stream": True},
+        ),
+        (
+            Call(prompt="say", params={"max_tokens": 3}),
+            False,
+            "text",
+            {"max_tokens": 3, "prompt": "say", "stream": False},
+        ),
+    ],
+)
+def test_call_body(call: Call, stream: bool, route: str, body: dict[str, Any]) -> None:
+    # One body per call: the client's request and a batch job's line both read it.
+    assert call_body(call, stream=stream) == (route, body)
+
+
+def test_options_say_whether_they_route() -> None:
+    assert not RequestOptions(trace_id="t", metadata={"a": "b"}).routed
+    assert RequestOptions(provider="openai").routed
+    assert RequestOptions(config="pc-x").routed
+    assert RequestOptions.make(virtual_key="vk").routed
 
 
 def test_variables_rejected_outside_prompt_routes() -> None:

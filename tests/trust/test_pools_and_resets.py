@@ -4,6 +4,8 @@ the connection drops before their first chunk."""
 from __future__ import annotations
 
 import asyncio
+import copy
+import pickle
 import ssl
 from collections.abc import Iterator
 from typing import Any
@@ -278,3 +280,35 @@ def test_past_the_origin_bound_only_idle_pools_are_closed() -> None:
     assert len(evicted) == 2
     for sender in evicted:
         sender.close()
+    # Past the bound with every older pool busy, the pool just opened stays open.
+    full: dict[Origin, httpx.HTTPTransport] = {
+        (b"http", b"busy", port): Busy(verify=tls) for port in range(MAX_ORIGINS)
+    }
+    full[(b"http", b"new", 1)] = httpx.HTTPTransport(verify=tls)
+    assert _evict(full, keep=(b"http", b"new", 1)) == []
+
+
+def test_a_client_looks_its_pool_up_once_and_again_once_it_closed(
+    server: LocalPortkeyServer,
+) -> None:
+    from portkey_integrations import _pools
+
+    client = PortkeyClient(base_url=server.base_url)
+    client.complete(prompt_id="pp-joke", variables=VARIABLES)
+    slot = client._pool
+    origin = _pools.origin_of(httpx.URL(server.base_url))
+    assert slot is not None and slot.sender is _pools.sync_sender(origin)
+    other = PortkeyClient(base_url=server.base_url)
+    other.complete(prompt_id="pp-joke", variables=VARIABLES)
+    assert other._pool is slot  # one shared pool per origin
+    # Copies share the slot; a pickled client gets an empty one and looks it up again.
+    assert copy.deepcopy(client)._pool is slot
+    revived = pickle.loads(pickle.dumps(client))
+    assert revived._pool is not None and revived._pool.sender is None
+    assert "owls" in revived.complete(prompt_id="pp-joke", variables=VARIABLES).content
+    assert revived._pool.sender is slot.sender
+    _pools._close_sync()  # as at exit, or an idle pool evicted past MAX_ORIGINS
+    assert slot.sender is None
+    assert "owls" in client.complete(prompt_id="pp-joke", variables=VARIABLES).content
+    assert client._pool is not slot and client._pool.sender is _pools.sync_sender(origin)
+    assert server.requests[-1].variables == VARIABLES

@@ -25,11 +25,10 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 from .._call import Call
 from .._errors import BatchLineError, PortkeyConfigError, PortkeyError
 from .._options import RequestOptions
-from .._request import build_body
+from .._request import call_body
 from .._response import Completion, RenderedPrompt, ResponseInfo
 
 if TYPE_CHECKING:
-    from .._base_client import BaseClient
     from .._templates.cache import PromptTemplate
     from ..types import Batch, BatchResult
     from .settings import PortkeyClientSettings, PortkeySettings
@@ -114,9 +113,7 @@ def direct_line(index: int, call: Call) -> dict[str, Any]:
     """The line of a gateway call: the body the client would send, without ``stream``."""
     if call.prompt_id is not None:
         raise PortkeyConfigError("a prompt call is rendered before it becomes a batch line")
-    route: Literal["chat", "text"] = "chat" if call.messages is not None else "text"
-    target = {"messages": call.messages} if route == "chat" else {"prompt": call.prompt}
-    body = build_body(route, {**call.params, **target}, stream=False)
+    route, body = call_body(call, stream=False)
     body.pop("stream", None)
     return _line(index, ENDPOINTS[route], body)
 
@@ -312,11 +309,6 @@ def job_ops(batch_id: str, name: Literal["retrieve", "cancel"]) -> Ops[Batch]:
     return batch
 
 
-def _routed(client: BaseClient) -> bool:
-    given = client.options
-    return bool(given.provider or given.config or given.virtual_key is not None)
-
-
 def _saved_key(saved: PromptTemplate | None) -> RequestOptions | None:
     """The routing of a job on a prompt's saved virtual key, or ``None``."""
     key = saved.virtual_key if saved is not None else None
@@ -329,7 +321,7 @@ def run_sync(settings: PortkeyClientSettings, ops: Ops[_T], prompt_id: str | Non
     from .._templates.cache import get_template
 
     client, options = settings.client, None
-    if prompt_id is not None and not _routed(client):
+    if prompt_id is not None and not client.options.routed:
         options = _saved_key(get_template(client, prompt_id))
     result: Any = None
     try:
@@ -361,7 +353,7 @@ async def run_async(
     from .._templates.cache import aget_template
 
     client, options = settings.async_client, None
-    if prompt_id is not None and not _routed(client):
+    if prompt_id is not None and not client.options.routed:
         options = _saved_key(await aget_template(client, prompt_id))
     result: Any = None
     try:
