@@ -38,7 +38,11 @@ CallRoute = Literal["prompt", "chat", "text"]
 CheckMode = Literal["warn", "error", "off"]
 
 INPUT_PARTS_VARIABLE = "input_parts"
-"""The variable the adapters send an input's non-text content parts in (a JSON list)."""
+"""The variable that receives the last user message's content parts when any is not
+text (an image, audio, a file): the whole list, sent as a JSON value like the history,
+so a template splices it as that message's content, keeping the text when there are no
+parts: ``"content": {{#input_parts.0}}[{{{input_parts}}}]{{/input_parts.0}}``
+``{{^input_parts}}"{{input}}"{{/input_parts}}``."""
 
 _CHECK_MODES = get_args(CheckMode)
 # Body keys that are a call's own fields: in ``params`` they would be sent twice or lost.

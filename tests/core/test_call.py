@@ -16,7 +16,6 @@ from portkey_integrations import (
     RequestOptions,
 )
 from portkey_integrations import _call as calls
-from portkey_integrations._adapters import convert
 from portkey_integrations._adapters.settings import PortkeySettings
 from portkey_integrations._call import Call
 from portkey_integrations._request import parse_prompt_ref
@@ -321,11 +320,6 @@ def test_prompt_call_from_settings() -> None:
     assert calls.prompt_call(settings, prompt_id="pp-other").prompt_id == "pp-other"
     with pytest.raises(PortkeyConfigError, match="prompt_id"):
         calls.prompt_call(_settings())
-
-
-def test_the_input_parts_variable_is_one_name() -> None:
-    # The core notes it raw; the adapters' conversion fills it.
-    assert convert.INPUT_PARTS_VARIABLE == calls.INPUT_PARTS_VARIABLE
 
 
 def test_direct_call_from_settings() -> None:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._call import INPUT_PARTS_VARIABLE
 from .._errors import PortkeyConfigError
 from .._response import DeltaToolCall
 
@@ -24,13 +25,6 @@ __all__ = [
     "normalize_tool_choice",
     "parse_tool_arguments",
 ]
-
-INPUT_PARTS_VARIABLE = "input_parts"
-"""The variable that receives the last user message's content parts when any is not
-text (an image, audio, a file): the whole list, sent as a JSON value like the history,
-so a template splices it as that message's content, keeping the text when there are no
-parts: ``"content": {{#input_parts.0}}[{{{input_parts}}}]{{/input_parts.0}}``
-``{{^input_parts}}"{{input}}"{{/input_parts}}``."""
 
 
 def message_text(content: Any) -> str:

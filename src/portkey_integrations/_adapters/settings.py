@@ -5,7 +5,7 @@ names as the clients' (see :data:`~._options.OPTION_NAMES`), and builds the clie
 from them. :class:`PortkeySettings` adds the prompt, its variables and the generation
 parameters. The LangChain and LlamaIndex models inherit one of them beside their
 framework base, so every option has one name, one default and one meaning. Building a
-call from these fields is the job of :mod:`.calls` (a :class:`~.._call.Call`).
+call from these fields is the job of :mod:`.._call` (``prompt_call`` and ``direct_call``).
 """
 
 # No ``from __future__ import annotations`` here: pydantic would evaluate these fields'

@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ConfigDict, Field, model_validator
 
-from .._adapters.calls import direct_call, prompt_call, prompt_variables
 from .._adapters.mapping import Piece, enforce_mapping
 from .._adapters.settings import PortkeySettings
-from .._call import Call
+from .._call import Call, direct_call, prompt_call, prompt_variables
 from .._client import DEFAULT_TIMEOUT
 from .._errors import PromptMappingError
 from .._options import RequestOptions

@@ -29,9 +29,8 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.prompts import BasePromptTemplate
 from pydantic import Field
 
-from .._adapters.calls import direct_call, prompt_call
 from .._adapters.settings import PortkeySettings
-from .._call import Call
+from .._call import Call, direct_call, prompt_call
 from .._options import SECRET_OPTIONS
 from ._messages import to_openai_messages
 from ._models import llm_metadata
