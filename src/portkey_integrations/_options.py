@@ -138,6 +138,14 @@ class RequestOptions:
     extra_headers: Mapping[str, str] | None = None
     """Any other headers (``default_headers`` on clients and models)."""
 
+    def __post_init__(self) -> None:
+        # A plain string passed for a key (untyped code) is wrapped here, so it is masked
+        # in every repr and sent like a SecretStr, instead of failing at send time.
+        for name in SECRET_OPTIONS:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, SecretStr):
+                object.__setattr__(self, name, _secret(value))
+
     def __repr__(self) -> str:
         # Only the set fields: the others are None. Keys show as SecretStr('**********').
         shown = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -148,16 +156,13 @@ class RequestOptions:
 
     @classmethod
     def make(cls, **fields: Any) -> RequestOptions:
-        """Build options, wrapping plain-string secrets in ``SecretStr``.
+        """Build options from keywords (plain-string keys are wrapped in ``SecretStr``).
 
         An unknown name raises :class:`PortkeyConfigError` naming it.
         """
         unknown = [name for name in fields if name not in OPTION_NAMES]
         if unknown:
             raise PortkeyConfigError(unknown_option_message(unknown[0], OPTION_NAMES))
-        for name in SECRET_OPTIONS:
-            if name in fields:
-                fields[name] = _secret(fields[name])
         return cls(**fields)
 
     def merged(self, other: RequestOptions | None) -> RequestOptions:

@@ -13,7 +13,12 @@ from typing import Any
 import pydantic
 import pytest
 
-from portkey_integrations import PortkeyConfigError, RequestOptions, VariableEncodingError
+from portkey_integrations import (
+    PortkeyClient,
+    PortkeyConfigError,
+    RequestOptions,
+    VariableEncodingError,
+)
 from portkey_integrations._call import Call
 from portkey_integrations._request import (
     build_body,
@@ -22,6 +27,7 @@ from portkey_integrations._request import (
     encode_variables,
     prompt_path,
 )
+from portkey_integrations.server import LocalPortkeyServer
 
 
 @pytest.mark.parametrize(
@@ -249,6 +255,20 @@ def test_headers_from_options() -> None:
         "x-extra": "1",
     }
     assert "pk-secret" not in repr(opts) and "sk-openai" not in repr(opts)
+
+
+def test_plain_string_keys_are_wrapped_when_built_directly(
+    server: LocalPortkeyServer,
+) -> None:
+    # Untyped code passes strings to the constructor, not only to ``make``.
+    opts = RequestOptions(api_key="pk-direct", virtual_key="vk-direct")  # type: ignore[arg-type]
+    assert isinstance(opts.api_key, pydantic.SecretStr)
+    assert "vk-direct" not in repr(opts) and "pk-direct" not in repr(opts)
+    with PortkeyClient(base_url=server.base_url, api_key="pk-client") as client:
+        client.complete(messages=[{"role": "user", "content": "hi"}], options=opts)
+    headers = server.requests[-1].headers
+    assert headers["x-portkey-virtual-key"] == "vk-direct"
+    assert headers["x-portkey-api-key"] == "pk-direct"
 
 
 def test_config_id_is_sent_as_is() -> None:
