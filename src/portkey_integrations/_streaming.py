@@ -176,20 +176,13 @@ class _Decoder:
         )
 
 
-class Stream:
-    """An iterator of :class:`CompletionChunk` over one streaming response.
-
-    Raises :class:`TruncatedStreamError` after the last chunk that arrived when the
-    server closes without ``[DONE]``, and :class:`StreamError` on an error event.
-    """
+class _StreamBase:
+    """What both stream faces hold: the response, its Portkey headers and the decoder."""
 
     def __init__(self, response: httpx.Response, info: ResponseInfo) -> None:
         self.response = response
         self.portkey = info
         self._decoder = _Decoder(info)
-        # A function, not a method: the generator must not hold the stream, so that an
-        # abandoned stream is freed (and its connection released) without waiting for gc.
-        self._iterator = _iterate(response, self._decoder)
 
     @property
     def last_json(self) -> str:
@@ -202,6 +195,20 @@ class Stream:
         the stream then keeps only each chunk's length for :attr:`StreamError.chunks`,
         not a second copy of the answer. Call it before iterating."""
         self._decoder.record.share_text(text)
+
+
+class Stream(_StreamBase):
+    """An iterator of :class:`CompletionChunk` over one streaming response.
+
+    Raises :class:`TruncatedStreamError` after the last chunk that arrived when the
+    server closes without ``[DONE]``, and :class:`StreamError` on an error event.
+    """
+
+    def __init__(self, response: httpx.Response, info: ResponseInfo) -> None:
+        super().__init__(response, info)
+        # A function, not a method: the generator must not hold the stream, so that an
+        # abandoned stream is freed (and its connection released) without waiting for gc.
+        self._iterator = _iterate(response, self._decoder)
 
     def __iter__(self) -> Generator[CompletionChunk, None, None]:
         return self._iterator
@@ -221,23 +228,12 @@ class Stream:
         self.close()
 
 
-class AsyncStream:
+class AsyncStream(_StreamBase):
     """The async twin of :class:`Stream`."""
 
     def __init__(self, response: httpx.Response, info: ResponseInfo) -> None:
-        self.response = response
-        self.portkey = info
-        self._decoder = _Decoder(info)
+        super().__init__(response, info)
         self._iterator = _aiterate(response, self._decoder)
-
-    @property
-    def last_json(self) -> str:
-        """See :meth:`Stream.last_json`."""
-        return self._decoder.json
-
-    def share_text(self, text: Callable[[], str]) -> None:
-        """See :meth:`Stream.share_text`."""
-        self._decoder.record.share_text(text)
 
     def __aiter__(self) -> AsyncGenerator[CompletionChunk, None]:
         return self._iterator
