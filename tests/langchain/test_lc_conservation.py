@@ -253,6 +253,9 @@ def test_history_variable_none_drops_nothing_silently(server: LocalPortkeyServer
 
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("cls", [PortkeyChatModel, PortkeyPromptLLM])
+@pytest.mark.filterwarnings(  # LangChain's deprecation of these classes (1.6.4)
+    "ignore:.*(RunnableWithMessageHistory|InMemoryChatMessageHistory).*:DeprecationWarning"
+)
 def test_message_history_raises_through_runnable_with_message_history(
     cls: type, asynchronous: bool, server: LocalPortkeyServer
 ) -> None:
