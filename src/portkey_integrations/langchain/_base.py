@@ -364,7 +364,7 @@ def _template_cache() -> PromptCache:
     return prompt_cache
 
 
-@functools.cache
+@functools.lru_cache(maxsize=64)  # bounded: classes made at run time are not kept forever
 def _overrides_dict(cls: type) -> bool:
     """Whether ``cls`` or a class between it and LangChain's bases defines ``dict()``."""
     for klass in cls.__mro__:
