@@ -152,24 +152,6 @@ def chunk_message(
     return None, usage, info
 
 
-def _plain_text(event: CompletionChunk) -> str | None:
-    """The text of an event that carries nothing else (``None`` for any other event)."""
-    choices = event.choices
-    if event.usage is not None or len(choices) != 1:
-        return None
-    choice = choices[0]
-    delta = choice.delta
-    if (
-        delta is None
-        or choice.finish_reason is not None
-        or choice.logprobs is not None
-        or delta.tool_calls
-        or delta.function_call is not None
-    ):
-        return None
-    return delta.content
-
-
 class ChatChunks:
     """Stream events to ``ChatGenerationChunk``s.
 
@@ -196,14 +178,28 @@ class ChatChunks:
         if event.model_extra:
             # Guardrail verdicts come in an event of their own, before the content.
             self.metadata.update(hook_results_dict(event.model_extra))
-        text = _plain_text(event)
-        if text:  # nearly every event: text and nothing else
-            if not self.metadata:
-                return ChatGenerationChunk(message=AIMessageChunk(content=text))
-            metadata, self.metadata = self.metadata, {}
-            return ChatGenerationChunk(
-                message=AIMessageChunk(content=text, response_metadata=metadata)
-            )
+        # Nearly every event is one choice's text and nothing else: it is tested inline
+        # here (this runs once per event) and goes out as a content-only chunk.
+        choices = event.choices
+        if event.usage is None and len(choices) == 1:
+            choice = choices[0]
+            delta = choice.delta
+            if (
+                delta is not None
+                and choice.finish_reason is None
+                and choice.logprobs is None
+                and not delta.tool_calls
+                and delta.function_call is None
+            ):
+                text = delta.content
+                if not text:
+                    return None  # a role-only first event: nothing to fold in either
+                if not self.metadata:
+                    return ChatGenerationChunk(message=AIMessageChunk(content=text))
+                metadata, self.metadata = self.metadata, {}
+                return ChatGenerationChunk(
+                    message=AIMessageChunk(content=text, response_metadata=metadata)
+                )
         message, usage, info = chunk_message(event)
         if message is None:
             if usage is not None:

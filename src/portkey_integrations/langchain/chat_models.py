@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
@@ -285,10 +287,10 @@ class PortkeyChatModel(PortkeyLangChainBase, BatchAPIChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        from ._chunks import ChatChunks, stream_chunks  # streams only: not at import
-
+        chunks = _chunks_module()
         kwargs = self._stream_kwargs(kwargs, stream_usage)
-        return stream_chunks(self, messages, stop, kwargs, run_manager, ChatChunks)
+        stream = chunks.stream_chunks(self, messages, stop, kwargs, run_manager, chunks.ChatChunks)
+        return cast("Iterator[ChatGenerationChunk]", stream)
 
     def _astream(  # an async generator, returned as it is (see astream_chunks)
         self,
@@ -299,10 +301,10 @@ class PortkeyChatModel(PortkeyLangChainBase, BatchAPIChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        from ._chunks import ChatChunks, astream_chunks
-
+        chunks = _chunks_module()
         kwargs = self._stream_kwargs(kwargs, stream_usage)
-        return astream_chunks(self, messages, stop, kwargs, run_manager, ChatChunks)
+        stream = chunks.astream_chunks(self, messages, stop, kwargs, run_manager, chunks.ChatChunks)
+        return cast("AsyncIterator[ChatGenerationChunk]", stream)
 
     # -- render -----------------------------------------------------------------------
 
@@ -389,6 +391,15 @@ class PortkeyChatModel(PortkeyLangChainBase, BatchAPIChatModel):
             tools=tools,
             kwargs=kwargs,
         )
+
+
+@functools.cache
+def _chunks_module() -> ModuleType:
+    # Streams only: the module (and what it imports) loads with the first stream, not
+    # with the package; once, not per stream (an import statement costs ~0.6 us a call).
+    from . import _chunks
+
+    return _chunks
 
 
 # BaseChatModel inspects ``_generate``'s signature on every call (does it take a
