@@ -124,3 +124,22 @@ async def test_convert_input_comes_first_then_the_invocation_params(
     [_ async for _ in model.astream(variables)]
     assert calls[:2] == ["convert", "params"], "astream"
     assert server.requests[-1].body["variables"] == variables
+
+
+@pytest.mark.parametrize("cls", [PortkeyChatModel, PortkeyPromptLLM])
+def test_calls_read_the_model_dict_through_dict_for_compat(
+    cls: Any, server: LocalPortkeyServer
+) -> None:
+    # The models override the private _dict_for_compat (LangChain's detour through the
+    # deprecated dict()) with asdict(); LangChain must still read the params through it.
+    reads: list[dict[str, Any]] = []
+
+    class Counted(cls):  # type: ignore[misc,valid-type]
+        def _dict_for_compat(self) -> dict[str, Any]:
+            reads.append(params := super()._dict_for_compat())
+            return params
+
+    model = Counted(prompt_id="pp-joke", base_url=server.base_url)
+    model.invoke({"topic": "owls", "adjective": "dry"})
+    assert reads and reads[-1]["prompt_id"] == "pp-joke"
+    assert reads[-1]["_type"] == model._llm_type  # LangChain adds its own keys after

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
@@ -287,10 +285,10 @@ class PortkeyChatModel(PortkeyLangChainBase, BatchAPIChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        chunks = _chunks_module()
+        from ._chunks import ChatChunks, stream_chunks  # streams only: not at import
+
         kwargs = self._stream_kwargs(kwargs, stream_usage)
-        stream = chunks.stream_chunks(self, messages, stop, kwargs, run_manager, chunks.ChatChunks)
-        return cast("Iterator[ChatGenerationChunk]", stream)
+        return stream_chunks(self, messages, stop, kwargs, run_manager, ChatChunks)
 
     def _astream(  # an async generator, returned as it is (see astream_chunks)
         self,
@@ -301,10 +299,10 @@ class PortkeyChatModel(PortkeyLangChainBase, BatchAPIChatModel):
         stream_usage: bool | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        chunks = _chunks_module()
+        from ._chunks import ChatChunks, astream_chunks  # streams only: not at import
+
         kwargs = self._stream_kwargs(kwargs, stream_usage)
-        stream = chunks.astream_chunks(self, messages, stop, kwargs, run_manager, chunks.ChatChunks)
-        return cast("AsyncIterator[ChatGenerationChunk]", stream)
+        return astream_chunks(self, messages, stop, kwargs, run_manager, ChatChunks)
 
     # -- render -----------------------------------------------------------------------
 
@@ -391,15 +389,6 @@ class PortkeyChatModel(PortkeyLangChainBase, BatchAPIChatModel):
             tools=tools,
             kwargs=kwargs,
         )
-
-
-@functools.cache
-def _chunks_module() -> ModuleType:
-    # Streams only: the module (and what it imports) loads with the first stream, not
-    # with the package; once, not per stream (an import statement costs ~0.6 us a call).
-    from . import _chunks
-
-    return _chunks
 
 
 # BaseChatModel inspects ``_generate``'s signature on every call (does it take a
