@@ -64,12 +64,13 @@ class ChunkRecord:
         if self.text is None:
             self.texts.append(data)
             return
-        content = _delta_content(chunk)
-        if content is None:  # role, finish, usage, tool calls: few, kept whole
+        key = _run_key(chunk)
+        if key is None:  # role, finish, usage, tool calls: few, kept whole
             self.kept.append(chunk)
             self.run = None
             return
-        shape, run = _shape(chunk), self.run
+        content, shape = key
+        run = self.run
         if run is None or run.shape != shape:
             run = self.run = _Run(chunk, shape)
             self.kept.append(run)
@@ -93,15 +94,6 @@ class ChunkRecord:
         return out
 
 
-def _delta_content(chunk: CompletionChunk) -> str | None:
-    """The delta content of a one-choice chat chunk, else ``None``."""
-    choices = chunk.choices
-    if len(choices) != 1 or choices[0].delta is None:
-        return None
-    content = choices[0].delta.content
-    return content if type(content) is str else None
-
-
 def _getter(model: type[BaseModel], skip: str) -> Callable[[dict[str, Any]], Any]:
     return itemgetter(*(name for name in model.model_fields if name != skip))
 
@@ -113,13 +105,17 @@ _TOP, _CHOICE, _DELTA = (
 )
 
 
-def _shape(chunk: CompletionChunk) -> tuple[Any, ...]:
-    """Everything pydantic's equality and an ``exclude_unset`` dump look at, but the
-    delta content, of a chunk :func:`_delta_content` accepts."""
-    choice = chunk.choices[0]
+def _run_key(chunk: CompletionChunk) -> tuple[str, tuple[Any, ...]] | None:
+    """A one-choice chat chunk's delta content, and everything else pydantic's equality
+    and an ``exclude_unset`` dump look at (one call per event); ``None`` for others."""
+    choices = chunk.choices
+    if len(choices) != 1:
+        return None
+    choice = choices[0]
     delta = choice.delta
-    assert delta is not None
-    return (
+    if delta is None or type(content := delta.content) is not str:
+        return None
+    return content, (
         _TOP(chunk.__dict__),
         _CHOICE(choice.__dict__),
         _DELTA(delta.__dict__),

@@ -144,7 +144,8 @@ class _Decoder:
                 trace_id=self.info.trace_id,
                 chunks=self.chunks,
             ) from exc
-        extra = chunk.model_extra
+        # The attribute, not the model_extra property: once per event.
+        extra = chunk.__pydantic_extra__
         if extra and "error" in extra and not chunk.choices:
             raise make_stream_error(extra, self.info.trace_id, self.chunks)
         self.record.add(chunk, data)

@@ -175,7 +175,7 @@ class ChatChunks:
         return cls(portkey_metadata(info, prompt_ref))
 
     def __call__(self, event: CompletionChunk) -> ChatGenerationChunk | None:
-        if event.model_extra:
+        if event.__pydantic_extra__:
             # Guardrail verdicts come in an event of their own, before the content.
             self.metadata.update(hook_results_dict(event.model_extra))
         # Nearly every event is one choice's text and nothing else: it is tested inline
@@ -252,7 +252,7 @@ class TextChunks:
         return cls(metadata)
 
     def __call__(self, event: CompletionChunk) -> GenerationChunk | None:
-        if event.model_extra:
+        if event.__pydantic_extra__:
             self.metadata.update(hook_results_dict(event.model_extra))
         text = ""
         info: dict[str, Any] = {}

@@ -222,7 +222,7 @@ class _StreamState:
     def _kwargs(self, chunk: CompletionChunk) -> dict[str, Any]:
         """The ``additional_kwargs`` of ``chunk``'s response. Shared, not copied: the
         response model copies the dict it is given."""
-        extra = chunk.model_extra
+        extra = chunk.__pydantic_extra__  # not the property: once per event
         if extra and "hook_results" in extra:
             # Events may yield no response: the results stay for the next ones.
             self._base = {**self._base, **hook_results_dict(extra)}
@@ -305,13 +305,13 @@ class ChatStream(_StreamState):
                 if delta.tool_calls:
                     self._tools.add(delta.tool_calls)
                     self._calls = tools = True
-                if delta.model_extra:
-                    thinking = _reasoning(delta.model_extra)
+                if delta.__pydantic_extra__:
+                    thinking = _reasoning(delta.__pydantic_extra__)
                     self._reasoning += thinking
             elif choice.text:
                 text = choice.text
         if not (text or thinking or tools or chunk.usage is not None):
-            if chunk.model_extra:
+            if chunk.__pydantic_extra__:
                 self._kwargs(chunk)  # keep its guardrail results for the next responses
             return None
         if text:
