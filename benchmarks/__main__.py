@@ -33,8 +33,9 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
 def _concurrency(settings: Settings, runs: int) -> tuple[list[Row], list[str]]:
-    """Rows from ``runs`` fresh-interpreter runs (median of the runs' figures), and the
-    method notes with the run-to-run spread observed."""
+    """Rows from ``runs`` fresh-interpreter runs, each the run whose ratio is the median
+    (a ratio is paired: both sides measured in one run, interleaved), and the method
+    notes with the run-to-run spread observed."""
     argv = ["-m", "benchmarks.bench_concurrency", *(["--quick"] if settings.quick else [])]
     results = [
         [Row(**row) for row in json.loads(run_module(*argv).splitlines()[-1])] for _ in range(runs)
@@ -50,14 +51,8 @@ def _concurrency(settings: Settings, runs: int) -> tuple[list[Row], list[str]]:
         same = [run[index] for run in results]
         ratios = [row.ratio or 0.0 for row in same]
         ours = [row.ours for row in same]
-        rows.append(
-            dataclasses.replace(
-                first,
-                ours=statistics.median(ours),
-                peer=statistics.median(row.peer or 0.0 for row in same),
-                note=f"median of {runs} runs; run 1: {first.note}",
-            )
-        )
+        middle = sorted(same, key=lambda row: row.ratio or 0.0)[len(same) // 2]
+        rows.append(dataclasses.replace(middle, note=f"the median run of {runs}: {middle.note}"))
         ratio_spread = (max(ratios) - min(ratios)) / statistics.median(ratios) / 2
         ours_spread = (max(ours) - min(ours)) / statistics.median(ours) / 2
         notes.append(
@@ -139,8 +134,9 @@ def _results_md(
         else "",
         "",
         "Each run is a fresh interpreter with its own server; the table above shows "
-        "the median of the runs. Spread observed between runs (± half the range, "
-        "relative to the median):",
+        "the run whose ratio is the median (both sides of a ratio come from one run, "
+        "interleaved, so a ratio is not split across runs). Spread observed between "
+        "runs (± half the range, relative to the median):",
         "",
         *concurrency_notes,
         "",
@@ -156,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: few rounds, some rows")
     parser.add_argument("--only", help=f"comma-separated sections of {', '.join(SECTIONS)}")
     parser.add_argument("--out", help="write the results here (default: RESULTS.md, full runs)")
-    parser.add_argument("--concurrency-runs", type=int, help="fresh runs (default 3; quick 1)")
+    parser.add_argument("--concurrency-runs", type=int, help="fresh runs (default 5; quick 1)")
     args = parser.parse_args(argv)
     settings = Settings(quick=args.quick)
     chosen = args.only.split(",") if args.only else list(SECTIONS)
@@ -183,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {section} ({fmt(time.perf_counter() - start)} s)", file=sys.stderr)
         try:
             if section == "concurrency":
-                runs = args.concurrency_runs or settings.pick(3, 1)
+                runs = args.concurrency_runs or settings.pick(5, 1)
                 found, notes = _concurrency(settings, runs)
                 rows += found
             else:

@@ -22,7 +22,7 @@ def _rows(
     section: str, name: str, candidates: Candidates, settings: Settings, calls: int
 ) -> list[Row]:
     times = compare(
-        candidates, calls=settings.pick(calls, 10), rounds=settings.pick(7, 3), warmup=10
+        candidates, calls=settings.pick(calls, 10), rounds=settings.pick(11, 3), warmup=10
     )
     rows = [timed_row(section, name, times, "ours", "floor", target=1.05)]
     peers = [name for name in candidates if name not in ("ours", "floor")]
@@ -84,7 +84,7 @@ def langchain_rows(server: Server, settings: Settings, peers: bool) -> list[Row]
             lambda: list(openai.stream(messages)),
         ),
         settings,
-        50,
+        80,
     )
     prompt = PortkeyChatModel(prompt_id="pp-bench", base_url=url, api_key=key, max_retries=0)
     prompt_floor = FloorChatModel(base_url=url, prompt_id="pp-bench")
@@ -149,7 +149,7 @@ def llama_index_rows(server: Server, settings: Settings, peers: bool) -> list[Ro
         return {**candidates, "OpenAI": call(openai)} if peers else candidates
 
     rows = []
-    methods = [("chat", 100), ("stream_chat", 50), ("complete", 100)]
+    methods = [("chat", 100), ("stream_chat", 80), ("complete", 100)]
     for method, calls in methods[: 1 if settings.quick else 3]:
         rows += _rows("llama-index", method, cases(method), settings, calls)
     return rows
