@@ -7,10 +7,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import hashlib
-import json
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
 
@@ -24,7 +22,7 @@ from .._errors import PromptMappingError
 from .._options import RequestOptions
 from .._secrets import mask_config, mask_headers
 from ._errors import raise_langchain_error
-from ._input import BOUND_VARIABLES, VariablesPromptValue
+from ._input import BOUND_VARIABLES, VariablesPromptValue, callable_identity, variables_key
 from ._messages import MappedInput
 from ._tracing import install, run_options
 
@@ -193,7 +191,7 @@ class PortkeyLangChainBase(PortkeySettings):
         """Remember the input of a ``generate`` call while LangChain prepares its run
         (with ``cache_key``, also its variables as :attr:`PendingCall.variables_key`)."""
         one = batch[0] if len(batch) == 1 else None
-        key = _variables_key(kwargs) if cache_key else None
+        key = variables_key(kwargs) if cache_key else None
         token = PENDING.set(
             PendingCall(weakref.ref(self), one, run_name_of(kwargs), None, kwargs, key)
         )
@@ -380,13 +378,6 @@ def run_name_of(kwargs: Mapping[str, Any]) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _variables_key(kwargs: Mapping[str, Any]) -> str | None:
-    bound, call = kwargs.get(BOUND_VARIABLES), kwargs.get("variables")
-    if bound is None and call is None:
-        return None
-    return json.dumps([bound, call], sort_keys=True, default=str)
-
-
 def _same(a: Any, b: Any) -> bool:
     if a is b:
         return True
@@ -396,15 +387,3 @@ def _same(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
     except TypeError:
         return False
-
-
-def callable_identity(fn: Callable[..., Any]) -> str:
-    """A stable name for a function: where it is defined and a digest of its code, so
-    two lambdas of one module differ, and the same function matches across processes."""
-    target = getattr(fn, "__func__", fn)
-    name = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
-    code = getattr(target, "__code__", None)
-    if code is None:
-        return name
-    digest = hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()[:16]
-    return f"{name}:{digest}"

@@ -19,8 +19,9 @@ bound variables under :data:`BOUND_VARIABLES` instead, and their binding classes
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from langchain_core.language_models import LanguageModelInput
@@ -36,7 +37,9 @@ __all__ = [
     "BOUND_VARIABLES",
     "PortkeyChatBinding",
     "VariablesPromptValue",
+    "callable_identity",
     "rename_bound_variables",
+    "variables_key",
 ]
 
 BOUND_VARIABLES = "bound_variables"
@@ -115,3 +118,23 @@ class PortkeyChatBinding(RunnableBinding[LanguageModelInput, AIMessage]):  # typ
     def bind(self, **kwargs: Any) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind kwargs; ``variables`` merge with the variables bound before."""
         return super().bind(**rename_bound_variables(kwargs, self.kwargs))
+
+
+def variables_key(kwargs: Mapping[str, Any]) -> str | None:
+    """The cache key of a call's bound and per-call variables (``None``: neither)."""
+    bound, call = kwargs.get(BOUND_VARIABLES), kwargs.get("variables")
+    if bound is None and call is None:
+        return None
+    return json.dumps([bound, call], sort_keys=True, default=str)
+
+
+def callable_identity(fn: Callable[..., Any]) -> str:
+    """A stable name for a function: where it is defined and a digest of its code, so
+    two lambdas of one module differ, and the same function matches across processes."""
+    target = getattr(fn, "__func__", fn)
+    name = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', repr(target))}"
+    code = getattr(target, "__code__", None)
+    if code is None:
+        return name
+    digest = hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()[:16]
+    return f"{name}:{digest}"
