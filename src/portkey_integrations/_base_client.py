@@ -151,6 +151,16 @@ class BaseClient:
         """The Portkey API key, as a ``SecretStr``."""
         return self.options.api_key
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The timeout goes by value: openai, and the copy of it inside portkey-ai, rename
+        # httpx.Timeout to ``openai.Timeout`` when imported, and pickle then looks for
+        # a module that may not be installed.
+        return {**self.__dict__, "timeout": self.timeout.as_dict()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.timeout = httpx.Timeout(**state["timeout"])
+
     def __repr__(self) -> str:
         key = "set" if self.options.api_key is not None else None
         url = self._base_url or self._configured_url

@@ -303,7 +303,12 @@ def test_a_client_looks_its_pool_up_once_and_again_once_it_closed(
     assert other._pool is slot  # one shared pool per origin
     # Copies share the slot; a pickled client gets an empty one and looks it up again.
     assert copy.deepcopy(client)._pool is slot
-    revived = pickle.loads(pickle.dumps(client))
+    # openai renames httpx.Timeout to openai.Timeout on import (portkey-ai's copy too),
+    # so the timeout is pickled by value, whatever is installed.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(httpx.Timeout, "__module__", "openai_not_installed")
+        revived = pickle.loads(pickle.dumps(client))
+    assert revived.timeout == client.timeout and type(revived.timeout) is httpx.Timeout
     assert revived._pool is not None and revived._pool.sender is None
     assert "owls" in revived.complete(prompt_id="pp-joke", variables=VARIABLES).content
     assert revived._pool.sender is slot.sender
