@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import pickle
 import subprocess
 import sys
 from typing import Any
@@ -15,6 +16,7 @@ from llama_index.core.tools import FunctionTool
 from portkey_integrations import PortkeyConfigError, RequestOptions
 from portkey_integrations._call import Call
 from portkey_integrations.llama_index import PortkeyChatModel, PortkeyPromptLLM
+from portkey_integrations.server import LocalPortkeyServer
 
 SECRET = "sk-portkey-very-secret-123"
 
@@ -86,6 +88,27 @@ def test_prompt_llm_metadata() -> None:
     meta = PortkeyPromptLLM(prompt_id="pp-t@3", max_tokens=10).metadata
     assert not meta.is_chat_model and not meta.is_function_calling_model
     assert (meta.model_name, meta.num_output) == ("pp-t@3", 10)
+
+
+def test_metadata_is_built_once_and_follows_fields_and_the_saved_prompt(
+    server: LocalPortkeyServer,
+) -> None:
+    # LlamaIndex reads metadata on every call (to_payload): it is kept, not rebuilt.
+    server.register(
+        "pp-li-meta", [{"role": "user", "content": "{{input}}"}], parameters={"max_tokens": 99}
+    )
+    llm = PortkeyChatModel(prompt_id="pp-li-meta", base_url=server.base_url)
+    first = llm.metadata
+    assert llm.metadata is first and first.num_output == 256  # no call yet: nothing read
+    llm.chat([ChatMessage(role="user", content="hi")])
+    read = llm.metadata
+    assert read is not first and read.num_output == 99  # the saved max_tokens
+    assert read.context_window == 128_000  # the saved model's (the local one)
+    assert llm.metadata is read
+    llm.max_tokens = 64
+    assert llm.metadata.num_output == 64
+    for other in (copy.copy(llm), copy.deepcopy(llm), pickle.loads(pickle.dumps(llm))):
+        assert other.metadata.num_output == 64
 
 
 def test_context_window_must_be_positive() -> None:

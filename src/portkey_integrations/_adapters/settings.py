@@ -197,11 +197,12 @@ class PortkeyClientSettings(BaseModel):
         self._init_private()
 
     def _init_private(self) -> None:
-        object.__setattr__(
-            self,
-            "__pydantic_private__",
-            {"_clients": None, "_clients_lock": threading.Lock()},
-        )
+        # Every private attribute at its default (a subclass may declare more).
+        private: dict[str, Any] = {}
+        for name, attr in self.__private_attributes__.items():
+            factory = cast("Callable[[], Any] | None", attr.default_factory)  # no argument
+            private[name] = attr.default if factory is None else factory()
+        object.__setattr__(self, "__pydantic_private__", private)
 
     def client_kwargs(self) -> ClientOptions:
         """The keyword arguments the clients are built with."""

@@ -16,10 +16,16 @@ from llama_index.core.base.llms.types import LLMMetadata, MessageRole
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW
 
 if TYPE_CHECKING:
-    from .._templates.cache import PromptTemplate
+    from .._templates.cache import PromptCache, PromptTemplate
     from .base import PortkeyLLMBase
 
-__all__ = ["DEFAULT_NUM_OUTPUT", "context_window_of", "llm_metadata", "max_tokens"]
+__all__ = [
+    "DEFAULT_NUM_OUTPUT",
+    "context_window_of",
+    "llm_metadata",
+    "max_tokens",
+    "seen_prompt",
+]
 
 DEFAULT_NUM_OUTPUT = 256
 """Tokens kept free for the answer when no max tokens is set (LlamaIndex's default)."""
@@ -102,11 +108,16 @@ def max_tokens(params: Mapping[str, Any]) -> int | None:
     return None
 
 
-def llm_metadata(llm: PortkeyLLMBase) -> LLMMetadata:
+def seen_prompt(llm: PortkeyLLMBase) -> PromptTemplate | None:
+    """The saved template ``metadata`` reads: that of ``prompt_id`` once a call of
+    ``llm`` read it, unless ``model=`` and ``max_tokens=`` say all it would."""
+    return _seen_prompt(llm) if llm.model is None or llm.max_tokens is None else None
+
+
+def llm_metadata(llm: PortkeyLLMBase, saved: PromptTemplate | None) -> LLMMetadata:
     """LlamaIndex's ``metadata`` of ``llm``: the window and token limit of the model
-    that will run (``model=``, else the saved model of ``prompt_id`` once a call has
+    that will run (``model=``, else the ``saved`` model of ``prompt_id`` once a call has
     read it), chat or completion model, tool support."""
-    saved = _seen_prompt(llm) if llm.model is None or llm.max_tokens is None else None
     model = llm.model or (saved.model if saved is not None else None)
     limit = llm.max_tokens or max_tokens(llm.model_kwargs)
     if limit is None and saved is not None:
@@ -130,8 +141,14 @@ def _seen_prompt(llm: PortkeyLLMBase) -> PromptTemplate | None:
     clients = llm._clients
     if full is None or clients is None:
         return None  # no call yet: nothing was read
-    from .._templates.cache import prompt_cache  # loaded by the first call anyway
-
     # Both clients share the base URL the cache is keyed by; the async one, so that
     # async code paths never touch the sync client.
-    return prompt_cache.peek(clients[1], full)
+    return _prompt_cache().peek(clients[1], full)
+
+
+@lru_cache(maxsize=1)
+def _prompt_cache() -> PromptCache:
+    # Loaded by the first call anyway; looked up once, not imported on every read.
+    from .._templates.cache import prompt_cache
+
+    return prompt_cache

@@ -27,13 +27,13 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.prompts import BasePromptTemplate
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from .._adapters.settings import PortkeySettings
 from .._call import Call, direct_call, prompt_call
 from .._options import SECRET_OPTIONS
 from ._messages import to_openai_messages
-from ._models import llm_metadata
+from ._models import llm_metadata, seen_prompt
 from ._predict import TEMPLATE_VARIABLES, TemplatePassThrough
 from ._responses import (
     ChatStream,
@@ -105,6 +105,9 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
     )
     """Ask for a usage chunk at the end of streams (``stream_options``)."""
 
+    # The saved template metadata was built from, and the metadata (see ``metadata``).
+    _metadata: tuple[PromptTemplate | None, LLMMetadata] | None = PrivateAttr(default=None)
+
     def __init__(self, **data: Any) -> None:
         # Checked before pydantic, which would wrap the error in a ValidationError.
         check_prompt_ids(data.get("prompt_ids") or {})
@@ -124,8 +127,20 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
     @property
     def metadata(self) -> LLMMetadata:
         """Context window, room for the answer, chat or text, tool support; no I/O
-        (see :func:`._models.llm_metadata`)."""
-        return llm_metadata(self)
+        (see :func:`._models.llm_metadata`). The same object until a field changes or a
+        call reads another saved version: LlamaIndex reads it on every call."""
+        saved = seen_prompt(self)
+        memo = self._metadata
+        if memo is not None and memo[0] is saved:
+            return memo[1]
+        metadata = llm_metadata(self, saved)
+        self._metadata = (saved, metadata)
+        return metadata
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if not name.startswith("_"):
+            self._metadata = None  # the next read builds it from the fields
 
     # -- request and response plumbing --------------------------------------------------
 
