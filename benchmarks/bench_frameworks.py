@@ -22,7 +22,7 @@ def _rows(
     section: str, name: str, candidates: Candidates, settings: Settings, calls: int
 ) -> list[Row]:
     times = compare(
-        candidates, calls=settings.pick(calls, 10), rounds=settings.pick(11, 3), warmup=10
+        candidates, calls=settings.pick(calls, 10), rounds=settings.pick(21, 3), warmup=10
     )
     rows = [timed_row(section, name, times, "ours", "floor", target=1.05)]
     peers = [name for name in candidates if name not in ("ours", "floor")]
