@@ -104,6 +104,20 @@ def test_template_details_lists_partials_and_variables() -> None:
     assert sorted(details["variables"]) == ["a", "b", "d"]
 
 
+@pytest.mark.parametrize(
+    ("template", "partial", "expected"),
+    [
+        # mustache.js pads a partial with a space per UTF-16 code unit before its tag:
+        # an emoji is two (the npm package's outputs, found by the property test).
+        ("😀x{{>p}}", "\r\na", "😀x\r\n   a"),
+        ("é😀 {{>p}}", "a\nb", "é😀 a\n    b"),
+        ("ab {{>p}}", "a\nb", "ab a\n   b"),
+    ],
+)
+def test_partial_indentation_counts_utf16_units(template: str, partial: str, expected: str) -> None:
+    assert render(template, {}, {"p": partial}) == expected
+
+
 def test_recursive_partials_fail_like_javascript() -> None:
     # A variable that renders a partial tag into the partial's own text recurses.
     with pytest.raises(MustacheError, match="Maximum call stack size exceeded"):

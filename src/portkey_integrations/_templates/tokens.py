@@ -25,6 +25,7 @@ _WS = f"[{_JS_WS}]"
 _WHITE_RE = re.compile(f"{_WS}*")
 _NON_SPACE_RE = re.compile(f"[^{_JS_WS}]")
 _SPACE_SPLIT_RE = re.compile(f"{_WS}+")
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
 _EQUALS_RE = re.compile(f"{_WS}*=")
 _CURLY_RE = re.compile(f"{_WS}*\\}}")
 _LINE_PIECE_RE = re.compile(r"[^\n]*\n|[^\n]+")
@@ -41,6 +42,14 @@ Token = list[Any]
 
 class MustacheError(PortkeyError):
     """A template the renderer rejects; ``str()`` is JavaScript's ``${error}`` text."""
+
+
+def _indentation(line: str) -> str:
+    """A partial's indentation as mustache.js builds it: a space per non-space UTF-16
+    code unit, so a character outside the BMP (an emoji) counts twice."""
+    if not line.isascii():
+        line = _ASTRAL_RE.sub("  ", line)
+    return _NON_SPACE_RE.sub(" ", line)
 
 
 def _compile_tags(spec: str | tuple[str, str]) -> tuple[re.Pattern[str], ...]:
@@ -230,7 +239,7 @@ def _parse(template: str) -> list[Token]:
         if kind in _PARTIAL_TYPES:
             # Only a line's first tag is indented by the renderer; building the
             # indentation for later ones too would make a long line quadratic.
-            indentation = _NON_SPACE_RE.sub(" ", "".join(line_text)) if tag_index == 0 else ""
+            indentation = _indentation("".join(line_text)) if tag_index == 0 else ""
             token = [kind, value, start, pos, indentation, tag_index, line_has_non_space]
         else:
             token = [kind, value, start, pos]
