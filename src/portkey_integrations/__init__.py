@@ -136,7 +136,7 @@ __all__ = [
 
 _LAZY = {
     # What only some programs use loads with its first use, not with the package: the
-    # template machinery (Mustache, the prompt API), streams (httpx-sse), embeddings.
+    # template machinery (Mustache, the prompt API), streams, embeddings.
     "AsyncStream": "._streaming",
     "Stream": "._streaming",
     "Embedding": ".resources.embeddings",

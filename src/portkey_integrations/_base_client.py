@@ -355,8 +355,8 @@ def _lazy(module: str) -> ModuleType:
 
 
 def stream_types() -> tuple[type[Stream], type[AsyncStream]]:
-    """``Stream`` and ``AsyncStream`` (httpx-sse with them), imported with the first
-    stream: a client that never streams does not load them."""
+    """``Stream`` and ``AsyncStream``, imported with the first stream: a client that
+    never streams does not load them."""
     streaming = _lazy("._streaming")
     return streaming.Stream, streaming.AsyncStream
 

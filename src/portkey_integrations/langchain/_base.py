@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from .._adapters.mapping import Piece, enforce_mapping
 from .._adapters.settings import PortkeySettings
+from .._base_client import prompt_cache
 from .._call import Call, direct_call, prompt_call, prompt_variables
 from .._client import DEFAULT_TIMEOUT
 from .._errors import PromptMappingError
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from langchain_core.prompt_values import PromptValue
     from typing_extensions import Self
 
-    from .._templates.cache import PromptCache, PromptTemplate
+    from .._templates.cache import PromptTemplate
 
 __all__ = ["LC_SECRETS", "PENDING", "PendingCall", "PortkeyLangChainBase", "run_name_of"]
 
@@ -258,7 +259,7 @@ class PortkeyLangChainBase(PortkeySettings):
         a slot in the saved template (read through the sync client, and carried by the
         call to the core's variables check)."""
         prompt_id = self._checked_prompt()
-        template = None if prompt_id is None else _template_cache().get(self.client, prompt_id)
+        template = None if prompt_id is None else prompt_cache().get(self.client, prompt_id)
         return self._plan_call(inputs, stop, kwargs, run_manager, template)
 
     async def _abuild_call(
@@ -267,7 +268,7 @@ class PortkeyLangChainBase(PortkeySettings):
         """Async :meth:`_build_call` (the template is read through the async client)."""
         prompt_id, template = self._checked_prompt(), None
         if prompt_id is not None:
-            template = await _template_cache().aget(self.async_client, prompt_id)
+            template = await prompt_cache().aget(self.async_client, prompt_id)
         return self._plan_call(inputs, stop, kwargs, run_manager, template)
 
     def _checked_prompt(self) -> str | None:
@@ -350,15 +351,6 @@ class PortkeyLangChainBase(PortkeySettings):
         if usage and "stream_options" not in kwargs and "stream_options" not in self.model_kwargs:
             kwargs["stream_options"] = {"include_usage": True}
         return kwargs
-
-
-@functools.cache
-def _template_cache() -> PromptCache:
-    # Imported on the first prompt call, not with the package: the prompt API comes with
-    # it. (Once, not in the call: an import statement costs a microsecond each time.)
-    from .._templates.cache import prompt_cache
-
-    return prompt_cache
 
 
 @functools.lru_cache(maxsize=64)  # bounded: classes made at run time are not kept forever

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.base.llms.types import LLMMetadata, MessageRole
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW
 
+from .._base_client import prompt_cache
+
 if TYPE_CHECKING:
-    from .._templates.cache import PromptCache, PromptTemplate
+    from .._templates.cache import PromptTemplate
     from .base import PortkeyLLMBase
 
 __all__ = [
@@ -143,12 +145,4 @@ def _seen_prompt(llm: PortkeyLLMBase) -> PromptTemplate | None:
         return None  # no call yet: nothing was read
     # Both clients share the base URL the cache is keyed by; the async one, so that
     # async code paths never touch the sync client.
-    return _prompt_cache().peek(clients[1], full)
-
-
-@lru_cache(maxsize=1)
-def _prompt_cache() -> PromptCache:
-    # Loaded by the first call anyway; looked up once, not imported on every read.
-    from .._templates.cache import prompt_cache
-
-    return prompt_cache
+    return prompt_cache().peek(clients[1], full)
