@@ -133,8 +133,10 @@ class _Decoder:
             return None
         if not data:
             return None
+        # An error's chunks are filled in when it is raised (:meth:`failed`), once the
+        # chunks read before it in the same piece of text were delivered.
         if self.event == "error" or data.startswith('{"error"'):
-            raise make_stream_error(_loads_or_text(data), self.info.trace_id, self.chunks)
+            raise make_stream_error(_loads_or_text(data), self.info.trace_id, [])
         try:
             chunk = CompletionChunk.model_validate_json(data)
         except ValueError as exc:
@@ -142,12 +144,11 @@ class _Decoder:
                 f"malformed stream event: {data[:200]!r}",
                 body=data,
                 trace_id=self.info.trace_id,
-                chunks=self.chunks,
             ) from exc
         # The attribute, not the model_extra property: once per event.
         extra = chunk.__pydantic_extra__
         if extra and "error" in extra and not chunk.choices:
-            raise make_stream_error(extra, self.info.trace_id, self.chunks)
+            raise make_stream_error(extra, self.info.trace_id, [])
         self.record.add(chunk, data)
         return chunk
 
@@ -156,10 +157,17 @@ class _Decoder:
         """The chunks delivered so far, built again (errors only)."""
         return self.record.chunks()
 
+    def failed(self) -> StreamError:
+        """The error event read, with the chunks delivered before it: raise it once the
+        chunks that preceded it were delivered."""
+        assert self.failure is not None
+        self.failure.chunks = self.chunks
+        return self.failure
+
     def finish(self) -> None:
         """The end of the body: a clean end without [DONE] is a truncated stream."""
         if self.failure is not None:
-            raise self.failure
+            raise self.failed()
         if not self.done:
             raise TruncatedStreamError(
                 f"stream ended without [DONE] after {self.record.count} chunks",
@@ -268,7 +276,7 @@ def _iterate(response: httpx.Response, decoder: _Decoder) -> Generator[Completio
                     decoder.json = json_text
                     yield chunk
                 if decoder.failure is not None:
-                    raise decoder.failure
+                    raise decoder.failed()
         except httpx.TransportError as exc:
             raise decoder.broken(exc) from scrub_transport_error(exc)
         decoder.finish()
@@ -288,7 +296,7 @@ async def _aiterate(
                     decoder.json = json_text
                     yield chunk
                 if decoder.failure is not None:
-                    raise decoder.failure
+                    raise decoder.failed()
         except httpx.TransportError as exc:
             raise decoder.broken(exc) from scrub_transport_error(exc)
         decoder.finish()

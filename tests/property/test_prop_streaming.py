@@ -126,33 +126,64 @@ def dumped(chunk: Any) -> dict[str, Any]:
     return chunk.model_dump(mode="json", exclude_unset=True)  # type: ignore[no-any-return]
 
 
-def read_sync(server: ScriptedServer) -> tuple[list[Any], BaseException | None]:
-    delivered: list[Any] = []
+class Reader:
+    """A consumer that keeps every chunk and, when ``share``, the answer it shares with
+    the stream (which then keeps only lengths for the error's ``chunks``)."""
+
+    def __init__(self, share: bool) -> None:
+        self.share = share
+        self.delivered: list[Any] = []
+        self.pieces: list[str] = []
+
+    def answer(self) -> str:
+        return "".join(self.pieces)
+
+    def start(self, stream: Any) -> None:
+        if self.share:
+            stream.share_text(self.answer)
+
+    def take(self, chunk: Any) -> None:
+        self.delivered.append(chunk)
+        self.pieces.append(chunk.choices[0].content if chunk.choices else "")
+
+
+def read_sync(
+    server: ScriptedServer, share: bool = False
+) -> tuple[list[Any], BaseException | None]:
+    reader = Reader(share)
     with PortkeyClient(base_url=server.base_url, api_key="pk-x", max_retries=0) as client:
         try:
-            for chunk in client.stream(messages=MESSAGES, model="m"):
-                delivered.append(chunk)
+            with client.stream(messages=MESSAGES, model="m") as stream:
+                reader.start(stream)
+                for chunk in stream:
+                    reader.take(chunk)
         except PortkeyError as exc:
-            return delivered, exc
-    return delivered, None
+            return reader.delivered, exc
+    return reader.delivered, None
 
 
-async def read_async(server: ScriptedServer) -> tuple[list[Any], BaseException | None]:
-    delivered: list[Any] = []
+async def read_async(
+    server: ScriptedServer, share: bool = False
+) -> tuple[list[Any], BaseException | None]:
+    reader = Reader(share)
     async with AsyncPortkeyClient(base_url=server.base_url, api_key="pk-x", max_retries=0) as c:
         try:
-            async for chunk in await c.stream(messages=MESSAGES, model="m"):
-                delivered.append(chunk)
+            async with await c.stream(messages=MESSAGES, model="m") as stream:
+                reader.start(stream)
+                async for chunk in stream:
+                    reader.take(chunk)
         except PortkeyError as exc:
-            return delivered, exc
-    return delivered, None
+            return reader.delivered, exc
+    return reader.delivered, None
 
 
 @pytest.mark.slow  # a heavy property run
+@pytest.mark.parametrize("share", [False, True], ids=["kept", "shared"])
 @FEW
 @given(stream=streams(), cuts=st.lists(st.integers(0, 10_000), max_size=40))
 def test_any_split_of_any_events_gives_the_same_chunks(
     scripted: ScriptedServer,
+    share: bool,
     stream: tuple[list[dict[str, Any]], bytes, bool],
     cuts: list[int],
 ) -> None:
@@ -160,9 +191,9 @@ def test_any_split_of_any_events_gives_the_same_chunks(
     pieces = split(data, cuts)
     assert b"".join(pieces) == data
     scripted.push(pieces)
-    sync_chunks, sync_error = read_sync(scripted)
+    sync_chunks, sync_error = read_sync(scripted, share)
     scripted.push(pieces)
-    async_chunks, async_error = asyncio.run(read_async(scripted))
+    async_chunks, async_error = asyncio.run(read_async(scripted, share))
     for delivered, error in ((sync_chunks, sync_error), (async_chunks, async_error)):
         assert [dumped(c) for c in delivered] == expected
         if done:
@@ -186,13 +217,20 @@ def test_any_split_of_any_events_gives_the_same_chunks(
         ]
     ),
     cuts=st.lists(st.integers(0, 10_000), max_size=10),
+    share=st.booleans(),
 )
 def test_error_and_malformed_events_are_stream_errors_after_the_chunks(
-    scripted: ScriptedServer, before: list[dict[str, Any]], data: str, cuts: list[int]
+    scripted: ScriptedServer,
+    before: list[dict[str, Any]],
+    data: str,
+    cuts: list[int],
+    share: bool,
 ) -> None:
+    # Events that arrive with the error in one piece are delivered before it is raised,
+    # and its chunks hold them, also when they are built again from a shared answer.
     body = "".join(f"data: {json.dumps(c)}\n\n" for c in before) + data + "\n\n"
     scripted.push(split(body.encode(), cuts))
-    delivered, error = read_sync(scripted)
+    delivered, error = read_sync(scripted, share)
     assert isinstance(error, StreamError)
     assert [dumped(c) for c in delivered] == before
     assert [dumped(c) for c in error.chunks] == before
