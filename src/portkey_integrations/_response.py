@@ -244,15 +244,19 @@ class RawChunk(Mapping[str, Any]):
 
     __slots__ = ("_data", "json")
 
+    _data: dict[str, Any]  # set on first read: one store per chunk until then
+
     def __init__(self, json_text: str) -> None:
         self.json = json_text
         """The chunk's JSON text."""
-        self._data: dict[str, Any] | None = None
 
     def _read(self) -> dict[str, Any]:
-        if self._data is None:
-            self._data = json.loads(self.json)
-        return self._data
+        try:
+            return self._data
+        except AttributeError:
+            data: dict[str, Any] = json.loads(self.json)
+            self._data = data
+            return data
 
     def __getitem__(self, key: str) -> Any:
         return self._read()[key]

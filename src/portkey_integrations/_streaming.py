@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator, Callable, Generator
+from functools import cache
 from typing import Any
 
 import httpx
@@ -30,6 +31,16 @@ __all__ = ["AsyncStream", "Stream"]
 _EVENT_STREAM = "text/event-stream"
 
 
+@cache
+def _chunk_parser() -> Callable[[str], CompletionChunk]:
+    """pydantic's validator of a chunk's JSON text, built on first use (the models defer
+    their build, for import time) and called without ``model_validate_json``'s Python
+    frame: once per event."""
+    CompletionChunk.model_rebuild()
+    parse: Callable[[str], CompletionChunk] = CompletionChunk.__pydantic_validator__.validate_json
+    return parse
+
+
 class _Decoder:
     """Text to chunks: lines, events, chunks; the one place sync and async share.
 
@@ -38,8 +49,8 @@ class _Decoder:
     """
 
     __slots__ = (
-        *("data", "done", "event", "failure", "info", "json", "jsons", "partial", "record"),
-        "skip_lf",
+        *("data", "done", "event", "failure", "info", "json", "jsons", "parse", "partial"),
+        *("record", "skip_lf"),
     )
 
     def __init__(self, info: ResponseInfo) -> None:
@@ -53,6 +64,7 @@ class _Decoder:
         self.data: list[str] = []
         self.jsons: list[str] = []  # the JSON text of each chunk :meth:`feed` returned
         self.json = ""  # the JSON text of the chunk last delivered
+        self.parse = _chunk_parser()
 
     def check(self, response: httpx.Response) -> None:
         kind = response.headers.get("content-type", "").partition(";")[0]
@@ -138,7 +150,7 @@ class _Decoder:
         if self.event == "error" or data.startswith('{"error"'):
             raise make_stream_error(_loads_or_text(data), self.info.trace_id, [])
         try:
-            chunk = CompletionChunk.model_validate_json(data)
+            chunk = self.parse(data)
         except ValueError as exc:
             raise StreamError(
                 f"malformed stream event: {data[:200]!r}",

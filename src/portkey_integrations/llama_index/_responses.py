@@ -343,7 +343,10 @@ class ChatStream(_StreamState):
             )
         else:
             message = ChatMessage(role=self._role, blocks=blocks)
-        kwargs = self._kwargs(chunk)
+        # self._kwargs(chunk), inline: once per response.
+        kwargs = self._base
+        if chunk.__pydantic_extra__ or chunk.usage is not None:
+            kwargs = self._kwargs(chunk)
         if thinking:
             # FunctionAgent streams it as AgentStream.
             kwargs = {**kwargs, "thinking_delta": thinking}
