@@ -130,13 +130,14 @@ class ChunkRecord:
 def _start(data: str, content: str, key: str) -> _Run | None:
     """A run starting with ``data``, found around its ``key``'s value ``content``; ``None``
     when ``data`` does not hold it written in any of the ways a run reads."""
-    name = f'"{key}":'
     for encode in _ENCODINGS:
         written = f'"{content}"' if encode is None else encode(content)
-        at = data.find(name + written)
-        if at >= 0:
-            start = at + len(name)
-            if encode is None:  # the quotes belong to the ends
-                return _Run(data[: start + 1], data[start + len(written) - 1 :], None)
-            return _Run(data[:start], data[start + len(written) :], encode)
+        # Compact JSON, or json.dumps's default separators.
+        for name in (f'"{key}":', f'"{key}": '):
+            at = data.find(name + written)
+            if at >= 0:
+                start = at + len(name)
+                if encode is None:  # the quotes belong to the ends
+                    return _Run(data[: start + 1], data[start + len(written) - 1 :], None)
+                return _Run(data[:start], data[start + len(written) :], encode)
     return None
