@@ -213,8 +213,9 @@ class _StreamBase:
     def share_text(self, text: Callable[[], str]) -> None:
         """Promise that ``text()`` returns the first choices' content of every chunk
         delivered so far, concatenated (a consumer that accumulates the answer anyway):
-        the stream then keeps only each chunk's length for :attr:`StreamError.chunks`,
-        not a second copy of the answer. Call it before iterating."""
+        the stream then keeps, for :attr:`StreamError.chunks`, each run of events that
+        differ only in their content as the text around it and each chunk's length, not
+        a second copy of the answer. Call it before iterating."""
         self._decoder.record.share_text(text)
 
 
