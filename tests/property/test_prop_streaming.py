@@ -128,7 +128,7 @@ def dumped(chunk: Any) -> dict[str, Any]:
 
 class Reader:
     """A consumer that keeps every chunk and, when ``share``, the answer it shares with
-    the stream (which then keeps only lengths for the error's ``chunks``)."""
+    the stream (which then builds the error's ``chunks`` again from it)."""
 
     def __init__(self, share: bool) -> None:
         self.share = share
