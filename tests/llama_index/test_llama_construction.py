@@ -105,6 +105,8 @@ def test_metadata_is_built_once_and_follows_fields_and_the_saved_prompt(
     assert read is not first and read.num_output == 99  # the saved max_tokens
     assert read.context_window == 128_000  # the saved model's (the local one)
     assert llm.metadata is read
+    llm.model_kwargs["max_tokens"] = 77  # changed in place: no assignment to notice
+    assert llm.metadata.num_output == 77
     llm.max_tokens = 64
     assert llm.metadata.num_output == 64
     for other in (copy.copy(llm), copy.deepcopy(llm), pickle.loads(pickle.dumps(llm))):

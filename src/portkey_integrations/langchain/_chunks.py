@@ -177,7 +177,7 @@ class ChatChunks:
     def __call__(self, event: CompletionChunk) -> ChatGenerationChunk | None:
         if event.__pydantic_extra__:
             # Guardrail verdicts come in an event of their own, before the content.
-            self.metadata.update(hook_results_dict(event.model_extra))
+            self.metadata.update(hook_results_dict(event.__pydantic_extra__))
         # Nearly every event is one choice's text and nothing else: it is tested inline
         # here (this runs once per event) and goes out as a content-only chunk.
         choices = event.choices
@@ -253,7 +253,7 @@ class TextChunks:
 
     def __call__(self, event: CompletionChunk) -> GenerationChunk | None:
         if event.__pydantic_extra__:
-            self.metadata.update(hook_results_dict(event.model_extra))
+            self.metadata.update(hook_results_dict(event.__pydantic_extra__))
         text = ""
         info: dict[str, Any] = {}
         if event.choices:

@@ -33,7 +33,7 @@ from .._adapters.settings import PortkeySettings
 from .._call import Call, direct_call, prompt_call
 from .._options import SECRET_OPTIONS
 from ._messages import to_openai_messages
-from ._models import llm_metadata, seen_prompt
+from ._models import llm_metadata, max_tokens, seen_prompt
 from ._predict import TEMPLATE_VARIABLES, TemplatePassThrough
 from ._responses import (
     ChatStream,
@@ -105,8 +105,12 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
     )
     """Ask for a usage chunk at the end of streams (``stream_options``)."""
 
-    # The saved template metadata was built from, and the metadata (see ``metadata``).
-    _metadata: tuple[PromptTemplate | None, LLMMetadata] | None = PrivateAttr(default=None)
+    # What metadata was built from that a field assignment does not reset (the saved
+    # template, the max tokens in ``model_kwargs``, a dict changed in place), and the
+    # metadata (see ``metadata``).
+    _metadata: tuple[PromptTemplate | None, int | None, LLMMetadata] | None = PrivateAttr(
+        default=None
+    )
 
     def __init__(self, **data: Any) -> None:
         # Checked before pydantic, which would wrap the error in a ValidationError.
@@ -129,12 +133,12 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         """Context window, room for the answer, chat or text, tool support; no I/O
         (see :func:`._models.llm_metadata`). The same object until a field changes or a
         call reads another saved version: LlamaIndex reads it on every call."""
-        saved = seen_prompt(self)
+        saved, limit = seen_prompt(self), max_tokens(self.model_kwargs)
         memo = self._metadata
-        if memo is not None and memo[0] is saved:
-            return memo[1]
+        if memo is not None and memo[0] is saved and memo[1] == limit:
+            return memo[2]
         metadata = llm_metadata(self, saved)
-        self._metadata = (saved, metadata)
+        self._metadata = (saved, limit, metadata)
         return metadata
 
     def __setattr__(self, name: str, value: Any) -> None:
