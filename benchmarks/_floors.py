@@ -5,6 +5,11 @@ LlamaIndex ``LLM`` with the framework's callback decorators), sends the same bod
 same route with one pooled httpx client (default limits, as the package's), and builds a
 content-only message. It is the least any adapter could cost; the adapters' target is
 1.05x of it.
+
+A stream answers as many responses as the adapters do, since the framework's work per
+response (events, span ids) is most of a stream's cost: LangChain closes every stream
+with a last chunk of its own, and the LlamaIndex floor answers the closing usage chunk
+with one, as the adapter does (llama-index-llms-openai answers every chunk).
 """
 
 from __future__ import annotations
@@ -77,12 +82,16 @@ class _Wire:
         return str((choice["message"]["content"] if "message" in choice else choice["text"]) or "")
 
     @staticmethod
-    def delta(line: str) -> str | None:
-        """The content of one SSE line, or None for a line without any."""
+    def delta(line: str, usage: bool = False) -> str | None:
+        """The content of one SSE line; None for a line without any. With ``usage``, a
+        usage chunk gives ``""``: the LlamaIndex floor answers it as the adapters do."""
         if not line.startswith("data: ") or line == "data: [DONE]":
             return None
-        choices = json.loads(line[6:])["choices"]
-        return (choices[0]["delta"].get("content") or None) if choices else None
+        chunk = json.loads(line[6:])
+        choices = chunk["choices"]
+        if not choices:
+            return "" if usage and chunk.get("usage") else None
+        return choices[0]["delta"].get("content") or None
 
 
 def _lc_messages(messages: list[BaseMessage]) -> list[dict[str, str]]:
@@ -102,22 +111,24 @@ class _LangChainWire(_Wire):
         response = await self.async_http().post(self.url(), content=body, headers=HEADERS)
         return self.content(response)
 
-    def deltas(self, messages: list[dict[str, str]]) -> Iterator[str]:
+    def deltas(self, messages: list[dict[str, str]], usage: bool = False) -> Iterator[str]:
         body = self.body(messages, True)
         with self._http.stream("POST", self.url(), content=body, headers=HEADERS) as r:
             r.raise_for_status()
             for line in r.iter_lines():
-                text = self.delta(line)
+                text = self.delta(line, usage)
                 if text is not None:
                     yield text
 
-    async def adeltas(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
+    async def adeltas(
+        self, messages: list[dict[str, str]], usage: bool = False
+    ) -> AsyncIterator[str]:
         body = self.body(messages, True)
         http = self.async_http()
         async with http.stream("POST", self.url(), content=body, headers=HEADERS) as r:
             r.raise_for_status()
             async for line in r.aiter_lines():
-                text = self.delta(line)
+                text = self.delta(line, usage)
                 if text is not None:
                     yield text
 
@@ -232,7 +243,7 @@ class FloorLlamaLLM(_LangChainWire, LLM):
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         def gen() -> ChatResponseGen:
             text = ""
-            for delta in self.deltas(_li_messages(messages)):
+            for delta in self.deltas(_li_messages(messages), usage=True):
                 text += delta
                 yield ChatResponse(message=ChatMessage(role="assistant", content=text), delta=delta)
 
@@ -265,7 +276,7 @@ class FloorLlamaLLM(_LangChainWire, LLM):
     ) -> ChatResponseAsyncGen:
         async def gen() -> ChatResponseAsyncGen:
             text = ""
-            async for delta in self.adeltas(_li_messages(messages)):
+            async for delta in self.adeltas(_li_messages(messages), usage=True):
                 text += delta
                 yield ChatResponse(message=ChatMessage(role="assistant", content=text), delta=delta)
 

@@ -7,6 +7,7 @@ keeping them should cost a stream next to nothing when nothing fails.
 
 from __future__ import annotations
 
+import json
 from array import array
 from collections.abc import Callable
 from json.encoder import encode_basestring, encode_basestring_ascii
@@ -39,26 +40,48 @@ class _Run:
         """The JSON text of this run's chunk whose content is ``content``."""
         return self.head + (content if self.encode is None else self.encode(content)) + self.tail
 
+    def content(self, data: str) -> str | None:
+        """The content of ``data`` if it is this run's ends around a content written as
+        the run writes it (so :meth:`text` gives ``data`` back), else ``None``."""
+        head, tail = self.head, self.tail
+        if len(data) < self.size or not data.startswith(head) or not data.endswith(tail):
+            return None
+        written = data[len(head) : len(data) - len(tail)]
+        if self.encode is None:
+            # Between the quotes: a string value only if nothing in it is escaped.
+            return None if '"' in written or "\\" in written else written
+        try:
+            content = json.loads(written)
+        except ValueError:
+            return None
+        return content if type(content) is str and self.encode(content) == written else None
+
 
 class ChunkRecord:
     """What a stream keeps of the chunks it delivered, so that an error can hand them
     all back (:attr:`StreamError.chunks`).
 
-    By default each event's JSON text: appending it costs nothing per event, a text is
-    about an eighth of a parsed chunk's memory and no object the garbage collector
-    tracks, and the chunks are parsed again only on an error. A consumer that
-    accumulates the whole answer itself shares that text (:meth:`share_text`): then a
-    run of events whose texts differ only in their content is kept as the text around
-    the content and each content's length, so the stream holds no second copy of the
+    Each event's JSON text is appended as it arrives: that costs nothing per event, a
+    text is about an eighth of a parsed chunk's memory and no object the garbage
+    collector tracks, and the chunks are parsed again only on an error. A consumer that
+    accumulates the whole answer itself shares that text (:meth:`share_text`): then,
+    once the texts held pass :data:`FOLD_AT` characters, they are folded: a run of
+    events whose texts differ only in their content is kept as the text around the
+    content and each content's length, so a long stream holds no second copy of the
     answer. On an error each chunk is parsed again from exactly the text that arrived:
     the run's two ends around its content, cut from the shared answer.
     """
 
-    __slots__ = ("kept", "run", "text", "texts")
+    __slots__ = ("held", "kept", "run", "text", "texts")
+
+    FOLD_AT = 16_384
+    """Characters of event text held before a shared-answer record folds them: a short
+    answer is never folded, and a long one holds at most this much twice."""
 
     def __init__(self) -> None:
-        self.texts: list[str] = []
-        self.kept: list[str | _Run] = []  # a text: an event kept whole
+        self.texts: list[str] = []  # events not folded, in order
+        self.held = 0  # their characters (shared answer only)
+        self.kept: list[str | _Run] = []  # folded events; a text: an event kept whole
         self.run: _Run | None = None
         self.text: Callable[[], str] | None = None
 
@@ -74,38 +97,33 @@ class ChunkRecord:
             raise RuntimeError("share_text must be called before the stream is read")
         self.text = text
 
-    def add(self, chunk: CompletionChunk, data: str) -> None:
-        """Keep ``chunk``, whose JSON text is ``data``."""
-        if self.text is None:
-            self.texts.append(data)
-            return
-        # Once per event, so the common case comes first, in as few steps as it takes.
-        choices = chunk.choices
-        if choices:
-            choice = choices[0]
-            delta = choice.delta
-            content = (delta.content or "") if delta is not None else (choice.text or "")
+    def add(self, data: str) -> None:
+        """Keep the chunk whose JSON text is ``data``."""
+        # Once per event: an append, and for a shared answer a sum. Folding later, a
+        # batch at a time, costs a stream less than checking each event as it arrives.
+        self.texts.append(data)
+        if self.text is not None:
+            self.held += len(data)
+            if self.held > self.FOLD_AT:
+                self.fold()
+
+    def fold(self) -> None:
+        """Fold the texts held into runs (see the class docstring)."""
+        for data in self.texts:
             run = self.run
             if run is not None:
-                # String comparisons only: the text is the run's ends around this content.
-                written = content if run.encode is None else run.encode(content)
-                head = run.head
-                if (
-                    len(data) == run.size + len(written)
-                    and data.startswith(head)
-                    and data.endswith(run.tail)
-                    and data.startswith(written, len(head))
-                ):
+                content = run.content(data)
+                if content is not None:
                     run.lengths.append(len(content))
-                    return
-            run = self.run = _start(data, content, "content" if delta is not None else "text")
-            if run is not None:
-                run.lengths.append(len(content))
+                    continue
+            self.run = run = _start(CompletionChunk.model_validate_json(data), data)
+            if run is None:
+                # Usage and other events without content, or content written otherwise.
+                self.kept.append(data)
+            else:
                 self.kept.append(run)
-                return
-        # Usage and other events without content, or content written in another way.
-        self.kept.append(data)
-        self.run = None
+        self.texts = []
+        self.held = 0
 
     def chunks(self) -> list[CompletionChunk]:
         """Every chunk delivered so far, parsed again from the text that arrived."""
@@ -115,7 +133,7 @@ class ChunkRecord:
         answer = self.text()
         out: list[CompletionChunk] = []
         at = 0
-        for entry in self.kept:
+        for entry in [*self.kept, *self.texts]:
             if isinstance(entry, str):
                 chunk = parse(entry)
                 out.append(chunk)
@@ -127,9 +145,14 @@ class ChunkRecord:
         return out
 
 
-def _start(data: str, content: str, key: str) -> _Run | None:
-    """A run starting with ``data``, found around its ``key``'s value ``content``; ``None``
-    when ``data`` does not hold it written in any of the ways a run reads."""
+def _start(chunk: CompletionChunk, data: str) -> _Run | None:
+    """A run starting with ``chunk``, whose text is ``data``, found around its content;
+    ``None`` when it has none or ``data`` does not hold it written in any way a run reads."""
+    if not chunk.choices:
+        return None
+    choice = chunk.choices[0]
+    key = "content" if choice.delta is not None else "text"
+    content = choice.content
     for encode in _ENCODINGS:
         written = f'"{content}"' if encode is None else encode(content)
         # Compact JSON, or json.dumps's default separators.
@@ -138,6 +161,9 @@ def _start(data: str, content: str, key: str) -> _Run | None:
             if at >= 0:
                 start = at + len(name)
                 if encode is None:  # the quotes belong to the ends
-                    return _Run(data[: start + 1], data[start + len(written) - 1 :], None)
-                return _Run(data[:start], data[start + len(written) :], encode)
+                    run = _Run(data[: start + 1], data[start + len(written) - 1 :], None)
+                else:
+                    run = _Run(data[:start], data[start + len(written) :], encode)
+                run.lengths.append(len(content))
+                return run
     return None

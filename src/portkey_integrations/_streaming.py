@@ -161,7 +161,7 @@ class _Decoder:
         extra = chunk.__pydantic_extra__
         if extra and "error" in extra and not chunk.choices:
             raise make_stream_error(extra, self.info.trace_id, [])
-        self.record.add(chunk, data)
+        self.record.add(data)
         return chunk
 
     @property

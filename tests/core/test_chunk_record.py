@@ -40,17 +40,20 @@ WRITERS = {
 }
 
 
-def record(texts: list[str]) -> tuple[ChunkRecord, list[CompletionChunk]]:
-    """Feed ``texts`` as a consumer that shares its answer would see them."""
+def record(texts: list[str], fold: bool = True) -> tuple[ChunkRecord, list[CompletionChunk]]:
+    """Feed ``texts`` as a consumer that shares its answer would see them; then fold
+    what is held, as a longer stream would."""
     answer: list[str] = []
     kept = ChunkRecord()
     kept.share_text(lambda: "".join(answer))
     delivered = []
     for text in texts:
         chunk = CompletionChunk.model_validate_json(text)
-        kept.add(chunk, text)
+        kept.add(text)
         delivered.append(chunk)
         answer.append(chunk.choices[0].content if chunk.choices else "")
+    if fold:
+        kept.fold()
     return kept, delivered
 
 
@@ -98,7 +101,54 @@ def test_a_chunk_that_differs_elsewhere_starts_a_new_run() -> None:
 def test_without_a_shared_answer_every_text_is_kept() -> None:
     kept = ChunkRecord()
     texts = [json.dumps(chat_chunk(c)) for c in CONTENTS]
-    for text in texts:
-        kept.add(CompletionChunk.model_validate_json(text), text)
+    for text in texts * 200:  # far past FOLD_AT: nothing is folded
+        kept.add(text)
+    assert kept.texts == texts * 200
+    assert kept.kept == []
+    assert kept.count == len(texts) * 200
+
+
+def test_a_short_answer_is_never_folded_and_is_given_back() -> None:
+    texts = [json.dumps(chat_chunk(c)) for c in CONTENTS]
+    kept, delivered = record(texts, fold=False)
     assert kept.texts == texts
+    assert kept.kept == []
+    assert dumped(kept.chunks()) == dumped(delivered)
+
+
+def test_held_text_is_folded_once_it_passes_fold_at(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ChunkRecord, "FOLD_AT", 300)
+    usage = {"id": "c1", "choices": [], "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+    texts = [WRITERS["compact"](chat_chunk(c)) for c in CONTENTS * 6]
+    texts.insert(20, json.dumps(usage))
+    answer: list[str] = []
+    kept = ChunkRecord()
+    kept.share_text(lambda: "".join(answer))
+    delivered = []
+    for text in texts:
+        chunk = CompletionChunk.model_validate_json(text)
+        kept.add(text)
+        delivered.append(chunk)
+        answer.append(chunk.choices[0].content if chunk.choices else "")
+        # Never more than FOLD_AT held, and every chunk so far given back whatever the
+        # split between folded and held.
+        assert kept.held <= 300
+        assert dumped(kept.chunks()) == dumped(delivered)
     assert kept.count == len(texts)
+    assert any(isinstance(entry, _Run) and len(entry.lengths) > 3 for entry in kept.kept)
+
+
+@pytest.mark.parametrize("writer", list(WRITERS), ids=list(WRITERS))
+def test_a_text_whose_middle_spans_other_fields_is_not_taken_for_content(writer: str) -> None:
+    # Same ends as the run, but between them more than one string value.
+    def chunk(delta: dict[str, str]) -> str:
+        data = {"id": "c1", "choices": [{"index": 0, "delta": {**delta, "role": "assistant"}}]}
+        return str(WRITERS[writer](data))
+
+    first, other = chunk({"content": "x"}), chunk({"content": "y", "refusal": "q"})
+    kept, delivered = record([first, other])
+    run = kept.kept[0]
+    assert isinstance(run, _Run)
+    assert other.startswith(run.head) and other.endswith(run.tail)
+    assert dumped(kept.chunks()) == dumped(delivered)
+    assert kept.chunks()[1].choices[0].delta.refusal == "q"  # type: ignore[union-attr]

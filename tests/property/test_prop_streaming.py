@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 from typing import Any, Protocol
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +25,7 @@ from portkey_integrations import (
     StreamError,
     TruncatedStreamError,
 )
+from portkey_integrations._chunk_record import ChunkRecord
 
 
 class ScriptedServer(Protocol):
@@ -178,22 +180,26 @@ async def read_async(
 
 
 @pytest.mark.slow  # a heavy property run
-@pytest.mark.parametrize("share", [False, True], ids=["kept", "shared"])
+@pytest.mark.parametrize("share", ["kept", "shared", "folded"])
 @FEW
 @given(stream=streams(), cuts=st.lists(st.integers(0, 10_000), max_size=40))
 def test_any_split_of_any_events_gives_the_same_chunks(
     scripted: ScriptedServer,
-    share: bool,
+    share: str,
     stream: tuple[list[dict[str, Any]], bytes, bool],
     cuts: list[int],
 ) -> None:
+    # "folded": a shared answer whose record folds after every event or two, as a long
+    # answer's does.
     expected, data, done = stream
     pieces = split(data, cuts)
     assert b"".join(pieces) == data
-    scripted.push(pieces)
-    sync_chunks, sync_error = read_sync(scripted, share)
-    scripted.push(pieces)
-    async_chunks, async_error = asyncio.run(read_async(scripted, share))
+    fold_at = 64 if share == "folded" else ChunkRecord.FOLD_AT
+    with mock.patch.object(ChunkRecord, "FOLD_AT", fold_at):
+        scripted.push(pieces)
+        sync_chunks, sync_error = read_sync(scripted, share != "kept")
+        scripted.push(pieces)
+        async_chunks, async_error = asyncio.run(read_async(scripted, share != "kept"))
     for delivered, error in ((sync_chunks, sync_error), (async_chunks, async_error)):
         assert [dumped(c) for c in delivered] == expected
         if done:
