@@ -110,7 +110,8 @@ def langchain_rows(server: Server, settings: Settings, peers: bool) -> list[Row]
 
 
 def llama_index_rows(server: Server, settings: Settings, peers: bool) -> list[Row]:
-    """chat, stream_chat and complete on ``/chat/completions``."""
+    """chat, stream_chat and complete on ``/chat/completions``; chat and stream_chat on
+    a prompt id."""
     from llama_index.core.llms import ChatMessage
 
     from portkey_integrations.llama_index import PortkeyChatModel
@@ -152,6 +153,30 @@ def llama_index_rows(server: Server, settings: Settings, peers: bool) -> list[Ro
     methods = [("chat", 100), ("stream_chat", 80), ("complete", 100)]
     for method, calls in methods[: 1 if settings.quick else 3]:
         rows += _rows("llama-index", method, cases(method), settings, calls)
+    if settings.quick:
+        return rows
+    # The prompt route: what the package is for, with its planning and checks.
+    prompt = PortkeyChatModel(prompt_id="pp-bench", base_url=url, api_key="pk-bench", max_retries=0)
+    prompt_floor = FloorLlamaLLM(base_url=url, prompt_id="pp-bench")
+    assert prompt.chat(messages).message.content == prompt_floor.chat(messages).message.content
+    pair = {"ours": prompt, "floor": prompt_floor}
+
+    def chat(model: Any) -> Callable[[], object]:
+        return lambda: model.chat(messages)
+
+    def stream(model: Any) -> Callable[[], object]:
+        return lambda: list(model.stream_chat(messages))
+
+    rows += _rows(
+        "llama-index", "prompt route chat", {k: chat(m) for k, m in pair.items()}, settings, 100
+    )
+    rows += _rows(
+        "llama-index",
+        "prompt route stream_chat",
+        {k: stream(m) for k, m in pair.items()},
+        settings,
+        80,
+    )
     return rows
 
 
