@@ -61,15 +61,18 @@ class ChunkRecord:
     """What a stream keeps of the chunks it delivered, so that an error can hand them
     all back (:attr:`StreamError.chunks`).
 
-    Each event's JSON text is appended as it arrives: that costs nothing per event, a
-    text is about an eighth of a parsed chunk's memory and no object the garbage
-    collector tracks, and the chunks are parsed again only on an error. A consumer that
-    accumulates the whole answer itself shares that text (:meth:`share_text`): then,
-    once the texts held pass :data:`FOLD_AT` characters, they are folded: a run of
-    events whose texts differ only in their content is kept as the text around the
-    content and each content's length, so a long stream holds no second copy of the
-    answer. On an error each chunk is parsed again from exactly the text that arrived:
-    the run's two ends around its content, cut from the shared answer.
+    The stream's decoder appends each event's JSON text to :attr:`texts` as it arrives
+    (for a shared answer also adding its length to :attr:`held`, and calling
+    :meth:`fold` past :data:`FOLD_AT`). That costs nothing per event; a text is about an
+    eighth of a parsed chunk's memory and no object the garbage collector tracks; and the
+    chunks are parsed again only on an error.
+
+    A consumer that accumulates the whole answer itself shares that text
+    (:meth:`share_text`). Then, once the texts held pass :data:`FOLD_AT` characters,
+    they are folded: a run of events whose texts differ only in their content is kept as
+    the text around the content and each content's length, so a long stream holds no
+    second copy of the answer. On an error each chunk is parsed again from exactly the
+    text that arrived: the run's two ends around its content, cut from the shared answer.
     """
 
     __slots__ = ("held", "kept", "run", "text", "texts")
@@ -96,16 +99,6 @@ class ChunkRecord:
         if self.texts or self.kept:
             raise RuntimeError("share_text must be called before the stream is read")
         self.text = text
-
-    def add(self, data: str) -> None:
-        """Keep the chunk whose JSON text is ``data``."""
-        # Once per event: an append, and for a shared answer a sum. Folding later, a
-        # batch at a time, costs a stream less than checking each event as it arrives.
-        self.texts.append(data)
-        if self.text is not None:
-            self.held += len(data)
-            if self.held > self.FOLD_AT:
-                self.fold()
 
     def fold(self) -> None:
         """Fold the texts held into runs (see the class docstring)."""

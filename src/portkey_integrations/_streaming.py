@@ -161,7 +161,13 @@ class _Decoder:
         extra = chunk.__pydantic_extra__
         if extra and "error" in extra and not chunk.choices:
             raise make_stream_error(extra, self.info.trace_id, [])
-        self.record.add(data)
+        # What ChunkRecord keeps (see there), written here: once per event.
+        record = self.record
+        record.texts.append(data)
+        if record.text is not None:
+            record.held += len(data)
+            if record.held > record.FOLD_AT:
+                record.fold()
         return chunk
 
     @property

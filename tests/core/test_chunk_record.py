@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from portkey_integrations._chunk_record import ChunkRecord, _Run
-from portkey_integrations._response import CompletionChunk
+from portkey_integrations._response import CompletionChunk, ResponseInfo
+from portkey_integrations._streaming import _Decoder
 
 
 def chat_chunk(content: str | None, **delta: Any) -> dict[str, Any]:
@@ -40,21 +41,32 @@ WRITERS = {
 }
 
 
+class Consumer:
+    """A stream's decoder fed one event at a time, read by a consumer that keeps every
+    chunk and, when ``share``, the answer it shares with the record."""
+
+    def __init__(self, share: bool = True) -> None:
+        self.decoder = _Decoder(ResponseInfo())
+        self.pieces: list[str] = []
+        self.delivered: list[CompletionChunk] = []
+        if share:
+            self.decoder.record.share_text(lambda: "".join(self.pieces))
+
+    def feed(self, text: str) -> None:
+        for chunk in self.decoder.feed(f"data: {text}\n\n"):
+            self.delivered.append(chunk)
+            self.pieces.append(chunk.choices[0].content if chunk.choices else "")
+
+
 def record(texts: list[str], fold: bool = True) -> tuple[ChunkRecord, list[CompletionChunk]]:
     """Feed ``texts`` as a consumer that shares its answer would see them; then fold
     what is held, as a longer stream would."""
-    answer: list[str] = []
-    kept = ChunkRecord()
-    kept.share_text(lambda: "".join(answer))
-    delivered = []
+    consumer = Consumer()
     for text in texts:
-        chunk = CompletionChunk.model_validate_json(text)
-        kept.add(text)
-        delivered.append(chunk)
-        answer.append(chunk.choices[0].content if chunk.choices else "")
+        consumer.feed(text)
     if fold:
-        kept.fold()
-    return kept, delivered
+        consumer.decoder.record.fold()
+    return consumer.decoder.record, consumer.delivered
 
 
 def dumped(chunks: list[CompletionChunk]) -> list[dict[str, Any]]:
@@ -99,10 +111,11 @@ def test_a_chunk_that_differs_elsewhere_starts_a_new_run() -> None:
 
 
 def test_without_a_shared_answer_every_text_is_kept() -> None:
-    kept = ChunkRecord()
+    consumer = Consumer(share=False)
     texts = [json.dumps(chat_chunk(c)) for c in CONTENTS]
     for text in texts * 200:  # far past FOLD_AT: nothing is folded
-        kept.add(text)
+        consumer.feed(text)
+    kept = consumer.decoder.record
     assert kept.texts == texts * 200
     assert kept.kept == []
     assert kept.count == len(texts) * 200
@@ -121,19 +134,14 @@ def test_held_text_is_folded_once_it_passes_fold_at(monkeypatch: pytest.MonkeyPa
     usage = {"id": "c1", "choices": [], "usage": {"prompt_tokens": 1, "total_tokens": 1}}
     texts = [WRITERS["compact"](chat_chunk(c)) for c in CONTENTS * 6]
     texts.insert(20, json.dumps(usage))
-    answer: list[str] = []
-    kept = ChunkRecord()
-    kept.share_text(lambda: "".join(answer))
-    delivered = []
+    consumer = Consumer()
+    kept = consumer.decoder.record
     for text in texts:
-        chunk = CompletionChunk.model_validate_json(text)
-        kept.add(text)
-        delivered.append(chunk)
-        answer.append(chunk.choices[0].content if chunk.choices else "")
+        consumer.feed(text)
         # Never more than FOLD_AT held, and every chunk so far given back whatever the
         # split between folded and held.
         assert kept.held <= 300
-        assert dumped(kept.chunks()) == dumped(delivered)
+        assert dumped(kept.chunks()) == dumped(consumer.delivered)
     assert kept.count == len(texts)
     assert any(isinstance(entry, _Run) and len(entry.lengths) > 3 for entry in kept.kept)
 
