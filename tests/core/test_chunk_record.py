@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from portkey_integrations._chunk_record import ChunkRecord, _Run
 from portkey_integrations._response import CompletionChunk, ResponseInfo
@@ -160,3 +163,31 @@ def test_a_text_whose_middle_spans_other_fields_is_not_taken_for_content(writer:
     assert other.startswith(run.head) and other.endswith(run.tail)
     assert dumped(kept.chunks()) == dumped(delivered)
     assert kept.chunks()[1].choices[0].delta.refusal == "q"  # type: ignore[union-attr]
+
+
+# Any stream a server might write: runs sharing an id, each written one way, broken by
+# other events, folded after any number of characters.
+_text = st.text(alphabet=st.sampled_from('ab é€😀"\\\n\t:'), max_size=6)
+
+
+@st.composite
+def _events(draw: st.DrawFn) -> list[str]:
+    texts: list[str] = []
+    for _ in range(draw(st.integers(1, 4))):
+        writer = WRITERS[draw(st.sampled_from(list(WRITERS)))]
+        make = draw(st.sampled_from([chat_chunk, text_chunk]))
+        texts += [str(writer(make(c))) for c in draw(st.lists(_text, max_size=8))]
+        if draw(st.booleans()):
+            texts.append(json.dumps({"id": "c1", "choices": [], "usage": {"total_tokens": 1}}))
+    return texts
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(texts=_events(), fold_at=st.integers(0, 600))
+def test_any_stream_folded_anywhere_gives_back_what_arrived(texts: list[str], fold_at: int) -> None:
+    with mock.patch.object(ChunkRecord, "FOLD_AT", fold_at):
+        consumer = Consumer()
+        for text in texts:
+            consumer.feed(text)
+            assert dumped(consumer.decoder.record.chunks()) == dumped(consumer.delivered)
+    assert consumer.decoder.record.count == len(texts)
