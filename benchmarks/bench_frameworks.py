@@ -8,12 +8,14 @@ call, and, on ``/chat/completions``, LangChain's ``ChatOpenAI`` or llama-index's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._harness import TOPIC, Row, Server, Settings, compare, has_module, serve, timed_row
 
 Candidates = dict[str, Callable[[], object]]
+AsyncCall = Callable[[], Awaitable[object]]
 # Portkey answers /chat/completions only when told where to route it.
 ROUTE = {"x-portkey-provider": "openai"}
 
@@ -28,6 +30,48 @@ def _rows(
     peers = [name for name in candidates if name not in ("ours", "floor")]
     rows += [timed_row(section, name, times, "ours", peer) for peer in peers]
     return rows
+
+
+def _async_rows(
+    section: str, cases: dict[str, dict[str, AsyncCall]], settings: Settings
+) -> list[Row]:
+    """Async cases, one call at a time on one event loop (the concurrency rows run 200
+    at once)."""
+    loop = asyncio.new_event_loop()
+
+    def on_loop(call: AsyncCall) -> Callable[[], object]:
+        return lambda: loop.run_until_complete(call())
+
+    try:
+        rows: list[Row] = []
+        for name, candidates in cases.items():
+            on = {side: on_loop(call) for side, call in candidates.items()}
+            rows += _rows(section, name, on, settings, 80)
+        return rows
+    finally:
+        loop.close()
+
+
+def _achat(model: Any, messages: Any) -> AsyncCall:
+    return lambda: model.achat(messages)
+
+
+def _astream_chat(model: Any, messages: Any) -> AsyncCall:
+    async def run() -> object:
+        return [response async for response in await model.astream_chat(messages)]
+
+    return run
+
+
+def _ainvoke(model: Any, text: str) -> AsyncCall:
+    return lambda: model.ainvoke(text)
+
+
+def _astream(model: Any, text: str) -> AsyncCall:
+    async def run() -> object:
+        return [chunk async for chunk in model.astream(text)]
+
+    return run
 
 
 def langchain_rows(server: Server, settings: Settings, peers: bool) -> list[Row]:
@@ -106,12 +150,23 @@ def langchain_rows(server: Server, settings: Settings, peers: bool) -> list[Row]
         settings,
         100,
     )
+    if settings.quick:
+        return rows
+    both = {"ours": prompt, "floor": prompt_floor}
+    rows += _async_rows(
+        "langchain",
+        {
+            "prompt route ainvoke": {k: _ainvoke(m, TOPIC) for k, m in both.items()},
+            "prompt route astream": {k: _astream(m, TOPIC) for k, m in both.items()},
+        },
+        settings,
+    )
     return rows
 
 
 def llama_index_rows(server: Server, settings: Settings, peers: bool) -> list[Row]:
-    """chat, stream_chat and complete on ``/chat/completions``; chat and stream_chat on
-    a prompt id."""
+    """chat, stream_chat and complete on ``/chat/completions``; chat, stream_chat and
+    their async twins on a prompt id."""
     from llama_index.core.llms import ChatMessage
 
     from portkey_integrations.llama_index import PortkeyChatModel
@@ -176,6 +231,14 @@ def llama_index_rows(server: Server, settings: Settings, peers: bool) -> list[Ro
         {k: stream(m) for k, m in pair.items()},
         settings,
         80,
+    )
+    rows += _async_rows(
+        "llama-index",
+        {
+            "prompt route achat": {k: _achat(m, messages) for k, m in pair.items()},
+            "prompt route astream_chat": {k: _astream_chat(m, messages) for k, m in pair.items()},
+        },
+        settings,
     )
     return rows
 
