@@ -293,6 +293,29 @@ class ChatStream(_StreamState):
     def feed(self, chunk: CompletionChunk, raw: str) -> ChatResponse | None:
         """The response for this chunk, or ``None`` when it adds nothing (a role-only or
         finish-only event): each response costs the framework its own events."""
+        choices = chunk.choices
+        if choices and not (self._calls or self._reasoning or chunk.__pydantic_extra__):
+            # Nearly every event: text only, in an answer of text only.
+            delta = choices[0].delta
+            if (
+                delta is not None
+                and delta.content
+                and not (delta.role or delta.tool_calls or delta.__pydantic_extra__)
+                and chunk.usage is None
+            ):
+                self.text += delta.content
+                self.yielded = True
+                return ChatResponse(
+                    message=ChatMessage(role=self._role, blocks=[TextBlock(text=self.text)]),
+                    delta=delta.content,
+                    raw=RawChunk(raw),
+                    additional_kwargs=self._base,
+                )
+        return self.feed_any(chunk, raw)
+
+    def feed_any(self, chunk: CompletionChunk, raw: str) -> ChatResponse | None:
+        """:meth:`feed` for any chunk (tool calls, reasoning, usage, guardrail results):
+        the same response :meth:`feed` gives, which a test holds them to."""
         text = thinking = ""
         tools = False
         if chunk.choices:
