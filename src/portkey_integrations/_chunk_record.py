@@ -79,7 +79,7 @@ class ChunkRecord:
 
     FOLD_AT = 16_384
     """Characters of event text held before a shared-answer record folds them: a short
-    answer is never folded, and a long one holds at most this much twice."""
+    answer is never folded, and a long one holds at most this much beside the answer."""
 
     def __init__(self) -> None:
         self.texts: list[str] = []  # events not folded, in order

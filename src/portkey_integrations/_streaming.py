@@ -221,7 +221,8 @@ class _StreamBase:
         delivered so far, concatenated (a consumer that accumulates the answer anyway):
         the stream then keeps, for :attr:`StreamError.chunks`, each run of events that
         differ only in their content as the text around it and each chunk's length, not
-        a second copy of the answer. Call it before iterating."""
+        a second copy of the answer (past the first 16 KiB of event text, which it holds
+        as it arrived). Call it before iterating."""
         self._decoder.record.share_text(text)
 
 
