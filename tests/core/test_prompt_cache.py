@@ -67,6 +67,34 @@ def test_second_call_is_served_from_the_cache(local: LocalPortkeyServer) -> None
     assert _fetches(local, "pp-cache") == 1
 
 
+class _NoLock:
+    """A lock a fresh hit must not take."""
+
+    def __enter__(self) -> None:
+        raise AssertionError("a fresh hit took the cache's lock")
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_a_fresh_hit_takes_no_lock_and_an_expired_entry_does(local: LocalPortkeyServer) -> None:
+    now = [0.0]
+    cache = PromptCache(ttl=10, clock=lambda: now[0])
+    client, aclient = (
+        PortkeyClient(base_url=local.base_url),
+        AsyncPortkeyClient(base_url=local.base_url),
+    )
+    first = cache.get(client, "pp-cache")
+    lock, cache._lock = cache._lock, _NoLock()  # type: ignore[assignment]
+    assert cache.get(client, "pp-cache") is first
+    assert asyncio.run(cache.aget(aclient, "pp-cache")) is first
+    now[0] = 10.0  # the TTL is over: the read goes through the lock to fetch again
+    with pytest.raises(AssertionError, match="took the cache's lock"):
+        cache.get(client, "pp-cache")
+    cache._lock = lock
+    assert cache.get(client, "pp-cache") == first and _fetches(local, "pp-cache") == 2
+
+
 def test_ttl_expiry_fetches_again(local: LocalPortkeyServer) -> None:
     cache = PromptCache(ttl=0)
     client = PortkeyClient(base_url=local.base_url)

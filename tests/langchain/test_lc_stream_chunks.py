@@ -111,3 +111,41 @@ def test_invocation_params_are_the_models_dict(
     assert params["temperature"] == 0.5
     assert params["stop"] is None
     assert params.get("own") is (True if cls is OwnDict else None)
+
+
+@pytest.mark.parametrize("how", ["stream", "invoke"])
+def test_a_prompt_call_maps_its_input_once_and_sends_what_callbacks_saw(
+    server: LocalPortkeyServer, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LangChain converts the input again for ``_stream`` (new, equal messages): the
+    # mapping made for the callbacks is the one the call sends.
+    calls: list[Any] = []
+    original = PortkeyChatModel._map_input
+
+    def counted(self: PortkeyChatModel, inputs: Any) -> Any:
+        calls.append(inputs)
+        return original(self, inputs)
+
+    monkeypatch.setattr(PortkeyChatModel, "_map_input", counted)
+    model = PortkeyChatModel(prompt_id="pp-lc-agent", base_url=server.base_url, api_key="pk-test")
+    seen = Params()
+    config: Any = {"callbacks": [seen]}
+    if how == "stream":
+        text = "".join(c.text for c in model.stream("otters", config=config))
+    else:
+        text = model.invoke("otters", config=config).text
+    assert len(calls) == 1
+    sent = server.requests[-1].body["variables"]
+    assert sent["input"] == "otters" and seen.params[0]["variables"] == sent
+    assert "otters" in text
+
+
+def test_inputs_are_the_same_when_their_messages_are_equal() -> None:
+    from portkey_integrations.langchain._base import _same
+
+    first = [HumanMessage("hi"), AIMessageChunk(content="yo")]
+    assert _same(first, [HumanMessage("hi"), AIMessageChunk(content="yo")])
+    assert not _same(first, [HumanMessage("hi"), AIMessageChunk(content="no")])
+    assert not _same(first, [HumanMessage("hi")])
+    assert not _same([HumanMessage("hi")], [AIMessageChunk(content="hi")])
+    assert _same("hi", "hi") and not _same("hi", [HumanMessage("hi")])

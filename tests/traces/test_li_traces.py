@@ -19,6 +19,7 @@ from llama_index.core.tools import FunctionTool
 
 from portkey_integrations import RequestOptions
 from portkey_integrations.llama_index import PortkeyChatModel
+from portkey_integrations.llama_index import _tracing as li_tracing
 from portkey_integrations.llama_index._tracing import PortkeyRequestEvent
 from portkey_integrations.server import LocalPortkeyServer
 
@@ -137,3 +138,26 @@ def test_instrumentation_events_carry_the_prompt(server: LocalPortkeyServer) -> 
     assert event.variables == server.requests[-1].body["variables"]
     assert event.variables is not None and event.variables["extra"] == "x"
     assert not any(SECRET in repr(e) for e in handler.events)
+
+
+def test_no_request_event_is_built_when_no_handler_listens(
+    server: LocalPortkeyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[dict[str, Any]] = []
+
+    def event(**fields: Any) -> PortkeyRequestEvent:
+        built.append(fields)
+        return PortkeyRequestEvent(**fields)
+
+    monkeypatch.setattr(li_tracing, "PortkeyRequestEvent", event)
+    llm = _llm(server, prompt_id=AGENT_PROMPT + "@1", check_variables="off")
+    assert not li_tracing._heard()  # LlamaIndex's null handler only
+    llm.chat([ChatMessage(role="user", content="hello")])
+    assert built == [] and server.requests[-1].path.endswith("/completions")
+    handler = _Events(events=[])
+    get_dispatcher().add_event_handler(handler)
+    try:
+        llm.chat([ChatMessage(role="user", content="hello")])
+    finally:
+        get_dispatcher().event_handlers.remove(handler)
+    assert [b["prompt_id"] for b in built] == [AGENT_PROMPT]

@@ -165,6 +165,16 @@ class PromptCache(CacheBook):
             logger.debug("prompt template %r not checked: %s", ref, exc)
             return exc
 
+    def _fresh(self, key: Key) -> Outcome | None:
+        """The outcome of a fresh entry for ``key``, read without the lock (``None``: the
+        read must go through :meth:`_begin`). Safe because entries are replaced whole and
+        only ever made staler in place: a read that races an expiry is one that came
+        just before it. Nearly every checked call is such a hit."""
+        entry = self._entries.get(key)
+        if entry is not None and entry.fresh_until > self.clock():
+            return entry.value, entry.error
+        return None
+
     def _begin(self, key: Key) -> tuple[_State, Any]:
         """What a read does: ``hit`` (the entry), ``revalidate`` (serve the stale entry
         and refresh it in the background; the flight is registered), ``wait`` (on the
@@ -219,6 +229,8 @@ class PromptCache(CacheBook):
         key = self._key(client, ref)
         if isinstance(key, PortkeyError):
             return None, key
+        if (hit := self._fresh(key)) is not None:
+            return hit
         with self._lock:
             state, found = self._begin(key)
         if state in ("hit", "revalidate"):
@@ -281,6 +293,8 @@ class PromptCache(CacheBook):
         key = self._key(client, ref)
         if isinstance(key, PortkeyError):
             return None, key
+        if (hit := self._fresh(key)) is not None:
+            return hit
         with self._lock:
             state, found = self._begin(key)
             if state == "wait":

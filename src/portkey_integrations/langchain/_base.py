@@ -371,11 +371,16 @@ def run_name_of(kwargs: Mapping[str, Any]) -> str | None:
 
 
 def _same(a: Any, b: Any) -> bool:
+    # Whether the input mapped for the callbacks is the one the call sends. LangChain
+    # converts the input again for ``_stream`` (new message objects, equal ones), so
+    # messages are compared by value: the mapping reads nothing but their fields.
     if a is b:
         return True
     if isinstance(a, str) or isinstance(b, str):
         return isinstance(a, str) and a == b
     try:
-        return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(
+            x is y or (type(x) is type(y) and x == y) for x, y in zip(a, b, strict=True)
+        )
     except TypeError:
         return False

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from llama_index.core.instrumentation.event_handlers import NullEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.instrumentation.span import BaseSpan, active_span_id
 from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
@@ -155,10 +156,27 @@ def call_options(model: Any, given: RequestOptions | None) -> RequestOptions | N
     return options if given is None else options.merged(given)
 
 
+def _heard() -> bool:
+    """Whether an event handler other than LlamaIndex's null one would receive an event
+    of this module's dispatcher (the same walk as ``Dispatcher.event``)."""
+    dispatcher: Any = _dispatcher
+    while dispatcher:
+        for handler in dispatcher.event_handlers:
+            if type(handler) is not NullEventHandler:
+                return True
+        if not dispatcher.propagate:
+            return False
+        dispatcher = dispatcher.parent
+    return False
+
+
 def announce(call: Call) -> None:
-    """Tell the instrumentation which prompt and variables a prompt call sends."""
+    """Tell the instrumentation which prompt and variables a prompt call sends.
+
+    Nothing is built when no handler listens: the event (a model with an id and a
+    timestamp) would cost every prompt call a few per cent of a stream for nobody."""
     ref = call.prompt_ref
-    if ref is not None:
+    if ref is not None and _heard():
         prompt_id, version = ref
         _dispatcher.event(
             PortkeyRequestEvent(
