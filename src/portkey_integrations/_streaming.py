@@ -62,7 +62,9 @@ class _Decoder:
         self.skip_lf = False  # the last piece ended with "\r": a leading "\n" is its pair
         self.event = ""
         self.data: list[str] = []
-        self.jsons: list[str] = []  # the JSON text of each chunk :meth:`feed` returned
+        # The JSON text of each chunk :meth:`feed` returned; ``None`` when it returned
+        # at most one chunk of one whole event, and set :attr:`json` itself.
+        self.jsons: list[str] | None = None
         self.json = ""  # the JSON text of the chunk last delivered
         self.parse = _chunk_parser()
 
@@ -83,15 +85,19 @@ class _Decoder:
             and "\r" not in text
             and not (self.partial or self.data or self.event or self.skip_lf or self.done)
         ):
-            # Nearly every piece of text is one whole event of one data line.
-            self.jsons = [data := text[6:-2]]
+            # Nearly every piece of text is one whole event of one data line: its chunk
+            # is delivered as soon as this returns, so its text is the last delivered.
+            self.jsons = None
             try:
-                chunk = self.decode(data)
+                chunk = self.decode(data := text[6:-2])
             except StreamError as exc:
                 self.failure = exc
                 self.done = True
                 return []
-            return [] if chunk is None else [chunk]
+            if chunk is None:
+                return []
+            self.json = data
+            return [chunk]
         if self.skip_lf:
             self.skip_lf = False
             if text.startswith("\n"):
@@ -291,10 +297,15 @@ def _iterate(response: httpx.Response, decoder: _Decoder) -> Generator[Completio
         decoder.check(response)
         try:
             for text in response.iter_text():
-                # jsons may end with a text that made no chunk ([DONE]): zip stops first.
-                for chunk, json_text in zip(decoder.feed(text), decoder.jsons, strict=False):
-                    decoder.json = json_text
-                    yield chunk
+                chunks = decoder.feed(text)
+                if decoder.jsons is None:  # one whole event: feed set decoder.json
+                    if chunks:
+                        yield chunks[0]
+                else:
+                    # jsons may end with a text that made no chunk ([DONE]): zip stops first.
+                    for chunk, json_text in zip(chunks, decoder.jsons, strict=False):
+                        decoder.json = json_text
+                        yield chunk
                 if decoder.failure is not None:
                     raise decoder.failed()
         except httpx.TransportError as exc:
@@ -311,10 +322,15 @@ async def _aiterate(
         decoder.check(response)
         try:
             async for text in response.aiter_text():
-                # jsons may end with a text that made no chunk ([DONE]): zip stops first.
-                for chunk, json_text in zip(decoder.feed(text), decoder.jsons, strict=False):
-                    decoder.json = json_text
-                    yield chunk
+                chunks = decoder.feed(text)
+                if decoder.jsons is None:  # one whole event: feed set decoder.json
+                    if chunks:
+                        yield chunks[0]
+                else:
+                    # jsons may end with a text that made no chunk ([DONE]): zip stops first.
+                    for chunk, json_text in zip(chunks, decoder.jsons, strict=False):
+                        decoder.json = json_text
+                        yield chunk
                 if decoder.failure is not None:
                     raise decoder.failed()
         except httpx.TransportError as exc:
