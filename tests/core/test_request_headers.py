@@ -140,3 +140,25 @@ def test_every_value_is_checked_on_every_call_under_a_name_already_seen(
         RequestOptions(extra_headers={name: value}).headers()
     with pytest.raises(PortkeyConfigError, match="string value"):
         RequestOptions(extra_headers={name: 3}).headers()  # type: ignore[dict-item]
+
+
+def test_traced_options_are_the_options_the_constructor_makes() -> None:
+    import copy
+    import pickle
+
+    spans = {"x-portkey-span-id": "sp-1", "x-portkey-span-name": "Chain.invoke"}
+    for trace_id, metadata, headers in [
+        ("tr-1", {"team": "core"}, spans),
+        (None, None, spans),
+        (None, None, None),
+    ]:
+        fast = RequestOptions.traced(trace_id, metadata, headers)
+        made = RequestOptions(trace_id=trace_id, metadata=metadata, extra_headers=headers)
+        assert fast == made and repr(fast) == repr(made)
+        assert fast.headers() == made.headers()
+        assert pickle.loads(pickle.dumps(fast)) == made == copy.deepcopy(fast)
+        assert RequestOptions(api_key="pk").merged(fast) == RequestOptions(api_key="pk").merged(
+            made
+        )
+    with pytest.raises(PortkeyConfigError, match="line breaks"):
+        RequestOptions.traced(None, None, {"x-portkey-span-name": "a\nb"}).headers()
