@@ -166,7 +166,7 @@ class RequestOptions:
         return cls(**fields)
 
     @classmethod
-    def traced(
+    def _traced(
         cls,
         trace_id: str | None,
         metadata: Mapping[str, str] | None,

@@ -118,7 +118,7 @@ def trace_options(
     parent = traceparent()
     if parent is not None:
         headers["traceparent"] = parent
-    return RequestOptions.traced(trace_id, metadata, headers or None)
+    return RequestOptions._traced(trace_id, metadata, headers or None)
 
 
 def hook_results_of(extra: Mapping[str, Any] | None) -> Any:
