@@ -6,13 +6,16 @@ sequential streams reuse pooled connections.
 
 The events are read here, not by an SSE library: Portkey sends ``data:`` lines, ``event:
 error`` and comments, and reading lines ourselves (split on ``\\n``, ``\\r\\n`` and ``\\r``
-only, as the SSE spec says) costs a fraction of a general decoder. Each event is
+only, as the SSE spec says) costs a fraction of a general decoder; the body is read raw
+and decoded here, as httpx's ``iter_text`` would (through httpx's decompression when it is
+compressed), two generator layers fewer per event. Each event is
 validated by pydantic straight from its JSON text: that is faster than ``json.loads``
 followed by building the models in Python, even for the plain content-only event.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import AsyncGenerator, Callable, Generator
 from functools import cache
@@ -288,6 +291,19 @@ class AsyncStream(_StreamBase):
         await self.aclose()
 
 
+def _compressed(response: httpx.Response) -> bool:
+    """Whether the body must go through httpx's decompression (``iter_bytes``); else
+    the raw pieces are read (``iter_raw``), two generator layers fewer per event."""
+    return "content-encoding" in response.headers
+
+
+def _text_decoder(response: httpx.Response) -> Callable[[bytes], str]:
+    """Pieces of the body to text, as httpx's ``iter_text`` decodes them: the content
+    type's charset, else UTF-8, bad bytes replaced. Its flush is never needed: whatever
+    it could give at the end is a line that no event ends."""
+    return codecs.getincrementaldecoder(response.encoding or "utf-8")(errors="replace").decode
+
+
 # The two loops differ only in the transport: text pieces in, the decoder's chunks out,
 # its failure raised once the chunks before it were delivered.
 
@@ -296,7 +312,8 @@ def _iterate(response: httpx.Response, decoder: _Decoder) -> Generator[Completio
     try:
         decoder.check(response)
         try:
-            for text in response.iter_text():
+            body = response.iter_bytes() if _compressed(response) else response.iter_raw()
+            for text in map(_text_decoder(response), body):
                 chunks = decoder.feed(text)
                 if decoder.jsons is None:  # one whole event: feed set decoder.json
                     if chunks:
@@ -321,8 +338,10 @@ async def _aiterate(
     try:
         decoder.check(response)
         try:
-            async for text in response.aiter_text():
-                chunks = decoder.feed(text)
+            decode = _text_decoder(response)
+            body = response.aiter_bytes() if _compressed(response) else response.aiter_raw()
+            async for piece in body:
+                chunks = decoder.feed(decode(piece))
                 if decoder.jsons is None:  # one whole event: feed set decoder.json
                     if chunks:
                         yield chunks[0]

@@ -24,6 +24,7 @@ class Reply:
     pieces: tuple[bytes, ...]
     status: int = 200
     content_type: str = "text/event-stream"
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class ScriptedServer:
@@ -46,9 +47,10 @@ class ScriptedServer:
         pieces: tuple[bytes, ...],
         status: int = 200,
         content_type: str = "text/event-stream",
+        headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
-        """Queue a reply for the next request."""
-        self._replies.append(Reply(pieces, status, content_type))
+        """Queue a reply for the next request (``headers``: more response headers)."""
+        self._replies.append(Reply(pieces, status, content_type, headers))
 
     def start(self) -> ScriptedServer:
         self._thread.start()
@@ -85,9 +87,10 @@ class ScriptedServer:
                     length = int(value)
             await reader.readexactly(length)
             reply = self._replies.popleft()
+            more = "".join(f"{name}: {value}\r\n" for name, value in reply.headers)
             writer.write(
                 f"HTTP/1.1 {reply.status} X\r\ncontent-type: {reply.content_type}\r\n"
-                "connection: close\r\n\r\n".encode("ascii")
+                f"{more}connection: close\r\n\r\n".encode("ascii")
             )
             await writer.drain()
             for piece in reply.pieces:

@@ -37,7 +37,11 @@ class ScriptedServer(Protocol):
     base_url: str
 
     def push(
-        self, pieces: tuple[bytes, ...], status: int = ..., content_type: str = ...
+        self,
+        pieces: tuple[bytes, ...],
+        status: int = ...,
+        content_type: str = ...,
+        headers: tuple[tuple[str, str], ...] = ...,
     ) -> None: ...
 
 

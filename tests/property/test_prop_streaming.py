@@ -9,11 +9,13 @@ raises :class:`TruncatedStreamError` only after every chunk was delivered.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import itertools
 import json
 from typing import Any, Protocol
 from unittest import mock
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -33,7 +35,13 @@ class ScriptedServer(Protocol):
 
     base_url: str
 
-    def push(self, pieces: tuple[bytes, ...]) -> None: ...
+    def push(
+        self,
+        pieces: tuple[bytes, ...],
+        status: int = ...,
+        content_type: str = ...,
+        headers: tuple[tuple[str, str], ...] = ...,
+    ) -> None: ...
 
 
 # No example database: nothing is written into the working tree.
@@ -240,3 +248,35 @@ def test_error_and_malformed_events_are_stream_errors_after_the_chunks(
     assert isinstance(error, StreamError)
     assert [dumped(c) for c in delivered] == before
     assert [dumped(c) for c in error.chunks] == before
+
+
+@pytest.mark.slow  # a property run
+@FEW
+@given(stream=streams(), cuts=st.lists(st.integers(0, 10_000), max_size=20))
+def test_a_compressed_body_gives_the_chunks_of_the_plain_one(
+    scripted: ScriptedServer, stream: tuple[list[dict[str, Any]], bytes, bool], cuts: list[int]
+) -> None:
+    # A compressed body goes through httpx's decompression; a plain one is read raw.
+    expected, data, done = stream
+    pieces = split(gzip.compress(data), cuts)
+    for read in (read_sync, lambda s: asyncio.run(read_async(s))):
+        scripted.push(pieces, headers=(("content-encoding", "gzip"),))
+        delivered, error = read(scripted)
+        assert [dumped(c) for c in delivered] == expected
+        assert (error is None) is done
+
+
+@FEW
+@given(text=st.text(alphabet=st.sampled_from("ab \u00e9\u00ff\u00e0"), max_size=12))
+def test_a_declared_charset_decodes_the_body_as_httpx_would(
+    scripted: ScriptedServer, text: str
+) -> None:
+    event = {"choices": [{"index": 0, "delta": {"content": text}}]}
+    body = f"data: {json.dumps(event, ensure_ascii=False)}\n\ndata: [DONE]\n\n"
+    data = body.encode("latin-1")
+    kind = "text/event-stream; charset=latin-1"
+    assert httpx.Response(200, headers={"content-type": kind}, content=data).text == body
+    for read in (read_sync, lambda s: asyncio.run(read_async(s))):
+        scripted.push(split(data, [len(data) // 2]), content_type=kind)
+        delivered, error = read(scripted)
+        assert error is None and [c.choices[0].content for c in delivered] == [text]
