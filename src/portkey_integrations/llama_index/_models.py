@@ -140,7 +140,7 @@ def _seen_prompt(llm: PortkeyLLMBase) -> PromptTemplate | None:
     to check variables), from the process's prompt cache; never fetched: ``metadata``
     does no I/O."""
     full = llm.full_prompt_id
-    clients = llm._clients
+    clients = llm.__pydantic_private__["_clients"]  # type: ignore[index]  # see _ensure_clients
     if full is None or clients is None:
         return None  # no call yet: nothing was read
     # Both clients share the base URL the cache is keyed by; the async one, so that

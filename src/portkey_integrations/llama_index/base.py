@@ -134,11 +134,13 @@ class PortkeyLLMBase(PortkeySettings, TemplatePassThrough):
         (see :func:`._models.llm_metadata`). The same object until a field changes or a
         call reads another saved version: LlamaIndex reads it on every call."""
         saved, limit = seen_prompt(self), max_tokens(self.model_kwargs)
-        memo = self._metadata
+        private = self.__pydantic_private__  # not self._metadata: see _ensure_clients
+        memo: tuple[PromptTemplate | None, int | None, LLMMetadata] | None
+        memo = private["_metadata"]  # type: ignore[index]
         if memo is not None and memo[0] is saved and memo[1] == limit:
             return memo[2]
         metadata = llm_metadata(self, saved)
-        self._metadata = (saved, limit, metadata)
+        private["_metadata"] = (saved, limit, metadata)  # type: ignore[index]
         return metadata
 
     def __setattr__(self, name: str, value: Any) -> None:
