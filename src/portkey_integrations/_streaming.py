@@ -6,9 +6,9 @@ sequential streams reuse pooled connections.
 
 The events are read here, not by an SSE library: Portkey sends ``data:`` lines, ``event:
 error`` and comments, and reading lines ourselves (split on ``\\n``, ``\\r\\n`` and ``\\r``
-only, as the SSE spec says) costs a fraction of a general decoder; the body is read raw
-and decoded here, as httpx's ``iter_text`` would (through httpx's decompression when it is
-compressed), two generator layers fewer per event. Each event is
+only, as the SSE spec says) costs a fraction of a general decoder; the body is read raw,
+straight from the transport (through httpx's decompression when it is compressed), and
+decoded here as httpx's ``iter_text`` would: no httpx generator layer per event. Each event is
 validated by pydantic straight from its JSON text: that is faster than ``json.loads``
 followed by building the models in Python, even for the plain content-only event.
 """
@@ -28,6 +28,7 @@ from ._error_mapping import make_stream_error
 from ._errors import APITimeoutError, StreamError, TruncatedStreamError
 from ._response import CompletionChunk, ResponseInfo
 from ._secrets import scrub_transport_error
+from ._transport import araw_body, raw_body
 
 __all__ = ["AsyncStream", "Stream"]
 
@@ -146,6 +147,19 @@ class _Decoder:
                 self.event = value[1:] if value.startswith(" ") else value
             # Comments (":"), id, retry and unknown fields change nothing we read.
         return out
+
+    def deliver(self, chunks: list[CompletionChunk]) -> Generator[CompletionChunk, None, None]:
+        """The chunks :meth:`feed` returned, each with its JSON text in :attr:`json` as it
+        is delivered; then the error event found after them, if any."""
+        if self.jsons is None:
+            yield from chunks[:1]
+        else:
+            # jsons may end with a text that made no chunk ([DONE]): zip stops first.
+            for chunk, json_text in zip(chunks, self.jsons, strict=False):
+                self.json = json_text
+                yield chunk
+        if self.failure is not None:
+            raise self.failed()
 
     def decode(self, data: str) -> CompletionChunk | None:
         if data == "[DONE]":
@@ -305,26 +319,23 @@ def _text_decoder(response: httpx.Response) -> Callable[[bytes], str]:
 
 
 # The two loops differ only in the transport: text pieces in, the decoder's chunks out,
-# its failure raised once the chunks before it were delivered.
+# its failure raised once the chunks before it were delivered. Nearly every piece is one
+# whole event, delivered inline: a generator layer per event costs what the rest of the
+# loop does.
 
 
 def _iterate(response: httpx.Response, decoder: _Decoder) -> Generator[CompletionChunk, None, None]:
     try:
         decoder.check(response)
         try:
-            body = response.iter_bytes() if _compressed(response) else response.iter_raw()
+            body = response.iter_bytes() if _compressed(response) else raw_body(response)
             for text in map(_text_decoder(response), body):
                 chunks = decoder.feed(text)
-                if decoder.jsons is None:  # one whole event: feed set decoder.json
-                    if chunks:
+                if decoder.jsons is None and decoder.failure is None:
+                    if chunks:  # one whole event: feed set decoder.json
                         yield chunks[0]
                 else:
-                    # jsons may end with a text that made no chunk ([DONE]): zip stops first.
-                    for chunk, json_text in zip(chunks, decoder.jsons, strict=False):
-                        decoder.json = json_text
-                        yield chunk
-                if decoder.failure is not None:
-                    raise decoder.failed()
+                    yield from decoder.deliver(chunks)
         except httpx.TransportError as exc:
             raise decoder.broken(exc) from scrub_transport_error(exc)
         decoder.finish()
@@ -339,19 +350,20 @@ async def _aiterate(
         decoder.check(response)
         try:
             decode = _text_decoder(response)
-            body = response.aiter_bytes() if _compressed(response) else response.aiter_raw()
+            head, body = (
+                (b"", response.aiter_bytes()) if _compressed(response) else araw_body(response)
+            )
+            if head:  # read ahead up to the first event (see _transport.send_stream_once)
+                for chunk in decoder.deliver(decoder.feed(decode(head))):
+                    yield chunk
             async for piece in body:
                 chunks = decoder.feed(decode(piece))
-                if decoder.jsons is None:  # one whole event: feed set decoder.json
-                    if chunks:
+                if decoder.jsons is None and decoder.failure is None:
+                    if chunks:  # one whole event: feed set decoder.json
                         yield chunks[0]
                 else:
-                    # jsons may end with a text that made no chunk ([DONE]): zip stops first.
-                    for chunk, json_text in zip(chunks, decoder.jsons, strict=False):
-                        decoder.json = json_text
+                    for chunk in decoder.deliver(chunks):
                         yield chunk
-                if decoder.failure is not None:
-                    raise decoder.failed()
         except httpx.TransportError as exc:
             raise decoder.broken(exc) from scrub_transport_error(exc)
         decoder.finish()

@@ -28,12 +28,14 @@ from ._error_mapping import connection_error
 
 __all__ = [
     "NoCookieJar",
+    "araw_body",
     "aread",
     "asend_once",
     "first_event",
     "initial_retry_delay",
     "is_success",
     "proxies_configured",
+    "raw_body",
     "read",
     "retry_delay",
     "retry_or_raise",
@@ -249,6 +251,28 @@ async def asend_stream_once(
         return exc
     outcome.stream = _AsyncReplay(head, rest, outcome.stream)
     return outcome
+
+
+def raw_body(response: httpx.Response) -> Iterator[bytes]:
+    """The raw pieces of a streamed body. One read ahead (:func:`send_stream_once`) is
+    read straight from its pieces: no ``iter_raw`` generator frame per piece."""
+    stream = response.stream
+    if type(stream) is not _Replay:
+        return response.iter_raw()
+    response.is_stream_consumed = True  # as iter_raw marks it: the body is read once
+    return iter(stream)
+
+
+def araw_body(response: httpx.Response) -> tuple[bytes, AsyncIterator[bytes]]:
+    """Async :func:`raw_body`: the bytes read ahead, then the transport's own iterator of
+    the rest, with neither ``aiter_raw``'s nor the replay's generator frame per piece
+    (an async generator cannot hand its pieces on as ``itertools.chain`` does)."""
+    stream = response.stream
+    if type(stream) is not _AsyncReplay:
+        return b"", response.aiter_raw()
+    response.is_stream_consumed = True
+    head, stream.head = stream.head, []
+    return b"".join(head), stream.rest
 
 
 def first_event(head: list[bytes], response: httpx.Response) -> bool:
