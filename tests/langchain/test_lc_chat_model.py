@@ -257,6 +257,23 @@ def test_kwargs_are_hyperparameters_at_the_root(server: LocalPortkeyServer) -> N
     assert sent["stream"] is False
 
 
+def test_a_field_set_after_a_call_is_sent_by_the_next(server: LocalPortkeyServer) -> None:
+    # The model keeps its set generation fields between calls: an assignment drops them.
+    llm = model(server, prompt_id=TOPIC, temperature=0.1, stop="zzz")
+    llm.invoke({"topic": "x"})
+    assert (body(server)["temperature"], body(server)["stop"]) == (0.1, ["zzz"])
+    llm.temperature = 0.7
+    llm.stop = None
+    llm.model_kwargs["seed"] = 3  # changed in place
+    llm.invoke({"topic": "x"})
+    sent = body(server)
+    assert (sent["temperature"], sent["seed"]) == (0.7, 3) and "stop" not in sent
+    llm.model_copy(update={"top_p": 0.5}).invoke({"topic": "x"})
+    assert (body(server)["top_p"], body(server)["temperature"]) == (0.5, 0.7)
+    llm.invoke({"topic": "x"})
+    assert "top_p" not in body(server)
+
+
 def test_render_returns_what_portkey_would_send(server: LocalPortkeyServer) -> None:
     llm = model(server, prompt_id=TOPIC, variables={"style": "dry"})
     rendered = llm.render({"topic": "moths", "audience": "kids"}, temperature=0.5)

@@ -153,6 +153,20 @@ def test_chat_route_request() -> None:
     assert call.route == "chat" and call.variables == {}
 
 
+def test_a_generation_field_set_after_a_call_is_planned_by_the_next() -> None:
+    # The model keeps its set generation fields between calls: an assignment drops them.
+    llm = PortkeyChatModel(model="m", temperature=0.3, stop=["x"])
+    assert _call(llm, _messages=HISTORY).params["temperature"] == 0.3
+    llm.temperature = 0.8
+    llm.stop = []  # no stop at all
+    llm.model_kwargs["seed"] = 2  # changed in place
+    params = _call(llm, _messages=HISTORY).params
+    assert (params["temperature"], params["seed"]) == (0.8, 2) and "stop" not in params
+    copied = llm.model_copy(update={"top_p": 0.5})
+    assert _call(copied, _messages=HISTORY).params["top_p"] == 0.5
+    assert "top_p" not in _call(llm, _messages=HISTORY).params
+
+
 def test_prompt_route_request_maps_messages_to_variables() -> None:
     llm = PortkeyChatModel(
         prompt_id="pp-a", prompt_version=4, variables={"tone": "dry", "x": 1}, **UNCHECKED

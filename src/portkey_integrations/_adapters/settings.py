@@ -276,6 +276,10 @@ class PortkeySettings(PortkeyClientSettings):
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Any other hyperparameter, sent at the body's root."""
 
+    # The generation fields that are set, by name: built at the first call, dropped when
+    # one is assigned. model_kwargs is read on every call: a dict changed in place.
+    _generation: dict[str, Any] | None = PrivateAttr(default=None)
+
     variables: dict[str, Any] = Field(default_factory=dict)
     """Prompt variables sent with every call; per-call variables win."""
     input_variable: str = "input"
@@ -340,12 +344,21 @@ class PortkeySettings(PortkeyClientSettings):
         prompt_id, _, version = full.partition("@")
         return prompt_id, version or None
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        private = self.__pydantic_private__
+        if name in GENERATION_FIELDS and private is not None:  # None: still validating
+            private["_generation"] = None
+
     def default_params(self) -> dict[str, Any]:
         """The hyperparameters set on the model (``None`` fields left out)."""
-        params = {name: getattr(self, name) for name in GENERATION_FIELDS}
-        params = {k: v for k, v in params.items() if v is not None}
-        params.update(self.model_kwargs)
-        return clean_stop(params)
+        private = self.__pydantic_private__  # not self._generation: see _ensure_clients
+        fields: dict[str, Any] | None = private["_generation"]  # type: ignore[index]
+        if fields is None:
+            fields = {name: getattr(self, name) for name in GENERATION_FIELDS}
+            fields = {k: v for k, v in fields.items() if v is not None}
+            private["_generation"] = fields  # type: ignore[index]
+        return clean_stop({**fields, **self.model_kwargs})
 
     def merge_params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """The model's hyperparameters overridden by a call's."""
