@@ -311,11 +311,23 @@ def _compressed(response: httpx.Response) -> bool:
     return "content-encoding" in response.headers
 
 
+# The content types of event streams that name their charset as UTF-8, or none: httpx
+# finds a charset with the email package's header parser, a few per cent of a stream.
+_UTF8_STREAMS = frozenset(
+    f"text/event-stream{charset}"
+    for charset in ("", "; charset=utf-8", "; charset=UTF-8", ";charset=utf-8", ";charset=UTF-8")
+)
+
+
 def _text_decoder(response: httpx.Response) -> Callable[[bytes], str]:
     """Pieces of the body to text, as httpx's ``iter_text`` decodes them: the content
     type's charset, else UTF-8, bad bytes replaced. Its flush is never needed: whatever
     it could give at the end is a line that no event ends."""
-    return codecs.getincrementaldecoder(response.encoding or "utf-8")(errors="replace").decode
+    if response.headers.get("content-type") in _UTF8_STREAMS:
+        encoding = "utf-8"
+    else:
+        encoding = response.encoding or "utf-8"
+    return codecs.getincrementaldecoder(encoding)(errors="replace").decode
 
 
 # The two loops differ only in the transport: text pieces in, the decoder's chunks out,
