@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: few rounds, some rows")
     parser.add_argument("--only", help=f"comma-separated sections of {', '.join(SECTIONS)}")
     parser.add_argument("--out", help="write the results here (default: RESULTS.md, full runs)")
-    parser.add_argument("--concurrency-runs", type=int, help="fresh runs (default 5; quick 1)")
+    parser.add_argument("--concurrency-runs", type=int, help="fresh runs (default 3; quick 1)")
     args = parser.parse_args(argv)
     settings = Settings(quick=args.quick)
     chosen = args.only.split(",") if args.only else list(SECTIONS)
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {section} ({fmt(time.perf_counter() - start)} s)", file=sys.stderr)
         try:
             if section == "concurrency":
-                runs = args.concurrency_runs or settings.pick(5, 1)
+                runs = args.concurrency_runs or settings.pick(3, 1)
                 found, notes = _concurrency(settings, runs)
                 rows += found
             else:

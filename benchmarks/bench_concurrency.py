@@ -9,10 +9,12 @@ measured):
   its work and the scheduler's waits on a shared machine do not count; wall time is
   printed beside it for scale only;
 - before measuring, each model runs one untimed gather, so its pool holds connections;
-- rounds of subject and floor alternate (ABBA order), 8 rounds each; the figure is
+- rounds of subject and floor alternate (ABBA order), 16 rounds each; the figure is
   the mean of the lowest third of the rounds (other work on a shared machine only ever
   adds CPU time, so the fastest rounds are the truest; single rounds of one run ranged
-  over +-25 % while other engineers' tests were running);
+  over +-25 % while other engineers' tests were running). With 8 rounds a run's ratio
+  rested on two rounds a side, and five fresh runs' ratios spread by +-5 to +-23 % per
+  case on an idle machine; with 16 rounds, three runs spread by +-3 to +-11 %;
 - both sides use httpx's default pool limits (100 connections, 20 kept alive), and the
   server counts the connections each side opens while measured.
 
@@ -137,7 +139,7 @@ async def _run_all(server: Server, count: int, rounds: int) -> list[Row]:
 
 def run(settings: Settings) -> list[Row]:
     """One run of every concurrency case, against one server."""
-    count, rounds = settings.pick(200, 50), settings.pick(8, 2)
+    count, rounds = settings.pick(200, 50), settings.pick(16, 2)
     with serve() as server:
         return asyncio.run(_run_all(server, count, rounds))
 

@@ -216,7 +216,12 @@ class _Decoder:
                 chunks=self.chunks,
             )
 
-    def broken(self, exc: httpx.TransportError) -> Exception:
+    def broken(self, exc: httpx.TransportError, response: httpx.Response) -> Exception:
+        """The stream's error for a transport failure mid-stream; ``exc`` names the
+        request, as httpx's ``iter_raw`` would have it (the body is read past it), for
+        the cause's credentials to be masked."""
+        if getattr(exc, "_request", None) is None:
+            exc.request = response.request
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(f"stream stalled: {type(exc).__name__}")
         return TruncatedStreamError(
@@ -349,7 +354,7 @@ def _iterate(response: httpx.Response, decoder: _Decoder) -> Generator[Completio
                 else:
                     yield from decoder.deliver(chunks)
         except httpx.TransportError as exc:
-            raise decoder.broken(exc) from scrub_transport_error(exc)
+            raise decoder.broken(exc, response) from scrub_transport_error(exc)
         decoder.finish()
     finally:
         response.close()
@@ -377,7 +382,7 @@ async def _aiterate(
                     for chunk in decoder.deliver(chunks):
                         yield chunk
         except httpx.TransportError as exc:
-            raise decoder.broken(exc) from scrub_transport_error(exc)
+            raise decoder.broken(exc, response) from scrub_transport_error(exc)
         decoder.finish()
     finally:
         await response.aclose()

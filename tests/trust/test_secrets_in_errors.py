@@ -113,7 +113,23 @@ def test_a_stream_broken_midway_keeps_no_key(server: LocalPortkeyServer) -> None
     with pytest.raises((TruncatedStreamError, APIConnectionError)) as info:
         for _ in client.stream(prompt_id="pp-assistant", variables={"input": "a long answer"}):
             pass
-    assert_chain_clean(info.value)
+    _assert_masked_request(assert_chain_clean(info.value))
+
+
+async def test_an_async_stream_broken_midway_keeps_no_key(server: LocalPortkeyServer) -> None:
+    server.add_fault(Fault(kind="abort", times=10))
+    client = AsyncPortkeyClient(base_url=server.base_url, max_retries=0, **KEYS)  # type: ignore[arg-type]
+    with pytest.raises((TruncatedStreamError, APIConnectionError)) as info:
+        stream = await client.stream(prompt_id="pp-assistant", variables={"input": "a long answer"})
+        async for _ in stream:
+            pass
+    _assert_masked_request(assert_chain_clean(info.value))
+
+
+def _assert_masked_request(cause: httpx.TransportError) -> None:
+    # The cause names the request it broke, as httpx names it, with its keys masked.
+    assert "/prompts/pp-assistant/completions" in str(cause.request.url)
+    assert cause.request.headers["x-portkey-api-key"] == MASK
 
 
 def test_model_errors_keep_no_key_in_either_framework(server: LocalPortkeyServer) -> None:
