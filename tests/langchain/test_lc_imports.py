@@ -34,6 +34,7 @@ lazy = {
     "portkey_integrations._streaming": "the core's streams",
     "httpx_sse": "httpx-sse",
     "portkey_integrations.resources.embeddings": "the embeddings API",
+    "portkey_integrations._adapters.batch": "the Batch API runner",
 }
 eager = [what for name, what in lazy.items() if name in loaded]
 assert not eager, eager

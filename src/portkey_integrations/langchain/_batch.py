@@ -35,20 +35,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import get_config_list
 from pydantic import ConfigDict, Field, field_validator
 
-from .._adapters.batch import (
-    BatchPolling,
-    Ops,
-    Outcome,
-    collect_ops,
-    job_ops,
-    job_prompt,
-    prefetch,
-    run_async,
-    run_ops,
-    run_sync,
-    submit_ops,
-    submitted_id,
-)
+from .._adapters.polling import BatchPolling
 from .._call import Call
 from .._errors import PortkeyError
 from .._request import parse_prompt_ref
@@ -57,6 +44,7 @@ from ._messages import chat_result
 from ._tracing import NO_RUN
 
 if TYPE_CHECKING:
+    from .._adapters.batch import Ops, Outcome
     from ..types import Batch
     from .chat_models import PortkeyChatModel
 
@@ -76,7 +64,10 @@ _REPLAY: ContextVar[_Replay | None] = ContextVar("portkey_batch_replay", default
 
 
 class BatchAPIChatModel(BaseChatModel):
-    """The Batch API half of ``PortkeyChatModel`` (see the module docstring)."""
+    """The Batch API half of ``PortkeyChatModel`` (see the module docstring).
+
+    Each method imports what it runs of the runner: it loads with the first Batch API
+    call, not with every import of the chat model (the import budget)."""
 
     # defer_build: the validator is built with the model class, not at import.
     model_config = ConfigDict(defer_build=True)
@@ -111,6 +102,8 @@ class BatchAPIChatModel(BaseChatModel):
         """``Runnable.batch``; with ``use_batch_api``, one Batch API job for all inputs."""
         if not self.use_batch_api or not inputs:
             return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+        from .._adapters.batch import run_sync
+
         model = self._portkey()
         ops = self._run_ops(_calls(model, inputs, kwargs, return_exceptions), return_exceptions)
         results = _chat_results(*run_sync(model, ops, model.full_prompt_id))
@@ -138,6 +131,8 @@ class BatchAPIChatModel(BaseChatModel):
             return await super().abatch(
                 inputs, config, return_exceptions=return_exceptions, **kwargs
             )
+        from .._adapters.batch import prefetch, run_async
+
         model = self._portkey()
         await prefetch(model)
         ops = self._run_ops(_calls(model, inputs, kwargs, return_exceptions), return_exceptions)
@@ -158,12 +153,16 @@ class BatchAPIChatModel(BaseChatModel):
     def batch_api_submit(self, inputs: Sequence[LanguageModelInput], **kwargs: Any) -> str:
         """Submit ``inputs`` as one Batch API job and return its id (nothing is sent
         when an input is invalid: its error is raised first)."""
+        from .._adapters.batch import run_sync, submit_ops, submitted_id
+
         model = self._portkey()
         ops = submit_ops(_calls(model, inputs, kwargs, False), fail_fast=True)
         return submitted_id(run_sync(model, ops, model.full_prompt_id))
 
     async def abatch_api_submit(self, inputs: Sequence[LanguageModelInput], **kwargs: Any) -> str:
         """Async :meth:`batch_api_submit`."""
+        from .._adapters.batch import prefetch, run_async, submit_ops, submitted_id
+
         model = self._portkey()
         await prefetch(model)
         ops = submit_ops(_calls(model, inputs, kwargs, False), fail_fast=True)
@@ -178,6 +177,8 @@ class BatchAPIChatModel(BaseChatModel):
     ) -> list[Any]:
         """Wait for job ``job_id`` and return an ``AIMessage`` per input, in input order
         (``return_exceptions=True``: a failed line's exception at its index)."""
+        from .._adapters.batch import collect_ops, run_sync
+
         model = self._portkey()
         ops = collect_ops(job_id, self._polling(polling))
         return _messages(*run_sync(model, ops, model.full_prompt_id), return_exceptions)
@@ -190,27 +191,37 @@ class BatchAPIChatModel(BaseChatModel):
         polling: BatchPolling | None = None,
     ) -> list[Any]:
         """Async :meth:`batch_api_retrieve`."""
+        from .._adapters.batch import collect_ops, run_async
+
         model = self._portkey()
         ops = collect_ops(job_id, self._polling(polling))
         return _messages(*(await run_async(model, ops, model.full_prompt_id)), return_exceptions)
 
     def batch_api_status(self, job_id: str) -> Batch:
         """The job as it stands: ``status``, ``request_counts``, ... (no waiting)."""
+        from .._adapters.batch import job_ops, run_sync
+
         model = self._portkey()
         return run_sync(model, job_ops(job_id, "retrieve"), model.full_prompt_id)
 
     async def abatch_api_status(self, job_id: str) -> Batch:
         """Async :meth:`batch_api_status`."""
+        from .._adapters.batch import job_ops, run_async
+
         model = self._portkey()
         return await run_async(model, job_ops(job_id, "retrieve"), model.full_prompt_id)
 
     def batch_api_cancel(self, job_id: str) -> Batch:
         """Cancel the job (it goes ``cancelling``, then ``cancelled``)."""
+        from .._adapters.batch import job_ops, run_sync
+
         model = self._portkey()
         return run_sync(model, job_ops(job_id, "cancel"), model.full_prompt_id)
 
     async def abatch_api_cancel(self, job_id: str) -> Batch:
         """Async :meth:`batch_api_cancel`."""
+        from .._adapters.batch import job_ops, run_async
+
         model = self._portkey()
         return await run_async(model, job_ops(job_id, "cancel"), model.full_prompt_id)
 
@@ -225,6 +236,8 @@ class BatchAPIChatModel(BaseChatModel):
     def _run_ops(
         self, calls: list[Call | BaseException], return_exceptions: bool
     ) -> Ops[tuple[Batch | None, list[Outcome]]]:
+        from .._adapters.batch import run_ops
+
         return run_ops(calls, self._polling(None), fail_fast=not return_exceptions)
 
 
@@ -332,6 +345,8 @@ def _calls(
 
 def _chat_results(batch: Batch | None, outcomes: list[Outcome]) -> list[ChatResult | BaseException]:
     """Each outcome as LangChain's ``ChatResult`` (or the error, as its LangChain twin)."""
+    from .._adapters.batch import job_prompt
+
     prompt = job_prompt(batch) if batch is not None else None
     ref = parse_prompt_ref(prompt) if prompt is not None else None
     results: list[ChatResult | BaseException] = []
