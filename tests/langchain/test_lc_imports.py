@@ -35,6 +35,9 @@ lazy = {
     "httpx_sse": "httpx-sse",
     "portkey_integrations.resources.embeddings": "the embeddings API",
     "portkey_integrations._adapters.batch": "the Batch API runner",
+    "portkey_integrations._adapters.polling": "BatchPolling",
+    "portkey_integrations._adapters.mapping": "the mapping rule",
+    "portkey_integrations._templates.checks": "the variables check",
 }
 eager = [what for name, what in lazy.items() if name in loaded]
 assert not eager, eager
@@ -44,6 +47,7 @@ assert not PortkeyClientSettings.__pydantic_complete__, "settings schema built a
 assert not PortkeySettings.__pydantic_complete__, "settings schema built at import"
 assert not lc.PortkeyChatModel.__pydantic_complete__, "model schema built at import"
 assert lc.PortkeyPromptLLM.__name__ == "PortkeyPromptLLM"
+assert lc.BatchPolling().max_delay == 60.0
 assert "langchain_core.language_models.llms" in sys.modules
 print("ok")
 """

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._batch import BatchPolling
 from .chat_models import PortkeyChatModel
 
 if TYPE_CHECKING:
+    from .._adapters.polling import BatchPolling
     from .embeddings import PortkeyEmbeddings
     from .llms import PortkeyPromptLLM
     from .templates import pull_prompt
@@ -32,6 +32,10 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # Lazy: langchain-core's BaseLLM module pulls in yaml and tenacity, which chat-only
     # users should not pay for at import time.
+    if name == "BatchPolling":  # with the first Batch API use
+        from .._adapters.polling import BatchPolling
+
+        return BatchPolling
     if name == "PortkeyPromptLLM":
         from .llms import PortkeyPromptLLM
 

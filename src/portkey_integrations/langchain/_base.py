@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ConfigDict, Field, model_validator
 
-from .._adapters.mapping import Piece, enforce_mapping
 from .._adapters.settings import PortkeySettings
 from .._base_client import prompt_cache
 from .._call import Call, direct_call, prompt_call, prompt_variables
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from langchain_core.prompt_values import PromptValue
     from typing_extensions import Self
 
+    from .._adapters.mapping import Piece
     from .._templates.cache import PromptTemplate
 
 __all__ = ["LC_SECRETS", "PENDING", "PendingCall", "PortkeyLangChainBase", "run_name_of"]
@@ -281,6 +281,8 @@ class PortkeyLangChainBase(PortkeySettings):
     ) -> None:
         # The template cache makes the read once per process, shared with the core's.
         try:
+            from .._adapters.mapping import enforce_mapping
+
             enforce_mapping(prompt_id, template, pieces, self.mapping_check)
         except PromptMappingError as exc:
             raise_langchain_error(exc)  # the twin: a ModelInvalidRequestError, not retried

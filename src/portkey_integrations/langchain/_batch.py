@@ -35,7 +35,6 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import get_config_list
 from pydantic import ConfigDict, Field, field_validator
 
-from .._adapters.polling import BatchPolling
 from .._call import Call
 from .._errors import PortkeyError
 from .._request import parse_prompt_ref
@@ -45,10 +44,11 @@ from ._tracing import NO_RUN
 
 if TYPE_CHECKING:
     from .._adapters.batch import Ops, Outcome
+    from .._adapters.polling import BatchPolling
     from ..types import Batch
     from .chat_models import PortkeyChatModel
 
-__all__ = ["BatchAPIChatModel", "BatchPolling"]
+__all__ = ["BatchAPIChatModel"]
 
 
 @dataclasses.dataclass
@@ -84,6 +84,8 @@ class BatchAPIChatModel(BaseChatModel):
     @field_validator("batch_api_polling")
     @classmethod
     def _check_polling(cls, value: Any) -> BatchPolling | None:
+        from .._adapters.polling import BatchPolling
+
         if value is not None and not isinstance(value, BatchPolling):
             kind = type(value).__name__
             raise ValueError(f"batch_api_polling must be a BatchPolling, not {kind}")
@@ -231,6 +233,8 @@ class BatchAPIChatModel(BaseChatModel):
         return cast("PortkeyChatModel", self)
 
     def _polling(self, polling: BatchPolling | None) -> BatchPolling:
+        from .._adapters.polling import BatchPolling
+
         return polling or self.batch_api_polling or BatchPolling()
 
     def _run_ops(

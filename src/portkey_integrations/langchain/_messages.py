@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.exceptions import ModelAPIError
 from langchain_core.messages import (
@@ -26,7 +26,6 @@ from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, Us
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from .._adapters.convert import parse_tool_arguments
-from .._adapters.mapping import Piece, message_list_pieces
 from .._adapters.tracing import hook_results_dict
 from .._response import (
     Completion,
@@ -34,6 +33,9 @@ from .._response import (
     ResponseInfo,
     Usage,
 )
+
+if TYPE_CHECKING:
+    from .._adapters.mapping import Piece
 
 __all__ = [
     "VARIABLES_KEY",
@@ -180,6 +182,9 @@ def dict_input(variables: Mapping[str, Any]) -> MappedInput:
     own, checked by the core's variables check (a warning when the template never
     reads one).
     """
+    # The mapping rule loads with the first call that maps an input (import budget).
+    from .._adapters.mapping import message_list_pieces
+
     converted = openai_variables(variables)
     return MappedInput(converted, message_list_pieces(converted, message_lists(variables)))
 

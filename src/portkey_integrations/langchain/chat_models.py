@@ -17,7 +17,6 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel
 
 from .._adapters.convert import normalize_tool_choice
-from .._adapters.mapping import conversation_pieces
 from .._errors import PortkeyConfigError, PortkeyError
 from .._response import RenderedPrompt
 from ._base import PortkeyLangChainBase
@@ -223,6 +222,9 @@ class PortkeyChatModel(PortkeyLangChainBase, BatchAPIChatModel):
             # The caller's own mapping: its variables are checked as the caller's own
             # (a warning for one the template never reads), not as framework pieces.
             return MappedInput(variables, [])
+        # The mapping rule loads with the first call that maps an input (import budget).
+        from .._adapters.mapping import conversation_pieces
+
         pieces = conversation_pieces(
             messages,
             input_variable=self.input_variable,

@@ -15,7 +15,6 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableBinding
 
-from .._adapters.mapping import text_pieces
 from .._adapters.tracing import hook_results_dict
 from .._errors import PortkeyError
 from .._response import Completion
@@ -175,6 +174,9 @@ class PortkeyPromptLLM(PortkeyLangChainBase, BaseLLM):
         marked = prompt_variables(inputs)
         if marked is not None:
             return dict_input(marked)
+        # The mapping rule loads with the first call that maps an input (import budget).
+        from .._adapters.mapping import text_pieces
+
         return MappedInput({self.input_variable: inputs}, text_pieces(inputs, self.input_variable))
 
     def bind(self, **kwargs: Any) -> PortkeyLLMBinding:
