@@ -14,8 +14,9 @@ measured):
   adds CPU time, so the fastest rounds are the truest; single rounds of one run ranged
   over +-25 % while other engineers' tests were running). With 8 rounds a run's ratio
   rested on two rounds a side, and five fresh runs' ratios spread by +-5 to +-23 % per
-  case on an idle machine; with 16 rounds, three runs spread by +-2 to +-14 % per case,
-  once +-24 % (three runs of the section), so a case near the target can still flip;
+  case on an idle machine; with 16 rounds, three runs spread by +-2 to +-24 % per case
+  (four runs of the section, most cases within +-14 %): a case near the target can
+  still flip;
 - both sides use httpx's default pool limits (100 connections, 20 kept alive), and the
   server counts the connections each side opens while measured.
 
