@@ -4,12 +4,13 @@ package error, never a bare ``KeyError``, ``ValidationError`` or ``TypeError``."
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prop_scripted import ScriptedServer
 
 from portkey_integrations import (
     APIResponseValidationError,
@@ -29,20 +30,6 @@ FEW = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 MANY = settings(max_examples=300, deadline=None, database=None)
-
-
-class ScriptedServer(Protocol):
-    """The ``scripted`` fixture (tests/property/conftest.py)."""
-
-    base_url: str
-
-    def push(
-        self,
-        pieces: tuple[bytes, ...],
-        status: int = ...,
-        content_type: str = ...,
-        headers: tuple[tuple[str, str], ...] = ...,
-    ) -> None: ...
 
 
 leaf = (

@@ -12,13 +12,14 @@ import asyncio
 import gzip
 import itertools
 import json
-from typing import Any, Protocol
+from typing import Any
 from unittest import mock
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prop_scripted import ScriptedServer
 
 from portkey_integrations import (
     AsyncPortkeyClient,
@@ -28,21 +29,6 @@ from portkey_integrations import (
     TruncatedStreamError,
 )
 from portkey_integrations._chunk_record import ChunkRecord
-
-
-class ScriptedServer(Protocol):
-    """The ``scripted`` fixture (tests/property/conftest.py)."""
-
-    base_url: str
-
-    def push(
-        self,
-        pieces: tuple[bytes, ...],
-        status: int = ...,
-        content_type: str = ...,
-        headers: tuple[tuple[str, str], ...] = ...,
-    ) -> None: ...
-
 
 # No example database: nothing is written into the working tree.
 FEW = settings(
